@@ -1,0 +1,15 @@
+/** The host could not be reached or the connection dropped: the host is reported unreachable. */
+export class UnreachableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnreachableError';
+  }
+}
+
+/** A command or transfer ran past its timeout and was stopped. */
+export class TimeoutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TimeoutError';
+  }
+}

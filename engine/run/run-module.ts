@@ -1,0 +1,57 @@
+// One module on one host: observe → plan → apply (or predict, in check mode).
+import type { Diff, Host, Module, ModuleContext } from '../types.js';
+import { PredictedHost } from '../connection/predicted.js';
+
+export type ModuleStatus = 'ok' | 'changed' | 'failed' | 'unknown';
+
+export interface ModuleOutcome {
+  status: ModuleStatus;
+  summary?: string;
+  diffs: Diff[];
+  /** What `register` stores (changed/failed are added by the task runner). */
+  result: Record<string, unknown>;
+  message?: string;
+  /** True when check mode reported a change without applying it. */
+  predicted?: boolean;
+}
+
+export interface RunModuleOptions {
+  check: boolean;
+  /** Apply even in check mode: read-only commands (`changed_when: false`, `check_mode: false`). */
+  applyInCheck?: boolean;
+}
+
+export async function runModule(
+  mod: Module,
+  args: Record<string, unknown>,
+  ctx: ModuleContext,
+  opts: RunModuleOptions,
+): Promise<ModuleOutcome> {
+  const observed = await mod.observe(ctx, args);
+  const plan = await mod.plan(observed, args, ctx);
+  if ('unknown' in plan) {
+    if (!opts.check) return { status: 'failed', diffs: [], result: {}, message: `${plan.summary}: ${plan.reason}` };
+    return { status: 'unknown', summary: plan.summary, diffs: [], result: {}, message: plan.reason };
+  }
+  if (!plan.changed) return { status: 'ok', summary: plan.summary, diffs: [], result: plan.result ?? {} };
+
+  if (opts.check && !opts.applyInCheck && !mod.readOnly) {
+    if (plan.writes && ctx.host instanceof PredictedHost) ctx.host.predict(plan.writes);
+    return { status: 'changed', summary: plan.summary, diffs: plan.diffs ?? [], result: plan.result ?? {}, predicted: true };
+  }
+  const applied = await mod.apply(ctx, plan.action, args);
+  const result = { ...plan.result, ...applied.result };
+  if (applied.failed) return { status: 'failed', summary: plan.summary, diffs: plan.diffs ?? [], result, message: applied.message };
+  return {
+    status: applied.changed === false ? 'ok' : 'changed',
+    summary: plan.summary,
+    diffs: applied.changed === false ? [] : plan.diffs ?? [],
+    result,
+    message: applied.message,
+  };
+}
+
+/** The host a module sees: in check mode, reads include the predicted writes of earlier tasks. */
+export function hostForMode(host: Host, check: boolean): Host {
+  return check ? new PredictedHost(host) : host;
+}

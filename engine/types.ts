@@ -1,0 +1,159 @@
+// The contracts that modules and connections implement. Modules see only this file
+// (and engine/connection/shell.ts for quoting); they never import the runner or the CLI.
+
+export interface ExecOptions {
+  /** Bytes written to the command's standard input, then closed. */
+  stdin?: string | Buffer;
+  /** Environment variables for the command (added to the login environment). */
+  env?: Record<string, string>;
+  /** Working directory. */
+  cwd?: string;
+  /** Run as another user (sudo on ssh; runuser/sudo locally). Overrides the host default. */
+  become?: boolean;
+  becomeUser?: string;
+  /** Milliseconds before the command is killed and the call rejects with a TimeoutError. */
+  timeout?: number;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface FileStat {
+  exists: true;
+  type: 'file' | 'directory' | 'link' | 'other';
+  /** Permission bits as a 4-digit octal string, e.g. "0644". */
+  mode: string;
+  owner: string;
+  group: string;
+  size: number;
+  /** Link target when type is 'link'. */
+  linkTarget?: string;
+  /** Modification time, seconds since the epoch. */
+  mtime: number;
+}
+
+export interface WriteOptions {
+  mode?: string;
+  owner?: string;
+  group?: string;
+  become?: boolean;
+  becomeUser?: string;
+}
+
+/**
+ * A connection to one host. Every method may be called concurrently.
+ * Paths are absolute paths on the host. `read` and `stat` return null when the path does not exist.
+ * `write` is atomic: a temporary file beside the target, then rename; on failure the old file stays.
+ */
+export interface Host {
+  readonly name: string;
+  /** argv is run without a shell; use ['sh', '-c', script] for shell syntax. */
+  exec(argv: string[], opts?: ExecOptions): Promise<ExecResult>;
+  read(path: string, opts?: { become?: boolean; becomeUser?: string }): Promise<Buffer | null>;
+  write(path: string, content: string | Buffer, opts?: WriteOptions): Promise<void>;
+  stat(path: string, opts?: { become?: boolean; becomeUser?: string; follow?: boolean }): Promise<FileStat | null>;
+  close(): Promise<void>;
+}
+
+/** A before/after pair of one file or object, shown with --diff. */
+export interface Diff {
+  /** What is diffed: a path, "pg_hba.conf", "role replicator", ... */
+  target: string;
+  before: string;
+  after: string;
+  /** True when the content holds secrets: reporters show "changed (secret)" and no text. */
+  secret?: boolean;
+}
+
+/** A file the change will write, so check mode can show later tasks the predicted content. */
+export interface PlannedWrite {
+  path: string;
+  /** null = the path will be removed. */
+  content: string | null;
+  mode?: string;
+  /** The path will be a directory (content is then ignored). */
+  directory?: boolean;
+}
+
+export type Plan<Action = unknown> =
+  | { changed: false; summary?: string; result?: Record<string, unknown> }
+  | {
+      changed: true;
+      /** One line: "create /etc/x (0644)", "install postgresql-15". */
+      summary: string;
+      diffs?: Diff[];
+      /** Data for apply; opaque to the engine. */
+      action: Action;
+      /** Files this change writes, for check-mode predictions of later tasks. */
+      writes?: PlannedWrite[];
+      result?: Record<string, unknown>;
+    }
+  | {
+      /** The outcome depends on something only an apply can create (e.g. a package's config file). */
+      unknown: true;
+      reason: string;
+      summary: string;
+    };
+
+export interface ModuleContext {
+  host: Host;
+  /** --check: observe and plan only. Modules must not change anything in observe/plan. */
+  check: boolean;
+  /** Task-level become settings, already resolved; pass them to host calls that need privileges. */
+  become: { become: boolean; becomeUser?: string };
+  /** The directory of the playbook or role the task came from (for relative `src:`). */
+  baseDirs: string[];
+  /** The task's variables, for modules that render templates (template, k8s). */
+  vars: Record<string, unknown>;
+  /** Renders an EJS template file or string with the task's variables. */
+  renderTemplate(source: string, opts?: { filename?: string }): Promise<string>;
+  /** Registers a value that must never be printed. */
+  markSecret(value: string): void;
+  /** Verbose log line (shown with -v), redacted. */
+  log(message: string): void;
+  /** Facts gathered for the host (os, hostname, addresses). */
+  facts: Record<string, unknown>;
+}
+
+/** Thrown by modules for failures the user must read: no stack trace is printed. */
+export class ModuleError extends Error {
+  constructor(message: string, readonly details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'ModuleError';
+  }
+}
+
+export interface ApplyResult {
+  /** Defaults to true: apply ran the change. */
+  changed?: boolean;
+  /** Returned to the task's `register` (merged with the plan's result). */
+  result?: Record<string, unknown>;
+  /** For command-like modules: a non-zero exit is a failure unless failed_when says otherwise. */
+  failed?: boolean;
+  message?: string;
+}
+
+/**
+ * A module: observe → plan → apply.
+ * - observe reads the host and never changes it;
+ * - plan is pure (no I/O) and decides between "ok" and a change;
+ * - apply performs exactly the planned action.
+ */
+export interface Module<Args = any, Observed = any, Action = any> {
+  name: string;
+  description: string;
+  /** JSON Schema (draft-07) of the arguments. Mark secret fields with `"x-secret": true`. */
+  schema: Record<string, unknown>;
+  /** Name of the argument that a free-form string value maps to (`command: ls -l` → `cmd`). */
+  freeForm?: string;
+  /** Runs on the controller only (set_fact, debug, assert): no connection is needed. */
+  controllerOnly?: boolean;
+  /** Runs in check mode too, because it changes nothing (stat, postgres_query in read mode). */
+  readOnly?: boolean;
+  observe(ctx: ModuleContext, args: Args): Promise<Observed>;
+  plan(observed: Observed, args: Args, ctx: ModuleContext): Plan<Action> | Promise<Plan<Action>>;
+  apply(ctx: ModuleContext, action: Action, args: Args): Promise<ApplyResult>;
+}
