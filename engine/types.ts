@@ -108,6 +108,8 @@ export interface ModuleContext {
   baseDirs: string[];
   /** The task's variables, for modules that render templates (template, k8s). */
   vars: Record<string, unknown>;
+  /** Evaluates a bare expression (`assert.that`, `when`) over the task's variables. */
+  evaluate(expression: string): unknown;
   /** Renders an EJS template file or string with the task's variables. */
   renderTemplate(source: string, opts?: { filename?: string }): Promise<string>;
   /** Registers a value that must never be printed. */

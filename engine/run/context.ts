@@ -2,6 +2,7 @@
 import type { Host, ModuleContext } from '../types.js';
 import { renderEjs } from '../expr/template.js';
 import { redactor } from '../secrets/redact.js';
+import { evaluateWithVars } from '../expr/evaluate.js';
 
 export interface ContextOptions {
   host: Host;
@@ -11,6 +12,7 @@ export interface ContextOptions {
   baseDirs?: string[];
   facts?: Record<string, unknown>;
   log?: (line: string) => void;
+  evaluate?: (expression: string) => unknown;
 }
 
 export function makeModuleContext(o: ContextOptions): ModuleContext {
@@ -22,6 +24,7 @@ export function makeModuleContext(o: ContextOptions): ModuleContext {
     baseDirs: o.baseDirs ?? [process.cwd()],
     vars,
     facts: o.facts ?? {},
+    evaluate: o.evaluate ?? ((expression) => evaluateWithVars(expression, vars)),
     renderTemplate: async (source, opts) => renderEjs(source, vars, opts?.filename),
     markSecret: (value) => redactor.add(value),
     log: (line) => o.log?.(redactor.redact(line)),
