@@ -1,0 +1,113 @@
+// Variables in layers, lowest precedence first, and `{{ expr }}` rendering over them.
+// A variable written with expressions is rendered when it is read, in the reader's scope
+// (so `conf_dir: "{{ root }}/etc"` follows the host's `root`). Values that came from a host
+// (registered results, facts) are data: they are never rendered again.
+import { evaluateExpression } from './evaluate.js';
+
+export interface Layer {
+  name: string;
+  vars: Record<string, unknown>;
+  /** Data from hosts: returned as it is, never rendered. */
+  data?: boolean;
+}
+
+const WHOLE = /^\s*\{\{((?:(?!\{\{|\}\}).)*)\}\}\s*$/s;
+const PART = /\{\{((?:(?!\}\}).)*)\}\}/gs;
+
+export class Scope {
+  private readonly resolving = new Set<string>();
+  private readonly cache = new Map<string, unknown>();
+
+  constructor(readonly layers: Layer[]) {}
+
+  /** A scope with one more layer on top (loop items, registered results of this task). */
+  with(name: string, vars: Record<string, unknown>, data = false): Scope {
+    return new Scope([...this.layers, { name, vars, data }]);
+  }
+
+  has(name: string): boolean {
+    return this.layers.some((l) => Object.prototype.hasOwnProperty.call(l.vars, name));
+  }
+
+  lookup(name: string): { found: boolean; value?: unknown } {
+    if (this.cache.has(name)) return { found: true, value: this.cache.get(name) };
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const layer = this.layers[i];
+      if (!Object.prototype.hasOwnProperty.call(layer.vars, name)) continue;
+      const raw = layer.vars[name];
+      if (layer.data) return { found: true, value: raw };
+      if (this.resolving.has(name)) {
+        // `x: "{{ x }}/more"` refers to the x of a lower layer, as in Ansible's role params.
+        continue;
+      }
+      this.resolving.add(name);
+      try {
+        const value = this.render(raw);
+        this.cache.set(name, value);
+        return { found: true, value };
+      } finally {
+        this.resolving.delete(name);
+      }
+    }
+    if (name === 'vars') return { found: true, value: this.varsProxy() };
+    return { found: false };
+  }
+
+  /** Evaluates a bare expression (`when`, `changed_when`, `assert.that`). */
+  evaluate(expression: string): unknown {
+    return evaluateExpression(expression, (n) => this.lookup(n));
+  }
+
+  /** Renders `{{ }}` in a value: a value that is one expression keeps its type; text around it makes a string. */
+  render(value: unknown): unknown {
+    if (typeof value === 'string') return this.renderString(value);
+    if (Array.isArray(value)) return value.map((v) => this.render(v));
+    if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value)) out[k] = this.render(v);
+      return out;
+    }
+    return value;
+  }
+
+  private renderString(text: string): unknown {
+    if (!text.includes('{{')) return text;
+    const whole = WHOLE.exec(text);
+    if (whole) return this.evaluate(whole[1]);
+    return text.replace(PART, (_m, expr: string) => stringify(this.evaluate(expr)));
+  }
+
+  /** `vars.name` is undefined (not an error) for a missing name: `vars.port ?? 5432`. */
+  private varsProxy(): Record<string, unknown> {
+    return new Proxy(
+      {},
+      {
+        get: (_t, key) => (typeof key === 'string' ? this.lookup(key).value : undefined),
+        has: (_t, key) => typeof key === 'string' && this.lookup(key).found,
+      },
+    );
+  }
+
+  /**
+   * The variables as an object whose properties are read lazily: the locals of an EJS template
+   * (a name that is not a variable is then a ReferenceError naming it).
+   */
+  locals(): Record<string, unknown> {
+    return new Proxy(
+      {},
+      {
+        get: (_t, key) => (typeof key === 'string' ? this.lookup(key).value : undefined),
+        has: (_t, key) => typeof key === 'string' && this.lookup(key).found,
+        ownKeys: () => [...new Set(this.layers.flatMap((l) => Object.keys(l.vars)))],
+        getOwnPropertyDescriptor: (_t, key) =>
+          typeof key === 'string' && this.has(key) ? { enumerable: true, configurable: true, get: () => this.lookup(key).value } : undefined,
+      },
+    );
+  }
+}
+
+function stringify(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}

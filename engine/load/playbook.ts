@@ -1,0 +1,416 @@
+// Playbooks and roles in Ansible's shape become plays of task nodes; every node keeps its file:line.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { loadYamlFile, SourceError, whereOf, whereAtPath, type Where } from './yaml.js';
+import { validateAgainst } from './validate.js';
+import { blockKeywords, playSchema, roleMetaSchema, taskKeywordSchemas } from './schemas.js';
+import { readVarsFile } from './inventory.js';
+import type { Module } from '../types.js';
+
+export interface TaskNode {
+  kind: 'task';
+  name: string;
+  module: Module;
+  /** Arguments as written (expressions not yet rendered). */
+  args: Record<string, unknown>;
+  /** Keywords (when, loop, register, ...) as written. */
+  keywords: Record<string, unknown>;
+  tags: string[];
+  where: Where;
+  /** The mapping the task was written as, to locate argument errors. */
+  source: Record<string, unknown>;
+  /** Where the task looks for files and templates: its role, then the playbook's folder. */
+  baseDirs: string[];
+  role?: RoleInstance;
+}
+
+export interface BlockNode {
+  kind: 'block';
+  name?: string;
+  block: Node[];
+  rescue: Node[];
+  always: Node[];
+  keywords: Record<string, unknown>;
+  tags: string[];
+  where: Where;
+  /** Set on the block that wraps a role's tasks: its argument spec is checked on entry. */
+  role?: RoleInstance;
+}
+
+export type Node = TaskNode | BlockNode;
+
+export interface ArgumentOption {
+  type?: string;
+  required?: boolean;
+  default?: unknown;
+  choices?: unknown[];
+  no_log?: boolean;
+}
+
+export interface RoleInstance {
+  name: string;
+  dir: string;
+  defaults: Record<string, unknown>;
+  vars: Record<string, unknown>;
+  params: Record<string, unknown>;
+  argumentSpec?: { options: Record<string, ArgumentOption>; where: Where };
+}
+
+export interface Play {
+  name: string;
+  hosts: string;
+  vars: Record<string, unknown>;
+  varsFiles: Record<string, unknown>;
+  tasks: Node[];
+  handlers: TaskNode[];
+  become?: boolean;
+  becomeUser?: string;
+  serial?: (number | string)[];
+  gatherFacts: boolean;
+  maxFailPercentage?: number;
+  anyErrorsFatal: boolean;
+  forceHandlers: boolean;
+  secretVars: string[];
+  where: Where;
+  dir: string;
+}
+
+export interface LoadContext {
+  modules: ReadonlyMap<string, Module>;
+  /** Folders searched for roles after `<playbook dir>/roles`. */
+  rolesPath: string[];
+}
+
+export async function loadPlaybook(file: string, ctx: LoadContext): Promise<Play[]> {
+  const data = await loadYamlFile(file);
+  const fileWhere = { file, line: 1, col: 1 };
+  if (!Array.isArray(data)) throw new SourceError('a playbook must be a list of plays', whereOf(data) ?? fileWhere);
+  const dir = path.dirname(path.resolve(file));
+  const plays: Play[] = [];
+  for (const [i, raw] of data.entries()) {
+    if (raw && typeof raw === 'object' && 'import_playbook' in raw) {
+      const target = path.resolve(dir, String((raw as Record<string, unknown>).import_playbook));
+      plays.push(...(await loadPlaybook(target, ctx)));
+      continue;
+    }
+    const problems = validateAgainst(playSchema, raw);
+    if (problems.length) throw problemError('play', raw, problems[0]);
+    plays.push(await loadPlay(raw as Record<string, unknown>, dir, ctx, whereOf(data, i) ?? fileWhere));
+  }
+  return plays;
+}
+
+async function loadPlay(raw: Record<string, unknown>, dir: string, ctx: LoadContext, where: Where): Promise<Play> {
+  const varsFiles: Record<string, unknown> = {};
+  for (const f of (raw.vars_files as string[] | undefined) ?? []) {
+    Object.assign(varsFiles, await readVarsFile(path.resolve(dir, f)));
+  }
+  const playTags = toList(raw.tags);
+  const handlers: TaskNode[] = [];
+  const roleBlocks: Node[] = [];
+  const seenRoles = new Set<string>();
+  for (const [i, r] of ((raw.roles as unknown[]) ?? []).entries()) {
+    roleBlocks.push(...(await loadRole(r, dir, ctx, whereOf(raw.roles, i) ?? where, playTags, handlers, seenRoles)));
+  }
+  const tasks = [
+    ...(await loadTasks(raw.pre_tasks, [dir], ctx, playTags)),
+    ...roleBlocks,
+    ...(await loadTasks(raw.tasks, [dir], ctx, playTags)),
+    ...(await loadTasks(raw.post_tasks, [dir], ctx, playTags)),
+  ];
+  handlers.push(...(await loadHandlers(raw.handlers, [dir], ctx)));
+  const hosts = Array.isArray(raw.hosts) ? raw.hosts.join(':') : String(raw.hosts);
+  return {
+    name: (raw.name as string | undefined) ?? hosts,
+    hosts,
+    vars: (raw.vars as Record<string, unknown> | null) ?? {},
+    varsFiles,
+    tasks,
+    handlers,
+    become: raw.become as boolean | undefined,
+    becomeUser: raw.become_user as string | undefined,
+    serial: raw.serial === undefined ? undefined : toList(raw.serial),
+    gatherFacts: (raw.gather_facts as boolean | undefined) ?? true,
+    maxFailPercentage: raw.max_fail_percentage as number | undefined,
+    anyErrorsFatal: (raw.any_errors_fatal as boolean | undefined) ?? false,
+    forceHandlers: (raw.force_handlers as boolean | undefined) ?? true,
+    secretVars: (raw.secret_vars as string[] | undefined) ?? [],
+    where,
+    dir,
+  };
+}
+
+async function loadHandlers(list: unknown, baseDirs: string[], ctx: LoadContext): Promise<TaskNode[]> {
+  const nodes = await loadTasks(list, baseDirs, ctx, []);
+  for (const n of nodes) {
+    if (n.kind !== 'task') throw new SourceError('handlers cannot be blocks', n.where);
+  }
+  return nodes as TaskNode[];
+}
+
+/** Loads a list of tasks (and blocks, and imported task files). */
+export async function loadTasks(
+  list: unknown,
+  baseDirs: string[],
+  ctx: LoadContext,
+  inheritedTags: string[],
+  role?: RoleInstance,
+): Promise<Node[]> {
+  if (list === null || list === undefined) return [];
+  if (!Array.isArray(list)) throw new SourceError('tasks must be a list', whereOf(list));
+  const out: Node[] = [];
+  for (const [i, raw] of list.entries()) {
+    const where = whereOf(list, i) ?? { file: '?', line: 0, col: 0 };
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+      throw new SourceError('a task must be a mapping with a module name as one of its keys', where);
+    }
+    const task = raw as Record<string, unknown>;
+    const importKey = ['import_tasks', 'include_tasks'].find((k) => k in task);
+    if (importKey) {
+      const target = resolveIn(baseDirs, 'tasks', String(task[importKey]));
+      const imported = await loadYamlFile(await firstExisting(target, whereOf(task, importKey)));
+      out.push(...(await loadTasks(imported, baseDirs, ctx, [...inheritedTags, ...toList(task.tags)], role)));
+      continue;
+    }
+    out.push('block' in task ? await loadBlock(task, where, baseDirs, ctx, inheritedTags, role) : loadTask(task, where, baseDirs, ctx, inheritedTags, role));
+  }
+  return out;
+}
+
+async function loadBlock(
+  raw: Record<string, unknown>,
+  where: Where,
+  baseDirs: string[],
+  ctx: LoadContext,
+  inheritedTags: string[],
+  role?: RoleInstance,
+): Promise<BlockNode> {
+  const keywords: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (blockKeywords.includes(k) || k === 'name') continue;
+    if (!(k in taskKeywordSchemas)) throw new SourceError(`unknown block keyword '${k}'`, whereOf(raw, k));
+    keywords[k] = v;
+  }
+  const tags = [...inheritedTags, ...toList(raw.tags)];
+  return {
+    kind: 'block',
+    name: raw.name as string | undefined,
+    block: await loadTasks(raw.block, baseDirs, ctx, tags, role),
+    rescue: await loadTasks(raw.rescue, baseDirs, ctx, tags, role),
+    always: await loadTasks(raw.always, baseDirs, ctx, tags, role),
+    keywords,
+    tags,
+    where,
+  };
+}
+
+function loadTask(
+  raw: Record<string, unknown>,
+  where: Where,
+  baseDirs: string[],
+  ctx: LoadContext,
+  inheritedTags: string[],
+  role?: RoleInstance,
+): TaskNode {
+  const keywords: Record<string, unknown> = {};
+  const moduleKeys: string[] = [];
+  for (const [k, v] of Object.entries(raw)) {
+    if (k in taskKeywordSchemas) keywords[k] = v;
+    else moduleKeys.push(k);
+  }
+  for (const [k, schema] of Object.entries(taskKeywordSchemas)) {
+    if (!(k in keywords)) continue;
+    const problems = validateAgainst(schema, keywords[k]);
+    if (problems.length) throw new SourceError(`${k}: ${problems[0].message}`, whereOf(raw, k));
+  }
+  if (moduleKeys.length === 0) throw new SourceError('task has no module: add a key such as `command:` or `copy:`', where);
+  if (moduleKeys.length > 1) {
+    const unknown = moduleKeys.find((k) => !ctx.modules.has(shortName(k)));
+    const key = unknown ?? moduleKeys[1];
+    throw new SourceError(
+      unknown
+        ? `unknown task keyword or module '${unknown}'${suggest(unknown, [...ctx.modules.keys(), ...Object.keys(taskKeywordSchemas)])}`
+        : `task names two modules: '${moduleKeys.join("', '")}'`,
+      whereOf(raw, key),
+    );
+  }
+  const moduleKey = moduleKeys[0];
+  const module = ctx.modules.get(shortName(moduleKey));
+  if (!module) {
+    throw new SourceError(`unknown module '${moduleKey}'${suggest(shortName(moduleKey), [...ctx.modules.keys()])}`, whereOf(raw, moduleKey));
+  }
+  const args = moduleArgs(module, raw[moduleKey], keywords.args, whereOf(raw, moduleKey));
+  // Arguments are checked here as far as they are literal; expressions are checked after rendering.
+  checkArgs(module, args, raw, moduleKey);
+  return {
+    kind: 'task',
+    name: (raw.name as string | undefined) ?? `${module.name}${typeof raw[moduleKey] === 'string' ? ` ${raw[moduleKey]}` : ''}`,
+    module,
+    args,
+    keywords,
+    tags: [...inheritedTags, ...toList(keywords.tags)],
+    where,
+    source: raw,
+    baseDirs,
+    role,
+  };
+}
+
+function moduleArgs(module: Module, value: unknown, extra: unknown, where?: Where): Record<string, unknown> {
+  let args: Record<string, unknown>;
+  if (value === null || value === undefined) args = {};
+  else if (typeof value === 'string' && module.freeForm) args = { [module.freeForm]: value };
+  else if (typeof value === 'string') args = parseKeyValues(value, where);
+  else if (typeof value === 'object' && !Array.isArray(value)) args = value as Record<string, unknown>;
+  else throw new SourceError(`arguments of ${module.name} must be a mapping`, where);
+  return { ...(extra as Record<string, unknown> | undefined), ...args };
+}
+
+/** `path=/tmp/x state=touch` → { path: '/tmp/x', state: 'touch' } */
+function parseKeyValues(text: string, where?: Where): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const m of text.matchAll(/(\w+)=("([^"]*)"|'([^']*)'|\S+)/g)) out[m[1]] = m[3] ?? m[4] ?? m[2];
+  if (Object.keys(out).length === 0) throw new SourceError('arguments must be a mapping or key=value pairs', where);
+  return out;
+}
+
+export function checkArgs(module: Module, args: Record<string, unknown>, source: Record<string, unknown>, moduleKey: string): void {
+  const problems = validateAgainst(module.schema, structuredClone(args)).filter((p) => !isExpression(valueAt(args, p.path)) && !pathHasExpression(args, p.path));
+  if (problems.length === 0) return;
+  const p = problems[0];
+  const argsNode = source[moduleKey] && typeof source[moduleKey] === 'object' ? source[moduleKey] : source;
+  const where = whereAtPath(argsNode, p.path) ?? whereOf(source, moduleKey);
+  throw new SourceError(`${module.name}: ${p.path.join('.') || 'arguments'}: ${explain(p.path, p.message, valueAt(args, p.path))}`, where);
+}
+
+function explain(field: (string | number)[], message: string, value: unknown): string {
+  const last = String(field[field.length - 1] ?? '');
+  if (/mode$/.test(last) && typeof value === 'number') {
+    return `a file mode must be a quoted octal string such as '0644'; the unquoted number ${value} is read as decimal by YAML 1.2 and is refused`;
+  }
+  return message;
+}
+
+function isExpression(v: unknown): boolean {
+  return typeof v === 'string' && v.includes('{{');
+}
+
+function pathHasExpression(args: unknown, p: (string | number)[]): boolean {
+  // A missing field may come from an expression that renders to a mapping.
+  let node: unknown = args;
+  for (const key of p) {
+    if (isExpression(node)) return true;
+    node = node && typeof node === 'object' ? (node as Record<string | number, unknown>)[key] : undefined;
+  }
+  return isExpression(node);
+}
+
+function valueAt(v: unknown, p: (string | number)[]): unknown {
+  for (const k of p) v = v && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined;
+  return v;
+}
+
+async function loadRole(
+  ref: unknown,
+  playDir: string,
+  ctx: LoadContext,
+  where: Where,
+  inheritedTags: string[],
+  handlers: TaskNode[],
+  seen: Set<string>,
+): Promise<Node[]> {
+  const spec = typeof ref === 'string' ? { role: ref } : (ref as Record<string, unknown>);
+  const name = String(spec.role);
+  const { role: _r, tags, when, become, become_user, vars, ...params } = spec;
+  const dir = await findRole(name, playDir, ctx, where);
+  const read = async (sub: string) => {
+    const f = await firstExistingOrNull([path.join(dir, sub, 'main.yml'), path.join(dir, sub, 'main.yaml')]);
+    return f ? loadYamlFile(f) : null;
+  };
+  const metaFile = await firstExistingOrNull([path.join(dir, 'meta', 'main.yml'), path.join(dir, 'meta', 'main.yaml')]);
+  const meta = (metaFile ? await loadYamlFile(metaFile) : null) as Record<string, unknown> | null;
+  if (meta) {
+    const problems = validateAgainst(roleMetaSchema, meta);
+    if (problems.length) throw problemError(`role ${name} meta`, meta, problems[0]);
+  }
+  const specs = (meta?.argument_specs as Record<string, { options?: Record<string, ArgumentOption> }> | undefined)?.main;
+  const role: RoleInstance = {
+    name,
+    dir,
+    defaults: ((await read('defaults')) as Record<string, unknown> | null) ?? {},
+    vars: { ...(((await read('vars')) as Record<string, unknown> | null) ?? {}), ...((vars as Record<string, unknown>) ?? {}) },
+    params,
+    argumentSpec: specs?.options ? { options: specs.options, where: whereOf(specs) ?? where } : undefined,
+  };
+  const out: Node[] = [];
+  for (const dep of (meta?.dependencies as unknown[]) ?? []) {
+    const depName = typeof dep === 'string' ? dep : String((dep as Record<string, unknown>).role);
+    if (seen.has(depName)) continue;
+    out.push(...(await loadRole(dep, playDir, ctx, whereOf(meta!.dependencies, 0) ?? where, inheritedTags, handlers, seen)));
+  }
+  seen.add(name);
+  const roleTags = [...inheritedTags, ...toList(tags)];
+  const baseDirs = [dir, playDir];
+  const tasks = await loadTasks(await read('tasks'), baseDirs, ctx, roleTags, role);
+  handlers.push(...(await loadHandlers(await read('handlers'), baseDirs, ctx)).map((h) => ({ ...h, role })));
+  const keywords: Record<string, unknown> = {};
+  if (when !== undefined) keywords.when = when;
+  if (become !== undefined) keywords.become = become;
+  if (become_user !== undefined) keywords.become_user = become_user;
+  out.push({ kind: 'block', name: `role ${name}`, block: tasks, rescue: [], always: [], keywords, tags: roleTags, where, role });
+  return out;
+}
+
+async function findRole(name: string, playDir: string, ctx: LoadContext, where: Where): Promise<string> {
+  const candidates = [path.join(playDir, 'roles', name), ...ctx.rolesPath.map((p) => path.join(p, name))];
+  for (const c of candidates) if (await isDir(c)) return c;
+  throw new SourceError(`role '${name}' not found; looked in: ${candidates.join(', ')}`, where);
+}
+
+function resolveIn(baseDirs: string[], sub: string, file: string): string[] {
+  if (path.isAbsolute(file)) return [file];
+  return baseDirs.flatMap((d) => [path.join(d, sub, file), path.join(d, file)]);
+}
+
+async function firstExisting(candidates: string[], where?: Where): Promise<string> {
+  const found = await firstExistingOrNull(candidates);
+  if (!found) throw new SourceError(`file not found; looked in: ${candidates.join(', ')}`, where);
+  return found;
+}
+
+async function firstExistingOrNull(candidates: string[]): Promise<string | null> {
+  for (const c of candidates) if (await fs.stat(c).then((s) => s.isFile(), () => false)) return c;
+  return null;
+}
+
+async function isDir(p: string): Promise<boolean> {
+  return fs.stat(p).then((s) => s.isDirectory(), () => false);
+}
+
+export function toList(v: unknown): string[] {
+  if (v === undefined || v === null) return [];
+  if (Array.isArray(v)) return v.map(String);
+  return String(v).split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function shortName(key: string): string {
+  return key.replace(/^ansible\.(builtin|legacy)\./, '').replace(/^plinth\./, '');
+}
+
+function problemError(what: string, data: unknown, p: { path: (string | number)[]; message: string }): SourceError {
+  return new SourceError(`${what}: ${p.path.length ? `${p.path.join('.')}: ` : ''}${p.message}`, whereAtPath(data, p.path));
+}
+
+function suggest(name: string, known: string[]): string {
+  const close = known.filter((k) => editDistance(k, name) <= 2);
+  return close.length ? ` (did you mean '${close[0]}'?)` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++)
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+  return d[a.length][b.length];
+}

@@ -1,0 +1,125 @@
+// YAML files become plain JavaScript values that remember where they came from:
+// every mapping and list keeps its file:line:col, and so does every key and item in it.
+import { promises as fs } from 'node:fs';
+import { isMap, isPair, isScalar, isSeq, isAlias, LineCounter, parseDocument, type Node, type Document } from 'yaml';
+
+export interface Where {
+  file: string;
+  line: number;
+  col: number;
+}
+
+interface Positions {
+  self: Where;
+  /** Position of each key's value (for lists: of each item), by key or index. */
+  children: Map<string | number, Where>;
+  /** Position of each key itself. */
+  keys: Map<string, Where>;
+}
+
+const positions = new WeakMap<object, Positions>();
+
+/** A problem in a file the user wrote: reported as file:line:col, exit code 4 at load time. */
+export class SourceError extends Error {
+  constructor(
+    message: string,
+    readonly where?: Where,
+  ) {
+    super(where ? `${formatWhere(where)}: ${message}` : message);
+    this.name = 'SourceError';
+  }
+}
+
+export function formatWhere(w: Where): string {
+  return `${w.file}:${w.line}:${w.col}`;
+}
+
+/** Where an object (or one of its keys/items) was written. */
+export function whereOf(value: unknown, key?: string | number): Where | undefined {
+  if (!value || typeof value !== 'object') return undefined;
+  const p = positions.get(value);
+  if (!p) return undefined;
+  if (key === undefined) return p.self;
+  return (typeof key === 'string' ? p.keys.get(key) : undefined) ?? p.children.get(key) ?? p.self;
+}
+
+/** Where a value at a path below `root` was written; falls back to the deepest known ancestor. */
+export function whereAtPath(root: unknown, path: (string | number)[]): Where | undefined {
+  let node: unknown = root;
+  let best = whereOf(root);
+  for (const key of path) {
+    if (!node || typeof node !== 'object') break;
+    best = whereOf(node, key) ?? best;
+    node = (node as Record<string | number, unknown>)[key];
+  }
+  return best;
+}
+
+/** Copies the position record of one value to another (for values built from loaded ones). */
+export function copyWhere(from: object, to: object): void {
+  const p = positions.get(from);
+  if (p) positions.set(to, p);
+}
+
+export async function loadYamlFile(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (e) {
+    throw new SourceError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return parseYaml(text, file);
+}
+
+export function parseYaml(text: string, file: string): unknown {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number): Where => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { file, line, col };
+  };
+  const first = doc.errors[0];
+  if (first) {
+    const reason = first.message.split('\n')[0].replace(/ at line \d+, column \d+.*$/, '');
+    throw new SourceError(`invalid YAML: ${reason}`, at(first.pos[0]));
+  }
+  return toJs(doc.contents as Node | null, doc, at);
+}
+
+function toJs(node: Node | null, doc: Document, at: (offset: number) => Where): unknown {
+  if (node === null || node === undefined) return null;
+  if (isAlias(node)) return toJs(node.resolve(doc) as Node, doc, at);
+  if (isScalar(node)) return node.value;
+  const self = at(node.range?.[0] ?? 0);
+  if (isSeq(node)) {
+    const out: unknown[] = [];
+    const children = new Map<string | number, Where>();
+    node.items.forEach((item, i) => {
+      children.set(i, at((item as Node).range?.[0] ?? 0));
+      out.push(toJs(item as Node, doc, at));
+    });
+    positions.set(out, { self, children, keys: new Map() });
+    return out;
+  }
+  if (isMap(node)) {
+    const out: Record<string, unknown> = {};
+    const children = new Map<string | number, Where>();
+    const keys = new Map<string, Where>();
+    for (const pair of node.items) {
+      if (!isPair(pair)) continue;
+      const keyNode = pair.key as Node | null;
+      const key = String(isScalar(keyNode) ? keyNode.value : keyNode);
+      if (key === '<<' && pair.value) {
+        const merged = toJs(pair.value as Node, doc, at);
+        for (const m of Array.isArray(merged) ? merged : [merged]) Object.assign(out, m);
+        continue;
+      }
+      keys.set(key, at(keyNode?.range?.[0] ?? 0));
+      children.set(key, at((pair.value as Node | null)?.range?.[0] ?? keyNode?.range?.[0] ?? 0));
+      out[key] = toJs(pair.value as Node | null, doc, at);
+    }
+    positions.set(out, { self, children, keys });
+    return out;
+  }
+  return (node as { toJSON?: () => unknown }).toJSON?.() ?? null;
+}

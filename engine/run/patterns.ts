@@ -1,0 +1,42 @@
+// Host patterns as in Ansible: `web:db` union, `web:&eu` intersection, `all:!db` exclusion,
+// globs (`pg-*`), regular expressions (`~pg-replica-\d+`), group and host names.
+import type { Inventory } from '../load/inventory.js';
+
+export class PatternError extends Error {}
+
+export function selectHosts(inv: Inventory, pattern: string): string[] {
+  const terms = pattern.split(/[:,]/).map((t) => t.trim()).filter(Boolean);
+  if (terms.length === 0) throw new PatternError(`empty host pattern '${pattern}'`);
+  const union = new Set<string>();
+  const intersections: Set<string>[] = [];
+  const exclusions = new Set<string>();
+  for (const term of terms) {
+    if (term.startsWith('!')) for (const h of matchTerm(inv, term.slice(1))) exclusions.add(h);
+    else if (term.startsWith('&')) intersections.push(new Set(matchTerm(inv, term.slice(1))));
+    else for (const h of matchTerm(inv, term)) union.add(h);
+  }
+  // A pattern of only intersections/exclusions starts from every host.
+  const base = union.size === 0 && terms.every((t) => /^[!&]/.test(t)) ? new Set(inv.hosts.keys()) : union;
+  return [...inv.hosts.keys()].filter(
+    (h) => base.has(h) && intersections.every((s) => s.has(h)) && !exclusions.has(h),
+  );
+}
+
+function matchTerm(inv: Inventory, term: string): string[] {
+  if (term === 'all' || term === '*') return [...inv.hosts.keys()];
+  if (inv.groups.has(term)) return inv.hostsOf(term);
+  if (inv.hosts.has(term)) return [term];
+  let re: RegExp | null = null;
+  if (term.startsWith('~')) re = new RegExp(term.slice(1));
+  else if (/[*?[]/.test(term)) re = globToRegExp(term);
+  if (!re) return [];
+  const out = new Set<string>();
+  for (const g of inv.groups.keys()) if (re.test(g)) for (const h of inv.hostsOf(g)) out.add(h);
+  for (const h of inv.hosts.keys()) if (re.test(h)) out.add(h);
+  return [...out];
+}
+
+function globToRegExp(glob: string): RegExp {
+  const body = glob.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${body}$`);
+}
