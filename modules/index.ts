@@ -1,7 +1,29 @@
 // The module registry: every module plinth knows, by name. Add a module by importing it here.
 import type { Module } from '../engine/types.js';
+import { command } from './command.js';
+import { shell } from './shell.js';
+import { file } from './file.js';
+import { copy } from './copy.js';
+import { template } from './template.js';
+import { lineinfile } from './lineinfile.js';
+import { blockinfile } from './blockinfile.js';
+import { stat } from './stat.js';
+import { assert } from './assert.js';
+import { set_fact } from './set_fact.js';
+import { debug } from './debug.js';
 
 const all: Module[] = [
+  command,
+  shell,
+  file,
+  copy,
+  template,
+  lineinfile,
+  blockinfile,
+  stat,
+  assert,
+  set_fact,
+  debug,
 ];
 
 export const modules: ReadonlyMap<string, Module> = new Map(all.map((m) => [m.name, m]));

@@ -1,0 +1,76 @@
+// copy: puts a file on the host from inline `content` or a controller file `src`.
+import * as path from 'node:path';
+import { ModuleError, type Module } from '../engine/types.js';
+import { attributeProperties, type FileAttributes } from './support/attributes.js';
+import { findControllerFile } from './support/controller-files.js';
+import {
+  applyManagedFile,
+  observeManagedFile,
+  planManagedFile,
+  type ManagedFile,
+  type ManagedFileAction,
+} from './support/managed-file.js';
+
+interface CopyArgs extends FileAttributes {
+  dest: string;
+  content?: string;
+  src?: string;
+  backup: boolean;
+  force: boolean;
+}
+
+interface CopyObserved {
+  file: ManagedFile;
+  desired: Buffer;
+  src?: string;
+}
+
+export const schema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  type: 'object',
+  additionalProperties: false,
+  required: ['dest'],
+  anyOf: [{ required: ['content'] }, { required: ['src'] }],
+  properties: {
+    dest: { type: 'string', minLength: 1, description: 'absolute path on the host; an existing directory receives src under its own name' },
+    content: { type: 'string', description: 'the exact content to write (mutually exclusive with src)' },
+    src: {
+      type: 'string',
+      minLength: 1,
+      description: 'file on the controller: files/<src>, then <src>, under each playbook or role directory',
+    },
+    backup: { type: 'boolean', default: false, description: 'keep a timestamped copy of the old file beside it' },
+    force: { type: 'boolean', default: true, description: 'replace a file whose content differs; false only creates missing files' },
+    ...attributeProperties,
+  },
+} as const;
+
+export const copy: Module<CopyArgs, CopyObserved, ManagedFileAction> = {
+  name: 'copy',
+  description: 'Copy inline content or a controller file to the host',
+  schema,
+
+  async observe(ctx, args) {
+    if (args.content !== undefined && args.src !== undefined) throw new ModuleError('copy: content and src are mutually exclusive');
+    const source = args.src !== undefined ? await findControllerFile(ctx.baseDirs, 'files', args.src) : undefined;
+    const desired = source ? source.content : Buffer.from(args.content ?? '', 'utf8');
+    const attrs = { mode: args.mode, owner: args.owner, group: args.group };
+    let file = await observeManagedFile(ctx, args.dest, attrs);
+    if (file.stat?.type === 'directory' || args.dest.endsWith('/')) {
+      if (!source) throw new ModuleError(`copy: dest ${args.dest} is a directory; content needs a file path`);
+      file = await observeManagedFile(ctx, path.join(args.dest, path.basename(source.path)), attrs);
+      if (file.stat?.type === 'directory') throw new ModuleError(`copy: ${file.path} is a directory`);
+    }
+    if (file.stat && file.stat.type !== 'file') throw new ModuleError(`copy: ${file.path} exists and is not a regular file`);
+    return { file, desired, src: source?.path };
+  },
+
+  plan(observed, args) {
+    const { file } = observed;
+    const result = { dest: file.path, ...(observed.src ? { src: observed.src } : {}) };
+    if (!args.force && file.stat) return { changed: false, result };
+    return planManagedFile(file, observed.desired, { backup: args.backup, result });
+  },
+
+  apply: (ctx, action) => applyManagedFile(ctx, action),
+};

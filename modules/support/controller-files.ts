@@ -1,0 +1,23 @@
+// Files that copy and template take from the controller (not from the host), looked up
+// the way Ansible roles do: `<base>/<subdir>/<src>`, then `<base>/<src>`, for each base.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { ModuleError } from '../../engine/types.js';
+
+export interface ControllerFile {
+  path: string;
+  content: Buffer;
+}
+
+export async function findControllerFile(baseDirs: string[], subdir: string, src: string): Promise<ControllerFile> {
+  const candidates = path.isAbsolute(src)
+    ? [src]
+    : baseDirs.flatMap((base) => [path.join(base, subdir, src), path.join(base, src)]);
+  for (const candidate of candidates) {
+    const st = await fs.stat(candidate).catch(() => null);
+    if (!st) continue;
+    if (st.isDirectory()) throw new ModuleError(`src ${candidate} is a directory; copying directories is not supported`);
+    return { path: candidate, content: await fs.readFile(candidate) };
+  }
+  throw new ModuleError(`could not find src '${src}' (looked in: ${candidates.join(', ')})`);
+}

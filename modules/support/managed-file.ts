@@ -1,0 +1,128 @@
+// A file whose content and attributes a module decides: copy, template, lineinfile and
+// blockinfile observe it, compute the content they want, and let this plan and apply it.
+import * as path from 'node:path';
+import type { ApplyResult, Diff, FileStat, ModuleContext, Plan, PlannedWrite } from '../../engine/types.js';
+import { ModuleError } from '../../engine/types.js';
+import {
+  applyAttributes,
+  attributeChanges,
+  attributesDiff,
+  describeChanges,
+  resolveAttributes,
+  type AttributeChange,
+  type FileAttributes,
+} from './attributes.js';
+import { backupFile, execOrFail } from './host-commands.js';
+import { diffText, holdsSecret, isBinary } from './text.js';
+
+export interface ManagedFile {
+  path: string;
+  /** The file as it is (symbolic links followed), null when missing. */
+  stat: FileStat | null;
+  content: Buffer | null;
+  parentExists: boolean;
+  attributes: FileAttributes;
+}
+
+export interface ManagedFileAction {
+  path: string;
+  /** Base64 of the new content; absent when only attributes change. */
+  content?: string;
+  attributes: FileAttributes;
+  attributeChanges: AttributeChange[];
+  backup: boolean;
+  makeParents: boolean;
+}
+
+export interface ManagedFileOptions {
+  backup?: boolean;
+  /** Create missing parent directories (lineinfile/blockinfile `create`), instead of failing. */
+  makeParents?: boolean;
+  /** Merged into the module's result. */
+  result?: Record<string, unknown>;
+}
+
+/** Reads the file and its attributes. A directory at the path is the caller's to refuse. */
+export async function observeManagedFile(ctx: ModuleContext, file: string, wanted: FileAttributes): Promise<ManagedFile> {
+  const stat = await ctx.host.stat(file, { ...ctx.become, follow: true });
+  const content = stat?.type === 'file' ? await ctx.host.read(file, { ...ctx.become }) : null;
+  const parent = stat ? stat : await ctx.host.stat(path.dirname(file), { ...ctx.become, follow: true });
+  return {
+    path: file,
+    stat,
+    content,
+    parentExists: !!stat || parent?.type === 'directory',
+    attributes: await resolveAttributes(ctx, wanted),
+  };
+}
+
+/** Plans writing `desired` (null: keep the content, manage only the attributes). */
+export function planManagedFile(file: ManagedFile, desired: Buffer | null, opts: ManagedFileOptions = {}): Plan<ManagedFileAction> {
+  const contentChanges = desired !== null && (file.content === null || !file.content.equals(desired));
+  const changes = file.stat ? attributeChanges(file.stat, file.attributes) : [];
+  if (!contentChanges && changes.length === 0) return { changed: false, result: opts.result };
+  const creating = !file.stat;
+  if (creating && !file.parentExists && !opts.makeParents) {
+    return { unknown: true, summary: `create ${file.path}`, reason: `directory ${path.dirname(file.path)} does not exist` };
+  }
+
+  const diffs: Diff[] = [];
+  const writes: PlannedWrite[] = [];
+  if (contentChanges) {
+    diffs.push(contentDiff(file.path, file.content, desired));
+    writes.push({ path: file.path, content: desired.toString('utf8'), mode: file.attributes.mode });
+  } else if (file.content && file.attributes.mode) {
+    writes.push({ path: file.path, content: file.content.toString('utf8'), mode: file.attributes.mode });
+  }
+  if (changes.length) diffs.push(attributesDiff(file.path, changes));
+
+  return {
+    changed: true,
+    summary: summarize(file, contentChanges, changes),
+    diffs,
+    writes,
+    result: opts.result,
+    action: {
+      path: file.path,
+      content: contentChanges ? desired.toString('base64') : undefined,
+      attributes: file.attributes,
+      attributeChanges: changes,
+      backup: !!opts.backup && !creating && contentChanges,
+      makeParents: creating && !file.parentExists,
+    },
+  };
+}
+
+function summarize(file: ManagedFile, contentChanges: boolean, changes: AttributeChange[]): string {
+  if (!file.stat) return `create ${file.path}${file.attributes.mode ? ` (${file.attributes.mode})` : ''}`;
+  if (!contentChanges) return `${describeChanges(changes)} on ${file.path}`;
+  return `update ${file.path}${changes.length ? `, ${describeChanges(changes)}` : ''}`;
+}
+
+function contentDiff(target: string, before: Buffer | null, after: Buffer): Diff {
+  const binary = (before !== null && isBinary(before)) || isBinary(after);
+  const diff: Diff = binary
+    ? { target, before: diffText(before), after: `binary file changed (${after.length} bytes)\n` }
+    : { target, before: diffText(before), after: after.toString('utf8') };
+  if (holdsSecret(diff.before) || holdsSecret(diff.after)) diff.secret = true;
+  return diff;
+}
+
+export async function applyManagedFile(ctx: ModuleContext, action: ManagedFileAction): Promise<ApplyResult> {
+  const result: Record<string, unknown> = {};
+  if (action.backup) result.backup_file = await backupFile(ctx, action.path);
+  if (action.makeParents) {
+    const dir = path.dirname(action.path);
+    await execOrFail(ctx, ['mkdir', '-p', '--', dir], `cannot create directory ${dir}`);
+  }
+  if (action.content !== undefined) {
+    try {
+      await ctx.host.write(action.path, Buffer.from(action.content, 'base64'), { ...action.attributes, ...ctx.become });
+    } catch (e) {
+      throw new ModuleError(`cannot write ${action.path}: ${(e as Error).message}`);
+    }
+  } else {
+    await applyAttributes(ctx, action.path, action.attributeChanges);
+  }
+  return { result };
+}

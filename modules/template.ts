@@ -1,0 +1,69 @@
+// template: renders an EJS file from the controller with the task's variables and writes it.
+import { ModuleError, type Module } from '../engine/types.js';
+import { attributeProperties, type FileAttributes } from './support/attributes.js';
+import { findControllerFile } from './support/controller-files.js';
+import {
+  applyManagedFile,
+  observeManagedFile,
+  planManagedFile,
+  type ManagedFile,
+  type ManagedFileAction,
+} from './support/managed-file.js';
+
+interface TemplateArgs extends FileAttributes {
+  src: string;
+  dest: string;
+  backup: boolean;
+  force: boolean;
+}
+
+interface TemplateObserved {
+  file: ManagedFile;
+  rendered: Buffer;
+  src: string;
+}
+
+export const schema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  type: 'object',
+  additionalProperties: false,
+  required: ['src', 'dest'],
+  properties: {
+    src: {
+      type: 'string',
+      minLength: 1,
+      description: 'EJS template on the controller: templates/<src>, then <src>, under each playbook or role directory',
+    },
+    dest: { type: 'string', minLength: 1, description: 'absolute path of the file on the host' },
+    backup: { type: 'boolean', default: false, description: 'keep a timestamped copy of the old file beside it' },
+    force: { type: 'boolean', default: true, description: 'replace a file whose content differs; false only creates missing files' },
+    ...attributeProperties,
+  },
+} as const;
+
+export const template: Module<TemplateArgs, TemplateObserved, ManagedFileAction> = {
+  name: 'template',
+  description: 'Render an EJS template with the task variables into a file on the host',
+  schema,
+
+  async observe(ctx, args) {
+    const source = await findControllerFile(ctx.baseDirs, 'templates', args.src);
+    let rendered: string;
+    try {
+      rendered = await ctx.renderTemplate(source.content.toString('utf8'), { filename: source.path });
+    } catch (e) {
+      throw new ModuleError(`template ${args.src}: ${(e as Error).message}`);
+    }
+    const file = await observeManagedFile(ctx, args.dest, { mode: args.mode, owner: args.owner, group: args.group });
+    if (file.stat && file.stat.type !== 'file') throw new ModuleError(`template: ${args.dest} exists and is not a regular file`);
+    return { file, rendered: Buffer.from(rendered, 'utf8'), src: source.path };
+  },
+
+  plan(observed, args) {
+    const result = { dest: observed.file.path, src: observed.src };
+    if (!args.force && observed.file.stat) return { changed: false, result };
+    return planManagedFile(observed.file, observed.rendered, { backup: args.backup, result });
+  },
+
+  apply: (ctx, action) => applyManagedFile(ctx, action),
+};
