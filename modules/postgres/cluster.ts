@@ -1,0 +1,106 @@
+// Where a PostgreSQL cluster lives on a host, from the task's arguments. Defaults are the
+// Debian layout (version 15, cluster main); tests and other layouts set the paths directly.
+import { ModuleError, type ModuleContext } from '../../engine/types.js';
+import { quoteArg } from '../../engine/connection/shell.js';
+import type { PgTarget } from './sql.js';
+
+export interface ClusterArgs {
+  version?: string;
+  cluster?: string;
+  data_dir?: string;
+  config_dir?: string;
+  bin_dir?: string;
+  port?: number;
+  socket_dir?: string;
+  db?: string;
+  become_user?: string;
+}
+
+export interface Cluster {
+  version: string;
+  name: string;
+  dataDir: string;
+  configDir: string;
+  binDir: string;
+  port: number;
+  socketDir: string;
+  /** OS user that owns the cluster and runs psql (peer authentication). */
+  osUser: string;
+  /** Debian's pg_ctlcluster manages it (config under /etc/postgresql); otherwise pg_ctl -D. */
+  debian: boolean;
+}
+
+/** Schema properties shared by the PostgreSQL modules; spread them into `properties`. */
+export const clusterProperties = {
+  version: { type: 'string', pattern: '^[0-9]+$', default: '15', description: 'PostgreSQL major version (Debian layout)' },
+  cluster: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$', default: 'main', description: 'Debian cluster name' },
+  data_dir: { type: 'string', minLength: 1, description: 'data directory (default /var/lib/postgresql/VERSION/CLUSTER)' },
+  config_dir: {
+    type: 'string',
+    minLength: 1,
+    description: 'directory of postgresql.conf and pg_hba.conf (default /etc/postgresql/VERSION/CLUSTER; set it to data_dir for a non-Debian cluster)',
+  },
+  bin_dir: { type: 'string', minLength: 1, description: 'directory of the server binaries (default /usr/lib/postgresql/VERSION/bin)' },
+  port: { type: 'integer', minimum: 1, maximum: 65535, default: 5432, description: 'port of the local server' },
+  socket_dir: { type: 'string', minLength: 1, default: '/var/run/postgresql', description: 'directory of the local server’s unix socket' },
+  become_user: { type: 'string', minLength: 1, default: 'postgres', description: 'OS user that owns the cluster; psql runs as this user (peer authentication)' },
+} as const;
+
+export function resolveCluster(args: ClusterArgs): Cluster {
+  const version = args.version ?? '15';
+  const name = args.cluster ?? 'main';
+  const debianConfig = `/etc/postgresql/${version}/${name}`;
+  const debianData = `/var/lib/postgresql/${version}/${name}`;
+  const dataDir = args.data_dir ?? debianData;
+  const configDir = args.config_dir ?? (args.data_dir ? args.data_dir : debianConfig);
+  return {
+    version,
+    name,
+    dataDir,
+    configDir,
+    binDir: args.bin_dir ?? `/usr/lib/postgresql/${version}/bin`,
+    port: args.port ?? 5432,
+    socketDir: args.socket_dir ?? '/var/run/postgresql',
+    osUser: args.become_user ?? 'postgres',
+    debian: configDir === debianConfig && dataDir === debianData,
+  };
+}
+
+export function targetOf(cluster: Cluster, db = 'postgres'): PgTarget {
+  return { socketDir: cluster.socketDir, port: cluster.port, db, user: cluster.osUser, binDir: cluster.binDir };
+}
+
+export function asOwner(cluster: Cluster) {
+  return { become: true, becomeUser: cluster.osUser };
+}
+
+export type RunState = 'running' | 'stopped' | 'no-data-dir' | 'not-installed';
+
+/** pg_ctl status: 0 running, 3 stopped, 4 not a data directory. */
+export async function clusterState(ctx: ModuleContext, cluster: Cluster): Promise<RunState> {
+  const r = await ctx.host.exec([`${cluster.binDir}/pg_ctl`, 'status', '-D', cluster.dataDir], asOwner(cluster));
+  if (r.exitCode === 0) return 'running';
+  if (r.exitCode === 3) return 'stopped';
+  if (r.exitCode === 4) return 'no-data-dir';
+  if (r.exitCode === 127 || /No such file|not found/.test(r.stderr)) return 'not-installed';
+  throw new ModuleError(`pg_ctl status -D ${cluster.dataDir} failed: ${r.stderr.trim() || `exit code ${r.exitCode}`}`);
+}
+
+/** Starts or stops the cluster the way its layout expects (systemd through pg_ctlcluster on Debian). */
+export async function controlCluster(ctx: ModuleContext, cluster: Cluster, action: 'start' | 'stop'): Promise<void> {
+  const argv = cluster.debian
+    ? ['pg_ctlcluster', cluster.version, cluster.name, action, ...(action === 'stop' ? ['-m', 'fast'] : [])]
+    : pgCtlArgv(cluster, action);
+  const r = await ctx.host.exec(argv, cluster.debian ? { ...ctx.become } : { ...asOwner(cluster), timeout: 180_000 });
+  if (r.exitCode !== 0) {
+    throw new ModuleError(`cannot ${action} PostgreSQL ${cluster.dataDir}: ${(r.stderr || r.stdout).trim() || `exit code ${r.exitCode}`}`);
+  }
+}
+
+function pgCtlArgv(cluster: Cluster, action: 'start' | 'stop'): string[] {
+  const base = [`${cluster.binDir}/pg_ctl`, action, '-D', cluster.dataDir, '-w'];
+  if (action === 'stop') return [...base, '-m', 'fast'];
+  // pg_ctl hands -o to a shell, hence the quoting; the options win over a copied postgresql.conf.
+  const options = `-c port=${cluster.port} -c unix_socket_directories=${quoteArg(cluster.socketDir)}`;
+  return [...base, '-l', `${cluster.dataDir}.log`, '-o', options];
+}
