@@ -265,7 +265,8 @@ export class SshHost implements Host {
       let lastError: (Error & { level?: string; code?: string }) | undefined;
       const failConnect = () => {
         const reason = hostKeyProblem ?? this.describeConnectError(lastError, triedAuth);
-        reject(new UnreachableError(`${this.name}: cannot connect to ${this.target}: ${reason}`));
+        const sep = reason.includes('\n') ? ':\n' : ': ';
+        reject(new UnreachableError(`${this.name}: cannot connect to ${this.target}${sep}${reason}`));
       };
       client.on('ready', () => {
         connected = true;

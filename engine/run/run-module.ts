@@ -13,6 +13,8 @@ export interface ModuleOutcome {
   message?: string;
   /** True when check mode reported a change without applying it. */
   predicted?: boolean;
+  /** A predicted change whose effect on the host's files is known exactly (its writes). */
+  exact?: boolean;
 }
 
 export interface RunModuleOptions {
@@ -37,7 +39,7 @@ export async function runModule(
 
   if (opts.check && !opts.applyInCheck && !mod.readOnly) {
     if (plan.writes && ctx.host instanceof PredictedHost) ctx.host.predict(plan.writes);
-    return { status: 'changed', summary: plan.summary, diffs: plan.diffs ?? [], result: plan.result ?? {}, predicted: true };
+    return { status: 'changed', summary: plan.summary, diffs: plan.diffs ?? [], result: plan.result ?? {}, predicted: true, exact: !!plan.writes };
   }
   const applied = await mod.apply(ctx, plan.action, args);
   const result = { ...plan.result, ...applied.result };

@@ -1,0 +1,75 @@
+// The plinth command line. The only place that prints errors and calls process.exit.
+import { Command, CommanderError } from 'commander';
+import { addRunOptions, runCommand, type RunFlags } from './run-command.js';
+import { describeModules } from './modules-command.js';
+import { ExitCode, UsageError } from './exit-codes.js';
+import { SourceError } from '../load/yaml.js';
+import { PatternError } from '../run/patterns.js';
+import { redactor } from '../secrets/redact.js';
+import { registerLabCommands } from '../../lab/cli.js';
+
+const program = new Command();
+program
+  .name('plinth')
+  .description(
+    'plinth: a declarative playbook engine. Ansible-shaped playbooks, inventories and roles; modules that observe, plan\n' +
+      'and then apply, so that --check shows exactly what a run would change, with diffs, and a second run changes nothing.',
+  )
+  .version('0.1.0')
+  .exitOverride()
+  .showHelpAfterError('(run with --help for usage)')
+  .addHelpText(
+    'after',
+    `
+Examples:
+  plinth lab up                                     start the built-in lab (4 Debian hosts, see the README)
+  plinth run -i /var/lib/plinth-lab/inventory.yml playbooks/site.yml -e @secrets.yml
+  plinth run playbooks/example-local.yml --check --diff   preview on this machine
+  plinth modules copy                               arguments of a module
+
+Exit codes: 0 ok, 1 error, 2 a host failed, 3 a host unreachable, 4 parse error, 5 bad options, 99 interrupted.`,
+  );
+
+addRunOptions(
+  program
+    .command('run')
+    .description('run a playbook against the inventory\'s hosts (like ansible-playbook)')
+    .argument('<playbook>', 'playbook file (YAML list of plays)'),
+).action(async (playbook: string, flags: RunFlags) => {
+  process.exitCode = await runCommand(playbook, flags);
+});
+
+program
+  .command('modules')
+  .description('list the modules, or show one module\'s arguments (from its JSON Schema)')
+  .argument('[name]', 'a module name')
+  .option('--schema', 'print the JSON Schema itself')
+  .action((name: string | undefined, flags: { schema?: boolean }) => {
+    process.stdout.write(describeModules(name, !!flags.schema));
+  });
+
+registerLabCommands(program);
+
+function exitCodeFor(e: unknown): number {
+  if (e instanceof CommanderError) return e.exitCode === 0 ? ExitCode.Ok : ExitCode.BadOptions;
+  if (e instanceof UsageError || e instanceof PatternError) return ExitCode.BadOptions;
+  if (e instanceof SourceError) return ExitCode.ParseError;
+  return ExitCode.Error;
+}
+
+async function main(): Promise<void> {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (e) {
+    const code = exitCodeFor(e);
+    if (!(e instanceof CommanderError)) {
+      const message = e instanceof Error ? e.message : String(e);
+      const known = e instanceof SourceError || e instanceof UsageError || e instanceof PatternError || (e as Error)?.name?.endsWith('Error');
+      process.stderr.write(`ERROR! ${redactor.redact(message)}\n`);
+      if (!known || process.env.PLINTH_DEBUG) process.stderr.write(redactor.redact(String((e as Error).stack ?? '')) + '\n');
+    }
+    process.exitCode = code;
+  }
+}
+
+await main();

@@ -1,0 +1,23 @@
+// `plinth modules [name]`: what each module does and its arguments, from its JSON Schema.
+import { modules } from '../../modules/index.js';
+import { UsageError } from './exit-codes.js';
+
+export function describeModules(name: string | undefined, asSchema: boolean): string {
+  if (!name) {
+    const width = Math.max(...[...modules.keys()].map((n) => n.length));
+    return [...modules.values()].map((m) => `${m.name.padEnd(width)}  ${m.description.split('\n')[0]}`).join('\n') + '\n';
+  }
+  const m = modules.get(name);
+  if (!m) throw new UsageError(`no module named '${name}'; \`plinth modules\` lists them`);
+  if (asSchema) return JSON.stringify(m.schema, null, 2) + '\n';
+  const props = (m.schema.properties ?? {}) as Record<string, Record<string, unknown>>;
+  const required = new Set((m.schema.required as string[] | undefined) ?? []);
+  const lines = [`${m.name}: ${m.description}`, '', 'Arguments:'];
+  for (const [k, p] of Object.entries(props)) {
+    const type = p.enum ? (p.enum as unknown[]).join('|') : Array.isArray(p.type) ? p.type.join('|') : (p.type as string | undefined) ?? 'any';
+    const flags = [required.has(k) ? 'required' : '', p['x-secret'] ? 'secret' : '', p.default !== undefined ? `default ${JSON.stringify(p.default)}` : ''].filter(Boolean).join(', ');
+    lines.push(`  ${k} (${type}${flags ? `; ${flags}` : ''})${p.description ? `: ${p.description}` : ''}`);
+  }
+  if (m.freeForm) lines.push('', `A string value is taken as '${m.freeForm}' (e.g. \`${m.name}: ...\`).`);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,148 @@
+// `plinth run`: load, validate and run a playbook; print as asked; exit as ansible-playbook does.
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { loadInventory } from '../load/inventory.js';
+import { loadPlaybook, type Node, type Play } from '../load/playbook.js';
+import { loadVarsFolders } from '../load/inventory.js';
+import { runPlaybook, DEFAULT_FORKS, type RunSummary } from '../run/runner.js';
+import { selectHosts } from '../run/patterns.js';
+import { tagsSelected } from '../run/tags.js';
+import { modules } from '../../modules/index.js';
+import { PlainReporter } from '../report/plain.js';
+import { JsonReporter } from '../report/json.js';
+import { TtyReporter } from '../report/tty.js';
+import type { Reporter } from '../report/reporter.js';
+import { parseExtraVars } from './extra-vars.js';
+import { ExitCode, UsageError } from './exit-codes.js';
+import { redactor } from '../secrets/redact.js';
+
+export interface RunFlags {
+  inventory?: string;
+  check?: boolean;
+  diff?: boolean;
+  limit?: string;
+  tags?: string;
+  skipTags?: string;
+  extraVars: string[];
+  forks: string;
+  listHosts?: boolean;
+  listTasks?: boolean;
+  verbose: number;
+  json?: boolean;
+}
+
+/** The repository's roles/ folder: roles shipped with plinth are found from any playbook. */
+const BUILTIN_ROLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..', 'roles');
+
+export function addRunOptions(cmd: Command): Command {
+  return cmd
+    .option('-i, --inventory <file>', 'inventory: a YAML file in Ansible\'s shape, or a comma-separated host list ("web1,web2,"); default: localhost only')
+    .option('-C, --check', 'check mode: observe and plan, change nothing; later tasks see the files earlier tasks would write')
+    .option('-D, --diff', 'show a unified diff of every change (secrets are never shown)')
+    .option('-l, --limit <pattern>', 'only these hosts: names, groups, globs (pg-*), ~regex, a:b union, a:&b intersection, a:!b exclusion')
+    .option('-t, --tags <tags>', 'only tasks with one of these tags (comma-separated; also "tagged", "untagged", "all")')
+    .option('--skip-tags <tags>', 'skip tasks with one of these tags (comma-separated)')
+    .option('-e, --extra-vars <vars>', 'variables with the highest precedence: k=v pairs, JSON or YAML, or @file.yml (repeatable)', collect, [])
+    .option('-f, --forks <n>', `hosts worked on at once (default ${DEFAULT_FORKS})`, String(DEFAULT_FORKS))
+    .option('--list-hosts', 'print the hosts each play would run on, then exit')
+    .option('--list-tasks', 'print the tasks each play would run (after tag selection), then exit')
+    .option('-v, --verbose', 'more output: task paths, module results, connection logs (repeatable)', increase, 0)
+    .option('--json', 'one JSON object per line on stdout for every task result, then a recap object; human output goes to stderr');
+}
+
+export async function runCommand(playbook: string, flags: RunFlags): Promise<number> {
+  const forks = Number(flags.forks);
+  if (!Number.isInteger(forks) || forks < 1) throw new UsageError(`--forks must be a positive integer, got '${flags.forks}'`);
+  const extraVars = await parseExtraVars(flags.extraVars);
+  const inventory = await loadInventory(flags.inventory);
+  const plays = await loadPlaybook(playbook, { modules, rolesPath: [BUILTIN_ROLES] });
+  await loadVarsFolders(inventory, path.dirname(path.resolve(playbook)));
+  const tags = splitList(flags.tags);
+  const skipTags = splitList(flags.skipTags);
+  const out = (s: string) => process.stdout.write(s);
+  if (flags.listHosts || flags.listTasks) {
+    out(listPlays(plays, inventory, flags, tags, skipTags));
+    return ExitCode.Ok;
+  }
+  const human = flags.json ? (s: string) => process.stderr.write(s) : out;
+  const interactive = !flags.json && process.stdout.isTTY && !process.env.CI;
+  const options = { diff: !!flags.diff, verbose: flags.verbose, colour: !!(flags.json ? process.stderr.isTTY : process.stdout.isTTY) && !process.env.NO_COLOR, check: !!flags.check, write: human };
+  const reporters: Reporter[] = [interactive ? new TtyReporter(options) : new PlainReporter(options)];
+  if (flags.json) reporters.push(new JsonReporter((line) => process.stdout.write(line)));
+
+  const abort = new AbortController();
+  const onSigint = () => {
+    if (abort.signal.aborted) return;
+    process.stderr.write('\nInterrupted: finishing the tasks in flight, starting no new one...\n');
+    abort.abort();
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  let summary: RunSummary;
+  try {
+    summary = await runPlaybook({
+      inventory,
+      plays,
+      check: !!flags.check,
+      limit: flags.limit,
+      tags,
+      skipTags,
+      extraVars,
+      forks,
+      signal: abort.signal,
+      onEvent: (e) => reporters.forEach((r) => r.onEvent(e)),
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+    await Promise.all(reporters.map((r) => r.finish()));
+  }
+  return exitCodeOf(summary);
+}
+
+export function exitCodeOf(summary: RunSummary): number {
+  if (summary.interrupted) return ExitCode.Interrupted;
+  const counts = Object.values(summary.hosts);
+  if (counts.some((c) => c.failed > 0)) return ExitCode.HostFailed;
+  if (counts.some((c) => c.unreachable > 0)) return ExitCode.HostUnreachable;
+  return ExitCode.Ok;
+}
+
+function listPlays(plays: Play[], inventory: Awaited<ReturnType<typeof loadInventory>>, flags: RunFlags, tags: string[], skipTags: string[]): string {
+  const lines: string[] = [];
+  const limited = flags.limit ? new Set(selectHosts(inventory, flags.limit)) : null;
+  for (const play of plays) {
+    const hosts = selectHosts(inventory, play.hosts).filter((h) => !limited || limited.has(h));
+    lines.push(`play: ${play.name} (${hosts.length} host${hosts.length === 1 ? '' : 's'})`);
+    if (flags.listHosts) for (const h of hosts) lines.push(`    ${h}`);
+    if (flags.listTasks) {
+      const visit = (nodes: Node[], indent: string) => {
+        for (const n of nodes) {
+          if (n.kind === 'block') {
+            visit(n.block, indent);
+            visit(n.rescue, indent);
+            visit(n.always, indent);
+          } else if (tagsSelected(n.tags, tags, skipTags)) {
+            lines.push(`${indent}${n.name}\t${n.where.file}:${n.where.line}${n.tags.length ? `\tTAGS: [${[...new Set(n.tags)].join(', ')}]` : ''}`);
+          }
+        }
+      };
+      visit(play.tasks, '    ');
+    }
+  }
+  return redactor.redact(lines.join('\n') + '\n');
+}
+
+function splitList(v?: string): string[] {
+  return (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function increase(_v: string, previous: number): number {
+  return previous + 1;
+}
+

@@ -1,0 +1,31 @@
+// Opens the connection an inventory host asks for: `local`, or `ssh` (the default).
+import type { Host } from '../types.js';
+import { LocalHost } from './local.js';
+import { redactor } from '../secrets/redact.js';
+
+export interface ConnectionVars {
+  [name: string]: unknown;
+}
+
+/** Hosts that mean "this machine" unless the inventory says otherwise. */
+const LOCAL_NAMES = new Set(['localhost', '127.0.0.1', '::1']);
+
+export async function openConnection(name: string, vars: ConnectionVars): Promise<Host> {
+  const become = {
+    become: truthy(vars.ansible_become),
+    becomeUser: vars.ansible_become_user as string | undefined,
+  };
+  const kind = (vars.ansible_connection as string | undefined) ?? (LOCAL_NAMES.has(name) && !vars.ansible_host ? 'local' : 'ssh');
+  if (kind === 'local') return new LocalHost(name, become);
+  if (kind !== 'ssh') throw new Error(`host ${name}: unsupported ansible_connection '${kind}' (plinth knows local and ssh)`);
+  for (const secret of ['ansible_password', 'ansible_ssh_pass', 'ansible_become_password', 'ansible_become_pass', 'ansible_ssh_private_key_passphrase']) {
+    redactor.add(vars[secret]);
+  }
+  const { connectSsh } = await import('./ssh-options.js');
+  return connectSsh(name, vars, become);
+}
+
+export function truthy(v: unknown): boolean {
+  if (typeof v === 'string') return ['true', 'yes', 'on', '1'].includes(v.toLowerCase());
+  return Boolean(v);
+}

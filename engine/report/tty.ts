@@ -1,0 +1,66 @@
+// On a terminal: a listr2 task list per task (one line per host, live), then diffs and the recap.
+import { Listr } from 'listr2';
+import type { RunEvent, TaskResultEvent } from '../run/events.js';
+import { PlainReporter } from './plain.js';
+import type { Reporter, ReporterOptions } from './reporter.js';
+import { renderDiff } from './diff.js';
+
+interface Pending {
+  resolve: (e: TaskResultEvent) => void;
+  promise: Promise<TaskResultEvent>;
+}
+
+export class TtyReporter implements Reporter {
+  private queue: Promise<void> = Promise.resolve();
+  private pending = new Map<string, Pending>();
+  private readonly plain: PlainReporter;
+
+  constructor(private readonly o: ReporterOptions) {
+    this.plain = new PlainReporter(o);
+  }
+
+  onEvent(e: RunEvent): void {
+    if (e.type === 'task') {
+      this.pending = new Map(e.hosts.map((h) => [h, deferred()]));
+      const pending = this.pending;
+      const list = new Listr(
+        e.hosts.map((host) => ({
+          title: host,
+          task: async (_ctx: unknown, task: { title: string; skip: (m?: string) => void; output?: string }) => {
+            const r = await pending.get(host)!.promise;
+            task.title = `${host}: ${r.status}${r.summary && r.status !== 'ok' ? ` — ${r.summary}` : ''}`;
+            if (r.status === 'skipped') task.skip(`${host}: skipped`);
+            if ((r.status === 'failed' && !r.ignored) || r.status === 'unreachable') throw new Error(r.message ?? r.status);
+          },
+        })),
+        { concurrent: true, exitOnError: false, rendererOptions: { collapseErrors: false } },
+      );
+      const title = `${e.handler ? 'HANDLER' : 'TASK'} [${e.name}]`;
+      this.queue = this.queue.then(async () => {
+        this.o.write(`\n${title}\n`);
+        await list.run().catch(() => {});
+      });
+      return;
+    }
+    if (e.type === 'result') {
+      const p = this.pending.get(e.host);
+      if (p) p.resolve(e);
+      if (this.o.diff && e.diffs?.length) {
+        const text = e.diffs.map((d) => renderDiff(d, this.o.colour)).join('\n');
+        this.queue = this.queue.then(() => this.o.write(`${text}\n`));
+      }
+      return;
+    }
+    this.queue = this.queue.then(() => this.plain.onEvent(e));
+  }
+
+  async finish(): Promise<void> {
+    await this.queue;
+  }
+}
+
+function deferred(): Pending {
+  let resolve!: (e: TaskResultEvent) => void;
+  const promise = new Promise<TaskResultEvent>((r) => (resolve = r));
+  return { resolve, promise };
+}

@@ -1,0 +1,43 @@
+// What the run knows about one host: its connection, facts, registered results, notified
+// handlers and counts. Registered results and facts live for the whole run, as in Ansible.
+import type { Host } from '../types.js';
+import { PredictedHost } from '../connection/predicted.js';
+import { emptyCounts, type HostCounts } from './events.js';
+
+export class HostState {
+  readonly registered: Record<string, unknown> = {};
+  facts?: Record<string, unknown>;
+  failed = false;
+  unreachable = false;
+  readonly notified = new Set<string>();
+  readonly counts: HostCounts = emptyCounts();
+  /** In check mode: changes predicted without knowing their effect on the host (package installs, commands). */
+  readonly speculative: string[] = [];
+  /** In check mode: every change predicted so far on this host (exactly known or not). */
+  readonly predicted: string[] = [];
+  private connection?: Promise<Host>;
+
+  constructor(
+    readonly name: string,
+    readonly inventoryVars: Record<string, unknown>,
+    private readonly open: () => Promise<Host>,
+    private readonly check: boolean,
+  ) {}
+
+  get active(): boolean {
+    return !this.failed && !this.unreachable;
+  }
+
+  /** The connection, opened on first use and kept for the run. In check mode reads see predicted writes. */
+  host(): Promise<Host> {
+    this.connection ??= this.open().then((h) => (this.check ? new PredictedHost(h) : h));
+    this.connection.catch(() => {});
+    return this.connection;
+  }
+
+  async close(): Promise<void> {
+    if (!this.connection) return;
+    const h = await this.connection.catch(() => null);
+    await h?.close().catch(() => {});
+  }
+}

@@ -1,0 +1,357 @@
+// The linear strategy: plays in order; in each play, hosts in serial batches; each task runs
+// on every active host of the batch at once (at most `forks`), then the next task. A failed
+// host leaves the play; the others go on. Notified handlers run at the end of the play.
+import type { Host } from '../types.js';
+import type { Inventory } from '../load/inventory.js';
+import type { BlockNode, Node, Play, TaskNode } from '../load/playbook.js';
+import { formatWhere, SourceError } from '../load/yaml.js';
+import { Scope, type Layer } from '../expr/scope.js';
+import { openConnection } from '../connection/connect.js';
+import { UnreachableError } from '../connection/errors.js';
+import { redactor } from '../secrets/redact.js';
+import { factVariables, gatherFacts } from './facts.js';
+import { HostState } from './host-state.js';
+import { selectHosts } from './patterns.js';
+import { runTask, type TaskOutcome } from './task.js';
+import { checkRoleArguments } from './role-arguments.js';
+import { tagsSelected } from './tags.js';
+import type { HostCounts, RunEvent, TaskStatus } from './events.js';
+
+export interface RunOptions {
+  inventory: Inventory;
+  plays: Play[];
+  check: boolean;
+  limit?: string;
+  tags?: string[];
+  skipTags?: string[];
+  extraVars?: Record<string, unknown>;
+  forks?: number;
+  onEvent: (event: RunEvent) => void;
+  /** Aborting stops the run after the tasks in flight: no new task starts. */
+  signal?: AbortSignal;
+  /** Opens a host's connection (tests may pass their own; default: from the inventory's ansible_* vars). */
+  connect?: (name: string, vars: Record<string, unknown>) => Promise<Host>;
+}
+
+export interface RunSummary {
+  hosts: Record<string, HostCounts>;
+  interrupted: boolean;
+}
+
+export const DEFAULT_FORKS = 64;
+
+export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
+  const started = Date.now();
+  const connect = o.connect ?? openConnection;
+  const states = new Map<string, HostState>();
+  const stateOf = (name: string): HostState => {
+    let s = states.get(name);
+    if (!s) {
+      const vars = o.inventory.hosts.has(name) ? o.inventory.varsOf(name) : { ansible_connection: 'local' };
+      s = new HostState(name, vars, () => connect(name, vars), o.check);
+      states.set(name, s);
+    }
+    return s;
+  };
+  const emit = (e: RunEvent) => o.onEvent(redactor.redactValue(e));
+  const limited = o.limit ? new Set(selectHosts(o.inventory, o.limit)) : null;
+  try {
+    for (const play of o.plays) {
+      if (o.signal?.aborted) break;
+      for (const name of play.secretVars) {
+        const v = o.extraVars?.[name] ?? play.vars[name] ?? play.varsFiles[name];
+        if (typeof v === 'string') redactor.add(v);
+      }
+      const hosts = selectHosts(o.inventory, play.hosts).filter((h) => !limited || limited.has(h));
+      emit({ type: 'play', name: play.name, hosts, where: formatWhere(play.where) });
+      checkHandlersExist(play);
+      await new PlayRun(play, hosts.map(stateOf), o, emit, stateOf).run();
+    }
+  } finally {
+    await Promise.all([...states.values()].map((s) => s.close()));
+  }
+  const counts = Object.fromEntries([...states.values()].map((s) => [s.name, s.counts]));
+  emit({ type: 'recap', hosts: counts, interrupted: !!o.signal?.aborted, durationMs: Date.now() - started });
+  return { hosts: counts, interrupted: !!o.signal?.aborted };
+}
+
+class PlayRun {
+  constructor(
+    private readonly play: Play,
+    private readonly hosts: HostState[],
+    private readonly o: RunOptions,
+    private readonly emit: (e: RunEvent) => void,
+    private readonly stateOf: (name: string) => HostState,
+  ) {}
+
+  async run(): Promise<void> {
+    for (const batch of this.batches()) {
+      if (this.o.signal?.aborted) return;
+      if (this.play.gatherFacts) await this.gather(batch);
+      await this.runNodes(this.play.tasks, batch, []);
+      await this.runHandlers(batch);
+      const failed = batch.filter((h) => !h.active).length;
+      if (this.play.maxFailPercentage !== undefined && (failed / batch.length) * 100 > this.play.maxFailPercentage) {
+        this.emit({ type: 'log', message: `play "${this.play.name}" stopped: ${failed} of ${batch.length} hosts failed, more than max_fail_percentage ${this.play.maxFailPercentage}%` });
+        return;
+      }
+      if (batch.length > 0 && failed === batch.length && this.hosts.length > batch.length) {
+        this.emit({ type: 'log', message: `play "${this.play.name}" stopped: every host of the batch failed` });
+        return;
+      }
+    }
+  }
+
+  private batches(): HostState[][] {
+    const sizes = this.play.serial;
+    if (!sizes) return [this.hosts];
+    const out: HostState[][] = [];
+    let i = 0;
+    let step = 0;
+    while (i < this.hosts.length) {
+      const spec = String(sizes[Math.min(step, sizes.length - 1)]);
+      const n = spec.endsWith('%') ? Math.max(1, Math.floor((this.hosts.length * parseFloat(spec)) / 100)) : Math.max(1, parseInt(spec, 10));
+      out.push(this.hosts.slice(i, i + n));
+      i += n;
+      step++;
+    }
+    return out;
+  }
+
+  private async gather(batch: HostState[]): Promise<void> {
+    const need = batch.filter((h) => h.active && !h.facts);
+    if (need.length === 0) return;
+    this.emit({ type: 'task', play: this.play.name, name: 'Gathering Facts', where: formatWhere(this.play.where), hosts: need.map((h) => h.name) });
+    await this.forEachHost(need, async (h) => {
+      const t0 = Date.now();
+      let status: TaskStatus = 'ok';
+      let message: string | undefined;
+      try {
+        h.facts = await gatherFacts(await h.host());
+      } catch (e) {
+        status = e instanceof UnreachableError ? 'unreachable' : 'failed';
+        message = (e as Error).message;
+      }
+      this.record(h, status, false);
+      this.emit({ type: 'result', play: this.play.name, host: h.name, task: 'Gathering Facts', where: formatWhere(this.play.where), module: 'setup', status, message, durationMs: Date.now() - t0 });
+    });
+  }
+
+  private async runNodes(nodes: Node[], hosts: HostState[], chain: BlockNode[]): Promise<void> {
+    for (const node of nodes) {
+      if (this.o.signal?.aborted) return;
+      if (node.kind === 'block') await this.runBlock(node, hosts, chain);
+      else if (this.selectedByTags(node)) await this.runTaskOnHosts(node, hosts, chain, false);
+    }
+  }
+
+  private async runBlock(block: BlockNode, hosts: HostState[], chain: BlockNode[]): Promise<void> {
+    const entered = hosts.filter((h) => h.active);
+    if (entered.length === 0) return;
+    const inner = [...chain, block];
+    const participants = block.role ? await this.checkRole(block, entered) : entered;
+    await this.runNodes(block.block, participants, inner);
+    const failedHere = participants.filter((h) => h.failed);
+    if (block.rescue.length && failedHere.length) {
+      for (const h of failedHere) {
+        h.failed = false;
+        h.counts.failed--;
+        h.counts.rescued++;
+      }
+      await this.runNodes(block.rescue, failedHere, inner);
+    }
+    if (block.always.length) {
+      const failedBefore = new Set(participants.filter((h) => h.failed));
+      for (const h of failedBefore) h.failed = false;
+      await this.runNodes(block.always, participants.filter((h) => !h.unreachable), inner);
+      for (const h of failedBefore) h.failed = true;
+    }
+  }
+
+  private async checkRole(block: BlockNode, hosts: HostState[]): Promise<HostState[]> {
+    const role = block.role!;
+    if (!role.argumentSpec) return hosts;
+    for (const h of hosts) {
+      const problem = checkRoleArguments(role, this.scopeFor(h, block.block[0]?.kind === 'task' ? block.block[0] : undefined));
+      if (!problem) continue;
+      h.failed = true;
+      h.counts.failed++;
+      this.emit({ type: 'result', play: this.play.name, host: h.name, task: `validate arguments of role ${role.name}`, where: formatWhere(role.argumentSpec.where), module: 'role', status: 'failed', message: `${formatWhere(role.argumentSpec.where)}: ${problem}`, durationMs: 0 });
+    }
+    return hosts.filter((h) => h.active);
+  }
+
+  private selectedByTags(task: TaskNode): boolean {
+    return tagsSelected(task.tags, this.o.tags, this.o.skipTags);
+  }
+
+  private async runTaskOnHosts(task: TaskNode, hosts: HostState[], chain: BlockNode[], handler: boolean): Promise<void> {
+    let active = hosts.filter((h) => h.active);
+    if (active.length === 0) return;
+    const runOnce = task.keywords.run_once === true || task.keywords.run_once === 'true';
+    const where = `${task.where.file}:${task.where.line}`;
+    if (runOnce) active = active.slice(0, 1);
+    this.emit({ type: 'task', play: this.play.name, name: task.name, where, hosts: active.map((h) => h.name), handler });
+    const outcomes = new Map<HostState, TaskOutcome>();
+    await this.forEachHost(active, async (h) => {
+      const t0 = Date.now();
+      const outcome = await runTask(task, {
+        check: this.o.check,
+        chain,
+        scope: this.scopeFor(h, task),
+        state: h,
+        connectionFor: (name) => this.stateOf(name).host(),
+        log: (message) => this.emit({ type: 'log', host: h.name, message }),
+        play: { become: this.play.become, becomeUser: this.play.becomeUser },
+      });
+      outcomes.set(h, outcome);
+      this.report(task, h, outcome, Date.now() - t0, handler);
+    });
+    if (runOnce) {
+      const [first] = active;
+      const outcome = outcomes.get(first);
+      const register = task.keywords.register as string | undefined;
+      for (const h of hosts.filter((x) => x !== first && x.active)) {
+        if (register) h.registered[register] = first.registered[register];
+        if (outcome?.status === 'changed') this.notify(task, h);
+      }
+    }
+    if (this.play.anyErrorsFatal && [...outcomes.values()].some((x) => x.status === 'failed' && !x.ignored)) {
+      for (const h of hosts) h.failed = true;
+    }
+  }
+
+  private report(task: TaskNode, h: HostState, outcome: TaskOutcome, durationMs: number, handler: boolean): void {
+    const noLog = task.keywords.no_log === true || task.keywords.no_log === 'true';
+    this.record(h, outcome.status, !!outcome.ignored);
+    if (outcome.status === 'changed') this.notify(task, h);
+    this.emit({
+      type: 'result',
+      play: this.play.name,
+      host: h.name,
+      task: task.name,
+      where: `${task.where.file}:${task.where.line}`,
+      module: task.module.name,
+      status: outcome.status,
+      summary: noLog ? undefined : outcome.summary,
+      diffs: noLog ? outcome.diffs.map((d) => ({ target: d.target, before: '', after: '', secret: true })) : outcome.diffs,
+      message: noLog && outcome.message ? 'the output has been hidden because no_log is set for this task' : outcome.message,
+      ignored: outcome.ignored,
+      handler,
+      predicted: outcome.predicted,
+      result: noLog ? { censored: 'no_log is set for this task' } : outcome.result,
+      durationMs,
+    });
+  }
+
+  private record(h: HostState, status: TaskStatus, ignored: boolean): void {
+    if (status === 'failed' && ignored) {
+      h.counts.ignored++;
+      return;
+    }
+    h.counts[status]++;
+    if (status === 'failed') h.failed = true;
+    if (status === 'unreachable') h.unreachable = true;
+  }
+
+  private notify(task: TaskNode, h: HostState): void {
+    for (const name of toNames(task.keywords.notify)) h.notified.add(name);
+  }
+
+  private async runHandlers(batch: HostState[]): Promise<void> {
+    for (const handler of this.play.handlers) {
+      const names = [handler.name, ...toNames(handler.keywords.listen)];
+      const hosts = batch.filter((h) => !h.unreachable && (this.play.forceHandlers || !h.failed) && names.some((n) => h.notified.has(n)));
+      if (hosts.length === 0) continue;
+      // A host that failed after a change still gets its handler (the restart is owed), unless force_handlers: false.
+      const failed = hosts.filter((h) => h.failed);
+      for (const h of failed) h.failed = false;
+      await this.runTaskOnHosts(handler, hosts, [], true);
+      for (const h of failed) h.failed = true;
+    }
+    for (const h of batch) h.notified.clear();
+  }
+
+  private async forEachHost(hosts: HostState[], fn: (h: HostState) => Promise<void>): Promise<void> {
+    const forks = Math.max(1, this.o.forks ?? DEFAULT_FORKS);
+    let next = 0;
+    const worker = async () => {
+      while (next < hosts.length) {
+        const h = hosts[next++];
+        await fn(h);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(forks, hosts.length) }, worker));
+  }
+
+  /** Variables for a task on a host, lowest precedence first (documented in the README). */
+  scopeFor(h: HostState, task?: TaskNode): Scope {
+    const role = task?.role;
+    const layers: Layer[] = [
+      { name: 'role defaults', vars: role?.defaults ?? {} },
+      { name: 'inventory', vars: h.inventoryVars },
+      { name: 'facts', vars: h.facts ? factVariables(h.facts) : {}, data: true },
+      { name: 'magic', vars: this.magicVars(h), data: true },
+      { name: 'play vars_files', vars: this.play.varsFiles },
+      { name: 'play vars', vars: this.play.vars },
+      { name: 'role vars', vars: role?.vars ?? {} },
+      { name: 'role params', vars: role?.params ?? {} },
+      { name: 'registered', vars: h.registered, data: true },
+      { name: 'extra vars', vars: this.o.extraVars ?? {} },
+    ];
+    return new Scope(layers);
+  }
+
+  private magicVars(h: HostState): Record<string, unknown> {
+    const inv = this.o.inventory;
+    const groups: Record<string, string[]> = {};
+    for (const g of inv.groups.keys()) groups[g] = inv.hostsOf(g);
+    const stateOf = this.stateOf;
+    const hostvars = new Proxy(
+      {},
+      {
+        get: (_t, name) => (typeof name === 'string' && inv.hosts.has(name) ? this.scopeFor(stateOf(name)).locals() : undefined),
+        has: (_t, name) => typeof name === 'string' && inv.hosts.has(name),
+        ownKeys: () => [...inv.hosts.keys()],
+        getOwnPropertyDescriptor: (_t, name) => (typeof name === 'string' && inv.hosts.has(name) ? { enumerable: true, configurable: true } : undefined),
+      },
+    );
+    return {
+      inventory_hostname: h.name,
+      inventory_hostname_short: h.name.split('.')[0],
+      groups,
+      group_names: inv.groupsOf(h.name).filter((g) => g !== 'ungrouped'),
+      hostvars,
+      play_hosts: this.hosts.filter((x) => x.active).map((x) => x.name),
+      ansible_play_hosts: this.hosts.filter((x) => x.active).map((x) => x.name),
+      ansible_play_name: this.play.name,
+      ansible_check_mode: this.o.check,
+      plinth_check_mode: this.o.check,
+      playbook_dir: this.play.dir,
+    };
+  }
+}
+
+function toNames(v: unknown): string[] {
+  if (v === undefined || v === null) return [];
+  return Array.isArray(v) ? v.map(String) : [String(v)];
+}
+
+function checkHandlersExist(play: Play): void {
+  const known = new Set(play.handlers.flatMap((h) => [h.name, ...toNames(h.keywords.listen)]));
+  const visit = (nodes: Node[]) => {
+    for (const n of nodes) {
+      if (n.kind === 'block') {
+        visit(n.block);
+        visit(n.rescue);
+        visit(n.always);
+        continue;
+      }
+      for (const name of toNames(n.keywords.notify)) {
+        if (!known.has(name) && !name.includes('{{')) throw new SourceError(`notify: no handler named '${name}' in this play`, n.where);
+      }
+    }
+  };
+  visit(play.tasks);
+  visit(play.handlers);
+}

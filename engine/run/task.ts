@@ -1,0 +1,286 @@
+// One task on one host: conditions, loop, argument rendering and validation, the module,
+// changed_when / failed_when, register and notify.
+import type { Diff, Host, Module } from '../types.js';
+import { ModuleError } from '../types.js';
+import type { BlockNode, TaskNode } from '../load/playbook.js';
+import { formatWhere } from '../load/yaml.js';
+import { validateAgainst } from '../load/validate.js';
+import type { Scope } from '../expr/scope.js';
+import { UndefinedVariableError, ExpressionError } from '../expr/evaluate.js';
+import { TemplateError } from '../expr/template.js';
+import { renderEjs } from '../expr/template.js';
+import { makeModuleContext } from './context.js';
+import { runModule, type ModuleOutcome } from './run-module.js';
+import { UnreachableError, TimeoutError } from '../connection/errors.js';
+import { redactor } from '../secrets/redact.js';
+import { truthy } from '../connection/connect.js';
+import type { HostState } from './host-state.js';
+import type { TaskStatus } from './events.js';
+
+export interface TaskRunContext {
+  check: boolean;
+  /** The task's enclosing blocks, outermost first: their keywords are inherited. */
+  chain: BlockNode[];
+  scope: Scope;
+  state: HostState;
+  /** Connection for delegate_to. */
+  connectionFor(name: string): Promise<Host>;
+  log(message: string): void;
+  play: { become?: boolean; becomeUser?: string };
+}
+
+export interface TaskOutcome {
+  status: TaskStatus;
+  summary?: string;
+  diffs: Diff[];
+  message?: string;
+  result: Record<string, unknown>;
+  ignored?: boolean;
+  predicted?: boolean;
+  items?: string[];
+}
+
+/** A failure whose message names the task's file:line. */
+export class TaskError extends Error {}
+
+export async function runTask(task: TaskNode, ctx: TaskRunContext): Promise<TaskOutcome> {
+  const kw = inherited(task, ctx.chain);
+  const loopSource = task.keywords.loop ?? task.keywords.with_items;
+  let outcome: TaskOutcome;
+  try {
+    if (loopSource === undefined) {
+      outcome = await runOnce(task, kw, ctx.scope, ctx);
+    } else {
+      outcome = await runLoop(task, kw, loopSource, ctx);
+    }
+  } catch (e) {
+    outcome = failure(task, e);
+  }
+  if (ctx.check && outcome.status === 'failed') outcome = unknownInCheckMode(task, outcome, ctx);
+  if (outcome.status === 'unknown') ctx.state.speculative.push(`${task.name} (unknown until apply)`);
+  if (typeof task.keywords.register === 'string' && outcome.status !== 'unreachable') {
+    ctx.state.registered[task.keywords.register] = registeredValue(outcome);
+  }
+  if (outcome.status === 'failed' && truthy(renderKeyword(kw.ignore_errors, ctx.scope))) outcome.ignored = true;
+  return outcome;
+}
+
+interface Keywords {
+  when: unknown[];
+  become?: unknown;
+  become_user?: unknown;
+  ignore_errors?: unknown;
+  no_log?: unknown;
+  vars: Record<string, unknown>;
+}
+
+function inherited(task: TaskNode, chain: BlockNode[]): Keywords {
+  const kw: Keywords = { when: [], vars: {} };
+  for (const node of [...chain, task]) {
+    const k = node.keywords;
+    if (k.when !== undefined) kw.when.push(...(Array.isArray(k.when) ? k.when : [k.when]));
+    for (const key of ['become', 'become_user', 'ignore_errors', 'no_log'] as const) if (k[key] !== undefined) kw[key] = k[key];
+    if (k.vars) Object.assign(kw.vars, k.vars);
+  }
+  return kw;
+}
+
+async function runLoop(task: TaskNode, kw: Keywords, loopSource: unknown, ctx: TaskRunContext): Promise<TaskOutcome> {
+  const scope = ctx.scope.with('task vars', kw.vars);
+  const items = scope.render(loopSource);
+  if (!Array.isArray(items)) {
+    throw new TaskError(`loop must give a list, got ${typeof items}`);
+  }
+  const control = (task.keywords.loop_control as Record<string, string> | undefined) ?? {};
+  const loopVar = control.loop_var ?? 'item';
+  const results: TaskOutcome[] = [];
+  for (const [index, item] of items.entries()) {
+    const itemScope = ctx.scope.with(
+      'loop',
+      { [loopVar]: item, ansible_loop: { index: index + 1, index0: index, first: index === 0, last: index === items.length - 1, length: items.length }, ...(control.index_var ? { [control.index_var]: index } : {}) },
+      true,
+    );
+    results.push(await runOnce(task, kw, itemScope, ctx));
+    if (results[results.length - 1].status === 'unreachable') break;
+  }
+  const pick = (s: TaskStatus) => results.some((r) => r.status === s);
+  const status: TaskStatus = pick('unreachable') ? 'unreachable' : pick('failed') ? 'failed' : pick('unknown') ? 'unknown' : pick('changed') ? 'changed' : results.length && results.every((r) => r.status === 'skipped') ? 'skipped' : results.length ? 'ok' : 'skipped';
+  return {
+    status,
+    summary: results.map((r) => r.summary).filter(Boolean).join('; ') || undefined,
+    diffs: results.flatMap((r) => r.diffs),
+    message: results.map((r) => r.message).filter(Boolean).join('\n') || undefined,
+    predicted: results.some((r) => r.predicted),
+    result: {
+      results: results.map((r, i) => ({ ...registeredValue(r), [loopVar]: items[i] })),
+      changed: pick('changed'),
+      failed: pick('failed'),
+      ...(results.length === 0 ? { skipped: true, msg: 'empty loop' } : {}),
+    },
+  };
+}
+
+async function runOnce(task: TaskNode, kw: Keywords, outer: Scope, ctx: TaskRunContext): Promise<TaskOutcome> {
+  const scope = outer.with('task vars', kw.vars);
+  for (const cond of kw.when) {
+    if (!truthyCondition(cond, scope)) {
+      return { status: 'skipped', diffs: [], result: { skipped: true, skip_reason: `condition was false: ${String(cond)}` } };
+    }
+  }
+  const module = task.module;
+  const args = scope.render(task.args) as Record<string, unknown>;
+  const problems = validateAgainst(module.schema, args);
+  if (problems.length) {
+    const p = problems[0];
+    throw new TaskError(`${module.name}: ${p.path.join('.') || 'arguments'}: ${p.message} (after rendering expressions)`);
+  }
+  markSecretArgs(module.schema, args);
+
+  const become = {
+    become: truthy(renderKeyword(kw.become ?? ctx.play.become ?? ctx.state.inventoryVars.ansible_become, scope)),
+    becomeUser: (renderKeyword(kw.become_user ?? ctx.play.becomeUser ?? ctx.state.inventoryVars.ansible_become_user, scope) as string | undefined) ?? undefined,
+  };
+  const delegate = task.keywords.delegate_to !== undefined ? String(scope.render(task.keywords.delegate_to)) : undefined;
+  const host = module.controllerOnly ? nullHost(ctx.state.name) : delegate ? await ctx.connectionFor(delegate) : await ctx.state.host();
+  const locals = scope.locals();
+  const moduleCtx = makeModuleContext({
+    host,
+    check: ctx.check,
+    vars: locals,
+    become,
+    baseDirs: task.baseDirs,
+    facts: ctx.state.facts,
+    log: ctx.log,
+    evaluate: (e) => scope.evaluate(e),
+  });
+  moduleCtx.renderTemplate = async (source, opts) => renderEjs(source, locals, opts?.filename);
+
+  const readOnly = readOnlyTask(task);
+  const timeoutSeconds = task.keywords.timeout as number | undefined;
+  const run = runModule(module, args, moduleCtx, { check: ctx.check, applyInCheck: readOnly });
+  const outcome = timeoutSeconds ? await withTimeout(run, timeoutSeconds) : await run;
+  return interpret(task, outcome, scope, ctx);
+}
+
+function interpret(task: TaskNode, outcome: ModuleOutcome, scope: Scope, ctx: TaskRunContext): TaskOutcome {
+  let status: TaskStatus = outcome.status;
+  const result: Record<string, unknown> = { ...outcome.result, changed: status === 'changed', failed: status === 'failed' };
+  if (outcome.message) result.msg = outcome.message;
+  const name = (task.keywords.register as string | undefined) ?? 'result';
+  const withResult = scope.with('this result', { [name]: result, result }, true);
+  if (task.keywords.changed_when !== undefined && status !== 'failed' && !(ctx.check && outcome.predicted)) {
+    const changed = allConditions(task.keywords.changed_when, withResult);
+    status = changed ? 'changed' : 'ok';
+    result.changed = changed;
+  }
+  if (task.keywords.failed_when !== undefined && !(ctx.check && outcome.predicted)) {
+    const failed = allConditions(task.keywords.failed_when, withResult, 'any');
+    if (failed) status = 'failed';
+    else if (status === 'failed') status = result.changed ? 'changed' : 'ok';
+    result.failed = failed;
+  }
+  if (ctx.check && outcome.predicted) {
+    const what = `${task.name} (${outcome.summary ?? 'change'})`;
+    ctx.state.predicted.push(what);
+    if (!outcome.exact) ctx.state.speculative.push(what);
+  }
+  return {
+    status,
+    summary: outcome.summary,
+    diffs: status === 'changed' || status === 'unknown' ? outcome.diffs : [],
+    message: status === 'failed' && !outcome.message ? 'failed_when condition matched' : outcome.message,
+    result,
+    predicted: outcome.predicted,
+  };
+}
+
+function failure(task: TaskNode, e: unknown): TaskOutcome {
+  if (e instanceof UnreachableError) {
+    return { status: 'unreachable', diffs: [], message: redactor.redact(e.message), result: { unreachable: true, msg: e.message } };
+  }
+  const known = e instanceof ModuleError || e instanceof TaskError || e instanceof UndefinedVariableError || e instanceof ExpressionError || e instanceof TemplateError || e instanceof TimeoutError;
+  const message = known ? (e as Error).message : `${(e as Error).name ?? 'Error'}: ${(e as Error).message ?? String(e)}`;
+  return { status: 'failed', diffs: [], message: `${formatWhere(task.where)}: ${message}`, result: { failed: true, changed: false, msg: message } };
+}
+
+/**
+ * In check mode a task can fail only because an earlier change was not applied (a package not
+ * installed yet, a command not run): that is "unknown until apply", never "ok" and not a failure.
+ * A read-only command that runs in check mode sees the host as it is, without predicted files.
+ */
+function unknownInCheckMode(task: TaskNode, outcome: TaskOutcome, ctx: TaskRunContext): TaskOutcome {
+  const dependsOn = readOnlyTask(task) ? ctx.state.predicted : ctx.state.speculative;
+  if (dependsOn.length === 0) return outcome;
+  return {
+    status: 'unknown',
+    diffs: [],
+    summary: 'unknown until apply',
+    message: `unknown until apply: depends on ${dependsOn[dependsOn.length - 1]}; in check mode: ${outcome.message ?? 'failed'}`,
+    result: { ...outcome.result, failed: false, changed: false, unknown: true },
+  };
+}
+
+/** `changed_when: false` or `check_mode: false`: the task changes nothing, so it runs in check mode too. */
+function readOnlyTask(task: TaskNode): boolean {
+  const changedWhen = task.keywords.changed_when;
+  return changedWhen === false || changedWhen === 'false' || task.keywords.check_mode === false || task.keywords.check_mode === 'false';
+}
+
+function registeredValue(o: TaskOutcome): Record<string, unknown> {
+  return {
+    ...o.result,
+    changed: o.status === 'changed',
+    failed: o.status === 'failed',
+    skipped: o.status === 'skipped' || undefined,
+    ...(o.message ? { msg: o.result.msg ?? o.message } : {}),
+  };
+}
+
+function truthyCondition(cond: unknown, scope: Scope): boolean {
+  if (typeof cond === 'boolean') return cond;
+  const text = String(cond);
+  const stripped = text.replace(/^\s*\{\{(.*)\}\}\s*$/s, '$1');
+  return Boolean(scope.evaluate(stripped));
+}
+
+function allConditions(cond: unknown, scope: Scope, mode: 'all' | 'any' = 'all'): boolean {
+  const list = Array.isArray(cond) ? cond : [cond];
+  return mode === 'all' ? list.every((c) => truthyCondition(c, scope)) : list.some((c) => truthyCondition(c, scope));
+}
+
+function renderKeyword(v: unknown, scope: Scope): unknown {
+  return typeof v === 'string' ? scope.render(v) : v;
+}
+
+function markSecretArgs(schema: Record<string, unknown>, args: Record<string, unknown>): void {
+  const props = (schema.properties ?? {}) as Record<string, Record<string, unknown>>;
+  for (const [k, s] of Object.entries(props)) {
+    if (s['x-secret'] && args[k] !== undefined) {
+      const v = args[k];
+      if (typeof v === 'string') redactor.add(v);
+      else if (v && typeof v === 'object') for (const inner of Object.values(v)) redactor.add(inner);
+    }
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, seconds: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_r, reject) => {
+      timer = setTimeout(() => reject(new TimeoutError(`task timed out after ${seconds} s`)), seconds * 1000);
+    }),
+  ]);
+}
+
+/** Controller-only modules (debug, set_fact, assert) get a host that refuses to be used. */
+function nullHost(name: string): Host {
+  const refuse = async (): Promise<never> => {
+    throw new Error('internal error: a controller-only module used the host connection');
+  };
+  return { name, exec: refuse, read: refuse, write: refuse, stat: refuse, close: async () => {} };
+}
+
+export function taskWhere(task: TaskNode): string {
+  return `${task.where.file}:${task.where.line}`;
+}
