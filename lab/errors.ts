@@ -1,0 +1,14 @@
+// Every failure of the lab is a LabError whose message tells the user what to do next.
+// The CLI prints the message (no stack trace) and sets the exit code.
+
+export class LabError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LabError';
+  }
+}
+
+/** Where the lab reports what it is doing; the CLI prints these lines to stderr. */
+export type Progress = (line: string) => void;
+
+export const quiet: Progress = () => {};

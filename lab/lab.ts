@@ -1,0 +1,256 @@
+// The lab's three operations — up, down, status — and `ssh` into one of its hosts.
+//
+// `up` is idempotent: on a running lab it starts only the hosts that are missing and
+// rewrites /etc/hosts, known_hosts and the inventory for all. `down` finds what is the lab's
+// by name (namespaces plinth-*, veths plv*, bridge plinth-br0, mounts and processes under the
+// state directory), so it is safe to run twice, before `up`, or after a crash.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { aptProxyRunning, ensureAptProxy, stopAptProxy } from './apt-proxy.js';
+import { baseIsCurrent, ensureBaseImage } from './base-image.js';
+import { LabError, quiet, type Progress } from './errors.js';
+import {
+  bootHost, etcHosts, findContainers, hostPublicKeys, isRunning, prepareHostRoot, removeHostRoot,
+  removeHostRoots, stopContainers, writeEtcHosts,
+} from './hosts.js';
+import { assignAddresses, blogLab, inventoryDocument, inventoryText, type LabHost, type LabSpec } from './inventory.js';
+import { ensureLabKey, writeKnownHosts, type HostKeys } from './keys.js';
+import { acquireLock } from './lock.js';
+import { BRIDGE, checkSubnetFree, ensureBridge, ensureHostNetwork, removeNetwork } from './network.js';
+import { missingToolError, tryRun } from './run.js';
+import { sshCapture, sshdAnswers, sshInteractive, waitForSshd, type SshResult } from './ssh.js';
+import { StateDir } from './state-dir.js';
+
+export interface LabOptions {
+  /** Defaults to /var/lib/plinth-lab (or $PLINTH_LAB_DIR). */
+  stateDir?: string;
+  progress?: Progress;
+}
+
+export interface UpOptions extends LabOptions {
+  /** Which hosts; default: the running lab's hosts, or the blog's four when none runs. */
+  spec?: LabSpec;
+  /** Where to write the inventory; default <state>/inventory.yml. */
+  inventoryPath?: string;
+}
+
+export interface LabState {
+  hosts: LabHost[];
+  /** The user's inventory the hosts came from, if any (kept so later `up`s keep its variables). */
+  sourceInventory?: Record<string, unknown>;
+  inventoryPath: string;
+}
+
+export interface UpResult {
+  hosts: LabHost[];
+  started: string[];
+  inventoryPath: string;
+  knownHostsPath: string;
+  keyPath: string;
+  /** Seconds; baseBuild is null when the cached base was used. */
+  timings: { baseBuild: number | null; up: number };
+}
+
+async function readState(dirs: StateDir): Promise<LabState | null> {
+  try {
+    return JSON.parse(await fs.readFile(dirs.stateFile, 'utf8')) as LabState;
+  } catch {
+    return null;
+  }
+}
+
+async function writeState(dirs: StateDir, state: LabState): Promise<void> {
+  await fs.writeFile(`${dirs.stateFile}.tmp`, JSON.stringify(state, null, 2) + '\n');
+  await fs.rename(`${dirs.stateFile}.tmp`, dirs.stateFile);
+}
+
+function requireRoot(): void {
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+    throw new LabError('the lab needs root (network namespaces, mounts, containers): run it with sudo or as root');
+  }
+}
+
+const PATH_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
+async function onPath(tool: string): Promise<boolean> {
+  const dirs = [...(process.env.PATH ?? '').split(':').filter(Boolean), ...PATH_DIRS];
+  for (const d of dirs) {
+    if (await fs.access(path.join(d, tool), fs.constants.X_OK).then(() => true, () => false)) return true;
+  }
+  return false;
+}
+
+async function requireTools(tools: string[]): Promise<void> {
+  for (const tool of tools) if (!(await onPath(tool))) throw missingToolError(tool);
+}
+
+function elapsed(since: number): number {
+  return Math.round((Date.now() - since) / 100) / 10;
+}
+
+/** Brings the lab up (or completes it) and writes its inventory and known_hosts. */
+export async function up(opts: UpOptions = {}): Promise<UpResult> {
+  const started = Date.now();
+  const progress = opts.progress ?? quiet;
+  const dirs = new StateDir(opts.stateDir);
+  requireRoot();
+  await requireTools(['ip', 'mount', 'umount', 'chroot', 'systemd-nspawn', 'ssh', 'ssh-keygen', 'apt-cacher-ng']);
+  await fs.mkdir(dirs.root, { recursive: true });
+  const release = await acquireLock(dirs.lock, { waitMs: 60_000 });
+  try {
+    return await upLocked(dirs, opts, progress, started);
+  } finally {
+    await release();
+  }
+}
+
+async function upLocked(dirs: StateDir, opts: UpOptions, progress: Progress, started: number): Promise<UpResult> {
+  const found = await findContainers(dirs);
+  const previous = await readState(dirs);
+  const running = (previous?.hosts ?? []).filter((h) => isRunning(found, h.name));
+  if (running.length === 0) await cleanUp(dirs, quiet); // leftovers of a crash, if any
+
+  const spec = opts.spec ?? (previous ? { hosts: previous.hosts, inventory: previous.sourceInventory } : blogLab());
+  const hosts = assignAddresses(spec.hosts, running);
+  const toStart = hosts.filter((h) => !running.some((r) => r.name === h.name));
+  const kept = running.filter((r) => !spec.hosts.some((s) => s.name === r.name));
+  if (kept.length > 0) progress(`keeping running hosts not in the request: ${kept.map((h) => h.name).join(', ')}`);
+
+  if (!(await baseIsCurrent(dirs))) {
+    if (running.length > 0) {
+      throw new LabError('the base image recipe changed while the lab is running: run `plinth lab down` first');
+    }
+    await requireTools(['mmdebstrap']);
+  }
+  const baseBuild = await ensureBaseImage(dirs, progress);
+  if (baseBuild === null) progress('base image: cached');
+
+  if (running.length === 0) await checkSubnetFree();
+  const authorizedKey = await ensureLabKey(dirs);
+  await ensureBridge();
+  await ensureAptProxy(dirs);
+
+  const hostsText = etcHosts(hosts);
+  const bootStart = Date.now();
+  if (toStart.length > 0) progress(`starting ${toStart.map((h) => h.name).join(', ')}`);
+  await Promise.all(toStart.map(async (h) => {
+    await removeHostRoot(dirs, h.name);
+    await ensureHostNetwork(h.name, h.address);
+    await prepareHostRoot(dirs, h, authorizedKey, hostsText);
+    await bootHost(dirs, h.name);
+  }));
+  for (const h of running) await writeEtcHosts(dirs, h.name, hostsText);
+
+  await Promise.all(hosts.map((h) =>
+    waitForSshd(h.name, h.address, path.join(dirs.hostDir(h.name), 'console.log'))));
+  if (toStart.length > 0) progress(`sshd answers on all hosts (${elapsed(bootStart)} s after start)`);
+
+  const keys: HostKeys[] = await Promise.all(hosts.map(async (h) =>
+    ({ name: h.name, address: h.address, publicKeys: await hostPublicKeys(dirs, h.name) })));
+  await writeKnownHosts(dirs, keys);
+
+  const sourceInventory = opts.spec ? opts.spec.inventory : previous?.sourceInventory;
+  const inventoryPath = path.resolve(opts.inventoryPath ?? dirs.inventory);
+  const doc = inventoryDocument(hosts, dirs.labKey, dirs.knownHosts, sourceInventory);
+  await fs.mkdir(path.dirname(inventoryPath), { recursive: true });
+  await fs.writeFile(inventoryPath, inventoryText(doc));
+  await writeState(dirs, { hosts, sourceInventory, inventoryPath });
+
+  const result: UpResult = {
+    hosts,
+    started: toStart.map((h) => h.name),
+    inventoryPath,
+    knownHostsPath: dirs.knownHosts,
+    keyPath: dirs.labKey,
+    timings: { baseBuild, up: elapsed(started) },
+  };
+  progress(`lab up in ${result.timings.up} s` +
+    (baseBuild !== null ? ` (base image build ${baseBuild.toFixed(0)} s of it)` : ''));
+  progress(`inventory: ${inventoryPath}`);
+  return result;
+}
+
+/** Removes the lab's processes, mounts, namespaces, links, rules and runtime files; keeps the base, key and apt cache. */
+async function cleanUp(dirs: StateDir, progress: Progress): Promise<void> {
+  await stopContainers(dirs);
+  progress('hosts stopped');
+  await removeHostRoots(dirs);
+  await removeNetwork();
+  await stopAptProxy(dirs);
+  const state = await readState(dirs);
+  for (const f of [dirs.stateFile, dirs.knownHosts, dirs.inventory]) await fs.rm(f, { force: true });
+  if (state?.inventoryPath && state.inventoryPath !== dirs.inventory) {
+    progress(`left the inventory ${state.inventoryPath} (its hosts are gone)`);
+  }
+}
+
+/** Takes the whole lab down. Safe to run when nothing (or only part of it) is up. */
+export async function down(opts: LabOptions = {}): Promise<{ seconds: number }> {
+  const started = Date.now();
+  const progress = opts.progress ?? quiet;
+  const dirs = new StateDir(opts.stateDir);
+  requireRoot();
+  await requireTools(['ip', 'umount']);
+  await fs.mkdir(dirs.root, { recursive: true });
+  const release = await acquireLock(dirs.lock, { waitMs: 60_000 });
+  try {
+    await cleanUp(dirs, progress);
+  } finally {
+    await release();
+  }
+  const seconds = elapsed(started);
+  progress(`lab down in ${seconds} s`);
+  return { seconds };
+}
+
+export interface HostStatus {
+  name: string;
+  address: string;
+  groups: string[];
+  running: boolean;
+  sshd: boolean;
+}
+
+export interface LabStatus {
+  hosts: HostStatus[];
+  bridge: boolean;
+  aptProxy: boolean;
+  inventoryPath: string | null;
+}
+
+export async function status(opts: LabOptions = {}): Promise<LabStatus> {
+  const dirs = new StateDir(opts.stateDir);
+  requireRoot();
+  const state = await readState(dirs);
+  const found = await findContainers(dirs);
+  const hosts = await Promise.all((state?.hosts ?? []).map(async (h) => {
+    const running = isRunning(found, h.name);
+    return { ...h, running, sshd: running && (await sshdAnswers(h.address)) };
+  }));
+  return {
+    hosts,
+    bridge: (await tryRun(['ip', 'link', 'show', 'dev', BRIDGE])).code === 0,
+    aptProxy: await aptProxyRunning(dirs),
+    inventoryPath: state?.inventoryPath ?? null,
+  };
+}
+
+async function labHost(dirs: StateDir, name: string): Promise<LabHost> {
+  const state = await readState(dirs);
+  if (!state) throw new LabError('the lab is not up: run `plinth lab up`');
+  const host = state.hosts.find((h) => h.name === name);
+  if (!host) throw new LabError(`no lab host named ${name}; the lab has ${state.hosts.map((h) => h.name).join(', ')}`);
+  return host;
+}
+
+/** `plinth lab ssh`: a shell (no command) or a command on a host, attached to this terminal. */
+export async function ssh(name: string, command: string[], opts: LabOptions = {}): Promise<number> {
+  const dirs = new StateDir(opts.stateDir);
+  return sshInteractive(dirs, (await labHost(dirs, name)).address, command);
+}
+
+/** Runs a shell command on a lab host and returns its exit code and output (for tests and scripts). */
+export async function execOnHost(name: string, command: string, opts: LabOptions = {}): Promise<SshResult> {
+  const dirs = new StateDir(opts.stateDir);
+  return sshCapture(dirs, (await labHost(dirs, name)).address, command);
+}
