@@ -32,8 +32,8 @@ export interface RunFlags {
   json?: boolean;
 }
 
-/** The repository's roles/ folder: roles shipped with plinth are found from any playbook. */
-const BUILTIN_ROLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..', 'roles');
+/** plinth's own folder: its roles/ and templates/ are found from any playbook. */
+const PLINTH_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 export function addRunOptions(cmd: Command): Command {
   return cmd
@@ -56,7 +56,7 @@ export async function runCommand(playbook: string, flags: RunFlags): Promise<num
   if (!Number.isInteger(forks) || forks < 1) throw new UsageError(`--forks must be a positive integer, got '${flags.forks}'`);
   const extraVars = await parseExtraVars(flags.extraVars);
   const inventory = await loadInventory(flags.inventory);
-  const plays = await loadPlaybook(playbook, { modules, rolesPath: [BUILTIN_ROLES] });
+  const plays = await loadPlaybook(playbook, { modules, rolesPath: [path.join(PLINTH_ROOT, 'roles')], sharedDirs: [PLINTH_ROOT] });
   await loadVarsFolders(inventory, path.dirname(path.resolve(playbook)));
   const tags = splitList(flags.tags);
   const skipTags = splitList(flags.skipTags);

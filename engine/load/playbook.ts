@@ -79,6 +79,8 @@ export interface LoadContext {
   modules: ReadonlyMap<string, Module>;
   /** Folders searched for roles after `<playbook dir>/roles`. */
   rolesPath: string[];
+  /** Folders searched last for files and templates (plinth's own: its `templates/` serve every playbook). */
+  sharedDirs?: string[];
 }
 
 export async function loadPlaybook(file: string, ctx: LoadContext): Promise<Play[]> {
@@ -109,16 +111,17 @@ async function loadPlay(raw: Record<string, unknown>, dir: string, ctx: LoadCont
   const handlers: TaskNode[] = [];
   const roleBlocks: Node[] = [];
   const seenRoles = new Set<string>();
+  const dirs = [dir, ...(ctx.sharedDirs ?? [])];
   for (const [i, r] of ((raw.roles as unknown[]) ?? []).entries()) {
     roleBlocks.push(...(await loadRole(r, dir, ctx, whereOf(raw.roles, i) ?? where, playTags, handlers, seenRoles)));
   }
   const tasks = [
-    ...(await loadTasks(raw.pre_tasks, [dir], ctx, playTags)),
+    ...(await loadTasks(raw.pre_tasks, dirs, ctx, playTags)),
     ...roleBlocks,
-    ...(await loadTasks(raw.tasks, [dir], ctx, playTags)),
-    ...(await loadTasks(raw.post_tasks, [dir], ctx, playTags)),
+    ...(await loadTasks(raw.tasks, dirs, ctx, playTags)),
+    ...(await loadTasks(raw.post_tasks, dirs, ctx, playTags)),
   ];
-  handlers.push(...(await loadHandlers(raw.handlers, [dir], ctx)));
+  handlers.push(...(await loadHandlers(raw.handlers, dirs, ctx)));
   const hosts = Array.isArray(raw.hosts) ? raw.hosts.join(':') : String(raw.hosts);
   return {
     name: (raw.name as string | undefined) ?? hosts,
@@ -350,7 +353,7 @@ async function loadRole(
   }
   seen.add(name);
   const roleTags = [...inheritedTags, ...toList(tags)];
-  const baseDirs = [dir, playDir];
+  const baseDirs = [dir, playDir, ...(ctx.sharedDirs ?? [])];
   const tasks = await loadTasks(await read('tasks'), baseDirs, ctx, roleTags, role);
   handlers.push(...(await loadHandlers(await read('handlers'), baseDirs, ctx)).map((h) => ({ ...h, role })));
   const keywords: Record<string, unknown> = {};
