@@ -1,6 +1,6 @@
 // `plinth run`: load, validate and run a playbook; print as asked; exit as ansible-playbook does.
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PLINTH_ROOT } from '../paths.js';
 import type { Command } from 'commander';
 import { loadInventory } from '../load/inventory.js';
 import { loadPlaybook, type Node, type Play } from '../load/playbook.js';
@@ -32,8 +32,6 @@ export interface RunFlags {
   json?: boolean;
 }
 
-/** plinth's own folder: its roles/ and templates/ are found from any playbook. */
-const PLINTH_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 export function addRunOptions(cmd: Command): Command {
   return cmd
@@ -56,7 +54,7 @@ export async function runCommand(playbook: string, flags: RunFlags): Promise<num
   if (!Number.isInteger(forks) || forks < 1) throw new UsageError(`--forks must be a positive integer, got '${flags.forks}'`);
   const extraVars = await parseExtraVars(flags.extraVars);
   const inventory = await loadInventory(flags.inventory);
-  const plays = await loadPlaybook(playbook, { modules, rolesPath: [path.join(PLINTH_ROOT, 'roles')], sharedDirs: [PLINTH_ROOT] });
+  const plays = await loadPlaybook(playbook, { modules, /* plinth's own roles/ and templates/ serve every playbook */ rolesPath: [path.join(PLINTH_ROOT, 'roles')], sharedDirs: [PLINTH_ROOT] });
   await loadVarsFolders(inventory, path.dirname(path.resolve(playbook)));
   const tags = splitList(flags.tags);
   const skipTags = splitList(flags.skipTags);
