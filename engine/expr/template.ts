@@ -8,9 +8,14 @@ export class TemplateError extends Error {
   }
 }
 
+function asText(v: unknown): string {
+  return v === undefined || v === null ? '' : String(v);
+}
+
 export function renderEjs(source: string, vars: Record<string, unknown>, filename?: string): string {
   try {
-    return ejs.render(source, vars, { filename, async: false, strict: false, _with: true, rmWhitespace: false });
+    // Configuration files are not HTML: `<%= %>` writes values as they are.
+    return ejs.render(source, vars, { filename, async: false, strict: false, _with: true, rmWhitespace: false, escape: asText });
   } catch (e) {
     const msg = (e as Error).message;
     // ejs prefixes messages with "file:line" and an excerpt; keep the line number and the reason.
