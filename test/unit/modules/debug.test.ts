@@ -1,0 +1,42 @@
+import { describe, expect, test } from 'vitest';
+import { debug } from '../../../modules/debug.js';
+import { run, schemaProblems } from '../../helpers/modules.js';
+
+const vars = { result: { stdout_lines: ['a', 'b'] }, port: 5432 };
+
+describe('debug', () => {
+  test.each([
+    { name: 'msg as text', args: { msg: 'hello' }, msg: 'hello' },
+    { name: 'msg as a list', args: { msg: ['a', 1] }, msg: ['a', 1] },
+    { name: 'var is evaluated', args: { var: 'result.stdout_lines' }, msg: ['a', 'b'] },
+    { name: 'var expression', args: { var: 'port + 1' }, msg: 5433 },
+    { name: 'nothing: Ansible’s default', args: {}, msg: 'Hello world!' },
+  ])('$name', async ({ args, msg }) => {
+    for (const check of [true, false]) {
+      const r = await run(debug, args, { vars, check });
+      expect(r.status).toBe('ok');
+      expect(r.result).toEqual({ msg });
+    }
+  });
+
+  test('an undefined var is an error naming it', async () => {
+    await expect(run(debug, { var: 'nope.x' }, { vars })).rejects.toThrow(/undefined variable 'nope'/);
+  });
+
+  test('msg and var together are refused', async () => {
+    await expect(run(debug, { msg: 'a', var: 'port' }, { vars })).rejects.toThrow(/mutually exclusive/);
+  });
+
+  test('runs on the controller', () => {
+    expect(debug.controllerOnly).toBe(true);
+  });
+
+  test.each([
+    { name: 'var not a string', args: { var: 3 }, problem: /var: must be string/ },
+    { name: 'unknown field', args: { message: 'x' }, problem: /unknown field 'message'/ },
+    { name: 'verbosity negative', args: { verbosity: -1 }, problem: /verbosity/ },
+  ])('schema rejects $name', ({ args, problem }) => {
+    const text = schemaProblems(debug, args).map((p) => `${p.path.join('.')}: ${p.message}`).join('\n');
+    expect(text).toMatch(problem);
+  });
+});
