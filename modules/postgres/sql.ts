@@ -107,7 +107,8 @@ export async function queryRowsIfRunning<T = Record<string, unknown>>(
 }
 
 export function parseJsonRows<T>(out: string): T[] {
-  const text = out.trim().split('\n').pop() ?? '';
+  // json_agg separates rows with ",\n"; nothing else is printed with -q -t.
+  const text = out.trim();
   try {
     const rows = JSON.parse(text);
     if (!Array.isArray(rows)) throw new Error('not an array');

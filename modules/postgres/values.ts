@@ -9,6 +9,8 @@ export interface ParamInfo {
   vartype: VarType;
   /** pg_settings.unit ('8kB', 'kB', 'MB', 'ms', 's', 'min'); unknown when the server does not run. */
   unit?: string | null;
+  /** Allowed values of an enum (pg_settings.enumvals); unknown when the server does not run. */
+  enumvals?: string[] | null;
 }
 
 const MEMORY: Record<string, number> = { B: 1, kB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4 };
@@ -98,6 +100,19 @@ export function sameValue(a: string, b: string, info?: ParamInfo): boolean {
   if (na === nb) return true;
   // Without the parameter's unit, "1024" vs "1GB" cannot be decided; they count as different.
   return false;
+}
+
+/** Why the server would reject the value, or null when it is acceptable as far as can be told here. */
+export function invalidValue(raw: string, info: ParamInfo): string | null {
+  const text = raw.trim();
+  if (info.vartype === 'bool' && ![...TRUE_WORDS, ...FALSE_WORDS].includes(text.toLowerCase())) return 'a boolean (on/off)';
+  if (info.vartype === 'enum' && info.enumvals && !info.enumvals.map((v) => v.toLowerCase()).includes(text.toLowerCase())) {
+    return `one of ${info.enumvals.join(', ')}`;
+  }
+  if ((info.vartype === 'integer' || info.vartype === 'real') && !/^-?\d+(\.\d+)?\s*([a-zA-Z]+)?$/.test(text)) {
+    return info.vartype === 'integer' ? 'an integer, optionally with a unit (256MB, 30s)' : 'a number';
+  }
+  return null;
 }
 
 /** pg_settings.vartype and --describe-config spell types differently. */
