@@ -1,7 +1,7 @@
 // The plinth command line. The only place that prints errors and calls process.exit.
 import { Command, CommanderError } from 'commander';
 import { addRunOptions, runCommand, type RunFlags } from './run-command.js';
-import { describeModules } from './modules-command.js';
+import { describeModules, writeSchemas } from './modules-command.js';
 import { ExitCode, UsageError } from './exit-codes.js';
 import { SourceError } from '../load/yaml.js';
 import { PatternError } from '../run/patterns.js';
@@ -46,6 +46,14 @@ program
   .option('--schema', 'print the JSON Schema itself')
   .action((name: string | undefined, flags: { schema?: boolean }) => {
     process.stdout.write(describeModules(name, !!flags.schema));
+  });
+
+program
+  .command('schemas')
+  .description('write the JSON Schemas of inventories, playbooks, task files and role meta (for editors)')
+  .argument('[dir]', 'folder to write to', 'schemas')
+  .action(async (dir: string) => {
+    process.stdout.write(await writeSchemas(dir));
   });
 
 registerLabCommands(program);

@@ -1,5 +1,8 @@
 // `plinth modules [name]`: what each module does and its arguments, from its JSON Schema.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import { modules } from '../../modules/index.js';
+import { publishedSchemas } from '../load/published-schemas.js';
 import { UsageError } from './exit-codes.js';
 
 export function describeModules(name: string | undefined, asSchema: boolean): string {
@@ -20,4 +23,16 @@ export function describeModules(name: string | undefined, asSchema: boolean): st
   }
   if (m.freeForm) lines.push('', `A string value is taken as '${m.freeForm}' (e.g. \`${m.name}: ...\`).`);
   return lines.join('\n') + '\n';
+}
+
+/** Writes schemas/*.json; returns the list of files written. */
+export async function writeSchemas(dir: string): Promise<string> {
+  await fs.mkdir(dir, { recursive: true });
+  const written: string[] = [];
+  for (const [name, schema] of Object.entries(publishedSchemas(modules))) {
+    const file = path.join(dir, name);
+    await fs.writeFile(file, JSON.stringify(schema, null, 2) + '\n');
+    written.push(file);
+  }
+  return written.join('\n') + '\n';
 }
