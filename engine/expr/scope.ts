@@ -25,6 +25,13 @@ export class Scope {
     return new Scope([...this.layers, { name, vars, data }]);
   }
 
+  /** A scope with one more layer just below the layer called `below` (on top when there is none). */
+  withBelow(below: string, name: string, vars: Record<string, unknown>): Scope {
+    const i = this.layers.findIndex((l) => l.name === below);
+    if (i < 0) return this.with(name, vars);
+    return new Scope([...this.layers.slice(0, i), { name, vars }, ...this.layers.slice(i)]);
+  }
+
   has(name: string): boolean {
     return this.layers.some((l) => Object.prototype.hasOwnProperty.call(l.vars, name));
   }

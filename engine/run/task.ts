@@ -86,7 +86,7 @@ function inherited(task: TaskNode, chain: BlockNode[]): Keywords {
 }
 
 async function runLoop(task: TaskNode, kw: Keywords, loopSource: unknown, ctx: TaskRunContext): Promise<TaskOutcome> {
-  const scope = ctx.scope.with('task vars', kw.vars);
+  const scope = taskScope(ctx.scope, kw.vars);
   const items = scope.render(loopSource);
   if (!Array.isArray(items)) {
     throw new TaskError(`loop must give a list, got ${typeof items}`);
@@ -121,7 +121,7 @@ async function runLoop(task: TaskNode, kw: Keywords, loopSource: unknown, ctx: T
 }
 
 async function runOnce(task: TaskNode, kw: Keywords, outer: Scope, ctx: TaskRunContext): Promise<TaskOutcome> {
-  const scope = outer.with('task vars', kw.vars);
+  const scope = taskScope(outer, kw.vars);
   for (const cond of kw.when) {
     if (!truthyCondition(cond, scope)) {
       return { status: 'skipped', diffs: [], result: { skipped: true, skip_reason: `condition was false: ${String(cond)}` } };
@@ -159,7 +159,11 @@ async function runOnce(task: TaskNode, kw: Keywords, outer: Scope, ctx: TaskRunC
   const timeoutSeconds = task.keywords.timeout as number | undefined;
   const run = runModule(module, args, moduleCtx, { check: ctx.check, applyInCheck: readOnly });
   const outcome = timeoutSeconds ? await withTimeout(run, timeoutSeconds) : await run;
-  return interpret(task, outcome, scope, ctx);
+  const interpreted = interpret(task, outcome, scope, ctx);
+  // set_fact returns its variables as ansible_facts: they live on the host for the rest of the run.
+  const facts = interpreted.result.ansible_facts;
+  if (interpreted.status !== 'failed' && facts && typeof facts === 'object') Object.assign(ctx.state.registered, facts);
+  return interpreted;
 }
 
 function interpret(task: TaskNode, outcome: ModuleOutcome, scope: Scope, ctx: TaskRunContext): TaskOutcome {
@@ -224,6 +228,11 @@ function unknownInCheckMode(task: TaskNode, outcome: TaskOutcome, ctx: TaskRunCo
 function readOnlyTask(task: TaskNode): boolean {
   const changedWhen = task.keywords.changed_when;
   return changedWhen === false || changedWhen === 'false' || task.keywords.check_mode === false || task.keywords.check_mode === 'false';
+}
+
+/** Task (and block) vars rank below registered values and set_fact, and extra vars, as in Ansible. */
+function taskScope(scope: Scope, vars: Record<string, unknown>): Scope {
+  return scope.withBelow('registered', 'task vars', vars);
 }
 
 function registeredValue(o: TaskOutcome): Record<string, unknown> {
