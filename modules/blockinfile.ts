@@ -62,7 +62,7 @@ export interface BlockEdit {
 /** Ansible's blockinfile edit of `original` (null: the file does not exist). */
 export function editBlock(original: string | null, args: BlockInFileArgs): BlockEdit {
   const lines = original === null ? [] : splitLinesKeepEnds(original);
-  const present = args.state === 'present';
+  const present = args.state !== 'absent';
   const insertbefore = args.insertbefore;
   const insertafter = insertbefore === undefined && args.insertafter === undefined ? 'EOF' : args.insertafter;
   const insertPattern =
@@ -144,7 +144,7 @@ export const blockinfile: Module<BlockInFileArgs, ManagedFile, ManagedFileAction
     }
     const file = await observeManagedFile(ctx, args.path, { mode: args.mode, owner: args.owner, group: args.group });
     if (file.stat?.type === 'directory') throw new ModuleError(`blockinfile: ${args.path} is a directory`);
-    if (!file.stat && !args.create && args.state === 'present') {
+    if (!file.stat && !args.create && args.state !== 'absent') {
       throw new ModuleError(`blockinfile: ${args.path} does not exist (set create: true to create it)`);
     }
     return file;

@@ -68,7 +68,7 @@ export const copy: Module<CopyArgs, CopyObserved, ManagedFileAction> = {
   plan(observed, args) {
     const { file } = observed;
     const result = { dest: file.path, ...(observed.src ? { src: observed.src } : {}) };
-    if (!args.force && file.stat) return { changed: false, result };
+    if (args.force === false && file.stat) return { changed: false, result };
     return planManagedFile(file, observed.desired, { backup: args.backup, result });
   },
 

@@ -163,7 +163,7 @@ function checkArgs(args: LineInFileArgs): void {
   if (both(args.insertafter, args.insertbefore)) throw new ModuleError('lineinfile: insertafter and insertbefore are mutually exclusive');
   if (both(args.regexp, args.search_string)) throw new ModuleError('lineinfile: regexp and search_string are mutually exclusive');
   if (args.backrefs && args.search_string !== undefined) throw new ModuleError('lineinfile: backrefs needs regexp, not search_string');
-  if (args.state === 'present') {
+  if (args.state !== 'absent') {
     if (args.backrefs && args.regexp === undefined) throw new ModuleError('lineinfile: regexp is required with backrefs: true');
     if (args.line === undefined) throw new ModuleError('lineinfile: line is required with state: present');
   } else if (args.line === undefined && args.regexp === undefined && args.search_string === undefined) {
@@ -180,7 +180,7 @@ export const lineinfile: Module<LineInFileArgs, ManagedFile, ManagedFileAction> 
     checkArgs(args);
     const file = await observeManagedFile(ctx, args.path, { mode: args.mode, owner: args.owner, group: args.group });
     if (file.stat?.type === 'directory') throw new ModuleError(`lineinfile: ${args.path} is a directory`);
-    if (!file.stat && args.state === 'present' && !args.create) {
+    if (!file.stat && args.state !== 'absent' && !args.create) {
       throw new ModuleError(`lineinfile: ${args.path} does not exist (set create: true to create it)`);
     }
     return file;
@@ -189,7 +189,7 @@ export const lineinfile: Module<LineInFileArgs, ManagedFile, ManagedFileAction> 
   plan(file, args) {
     if (!file.stat && args.state === 'absent') return { changed: false, summary: 'file not present', result: { msg: 'file not present' } };
     const lines = file.content ? readLines(decodeText(file.content, file.path)) : [];
-    const edit = args.state === 'present' ? ensureLinePresent(lines, args) : ensureLineAbsent(lines, args);
+    const edit = args.state !== 'absent' ? ensureLinePresent(lines, args) : ensureLineAbsent(lines, args);
     const result: Record<string, unknown> = { msg: edit.msg, ...(edit.found !== undefined ? { found: edit.found } : {}) };
     const desired = edit.changed ? Buffer.from(edit.lines.join(''), 'utf8') : null;
     return planManagedFile(file, desired, { backup: args.backup, makeParents: args.create, result });

@@ -61,7 +61,7 @@ export const template: Module<TemplateArgs, TemplateObserved, ManagedFileAction>
 
   plan(observed, args) {
     const result = { dest: observed.file.path, src: observed.src };
-    if (!args.force && observed.file.stat) return { changed: false, result };
+    if (args.force === false && observed.file.stat) return { changed: false, result };
     return planManagedFile(observed.file, observed.rendered, { backup: args.backup, result });
   },
 
