@@ -430,6 +430,9 @@ export class SshHost implements Host {
     let command = ['env', 'LC_ALL=C', ...Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`), ...argv];
     if (opts.cwd) command = ['sh', '-c', 'cd -- "$1" || exit; shift; exec "$@"', 'sh', opts.cwd, ...command];
     const timeout = opts.timeout ?? this.opts.commandTimeoutMs;
+    // sshd refuses signal requests on root logins (no privilege separation after auth), so the
+    // host kills a command that outlives its timeout itself, a moment after the call gave up.
+    if (timeout) command = ['timeout', '-s', 'KILL', `${(timeout + 1000) / 1000}`, ...command];
     const stdin = opts.stdin === undefined ? undefined : Buffer.from(opts.stdin);
     if (!this.needsSudo(opts)) return this.runChannel(`exec ${quoteArgv(command)}`, { stdin, timeout, label: argv[0] });
     const user = this.becomeUser(opts);
@@ -501,8 +504,7 @@ export class SshHost implements Host {
           if (o.timeout) {
             timer = setTimeout(() => {
               timedOut = true;
-              // sshd delivers signal requests to the command (exec'd by the shell); closing stops the channel.
-              stream.signal('KILL');
+              sendSignal(stream, 'KILL');
               stream.close();
               reject(new TimeoutError(`command timed out after ${o.timeout} ms on ${this.name}: ${o.label}`));
             }, o.timeout);
@@ -682,6 +684,26 @@ export class SshHost implements Host {
       });
     }
     return this.idTables!;
+  }
+}
+
+/**
+ * Sends a "signal" request; sshd (7.9+) delivers it to the command's process group. ssh2's
+ * Channel.signal() refuses once stdin is closed, which it always is here, so the request
+ * goes through the channel's protocol object.
+ */
+function sendSignal(stream: ClientChannel, name: string): void {
+  const channel = stream as unknown as {
+    outgoing?: { id: number; state: string };
+    _client?: { _protocol?: { signal?: (id: number, name: string) => void } };
+  };
+  const protocol = channel._client?._protocol;
+  const state = channel.outgoing?.state;
+  if (!channel.outgoing || (state !== 'open' && state !== 'eof') || typeof protocol?.signal !== 'function') return;
+  try {
+    protocol.signal(channel.outgoing.id, name);
+  } catch {
+    // The channel is being torn down anyway.
   }
 }
 

@@ -2,7 +2,7 @@
 // and user keys and its own sshd_config in a temp dir. Stopped (with every session process
 // it forked) by PID; nothing else on the machine is touched.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -15,7 +15,7 @@ export interface TestSshd {
   userKeyPath: string;
   /** "[127.0.0.1]:PORT ssh-ed25519 AAAA..." */
   knownHostsLine: string;
-  /** The temp dir holding keys, config and log. */
+  /** The temp dir holding keys, config and the log (sshd.log). */
   dir: string;
   /** PID of the listening sshd. */
   pid: number;
@@ -32,8 +32,10 @@ export interface SshdOptions {
   /** Use this private host key file instead of generating one (same identity across restarts). */
   hostKeyPath?: string;
   maxSessions?: number;
-  /** Extra sshd_config lines. */
+  /** Extra sshd_config lines; they come first, so they win over the defaults (sshd takes the first value). */
   extraConfig?: string[];
+  /** false: no SFTP subsystem, so file transfer must go over exec. */
+  sftp?: boolean;
 }
 
 export function freePort(): Promise<number> {
@@ -93,6 +95,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<TestSshd> {
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     const config = [
+      ...(opts.extraConfig ?? []),
       `Port ${port}`,
       'ListenAddress 127.0.0.1',
       `HostKey ${hostKeyFile}`,
@@ -103,10 +106,9 @@ export async function startSshd(opts: SshdOptions = {}): Promise<TestSshd> {
       'UsePAM no',
       'StrictModes no',
       `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`,
-      'Subsystem sftp internal-sftp',
+      ...(opts.sftp === false ? [] : ['Subsystem sftp internal-sftp']),
       `MaxSessions ${opts.maxSessions ?? 10}`,
       'LogLevel VERBOSE',
-      ...(opts.extraConfig ?? []),
     ];
     writeFileSync(path.join(dir, 'sshd_config'), config.join('\n') + '\n');
     const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', path.join(dir, 'sshd_config')], {
@@ -143,8 +145,14 @@ function waitForListening(child: ChildProcess, port: number): Promise<{ ok: bool
 
 function handle(child: ChildProcess, dir: string, port: number, hostKeyFile: string, userKeyPath: string): TestSshd {
   const pid = child.pid!;
-  // Keep draining sshd's log so it never blocks on a full pipe.
-  child.stderr!.on('data', () => {});
+  // Keep draining sshd's log so it never blocks on a full pipe; tests may read it.
+  child.stderr!.on('data', (b: Buffer) => {
+    try {
+      appendFileSync(path.join(dir, 'sshd.log'), b);
+    } catch {
+      // The dir is gone after stop().
+    }
+  });
   child.unref();
   (child.stderr as unknown as { unref?: () => void }).unref?.();
   const hostKey = readFileSync(`${hostKeyFile}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
