@@ -7,6 +7,7 @@ import { SourceError } from '../load/yaml.js';
 import { PatternError } from '../run/patterns.js';
 import { redactor } from '../secrets/redact.js';
 import { registerLabCommands } from '../../lab/cli.js';
+import { registerVaultCommands } from './vault-command.js';
 
 const program = new Command();
 program
@@ -56,6 +57,7 @@ program
     process.stdout.write(await writeSchemas(dir));
   });
 
+registerVaultCommands(program);
 registerLabCommands(program);
 
 function exitCodeFor(e: unknown): number {

@@ -15,6 +15,7 @@ import { TtyReporter } from '../report/tty.js';
 import type { Reporter } from '../report/reporter.js';
 import { parseExtraVars } from './extra-vars.js';
 import { ExitCode, UsageError } from './exit-codes.js';
+import { useVaultPassword } from './vault-command.js';
 import { redactor } from '../secrets/redact.js';
 
 export interface RunFlags {
@@ -30,6 +31,7 @@ export interface RunFlags {
   listTasks?: boolean;
   verbose: number;
   json?: boolean;
+  vaultPasswordFile?: string;
 }
 
 
@@ -46,12 +48,14 @@ export function addRunOptions(cmd: Command): Command {
     .option('--list-hosts', 'print the hosts each play would run on, then exit')
     .option('--list-tasks', 'print the tasks each play would run (after tag selection), then exit')
     .option('-v, --verbose', 'more output: task paths, module results, connection logs (repeatable)', increase, 0)
+    .option('--vault-password-file <file>', 'file whose first line is the vault password (else PLINTH_VAULT_PASSWORD, else a prompt when a vault file is read)')
     .option('--json', 'one JSON object per line on stdout for every task result, then a recap object; human output goes to stderr');
 }
 
 export async function runCommand(playbook: string, flags: RunFlags): Promise<number> {
   const forks = Number(flags.forks);
   if (!Number.isInteger(forks) || forks < 1) throw new UsageError(`--forks must be a positive integer, got '${flags.forks}'`);
+  useVaultPassword(flags.vaultPasswordFile);
   const extraVars = await parseExtraVars(flags.extraVars);
   const inventory = await loadInventory(flags.inventory);
   const plays = await loadPlaybook(playbook, { modules, /* plinth's own roles/ and templates/ serve every playbook */ rolesPath: [path.join(PLINTH_ROOT, 'roles')], sharedDirs: [PLINTH_ROOT] });

@@ -3,6 +3,10 @@
 // (so `conf_dir: "{{ root }}/etc"` follows the host's `root`). Values that came from a host
 // (registered results, facts) are data: they are never rendered again.
 import { evaluateExpression } from './evaluate.js';
+import { redactor } from '../secrets/redact.js';
+
+/** Variables named like secrets are secrets: their values are redacted wherever they appear. */
+export const SECRET_NAME = /(password|passphrase|passwd|secret|token|_key|_dsn|database_url)$/i;
 
 export interface Layer {
   name: string;
@@ -50,6 +54,7 @@ export class Scope {
       this.resolving.add(name);
       try {
         const value = this.render(raw);
+        if (SECRET_NAME.test(name)) redactor.add(value);
         this.cache.set(name, value);
         return { found: true, value };
       } finally {

@@ -2,7 +2,9 @@
 // and host_vars/ folders beside them, or a comma-separated host list ("web1,web2,").
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { loadYamlFile, SourceError, whereOf, whereAtPath } from './yaml.js';
+import { loadYamlFile, parseYaml, readText, SourceError, whereOf, whereAtPath } from './yaml.js';
+import { decryptVault, isVaultText, vaultPassword } from '../secrets/vault.js';
+import { redactor } from '../secrets/redact.js';
 import { validateAgainst } from './validate.js';
 import { inventorySchema } from './schemas.js';
 
@@ -136,8 +138,12 @@ async function readVarsFor(dir: string, name: string): Promise<Record<string, un
   return out;
 }
 
+/** A vars file, plain or encrypted with `plinth vault`; every value of an encrypted file is a secret. */
 export async function readVarsFile(file: string): Promise<Record<string, unknown>> {
-  const data = await loadYamlFile(file);
+  const text = await readText(file);
+  const encrypted = isVaultText(text);
+  const data = encrypted ? parseYaml(decryptVault(text, await vaultPassword(file), file), file) : parseYaml(text, file);
+  if (encrypted) markAllSecret(data);
   if (data === null) return {};
   if (typeof data !== 'object' || Array.isArray(data)) {
     throw new SourceError('a vars file must be a mapping of variable names to values', whereOf(data) ?? { file, line: 1, col: 1 });
@@ -180,4 +186,9 @@ function inventoryFromList(list: string): Inventory {
 
 async function exists(p: string): Promise<boolean> {
   return fs.stat(p).then(() => true, () => false);
+}
+
+function markAllSecret(value: unknown): void {
+  if (typeof value === 'string' || typeof value === 'number') redactor.add(String(value));
+  else if (value && typeof value === 'object') for (const v of Object.values(value)) markAllSecret(v);
 }

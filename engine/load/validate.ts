@@ -5,7 +5,7 @@ import addFormatsModule from 'ajv-formats';
 const Ajv = AjvModule.default ?? AjvModule;
 const addFormats = addFormatsModule.default ?? addFormatsModule;
 
-export const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
+export const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, verbose: true });
 addFormats(ajv);
 ajv.addKeyword({ keyword: 'x-secret', schemaType: 'boolean' });
 

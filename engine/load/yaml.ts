@@ -62,13 +62,15 @@ export function copyWhere(from: object, to: object): void {
 }
 
 export async function loadYamlFile(file: string): Promise<unknown> {
-  let text: string;
+  return parseYaml(await readText(file), file);
+}
+
+export async function readText(file: string): Promise<string> {
   try {
-    text = await fs.readFile(file, 'utf8');
+    return await fs.readFile(file, 'utf8');
   } catch (e) {
     throw new SourceError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  return parseYaml(text, file);
 }
 
 export function parseYaml(text: string, file: string): unknown {
