@@ -2,7 +2,7 @@
 // and user keys and its own sshd_config in a temp dir. Stopped (with every session process
 // it forked) by PID; nothing else on the machine is touched.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -81,6 +81,8 @@ export async function startSshd(opts: SshdOptions = {}): Promise<TestSshd> {
   // sshd refuses to start without its privilege separation directory.
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'plinth-sshd-'));
+  // sshd reads authorized_keys as the user logging in, who may not be root.
+  chmodSync(dir, 0o755);
   const hostKeyFile = path.join(dir, 'host_key');
   if (opts.hostKeyPath) {
     writeFileSync(hostKeyFile, readFileSync(opts.hostKeyPath), { mode: 0o600 });
