@@ -9,7 +9,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { LabError } from './errors.js';
 import { APT_PROXY_PORT, BRIDGE_ADDRESS } from './network.js';
-import { listProcesses, signal, sleep, waitForExit } from './procs.js';
+import { isAlive, listProcesses, signal, sleep, waitForExit } from './procs.js';
 import { missingToolError } from './run.js';
 import type { StateDir } from './state-dir.js';
 
@@ -49,10 +49,18 @@ function accepts(host: string, port: number, ms: number): Promise<boolean> {
 /** Starts the proxy unless the lab's proxy already runs; the bridge must be up. */
 export async function ensureAptProxy(dirs: StateDir): Promise<void> {
   if ((await proxyPids(dirs)).length > 0) return;
+  const where = `${BRIDGE_ADDRESS}:${APT_PROXY_PORT}`;
+  if (await accepts(BRIDGE_ADDRESS, APT_PROXY_PORT, 500)) {
+    throw new LabError(
+      `another program already listens on ${where} (the system apt-cacher-ng service?): stop it, the lab runs its own`,
+    );
+  }
   const dir = dirs.aptProxyDir;
   for (const d of ['conf', 'cache', 'log']) await fs.mkdir(path.join(dir, d), { recursive: true });
   await fs.writeFile(path.join(dir, 'conf', 'acng.conf'), config(dir));
-  const fd = openSync(path.join(dir, 'log', 'stdout.log'), 'a');
+  const logFile = path.join(dir, 'log', 'stdout.log');
+  const fd = openSync(logFile, 'a');
+  let pid = 0;
   try {
     const child = spawn(BINARY, ['-c', path.join(dir, 'conf'), 'ForeGround=1'], {
       detached: true,
@@ -62,16 +70,17 @@ export async function ensureAptProxy(dirs: StateDir): Promise<void> {
       child.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' ? missingToolError('apt-cacher-ng') : e));
       child.once('spawn', () => resolve());
     });
+    pid = child.pid ?? 0;
     child.unref();
   } finally {
     closeSync(fd);
   }
   const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && isAlive(pid)) {
     if (await accepts(BRIDGE_ADDRESS, APT_PROXY_PORT, 500)) return;
     await sleep(200);
   }
-  throw new LabError(`apt-cacher-ng did not start on ${BRIDGE_ADDRESS}:${APT_PROXY_PORT}; see ${dir}/log`);
+  throw new LabError(`apt-cacher-ng did not start on ${where}; see ${logFile}`);
 }
 
 export async function aptProxyRunning(dirs: StateDir): Promise<boolean> {

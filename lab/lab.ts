@@ -16,7 +16,7 @@ import {
 import { assignAddresses, blogLab, inventoryDocument, inventoryText, type LabHost, type LabSpec } from './inventory.js';
 import { ensureLabKey, writeKnownHosts, type HostKeys } from './keys.js';
 import { acquireLock } from './lock.js';
-import { BRIDGE, checkSubnetFree, ensureBridge, ensureHostNetwork, removeNetwork } from './network.js';
+import { BRIDGE, checkSubnetFree, ensureBridge, ensureHostNetwork, noteNetnsMount, removeNetwork } from './network.js';
 import { missingToolError, tryRun } from './run.js';
 import { sshCapture, sshdAnswers, sshInteractive, waitForSshd, type SshResult } from './ssh.js';
 import { StateDir } from './state-dir.js';
@@ -129,6 +129,7 @@ async function upLocked(dirs: StateDir, opts: UpOptions, progress: Progress, sta
   const authorizedKey = await ensureLabKey(dirs);
   await ensureBridge();
   await ensureAptProxy(dirs);
+  await noteNetnsMount(dirs.netnsMountMarker);
 
   const hostsText = etcHosts(hosts);
   const bootStart = Date.now();
@@ -152,8 +153,11 @@ async function upLocked(dirs: StateDir, opts: UpOptions, progress: Progress, sta
   const sourceInventory = opts.spec ? opts.spec.inventory : previous?.sourceInventory;
   const inventoryPath = path.resolve(opts.inventoryPath ?? dirs.inventory);
   const doc = inventoryDocument(hosts, dirs.labKey, dirs.knownHosts, sourceInventory);
-  await fs.mkdir(path.dirname(inventoryPath), { recursive: true });
-  await fs.writeFile(inventoryPath, inventoryText(doc));
+  // The default inventory always describes the running lab; --write-inventory adds a copy.
+  for (const file of new Set([dirs.inventory, inventoryPath])) {
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.writeFile(file, inventoryText(doc));
+  }
   await writeState(dirs, { hosts, sourceInventory, inventoryPath });
 
   const result: UpResult = {
@@ -175,7 +179,7 @@ async function cleanUp(dirs: StateDir, progress: Progress): Promise<void> {
   await stopContainers(dirs);
   progress('hosts stopped');
   await removeHostRoots(dirs);
-  await removeNetwork();
+  await removeNetwork(dirs.netnsMountMarker);
   await stopAptProxy(dirs);
   const state = await readState(dirs);
   for (const f of [dirs.stateFile, dirs.knownHosts, dirs.inventory]) await fs.rm(f, { force: true });

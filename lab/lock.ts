@@ -2,6 +2,7 @@
 // A directory is created atomically; it holds the owner's pid so a crashed owner's lock is
 // taken over instead of blocking forever.
 import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import { LabError } from './errors.js';
 import { isAlive, sleep } from './procs.js';
 
@@ -9,6 +10,7 @@ export type Release = () => Promise<void>;
 
 export async function acquireLock(dir: string, opts: { waitMs?: number; what?: string } = {}): Promise<Release> {
   const deadline = Date.now() + (opts.waitMs ?? 0);
+  await fs.mkdir(path.dirname(dir), { recursive: true });
   for (;;) {
     try {
       await fs.mkdir(dir);

@@ -88,6 +88,19 @@ async function allowBridgeForwarding(): Promise<void> {
     '-j', 'ACCEPT']);
 }
 
+async function netnsDirIsMounted(): Promise<boolean> {
+  const mounts = await fs.readFile('/proc/mounts', 'utf8');
+  return mounts.split('\n').some((l) => l.split(' ')[1] === '/run/netns');
+}
+
+/**
+ * The first `ip netns add` on a machine bind-mounts /run/netns onto itself. When the lab is
+ * what caused that, it leaves a marker so that `down` can undo it.
+ */
+export async function noteNetnsMount(marker: string): Promise<void> {
+  if (!(await netnsDirIsMounted())) await fs.writeFile(marker, 'ip netns add by plinth lab mounted /run/netns\n');
+}
+
 /** Creates the host's namespace, its veth into the bridge and its address. Idempotent. */
 export async function ensureHostNetwork(host: string, address: string): Promise<void> {
   const ns = netnsName(host);
@@ -111,8 +124,14 @@ export async function labNamespaces(): Promise<string[]> {
 }
 
 /** Removes every namespace, veth, bridge and firewall rule of the lab; missing pieces are skipped. */
-export async function removeNetwork(): Promise<void> {
+export async function removeNetwork(netnsMountMarker: string): Promise<void> {
   for (const ns of await labNamespaces()) await run(['ip', 'netns', 'del', ns]);
+  const marker = await fs.stat(netnsMountMarker).then(() => true, () => false);
+  if (marker) {
+    const others = (await tryRun(['ip', 'netns', 'list'])).stdout.trim();
+    if (others === '' && (await netnsDirIsMounted())) await run(['umount', '/run/netns']);
+    await fs.rm(netnsMountMarker, { force: true });
+  }
   const links = JSON.parse((await tryRun(['ip', '-j', 'link', 'show'])).stdout || '[]') as
     { ifname: string; master?: string }[];
   for (const l of links) {
