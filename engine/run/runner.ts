@@ -213,7 +213,7 @@ class PlayRun {
       const register = task.keywords.register as string | undefined;
       for (const h of hosts.filter((x) => x !== first && x.active)) {
         if (register) h.registered[register] = first.registered[register];
-        if (outcome?.status === 'changed') this.notify(task, h);
+        if (outcome?.status === 'changed') this.notify(outcome, h);
       }
     }
     if (this.play.anyErrorsFatal && [...outcomes.values()].some((x) => x.status === 'failed' && !x.ignored)) {
@@ -224,7 +224,7 @@ class PlayRun {
   private report(task: TaskNode, h: HostState, outcome: TaskOutcome, durationMs: number, handler: boolean): void {
     const noLog = task.keywords.no_log === true || task.keywords.no_log === 'true';
     this.record(h, outcome.status, !!outcome.ignored);
-    if (outcome.status === 'changed') this.notify(task, h);
+    if (outcome.status === 'changed') this.notify(outcome, h);
     this.emit({
       type: 'result',
       play: this.play.name,
@@ -254,8 +254,12 @@ class PlayRun {
     if (status === 'unreachable') h.unreachable = true;
   }
 
-  private notify(task: TaskNode, h: HostState): void {
-    for (const name of toNames(task.keywords.notify)) h.notified.add(name);
+  private notify(outcome: TaskOutcome, h: HostState): void {
+    const known = new Set(this.play.handlers.flatMap((x) => [x.name, ...toNames(x.keywords.listen)]));
+    for (const name of outcome.notify ?? []) {
+      if (!known.has(name)) this.emit({ type: 'log', host: h.name, message: `warning: notified handler '${name}' does not exist in this play` });
+      h.notified.add(name);
+    }
   }
 
   private async runHandlers(batch: HostState[]): Promise<void> {

@@ -38,6 +38,8 @@ export interface TaskOutcome {
   ignored?: boolean;
   predicted?: boolean;
   items?: string[];
+  /** Handlers to notify (the task changed); `notify` may hold expressions over the task's result. */
+  notify?: string[];
 }
 
 /** A failure whose message names the task's file:line. */
@@ -62,6 +64,11 @@ export async function runTask(task: TaskNode, ctx: TaskRunContext): Promise<Task
     ctx.state.registered[task.keywords.register] = registeredValue(outcome);
   }
   if (outcome.status === 'failed' && truthy(renderKeyword(kw.ignore_errors, ctx.scope))) outcome.ignored = true;
+  if (outcome.status === 'changed' && task.keywords.notify !== undefined) {
+    // e.g. notify: "{{ result.restart_required ? 'restart postgresql' : 'reload postgresql' }}"
+    const rendered = ctx.scope.with('this result', { result: outcome.result }, true).render(task.keywords.notify);
+    outcome.notify = (Array.isArray(rendered) ? rendered : [rendered]).flat().filter((n) => n !== '' && n != null).map(String);
+  }
   return outcome;
 }
 
