@@ -74,7 +74,7 @@ export function checkPostgresUrl(key: string, entry: EnvEntry, origin: string): 
     throw new ModuleError(`${where}: is not a valid PostgreSQL URL (check that special characters in the password are percent-encoded)`);
   }
   if (!parsed.host) throw new ModuleError(`${where}: the PostgreSQL URL has no host`);
-  if (parsed.port !== undefined && parsed.port !== null && !/^\d+$/.test(String(parsed.port))) {
+  if (parsed.port !== undefined && parsed.port !== null && parsed.port !== '' && !/^\d+$/.test(String(parsed.port))) {
     throw new ModuleError(`${where}: the PostgreSQL URL has an invalid port`);
   }
 }

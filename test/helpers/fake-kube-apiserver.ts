@@ -274,7 +274,12 @@ export class FakeKubeApiServer {
       ? { object: structuredClone(live.object), managers: cloneManagers(live.managers) }
       : { object: { apiVersion, kind: def.kind, metadata: { name, ...(def.namespaced ? { namespace: ns } : {}) } }, managers: new Map() };
     const newPaths = leaves(applied);
-    this.resolveConflicts(next, manager, newPaths, applied, force, apiVersion);
+    // A conflict is an apply that would change the value of a field someone else owns; the
+    // value compared is the one the server would store (with its defaults), as in the real merge.
+    const candidate = structuredClone(next.object);
+    deepMerge(candidate, applied);
+    applyDefaults(def.kind, candidate, () => 'pending');
+    this.resolveConflicts(next, manager, newPaths, candidate, force, apiVersion);
 
     // Fields this manager applied before and no longer applies are removed, unless someone else owns them.
     const previous = next.managers.get(manager)?.paths ?? new Set<string>();
@@ -298,14 +303,14 @@ export class FakeKubeApiServer {
     return { code: live ? 200 : 201, payload: structuredClone(next.object) };
   }
 
-  private resolveConflicts(next: Stored, manager: string, paths: Path[], applied: Obj, force: boolean, apiVersion: string): void {
+  private resolveConflicts(next: Stored, manager: string, paths: Path[], candidate: Obj, force: boolean, apiVersion: string): void {
     const conflicts: { manager: string; field: string; path: string }[] = [];
     for (const p of paths) {
       for (const [other, entry] of next.managers) {
         if (other === manager) continue;
         const owned = [...entry.paths].filter((q) => overlaps(JSON.parse(q), p));
         if (!owned.length) continue;
-        if (sameJson(valueAt(next.object, p), valueAt(applied, p))) continue;
+        if (sameJson(valueAt(next.object, p), valueAt(candidate, p))) continue;
         for (const q of owned) conflicts.push({ manager: other, field: fieldPath(JSON.parse(q)), path: q });
       }
     }
