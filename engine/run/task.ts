@@ -51,7 +51,7 @@ export async function runTask(task: TaskNode, ctx: TaskRunContext): Promise<Task
   let outcome: TaskOutcome;
   try {
     if (loopSource === undefined) {
-      outcome = await runOnce(task, kw, ctx.scope, ctx);
+      outcome = await runWithRetries(task, kw, ctx.scope, ctx);
     } else {
       outcome = await runLoop(task, kw, loopSource, ctx);
     }
@@ -107,7 +107,7 @@ async function runLoop(task: TaskNode, kw: Keywords, loopSource: unknown, ctx: T
       { [loopVar]: item, ansible_loop: { index: index + 1, index0: index, first: index === 0, last: index === items.length - 1, length: items.length }, ...(control.index_var ? { [control.index_var]: index } : {}) },
       true,
     );
-    results.push(await runOnce(task, kw, itemScope, ctx));
+    results.push(await runWithRetries(task, kw, itemScope, ctx));
     if (results[results.length - 1].status === 'unreachable') break;
   }
   const pick = (s: TaskStatus) => results.some((r) => r.status === s);
@@ -125,6 +125,27 @@ async function runLoop(task: TaskNode, kw: Keywords, loopSource: unknown, ctx: T
       ...(results.length === 0 ? { skipped: true, msg: 'empty loop' } : {}),
     },
   };
+}
+
+/** `until: cond` with `retries` (default 3) and `delay` seconds (default 5): run again until cond holds. */
+async function runWithRetries(task: TaskNode, kw: Keywords, scope: Scope, ctx: TaskRunContext): Promise<TaskOutcome> {
+  const until = task.keywords.until;
+  if (until === undefined) return runOnce(task, kw, scope, ctx);
+  const retries = Number(task.keywords.retries ?? 3);
+  const delay = Number(task.keywords.delay ?? 5);
+  const name = (task.keywords.register as string | undefined) ?? 'result';
+  let outcome!: TaskOutcome;
+  for (let attempt = 1; attempt <= retries + 1; attempt++) {
+    outcome = await runOnce(task, kw, scope, ctx);
+    if (outcome.status === 'skipped' || outcome.status === 'unreachable' || (ctx.check && outcome.predicted)) return outcome;
+    const withResult = scope.with('this result', { [name]: outcome.result, result: outcome.result }, true);
+    if (outcome.status !== 'failed' && allConditions(until, withResult)) return outcome;
+    if (attempt <= retries) {
+      ctx.log(`${task.name}: retrying (${attempt}/${retries}) in ${delay} s`);
+      await new Promise((r) => setTimeout(r, delay * 1000));
+    }
+  }
+  return { ...outcome, status: 'failed', message: outcome.message ?? `until condition still false after ${retries} retries: ${String(until)}` };
 }
 
 async function runOnce(task: TaskNode, kw: Keywords, outer: Scope, ctx: TaskRunContext): Promise<TaskOutcome> {
