@@ -136,7 +136,12 @@ async function runWithRetries(task: TaskNode, kw: Keywords, scope: Scope, ctx: T
   const name = (task.keywords.register as string | undefined) ?? 'result';
   let outcome!: TaskOutcome;
   for (let attempt = 1; attempt <= retries + 1; attempt++) {
-    outcome = await runOnce(task, kw, scope, ctx);
+    try {
+      outcome = await runOnce(task, kw, scope, ctx);
+    } catch (e) {
+      if (attempt > retries || e instanceof UnreachableError) throw e;
+      outcome = failure(task, e);
+    }
     if (outcome.status === 'skipped' || outcome.status === 'unreachable' || (ctx.check && outcome.predicted)) return outcome;
     const withResult = scope.with('this result', { [name]: outcome.result, result: outcome.result }, true);
     if (outcome.status !== 'failed' && allConditions(until, withResult)) return outcome;
