@@ -1,0 +1,196 @@
+// apt: Debian packages present, absent or latest. dpkg's status decides what is installed;
+// `apt-cache policy` gives the version that would be installed. A cache update alone is not
+// a change (it alters no configuration), so update_cache without cache_valid_time stays
+// idempotent in the report.
+import { ModuleError, type Module, type ModuleContext } from '../engine/types.js';
+
+interface AptArgs {
+  name?: string | string[];
+  state: 'present' | 'absent' | 'latest';
+  update_cache: boolean;
+  cache_valid_time?: number;
+  install_recommends?: boolean;
+  purge: boolean;
+}
+
+interface PackageState {
+  name: string;
+  /** Requested version (name=version), if any. */
+  version?: string;
+  installed: string | null;
+  candidate: string | null;
+}
+
+interface Observed {
+  packages: PackageState[];
+  cacheAge: number | null;
+}
+
+interface AptAction {
+  updateCache: boolean;
+  install: string[];
+  remove: string[];
+}
+
+const STAMPS = ['/var/lib/apt/periodic/update-success-stamp', '/var/lib/apt/lists'];
+
+export const schema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    name: {
+      oneOf: [
+        { type: 'string', pattern: '^[a-z0-9][a-z0-9+.-]*(=[A-Za-z0-9.+~:-]+)?$' },
+        { type: 'array', items: { type: 'string', pattern: '^[a-z0-9][a-z0-9+.-]*(=[A-Za-z0-9.+~:-]+)?$' } },
+      ],
+      description: 'package name(s); name=version pins a version',
+    },
+    state: { enum: ['present', 'absent', 'latest'], default: 'present', description: 'installed, removed, or upgraded to the candidate version' },
+    update_cache: { type: 'boolean', default: false, description: 'run apt-get update first' },
+    cache_valid_time: { type: 'integer', minimum: 0, description: 'skip the update when the cache is younger than this many seconds' },
+    install_recommends: { type: 'boolean', description: 'install recommended packages (default: apt’s configuration)' },
+    purge: { type: 'boolean', default: false, description: 'with state absent: remove configuration files too' },
+  },
+} as const;
+
+export const apt: Module<AptArgs, Observed, AptAction> = {
+  name: 'apt',
+  description: 'Install, upgrade or remove Debian packages',
+  schema,
+
+  async observe(ctx, args) {
+    const wanted = names(args).map(splitVersion);
+    const installed = await installedVersions(ctx, wanted.map((p) => p.name));
+    const candidates = wanted.length && args.state !== 'absent' ? await candidateVersions(ctx, wanted.map((p) => p.name)) : new Map();
+    return {
+      packages: wanted.map((p) => ({ ...p, installed: installed.get(p.name) ?? null, candidate: candidates.get(p.name) ?? null })),
+      cacheAge: args.update_cache ? await cacheAge(ctx) : null,
+    };
+  },
+
+  plan(observed, args, ctx) {
+    const state = args.state ?? 'present';
+    const updateCache = !!args.update_cache && (args.cache_valid_time === undefined || observed.cacheAge === null || observed.cacheAge > args.cache_valid_time);
+    const install: string[] = [];
+    const remove: string[] = [];
+    const versions: Record<string, string | null> = {};
+    for (const p of observed.packages) {
+      if (state === 'absent') {
+        if (p.installed) remove.push(p.name);
+        continue;
+      }
+      const target = p.version ?? (state === 'latest' ? p.candidate : null);
+      if (p.installed && (target === null || p.installed === target)) continue;
+      if (!p.candidate) {
+        const reason = `package ${p.name} has no installation candidate`;
+        if (updateCache && ctx.check) return { unknown: true, summary: `install ${p.name}`, reason: `${reason} until the cache is updated` };
+        if (!updateCache) throw new ModuleError(`${reason} (is the name right? is the apt cache up to date?)`);
+      }
+      install.push(p.version ? `${p.name}=${p.version}` : p.name);
+      versions[p.name] = p.version ?? p.candidate;
+    }
+    const result = { installed: install, removed: remove, versions, cache_updated: updateCache };
+    if (!install.length && !remove.length && !updateCache) return { changed: false, summary: 'packages up to date', result };
+    const parts = [
+      updateCache ? 'update cache' : null,
+      install.length ? `install ${install.map((n) => (n.includes('=') || !versions[n] ? n : `${n} (${versions[n]})`)).join(', ')}` : null,
+      remove.length ? `${args.purge ? 'purge' : 'remove'} ${remove.join(', ')}` : null,
+    ].filter(Boolean);
+    return {
+      changed: true,
+      summary: parts.join('; '),
+      diffs: install.length || remove.length ? [packageDiff(observed.packages, install, remove)] : [],
+      action: { updateCache, install, remove },
+      result,
+    };
+  },
+
+  async apply(ctx, action, args) {
+    if (action.updateCache) await aptGet(ctx, ['update'], 'apt-get update');
+    if (action.install.length) {
+      const recommends = args.install_recommends === undefined ? [] : [`-o`, `APT::Install-Recommends=${args.install_recommends ? 'true' : 'false'}`];
+      await aptGet(ctx, ['-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold', ...recommends, 'install', ...action.install], 'apt-get install');
+    }
+    if (action.remove.length) await aptGet(ctx, [args.purge ? 'purge' : 'remove', ...action.remove], 'apt-get remove');
+    const installed = await installedVersions(ctx, action.install.map((n) => n.split('=')[0]));
+    return {
+      changed: action.install.length > 0 || action.remove.length > 0,
+      result: { versions: Object.fromEntries(installed) },
+    };
+  },
+};
+
+function names(args: AptArgs): string[] {
+  if (args.name === undefined) return [];
+  return Array.isArray(args.name) ? args.name : [args.name];
+}
+
+function splitVersion(spec: string): { name: string; version?: string } {
+  const [name, version] = spec.split('=');
+  return version ? { name, version } : { name };
+}
+
+/** dpkg's view: a package is installed when its status is "install ok installed". */
+export async function installedVersions(ctx: ModuleContext, packages: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (!packages.length) return out;
+  const r = await ctx.host.exec(['env', 'LC_ALL=C', 'dpkg-query', '-W', '-f', '${Package}\\t${Status}\\t${Version}\\n', ...packages]);
+  if (r.exitCode === 127) throw new ModuleError('dpkg-query not found: the apt module needs a Debian-based host');
+  return parseDpkgQuery(r.stdout);
+}
+
+export function parseDpkgQuery(stdout: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of stdout.split('\n')) {
+    const [name, status, version] = line.split('\t');
+    if (name && status === 'install ok installed' && version) out.set(name.split(':')[0], version);
+  }
+  return out;
+}
+
+async function candidateVersions(ctx: ModuleContext, packages: string[]): Promise<Map<string, string>> {
+  const r = await ctx.host.exec(['env', 'LC_ALL=C', 'apt-cache', 'policy', ...packages]);
+  return parseAptPolicy(r.stdout);
+}
+
+export function parseAptPolicy(stdout: string): Map<string, string> {
+  const out = new Map<string, string>();
+  let current: string | null = null;
+  for (const line of stdout.split('\n')) {
+    const head = /^(\S+):$/.exec(line);
+    if (head) current = head[1].split(':')[0];
+    const candidate = /^\s+Candidate:\s*(\S+)/.exec(line);
+    if (current && candidate && candidate[1] !== '(none)') out.set(current, candidate[1]);
+  }
+  return out;
+}
+
+async function cacheAge(ctx: ModuleContext): Promise<number | null> {
+  for (const path of STAMPS) {
+    const st = await ctx.host.stat(path, { follow: true });
+    if (st) return Math.floor(Date.now() / 1000) - st.mtime;
+  }
+  return null;
+}
+
+async function aptGet(ctx: ModuleContext, argv: string[], what: string): Promise<void> {
+  const r = await ctx.host.exec(['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', '-y', '-q', '-o', 'DPkg::Lock::Timeout=300', ...argv], {
+    ...ctx.become,
+    timeout: 3600_000,
+  });
+  if (r.exitCode !== 0) {
+    const errors = r.stderr.split('\n').filter((l) => /^E:|error/i.test(l)).join('; ');
+    throw new ModuleError(`${what} failed: ${errors || r.stderr.trim() || r.stdout.trim().split('\n').slice(-3).join('; ')}`);
+  }
+}
+
+function packageDiff(packages: PackageState[], install: string[], remove: string[]) {
+  const line = (p: PackageState, v: string | null) => `${p.name}${v ? ` ${v}` : ' (not installed)'}`;
+  const touched = packages.filter((p) => install.some((n) => n.split('=')[0] === p.name) || remove.includes(p.name));
+  return {
+    target: 'packages',
+    before: touched.map((p) => line(p, p.installed)).join('\n') + '\n',
+    after: touched.map((p) => line(p, remove.includes(p.name) ? null : p.version ?? p.candidate)).join('\n') + '\n',
+  };
+}
