@@ -15,7 +15,8 @@ export interface Layer {
   data?: boolean;
 }
 
-const WHOLE = /^\s*\{\{((?:(?!\{\{|\}\}).)*)\}\}\s*$/s;
+// Spaces around one expression are tolerated; a newline is text (`content: "{{ x }}\n"` keeps it).
+const WHOLE = /^[ \t]*\{\{((?:(?!\{\{|\}\}).)*)\}\}[ \t]*$/s;
 const PART = /\{\{((?:(?!\}\}).)*)\}\}/gs;
 
 export class Scope {

@@ -21,8 +21,19 @@ export interface CliOptions {
   stdin?: string;
 }
 
+/** Someone else's `tsc` rewrote dist/ while the CLI was loading it: worth one more try. */
+const BUILD_RACE = /SyntaxError: The requested module '\.|ERR_MODULE_NOT_FOUND|Unexpected end of input/;
+
 /** `plinth ...args`, not on a TTY, without colours. */
-export function plinth(args: string[], o: CliOptions = {}): Promise<CliResult> {
+export async function plinth(args: string[], o: CliOptions = {}): Promise<CliResult> {
+  for (let attempt = 1; ; attempt++) {
+    const r = await spawnPlinth(args, o);
+    if (attempt >= 3 || !BUILD_RACE.test(r.stderr)) return r;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+function spawnPlinth(args: string[], o: CliOptions): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, PLINTH_DEBUG: undefined, ...o.env };
     for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
