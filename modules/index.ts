@@ -11,6 +11,9 @@ import { stat } from './stat.js';
 import { assert } from './assert.js';
 import { set_fact } from './set_fact.js';
 import { debug } from './debug.js';
+import { pgpoolEnc } from './pgpool_enc.js';
+import { k8s } from './k8s.js';
+import { corednsHosts } from './coredns_hosts.js';
 
 const all: Module[] = [
   command,
@@ -24,6 +27,9 @@ const all: Module[] = [
   assert,
   set_fact,
   debug,
+  pgpoolEnc,
+  k8s,
+  corednsHosts,
 ];
 
 export const modules: ReadonlyMap<string, Module> = new Map(all.map((m) => [m.name, m]));
