@@ -4,10 +4,11 @@
 // Port, IdentityFile, IdentitiesOnly, ProxyJump, StrictHostKeyChecking, UserKnownHostsFile,
 // ConnectTimeout, ServerAliveInterval, ServerAliveCountMax. Other Match criteria are not
 // evaluated: such blocks are skipped.
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { wildcardMatch } from './known-hosts.js';
+import type { SshOptions } from './ssh.js';
 
 export interface SshConfigBlock {
   /** Host patterns; null for the options before the first Host line (they apply to every host). */
@@ -224,4 +225,65 @@ export function loadSshConfig(file = path.join(os.homedir(), '.ssh', 'config')):
     throw e;
   }
   return parseSshConfig(text, file, path.join(os.homedir(), '.ssh'));
+}
+
+/** What the inventory says about a host's connection (ansible_host, ansible_port, ...). */
+export interface InventoryConnection {
+  /** Inventory name of the host. */
+  name: string;
+  /** ansible_host; also the name matched against `Host` patterns (as `ssh` is run with it). */
+  host?: string;
+  port?: number;
+  user?: string;
+  privateKeyPath?: string;
+}
+
+/** OpenSSH's default identity files, in the order it tries them. */
+const DEFAULT_IDENTITIES = ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk', 'id_xmss', 'id_dsa'];
+
+/**
+ * SshOptions for an inventory host: inventory values win, then ~/.ssh/config, then OpenSSH's
+ * defaults; `settings` carries the rest (secrets, become, host key policy when set explicitly).
+ * Of several IdentityFiles, the first that exists is used.
+ */
+export function sshOptionsFor(
+  blocks: SshConfigBlock[],
+  conn: InventoryConnection,
+  settings: Partial<Omit<SshOptions, 'name' | 'host' | 'port' | 'user' | 'privateKeyPath' | 'proxyJump'>> = {},
+  depth = 0,
+): SshOptions {
+  if (depth > 8) throw new SshConfigError(`ProxyJump chain for ${conn.name} is too long (a loop?)`);
+  const alias = conn.host ?? conn.name;
+  const cfg = resolveSshHost(blocks, alias);
+  const home = os.homedir();
+  const identities = cfg.identityFiles.length ? cfg.identityFiles : DEFAULT_IDENTITIES.map((f) => path.join(home, '.ssh', f));
+  const knownHostsFiles = settings.knownHostsFiles ?? [
+    ...(cfg.userKnownHostsFiles ?? [path.join(home, '.ssh', 'known_hosts'), path.join(home, '.ssh', 'known_hosts2')]),
+    '/etc/ssh/ssh_known_hosts',
+    '/etc/ssh/ssh_known_hosts2',
+  ];
+  const common = {
+    ...settings,
+    knownHostsFiles,
+    hostKeyChecking: settings.hostKeyChecking ?? cfg.strictHostKeyChecking ?? 'yes',
+    connectTimeoutMs: settings.connectTimeoutMs ?? (cfg.connectTimeoutSeconds ? cfg.connectTimeoutSeconds * 1000 : undefined),
+    keepaliveIntervalMs: settings.keepaliveIntervalMs ?? (cfg.serverAliveIntervalSeconds ? cfg.serverAliveIntervalSeconds * 1000 : undefined),
+    keepaliveCountMax: settings.keepaliveCountMax ?? cfg.serverAliveCountMax,
+  };
+  let proxyJump: SshOptions | undefined;
+  for (const hop of cfg.proxyJump ?? []) {
+    // Jump hosts share the host key policy but not secrets meant for the target.
+    const hopSettings = { knownHostsFiles, hostKeyChecking: common.hostKeyChecking, agent: settings.agent };
+    const options = sshOptionsFor(blocks, { name: hop.host, host: hop.host, port: hop.port, user: hop.user }, hopSettings, depth + 1);
+    proxyJump = proxyJump ? { ...options, proxyJump } : options;
+  }
+  return {
+    ...common,
+    name: conn.name,
+    host: cfg.hostName,
+    port: conn.port ?? cfg.port ?? 22,
+    user: conn.user ?? cfg.user ?? safeUserName(),
+    privateKeyPath: conn.privateKeyPath ?? identities.find((f) => existsSync(f)),
+    proxyJump,
+  };
 }

@@ -264,6 +264,7 @@ export class SshHost implements Host {
       let connected = false;
       let lastError: (Error & { level?: string; code?: string }) | undefined;
       const failConnect = () => {
+        void this.jump?.close();
         const reason = hostKeyProblem ?? this.describeConnectError(lastError, triedAuth);
         const sep = reason.includes('\n') ? ':\n' : ': ';
         reject(new UnreachableError(`${this.name}: cannot connect to ${this.target}${sep}${reason}`));
@@ -329,8 +330,18 @@ export class SshHost implements Host {
         method: { type: 'publickey', username, key, passphrase: this.opts.passphrase },
       });
     }
-    if (this.opts.password !== undefined) {
-      queue.push({ label: 'password', method: { type: 'password', username, password: this.opts.password } });
+    const password = this.opts.password;
+    if (password !== undefined) {
+      queue.push({ label: 'password', method: { type: 'password', username, password } });
+      // Servers that check passwords through PAM often offer only keyboard-interactive.
+      queue.push({
+        label: 'keyboard-interactive',
+        method: {
+          type: 'keyboard-interactive',
+          username,
+          prompt: (_name, _instructions, _lang, prompts, finish) => finish(prompts.map((p) => (p.echo ? '' : password))),
+        },
+      });
     }
     return (methodsLeft, _partial, next) => {
       while (queue.length) {
@@ -364,8 +375,10 @@ export class SshHost implements Host {
     try {
       return await this.jump.forwardOut(this.opts.host, this.port);
     } catch (e) {
-      const reason = e instanceof UnreachableError ? e.message : (e as Error).message;
-      throw new UnreachableError(`${this.name}: cannot reach ${this.opts.host}:${this.port} through jump host ${jump.name}: ${reason}`);
+      await this.jump.close();
+      throw new UnreachableError(
+        `${this.name}: cannot reach ${this.opts.host}:${this.port} through jump host ${jump.name}: ${(e as Error).message}`,
+      );
     }
   }
 

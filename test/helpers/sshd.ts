@@ -123,6 +123,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<TestSshd> {
       rmSync(dir, { recursive: true, force: true });
       throw new Error(`sshd did not start: ${listening.log}`);
     }
+    writeFileSync(path.join(dir, 'sshd.log'), listening.log);
     return handle(child, dir, port, hostKeyFile, userKeyPath);
   }
 }

@@ -6,6 +6,7 @@ import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { UnreachableError } from '../../engine/connection/errors.js';
 import { SshHost, type SshOptions } from '../../engine/connection/ssh.js';
 import { redactor } from '../../engine/secrets/redact.js';
 import { startSshd, type TestSshd } from '../helpers/sshd.js';
@@ -60,7 +61,7 @@ beforeAll(async () => {
   uid = Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' }));
   gid = Number(execFileSync('id', ['-g', USER], { encoding: 'utf8' }));
   setSudoers(`${USER} ALL=(ALL:ALL) ALL`);
-  sshd = await startSshd();
+  sshd = await startSshd({ extraConfig: ['PasswordAuthentication yes'] });
   work = mkdtempSync(path.join(os.tmpdir(), 'plinth-become-'));
   chmodSync(work, 0o755);
 }, 30_000);
@@ -210,5 +211,23 @@ describe(`login as ${USER}, become root with a sudo password`, () => {
       await host.close();
       setSudoers(`${USER} ALL=(ALL:ALL) ALL`);
     }
+  });
+});
+
+describe('password login', () => {
+  test(`${USER} logs in with a password and no key; the password is registered as a secret`, async () => {
+    const host = await SshHost.connect(options({ user: USER, privateKeyPath: undefined, password }));
+    try {
+      expect((await host.exec(['id', '-un'])).stdout).toBe(`${USER}\n`);
+    } finally {
+      await host.close();
+    }
+    expect(redactor.redact(password)).toBe('********');
+  });
+
+  test('a wrong password is an authentication failure that names the methods tried', async () => {
+    const err = await SshHost.connect(options({ user: USER, privateKeyPath: undefined, password: 'not-the-password' })).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(UnreachableError);
+    expect((err as Error).message).toContain(`authentication failed for user ${USER} (tried: password)`);
   });
 });

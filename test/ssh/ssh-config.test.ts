@@ -11,6 +11,7 @@ import {
   parseSshConfig,
   resolveSshHost,
   SshConfigError,
+  sshOptionsFor,
 } from '../../engine/connection/ssh-config.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'plinth-sshcfg-'));
@@ -138,5 +139,63 @@ describe('patterns and ProxyJump syntax', () => {
       { host: '::1', user: undefined, port: 22 },
       { host: 'd', user: 'c', port: undefined },
     ]);
+  });
+});
+
+describe('sshOptionsFor (inventory + ~/.ssh/config)', () => {
+  const keyA = path.join(tmp, 'key_a');
+  const keyB = path.join(tmp, 'key_b');
+  writeFileSync(keyA, 'x');
+  writeFileSync(keyB, 'x');
+  const blocks = parseSshConfig(`
+Host db1
+  HostName 10.1.0.11
+  User postgres
+  Port 2222
+  IdentityFile ${path.join(tmp, 'missing_key')}
+  IdentityFile ${keyA}
+  ProxyJump jump1,admin@jump2:2200
+  StrictHostKeyChecking accept-new
+  ConnectTimeout 4
+Host jump2
+  HostName 10.9.0.2
+  IdentityFile ${keyB}
+`);
+
+  test('inventory values win over the config; the first existing IdentityFile is used', () => {
+    const o = sshOptionsFor(blocks, { name: 'db1', port: 22, user: 'root' }, { agent: false });
+    expect(o).toMatchObject({
+      name: 'db1',
+      host: '10.1.0.11',
+      port: 22,
+      user: 'root',
+      privateKeyPath: keyA,
+      hostKeyChecking: 'accept-new',
+      connectTimeoutMs: 4000,
+    });
+    expect(o.knownHostsFiles).toEqual([
+      path.join(os.homedir(), '.ssh/known_hosts'),
+      path.join(os.homedir(), '.ssh/known_hosts2'),
+      '/etc/ssh/ssh_known_hosts',
+      '/etc/ssh/ssh_known_hosts2',
+    ]);
+  });
+
+  test('config values apply when the inventory says nothing; ansible_host is the name matched', () => {
+    const o = sshOptionsFor(blocks, { name: 'database', host: 'db1' });
+    expect(o).toMatchObject({ name: 'database', host: '10.1.0.11', port: 2222, user: 'postgres' });
+  });
+
+  test('a ProxyJump chain nests the last hop closest to the target, each hop resolved through the config', () => {
+    const o = sshOptionsFor(blocks, { name: 'db1' }, { hostKeyChecking: 'yes', password: 'target-only' });
+    expect(o.proxyJump).toMatchObject({ name: 'jump2', host: '10.9.0.2', port: 2200, user: 'admin', privateKeyPath: keyB, hostKeyChecking: 'yes' });
+    expect(o.proxyJump?.password).toBeUndefined();
+    expect(o.proxyJump?.proxyJump).toMatchObject({ name: 'jump1', host: 'jump1', port: 22 });
+    expect(o.proxyJump?.proxyJump?.proxyJump).toBeUndefined();
+  });
+
+  test('a ProxyJump loop is an error, not a hang', () => {
+    const loop = parseSshConfig('Host a\n  ProxyJump b\nHost b\n  ProxyJump a\n');
+    expect(() => sshOptionsFor(loop, { name: 'a' })).toThrow(/too long \(a loop\?\)/);
   });
 });
