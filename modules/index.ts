@@ -14,6 +14,13 @@ import { debug } from './debug.js';
 import { pgpoolEnc } from './pgpool_enc.js';
 import { k8s } from './k8s.js';
 import { corednsHosts } from './coredns_hosts.js';
+import { apt } from './apt.js';
+import { systemd } from './systemd.js';
+import { postgres_conf } from './postgres_conf.js';
+import { pg_hba } from './pg_hba.js';
+import { postgres_role } from './postgres_role.js';
+import { basebackup } from './basebackup.js';
+import { postgres_query } from './postgres_query.js';
 
 const all: Module[] = [
   command,
@@ -30,6 +37,13 @@ const all: Module[] = [
   pgpoolEnc,
   k8s,
   corednsHosts,
+  apt,
+  systemd,
+  postgres_conf,
+  pg_hba,
+  postgres_role,
+  basebackup,
+  postgres_query,
 ];
 
 export const modules: ReadonlyMap<string, Module> = new Map(all.map((m) => [m.name, m]));
