@@ -93,7 +93,7 @@ async function execute(ctx: ModuleContext, args: QueryArgs, readOnly: boolean): 
   const select =
     info.kind === 'rows' ? asJsonRows(sql)
     : info.kind === 'show' ? asJsonRows(showAsSelect(sql, params))
-    : info.kind === 'returning' ? `WITH plinth_rows AS (${sql.trim().replace(/;\s*$/, '')}\n) SELECT coalesce(json_agg(plinth_rows), '[]'::json) FROM plinth_rows`
+    : info.kind === 'returning' ? `WITH plinth_rows AS (${sql.trim().replace(/;\s*$/, '')}\n) ${asJsonRows('TABLE plinth_rows')}`
     : null;
   if (select) {
     const rows = parseJsonRows<Record<string, unknown>>(await runSql(ctx, target, `${guard}${select}`, params).catch(rethrowReadOnly(readOnly)));

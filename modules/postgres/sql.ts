@@ -86,9 +86,12 @@ export async function queryRows<T = Record<string, unknown>>(
   return parseJsonRows<T>(await runSql(ctx, target, asJsonRows(select), params));
 }
 
-/** A SELECT that returns the rows of `select` as one JSON array. */
+/**
+ * A SELECT that returns the rows of `select` as one JSON array, base64-encoded: psql's
+ * printer drops some characters (e.g. Unicode noncharacters), base64 passes through intact.
+ */
 export function asJsonRows(select: string): string {
-  return `SELECT coalesce(json_agg(plinth_row), '[]'::json) FROM (${select.trim().replace(/;\s*$/, '')}\n) plinth_row`;
+  return `SELECT encode(convert_to(coalesce(json_agg(plinth_row), '[]'::json)::text, 'UTF8'), 'base64') FROM (${select.trim().replace(/;\s*$/, '')}\n) plinth_row`;
 }
 
 /** Like queryRows, but returns null when the server does not run. */
@@ -107,8 +110,7 @@ export async function queryRowsIfRunning<T = Record<string, unknown>>(
 }
 
 export function parseJsonRows<T>(out: string): T[] {
-  // json_agg separates rows with ",\n"; nothing else is printed with -q -t.
-  const text = out.trim();
+  const text = Buffer.from(out.replace(/\s+/g, ''), 'base64').toString('utf8');
   try {
     const rows = JSON.parse(text);
     if (!Array.isArray(rows)) throw new Error('not an array');
