@@ -271,13 +271,16 @@ export class SshHost implements Host {
       };
       client.on('ready', () => {
         connected = true;
+        lastError = undefined;
         this.client = client;
         resolve(client);
       });
       client.on('error', (err: Error & { level?: string }) => {
         // An unusable agent is not fatal: the next authentication method is tried.
         if (err.level === 'agent') return;
-        lastError = err;
+        // The first error is the cause ("Connection lost before handshake" follows a timeout);
+        // of authentication errors the last one is the verdict.
+        if (!lastError || (lastError.level === 'client-authentication' && err.level === 'client-authentication')) lastError = err;
         if (connected) this.connectionLost(err.message);
       });
       client.on('close', () => {
@@ -638,7 +641,7 @@ export class SshHost implements Host {
   }
 
   private async writeBySftp(sftp: SFTPWrapper, file: string, data: Buffer, opts: WriteOptions): Promise<void> {
-    const previous = await this.stat(file, { follow: true });
+    const previous = await this.stat(file, { become: opts.become, becomeUser: opts.becomeUser, follow: true });
     const tmp = posix.join(posix.dirname(file), `.${posix.basename(file)}.plinth-${randomBytes(6).toString('hex')}`);
     const handle = await this.guard(sftpCall<Buffer>((cb) => sftp.open(tmp, 'wx', { mode: 0o600 }, cb))).catch((e: Error) => {
       throw new Error(`cannot write ${file} on ${this.name}: ${e.message}`);
@@ -683,7 +686,8 @@ export class SshHost implements Host {
   /** One `getent` per host, again only when a new user or group appears during the run. */
   private loadIdTables(refresh = false): Promise<IdTables> {
     if (refresh || !this.idTables) {
-      const loading = this.execRaw(['sh', '-c', 'getent passwd || cat /etc/passwd; echo @@; getent group || cat /etc/group']).then(
+      const script = 'getent passwd || cat /etc/passwd; echo @@; getent group || cat /etc/group';
+      const loading = this.execRaw(['sh', '-c', script], { become: false }).then(
         (r) => {
           const [passwd, group = ''] = r.stdout.toString('utf8').split('@@\n');
           const users = parseIdFile(passwd);

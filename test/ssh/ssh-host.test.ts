@@ -2,6 +2,7 @@
 // timeouts, unreachable hosts and a server that dies mid-command.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -252,6 +253,19 @@ describe('connecting', () => {
     expect(err.message).toBe(`web1: cannot connect to root@127.0.0.1:${port}: connection refused`);
   });
 
+  test('a server that accepts but never speaks SSH is a connect timeout', async () => {
+    const silent = createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const err = await rejection(SshHost.connect({ ...options(sshd), port, connectTimeoutMs: 500 }));
+      expect(err).toBeInstanceOf(UnreachableError);
+      expect(err.message).toBe(`web1: cannot connect to root@127.0.0.1:${port}: timed out after 500 ms`);
+    } finally {
+      silent.close();
+    }
+  });
+
   test('a lazily connected host reports the same error on its first call, and on every later call', async () => {
     const port = await freePort();
     const lazy = new SshHost({ ...options(sshd), port });
@@ -317,6 +331,37 @@ describe('the server dies mid-command', () => {
     await expect(h.exec(['true'])).rejects.toBeInstanceOf(UnreachableError);
     await expect(h.write(path.join(work, 'after-loss'), 'x')).rejects.toBeInstanceOf(UnreachableError);
     expect(existsSync(path.join(work, 'after-loss'))).toBe(false);
+    await h.close();
+  }, 20_000);
+});
+
+describe('the server freezes mid-command', () => {
+  let frozen: TestSshd;
+  let stopped: number[] = [];
+  beforeAll(async () => {
+    frozen = await startSshd();
+  }, 30_000);
+  afterAll(async () => {
+    for (const pid of stopped) {
+      try {
+        process.kill(pid, 'SIGCONT');
+      } catch {
+        // Gone already.
+      }
+    }
+    await frozen?.stop();
+  });
+
+  test('keepalive notices the silence: the call rejects with UnreachableError', async () => {
+    const h = await SshHost.connect(options(frozen, { name: 'db3', keepaliveIntervalMs: 300, keepaliveCountMax: 2 }));
+    const running = h.exec(['sleep', '30']);
+    expect(await eventually(() => commandsOf(frozen.descendants()).some((c) => c.startsWith('sleep 30')))).toBe(true);
+    // The TCP connection stays up, the server just stops answering.
+    stopped = [frozen.pid, ...frozen.descendants()];
+    for (const pid of stopped) process.kill(pid, 'SIGSTOP');
+    const err = await rejection(running);
+    expect(err).toBeInstanceOf(UnreachableError);
+    expect(err.message).toMatch(/^connection to db3 \(.*\) lost: Keepalive timeout/);
     await h.close();
   }, 20_000);
 });
