@@ -112,6 +112,10 @@ export async function ensureBaseImage(dirs: StateDir, progress: Progress): Promi
   return seconds;
 }
 
+function shorten(line: string): string {
+  return line.length > 110 ? `${line.slice(0, 107)}...` : line;
+}
+
 /** Runs mmdebstrap with its output in the log; its "I:" lines are shown as progress. */
 function runMmdebstrap(target: string, logFile: string, progress: Progress): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -123,7 +127,7 @@ function runMmdebstrap(target: string, logFile: string, progress: Progress): Pro
       pending += b.toString();
       const lines = pending.split('\n');
       pending = lines.pop() ?? '';
-      for (const line of lines) if (line.startsWith('I: ')) progress(`  base: ${line.slice(3)}`);
+      for (const line of lines) if (line.startsWith('I: ')) progress(`  base: ${shorten(line.slice(3))}`);
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);

@@ -116,6 +116,7 @@ async function upLocked(dirs: StateDir, opts: UpOptions, progress: Progress, sta
   const kept = running.filter((r) => !spec.hosts.some((s) => s.name === r.name));
   if (kept.length > 0) progress(`keeping running hosts not in the request: ${kept.map((h) => h.name).join(', ')}`);
 
+  if (running.length === 0) await checkSubnetFree();
   if (!(await baseIsCurrent(dirs))) {
     if (running.length > 0) {
       throw new LabError('the base image recipe changed while the lab is running: run `plinth lab down` first');
@@ -125,7 +126,6 @@ async function upLocked(dirs: StateDir, opts: UpOptions, progress: Progress, sta
   const baseBuild = await ensureBaseImage(dirs, progress);
   if (baseBuild === null) progress('base image: cached');
 
-  if (running.length === 0) await checkSubnetFree();
   const authorizedKey = await ensureLabKey(dirs);
   await ensureBridge();
   await ensureAptProxy(dirs);

@@ -34,7 +34,6 @@ function capture(argv: string[]): string {
 async function snapshot(): Promise<Snapshot> {
   return {
     netns: capture(['ip', 'netns', 'list']),
-    // Drop the counters-free but changing "qlen"/"altname" noise? `ip -o link` has none that change by itself.
     links: capture(['ip', '-o', 'link']),
     mounts: await fs.readFile('/proc/mounts', 'utf8'),
     forward: capture(['iptables', '-S', 'FORWARD']),
@@ -75,7 +74,7 @@ describe('lab down leaves the machine as it was', { timeout: 300_000 }, () => {
   let before: Snapshot;
 
   beforeAll(async () => {
-    release = await acquireLock(dirs.suiteLock, { waitMs: 30 * 60_000, what: 'lab test suite' });
+    release = await acquireLock(dirs.suiteLock, { waitMs: 15 * 60_000, what: 'lab test suite' });
     const s = await status();
     if (s.hosts.some((h) => h.running)) restore = s.hosts;
     await down({ progress: log });

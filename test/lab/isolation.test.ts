@@ -38,7 +38,7 @@ describe('lab hosts are isolated from each other', { timeout: 120_000 }, () => {
 
   beforeAll(async () => {
     // Lab suites take turns: each may bring the lab up and down.
-    release = await acquireLock(dirs.suiteLock, { waitMs: 30 * 60_000, what: 'lab test suite' });
+    release = await acquireLock(dirs.suiteLock, { waitMs: 15 * 60_000, what: 'lab test suite' });
     ownLab = !(await status()).hosts.some((h) => h.running);
     lab = await up({ progress: log });
     expect(lab.hosts.length).toBeGreaterThanOrEqual(2);
