@@ -15,19 +15,19 @@ const checks: Record<string, (v: unknown) => boolean> = {
   raw: () => true,
 };
 
-/** Returns a message for the first argument that does not satisfy the spec, or null. */
-export function checkRoleArguments(role: RoleInstance, scope: Scope): string | null {
+/** The first argument that does not satisfy the spec (its option name and a message), or null. */
+export function checkRoleArguments(role: RoleInstance, scope: Scope): { option: string; message: string } | null {
   for (const [name, opt] of Object.entries(role.argumentSpec?.options ?? {})) {
     if (!scope.has(name)) {
-      if (opt.required) return `role ${role.name}: missing required argument '${name}'`;
+      if (opt.required) return { option: name, message: `role ${role.name}: missing required argument '${name}'` };
       continue;
     }
     const value = scope.lookup(name).value;
     if (opt.no_log) redactor.add(value);
     const type = opt.type ?? 'str';
-    if (checks[type] && !checks[type](value)) return `role ${role.name}: argument '${name}' must be of type ${type}`;
+    if (checks[type] && !checks[type](value)) return { option: name, message: `role ${role.name}: argument '${name}' must be of type ${type}, got ${JSON.stringify(value)}` };
     if (opt.choices && !opt.choices.includes(value)) {
-      return `role ${role.name}: argument '${name}' must be one of: ${opt.choices.join(', ')}`;
+      return { option: name, message: `role ${role.name}: argument '${name}' must be one of: ${opt.choices.join(', ')}` };
     }
   }
   return null;

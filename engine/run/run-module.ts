@@ -15,12 +15,16 @@ export interface ModuleOutcome {
   predicted?: boolean;
   /** A predicted change whose effect on the host's files is known exactly (its writes). */
   exact?: boolean;
+  /** apply ran (and may have changed the host) even though the outcome is a failure. */
+  applied?: boolean;
 }
 
 export interface RunModuleOptions {
   check: boolean;
   /** Apply even in check mode: read-only commands (`changed_when: false`, `check_mode: false`). */
   applyInCheck?: boolean;
+  /** Called with what the module observed, before it plans (plans record it; apply compares). May throw. */
+  onObserved?: (observed: unknown) => void;
 }
 
 export async function runModule(
@@ -30,6 +34,7 @@ export async function runModule(
   opts: RunModuleOptions,
 ): Promise<ModuleOutcome> {
   const observed = await mod.observe(ctx, args);
+  opts.onObserved?.(observed);
   const plan = await mod.plan(observed, args, ctx);
   if ('unknown' in plan) {
     if (!opts.check) return { status: 'failed', diffs: [], result: {}, message: `${plan.summary}: ${plan.reason}` };
@@ -43,7 +48,7 @@ export async function runModule(
   }
   const applied = await mod.apply(ctx, plan.action, args);
   const result = { ...plan.result, ...applied.result };
-  if (applied.failed) return { status: 'failed', summary: plan.summary, diffs: plan.diffs ?? [], result, message: applied.message };
+  if (applied.failed) return { status: 'failed', summary: plan.summary, diffs: plan.diffs ?? [], result, message: applied.message, applied: true };
   return {
     status: applied.changed === false ? 'ok' : 'changed',
     summary: plan.summary,

@@ -4,7 +4,7 @@
 import type { Host } from '../types.js';
 import type { Inventory } from '../load/inventory.js';
 import type { BlockNode, Node, Play, TaskNode } from '../load/playbook.js';
-import { formatWhere, SourceError } from '../load/yaml.js';
+import { formatWhere, SourceError, whereOf } from '../load/yaml.js';
 import { Scope, type Layer } from '../expr/scope.js';
 import { openConnection } from '../connection/connect.js';
 import { UnreachableError } from '../connection/errors.js';
@@ -12,7 +12,7 @@ import { redactor } from '../secrets/redact.js';
 import { factVariables, gatherFacts } from './facts.js';
 import { HostState } from './host-state.js';
 import { selectHosts } from './patterns.js';
-import { runTask, type TaskOutcome } from './task.js';
+import { runTask, type TaskObserver, type TaskOutcome } from './task.js';
 import { checkRoleArguments } from './role-arguments.js';
 import { tagsSelected } from './tags.js';
 import type { HostCounts, RunEvent, TaskStatus } from './events.js';
@@ -31,6 +31,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Opens a host's connection (tests may pass their own; default: from the inventory's ansible_* vars). */
   connect?: (name: string, vars: Record<string, unknown>) => Promise<Host>;
+  /** Sees every module observation: `plinth plan` records them, `plinth apply` compares them. */
+  observer?: TaskObserver;
 }
 
 export interface RunSummary {
@@ -55,6 +57,10 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
   };
   const emit = (e: RunEvent) => o.onEvent(redactor.redactValue(e));
   const limited = o.limit ? new Set(selectHosts(o.inventory, o.limit)) : null;
+  // The recap lists the hosts of the plays, not hosts that were only delegated to.
+  const played = new Set<string>();
+  // A notify without its handler is a mistake in the files: found before anything runs.
+  for (const play of o.plays) checkHandlersExist(play);
   try {
     for (const play of o.plays) {
       if (o.signal?.aborted) break;
@@ -63,14 +69,14 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
         if (typeof v === 'string') redactor.add(v);
       }
       const hosts = selectHosts(o.inventory, play.hosts).filter((h) => !limited || limited.has(h));
+      for (const h of hosts) played.add(h);
       emit({ type: 'play', name: play.name, hosts, where: formatWhere(play.where) });
-      checkHandlersExist(play);
       await new PlayRun(play, hosts.map(stateOf), o, emit, stateOf).run();
     }
   } finally {
     await Promise.all([...states.values()].map((s) => s.close()));
   }
-  const counts = Object.fromEntries([...states.values()].map((s) => [s.name, s.counts]));
+  const counts = Object.fromEntries([...states.values()].filter((s) => played.has(s.name)).map((s) => [s.name, s.counts]));
   emit({ type: 'recap', hosts: counts, interrupted: !!o.signal?.aborted, durationMs: Date.now() - started });
   return { hosts: counts, interrupted: !!o.signal?.aborted };
 }
@@ -121,7 +127,8 @@ class PlayRun {
   private async gather(batch: HostState[]): Promise<void> {
     const need = batch.filter((h) => h.active && !h.facts);
     if (need.length === 0) return;
-    this.emit({ type: 'task', play: this.play.name, name: 'Gathering Facts', where: formatWhere(this.play.where), hosts: need.map((h) => h.name) });
+    const where = `${this.play.where.file}:${this.play.where.line}`;
+    this.emit({ type: 'task', play: this.play.name, name: 'Gathering Facts', where, hosts: need.map((h) => h.name) });
     await this.forEachHost(need, async (h) => {
       const t0 = Date.now();
       let status: TaskStatus = 'ok';
@@ -133,7 +140,7 @@ class PlayRun {
         message = (e as Error).message;
       }
       this.record(h, status, false);
-      this.emit({ type: 'result', play: this.play.name, host: h.name, task: 'Gathering Facts', where: formatWhere(this.play.where), module: 'setup', status, message, durationMs: Date.now() - t0 });
+      this.emit({ type: 'result', play: this.play.name, host: h.name, task: 'Gathering Facts', where, module: 'setup', status, message, durationMs: Date.now() - t0 });
     });
   }
 
@@ -176,7 +183,8 @@ class PlayRun {
       if (!problem) continue;
       h.failed = true;
       h.counts.failed++;
-      this.emit({ type: 'result', play: this.play.name, host: h.name, task: `validate arguments of role ${role.name}`, where: formatWhere(role.argumentSpec.where), module: 'role', status: 'failed', message: `${formatWhere(role.argumentSpec.where)}: ${problem}`, durationMs: 0 });
+      const where = whereOf(role.argumentSpec.options, problem.option) ?? role.argumentSpec.where;
+      this.emit({ type: 'result', play: this.play.name, host: h.name, task: `validate arguments of role ${role.name}`, where: `${where.file}:${where.line}`, module: 'role', status: 'failed', message: `${formatWhere(where)}: ${problem.message}`, durationMs: 0 });
     }
     return hosts.filter((h) => h.active);
   }
@@ -203,6 +211,7 @@ class PlayRun {
         connectionFor: (name) => this.stateOf(name).host(),
         log: (message) => this.emit({ type: 'log', host: h.name, message }),
         play: { become: this.play.become, becomeUser: this.play.becomeUser },
+        observer: this.o.observer,
       });
       outcomes.set(h, outcome);
       this.report(task, h, outcome, Date.now() - t0, handler);

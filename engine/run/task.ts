@@ -27,6 +27,13 @@ export interface TaskRunContext {
   connectionFor(name: string): Promise<Host>;
   log(message: string): void;
   play: { become?: boolean; becomeUser?: string };
+  /** Sees every observation (plan files record them, apply compares them). */
+  observer?: TaskObserver;
+}
+
+export interface TaskObserver {
+  /** `key` names the task on this host (file:line, loop item, occurrence); may throw to stop the host. */
+  observed(host: string, key: string, observed: unknown): void;
 }
 
 export interface TaskOutcome {
@@ -190,7 +197,9 @@ async function runOnce(task: TaskNode, kw: Keywords, outer: Scope, ctx: TaskRunC
 
   const readOnly = readOnlyTask(task);
   const timeoutSeconds = task.keywords.timeout as number | undefined;
-  const run = runModule(module, args, moduleCtx, { check: ctx.check, applyInCheck: readOnly });
+  const key = observationKey(task, ctx.state, outer);
+  const onObserved = ctx.observer ? (observed: unknown) => ctx.observer!.observed(ctx.state.name, key, observed) : undefined;
+  const run = runModule(module, args, moduleCtx, { check: ctx.check, applyInCheck: readOnly, onObserved });
   const outcome = timeoutSeconds ? await withTimeout(run, timeoutSeconds) : await run;
   const interpreted = interpret(task, outcome, scope, ctx);
   // set_fact returns its variables as ansible_facts: they live on the host for the rest of the run.
@@ -205,15 +214,20 @@ function interpret(task: TaskNode, outcome: ModuleOutcome, scope: Scope, ctx: Ta
   if (outcome.message) result.msg = outcome.message;
   const name = (task.keywords.register as string | undefined) ?? 'result';
   const withResult = scope.with('this result', { [name]: result, result }, true);
+  const failedWhen = task.keywords.failed_when !== undefined && !(ctx.check && outcome.predicted);
+  // Under failed_when the module's own failure is only data: a command that ran and exited 3 changed things.
+  if (failedWhen && status === 'failed') {
+    status = outcome.applied ? 'changed' : 'ok';
+    result.changed = status === 'changed';
+  }
   if (task.keywords.changed_when !== undefined && status !== 'failed' && !(ctx.check && outcome.predicted)) {
     const changed = allConditions(task.keywords.changed_when, withResult);
     status = changed ? 'changed' : 'ok';
     result.changed = changed;
   }
-  if (task.keywords.failed_when !== undefined && !(ctx.check && outcome.predicted)) {
+  if (failedWhen) {
     const failed = allConditions(task.keywords.failed_when, withResult, 'any');
     if (failed) status = 'failed';
-    else if (status === 'failed') status = result.changed ? 'changed' : 'ok';
     result.failed = failed;
   }
   if (ctx.check && outcome.predicted) {
@@ -255,6 +269,15 @@ function unknownInCheckMode(task: TaskNode, outcome: TaskOutcome, ctx: TaskRunCo
     message: `unknown until apply: depends on ${dependsOn[dependsOn.length - 1]}; in check mode: ${outcome.message ?? 'failed'}`,
     result: { ...outcome.result, failed: false, changed: false, unknown: true },
   };
+}
+
+/** Names one run of a task on a host, the same in a plan and in the apply of that plan. */
+function observationKey(task: TaskNode, state: HostState, scope: Scope): string {
+  const loop = scope.layers[scope.layers.length - 1]?.name === 'loop' ? scope.layers[scope.layers.length - 1].vars.ansible_loop : undefined;
+  const base = `${task.where.file}:${task.where.line}${loop ? `[${(loop as { index0: number }).index0}]` : ''}`;
+  const n = (state.occurrences.get(base) ?? 0) + 1;
+  state.occurrences.set(base, n);
+  return n === 1 ? base : `${base}#${n}`;
 }
 
 /** `changed_when: false` or `check_mode: false`: the task changes nothing, so it runs in check mode too. */
