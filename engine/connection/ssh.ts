@@ -472,11 +472,13 @@ export class SshHost implements Host {
     const password = this.opts.becomePassword!;
     let prompts = 0;
     let seen = '';
+    let startedSeen = false;
     return this.runChannel(`exec ${quoteArgv(argv)}`, {
       timeout,
       label,
       filterStderr: (text) => text.split(prompt).join('').replace(new RegExp(`${started}\\n?`), ''),
       onStderr: (chunk, stream) => {
+        if (startedSeen) return;
         seen += chunk;
         while (seen.includes(prompt)) {
           seen = seen.replace(prompt, '');
@@ -486,6 +488,7 @@ export class SshHost implements Host {
           else stream.end();
         }
         if (seen.includes(started)) {
+          startedSeen = true;
           seen = '';
           stream.end(stdin ?? Buffer.alloc(0));
         }
