@@ -8,6 +8,7 @@ import { PatternError } from '../run/patterns.js';
 import { redactor } from '../secrets/redact.js';
 import { registerLabCommands } from '../../lab/cli.js';
 import { registerVaultCommands } from './vault-command.js';
+import { registerPlanCommands } from './plan-command.js';
 
 const program = new Command();
 program
@@ -57,6 +58,7 @@ program
     process.stdout.write(await writeSchemas(dir));
   });
 
+registerPlanCommands(program);
 registerVaultCommands(program);
 registerLabCommands(program);
 

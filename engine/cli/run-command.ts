@@ -6,6 +6,8 @@ import { loadInventory } from '../load/inventory.js';
 import { loadPlaybook, type Node, type Play } from '../load/playbook.js';
 import { loadVarsFolders } from '../load/inventory.js';
 import { runPlaybook, DEFAULT_FORKS, type RunSummary } from '../run/runner.js';
+import type { TaskObserver } from '../run/task.js';
+import type { RunEvent } from '../run/events.js';
 import { selectHosts } from '../run/patterns.js';
 import { tagsSelected } from '../run/tags.js';
 import { modules } from '../../modules/index.js';
@@ -53,23 +55,42 @@ export function addRunOptions(cmd: Command): Command {
 }
 
 export async function runCommand(playbook: string, flags: RunFlags): Promise<number> {
+  const summary = await executePlaybook(playbook, flags, {});
+  return summary ? exitCodeOf(summary) : ExitCode.Ok;
+}
+
+export interface ExecuteExtras {
+  /** Sees every observation (plan: records; apply: compares). */
+  observer?: TaskObserver;
+  /** Receives every event besides the reporters (the plan recorder). */
+  onEvent?: (e: RunEvent) => void;
+  /** Forces check mode (plan). */
+  check?: boolean;
+  /** Hash of the extra vars, for plan files. */
+  onExtraVars?: (extraVars: Record<string, unknown>) => void;
+}
+
+/** Loads and runs a playbook with reporters as the flags ask; undefined for --list-hosts/--list-tasks. */
+export async function executePlaybook(playbook: string, flags: RunFlags, extras: ExecuteExtras): Promise<RunSummary | undefined> {
   const forks = Number(flags.forks);
   if (!Number.isInteger(forks) || forks < 1) throw new UsageError(`--forks must be a positive integer, got '${flags.forks}'`);
   useVaultPassword(flags.vaultPasswordFile);
   const extraVars = await parseExtraVars(flags.extraVars);
+  extras.onExtraVars?.(extraVars);
   const inventory = await loadInventory(flags.inventory);
   const plays = await loadPlaybook(playbook, { modules, /* plinth's own roles/ and templates/ serve every playbook */ rolesPath: [path.join(PLINTH_ROOT, 'roles')], sharedDirs: [PLINTH_ROOT] });
   await loadVarsFolders(inventory, path.dirname(path.resolve(playbook)));
   const tags = splitList(flags.tags);
   const skipTags = splitList(flags.skipTags);
+  const check = !!(flags.check || extras.check);
   const out = (s: string) => process.stdout.write(s);
   if (flags.listHosts || flags.listTasks) {
     out(listPlays(plays, inventory, flags, tags, skipTags));
-    return ExitCode.Ok;
+    return undefined;
   }
   const human = flags.json ? (s: string) => process.stderr.write(s) : out;
   const interactive = !flags.json && process.stdout.isTTY && !process.env.CI;
-  const options = { diff: !!flags.diff, verbose: flags.verbose, colour: !!(flags.json ? process.stderr.isTTY : process.stdout.isTTY) && !process.env.NO_COLOR, check: !!flags.check, write: human };
+  const options = { diff: !!flags.diff, verbose: flags.verbose, colour: !!(flags.json ? process.stderr.isTTY : process.stdout.isTTY) && !process.env.NO_COLOR, check, write: human };
   const reporters: Reporter[] = [interactive ? new TtyReporter(options) : new PlainReporter(options)];
   if (flags.json) reporters.push(new JsonReporter((line) => process.stdout.write(line)));
 
@@ -81,26 +102,28 @@ export async function runCommand(playbook: string, flags: RunFlags): Promise<num
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
-  let summary: RunSummary;
   try {
-    summary = await runPlaybook({
+    return await runPlaybook({
       inventory,
       plays,
-      check: !!flags.check,
+      check,
       limit: flags.limit,
       tags,
       skipTags,
       extraVars,
       forks,
       signal: abort.signal,
-      onEvent: (e) => reporters.forEach((r) => r.onEvent(e)),
+      observer: extras.observer,
+      onEvent: (e) => {
+        reporters.forEach((r) => r.onEvent(e));
+        extras.onEvent?.(e);
+      },
     });
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
     await Promise.all(reporters.map((r) => r.finish()));
   }
-  return exitCodeOf(summary);
 }
 
 export function exitCodeOf(summary: RunSummary): number {

@@ -31,9 +31,15 @@ export interface TaskRunContext {
   observer?: TaskObserver;
 }
 
+/**
+ * Sees what modules observe on hosts, for tasks that may change them (not controller-only
+ * modules, not read-only tasks). `key` names the task on this host: file:line, loop item, occurrence.
+ */
 export interface TaskObserver {
-  /** `key` names the task on this host (file:line, loop item, occurrence); may throw to stop the host. */
-  observed(host: string, key: string, observed: unknown): void;
+  /** Before the module plans; may throw to stop the host (applying a plan that drifted). */
+  beforePlan?(host: string, key: string, observed: unknown): void;
+  /** After the outcome is known; `exact` is false when the host's state was only predicted. */
+  after?(host: string, key: string, observed: unknown, outcome: { status: string; exact: boolean }): void;
 }
 
 export interface TaskOutcome {
@@ -197,10 +203,19 @@ async function runOnce(task: TaskNode, kw: Keywords, outer: Scope, ctx: TaskRunC
 
   const readOnly = readOnlyTask(task);
   const timeoutSeconds = task.keywords.timeout as number | undefined;
-  const key = observationKey(task, ctx.state, outer);
-  const onObserved = ctx.observer ? (observed: unknown) => ctx.observer!.observed(ctx.state.name, key, observed) : undefined;
+  const observer = module.controllerOnly || readOnly ? undefined : ctx.observer;
+  const key = observer ? observationKey(task, ctx.state, outer) : '';
+  const exact = ctx.state.speculative.length === 0;
+  let observed: unknown;
+  const onObserved = observer
+    ? (o: unknown) => {
+        observed = o;
+        observer.beforePlan?.(ctx.state.name, key, o);
+      }
+    : undefined;
   const run = runModule(module, args, moduleCtx, { check: ctx.check, applyInCheck: readOnly, onObserved });
   const outcome = timeoutSeconds ? await withTimeout(run, timeoutSeconds) : await run;
+  observer?.after?.(ctx.state.name, key, observed, { status: outcome.status, exact });
   const interpreted = interpret(task, outcome, scope, ctx);
   // set_fact returns its variables as ansible_facts: they live on the host for the rest of the run.
   const facts = interpreted.result.ansible_facts;
