@@ -20,7 +20,8 @@ const WHOLE = /^[ \t]*\{\{((?:(?!\{\{|\}\}).)*)\}\}[ \t]*$/s;
 const PART = /\{\{((?:(?!\}\}).)*)\}\}/gs;
 
 export class Scope {
-  private readonly resolving = new Set<string>();
+  /** Names being rendered, with the layer their value came from: a self-reference reads the layers below. */
+  private readonly resolving = new Map<string, number>();
   private readonly cache = new Map<string, unknown>();
 
   constructor(readonly layers: Layer[]) {}
@@ -42,24 +43,23 @@ export class Scope {
   }
 
   lookup(name: string): { found: boolean; value?: unknown } {
-    if (this.cache.has(name)) return { found: true, value: this.cache.get(name) };
-    for (let i = this.layers.length - 1; i >= 0; i--) {
+    const outer = this.resolving.get(name);
+    if (outer === undefined && this.cache.has(name)) return { found: true, value: this.cache.get(name) };
+    // `x: "{{ x }}/more"` refers to the x of a lower layer, as in Ansible's role params.
+    for (let i = (outer ?? this.layers.length) - 1; i >= 0; i--) {
       const layer = this.layers[i];
       if (!Object.prototype.hasOwnProperty.call(layer.vars, name)) continue;
       const raw = layer.vars[name];
       if (layer.data) return { found: true, value: raw };
-      if (this.resolving.has(name)) {
-        // `x: "{{ x }}/more"` refers to the x of a lower layer, as in Ansible's role params.
-        continue;
-      }
-      this.resolving.add(name);
+      this.resolving.set(name, i);
       try {
         const value = this.render(raw);
         if (SECRET_NAME.test(name)) redactor.add(value);
-        this.cache.set(name, value);
+        if (outer === undefined) this.cache.set(name, value);
         return { found: true, value };
       } finally {
-        this.resolving.delete(name);
+        if (outer === undefined) this.resolving.delete(name);
+        else this.resolving.set(name, outer);
       }
     }
     if (name === 'vars') return { found: true, value: this.varsProxy() };
