@@ -148,6 +148,7 @@ describe('the blog backend on a cluster, from the cluster inventory', () => {
   test('--check on a fresh cluster changes nothing and says what it cannot know yet', async () => {
     const writes = api.writes;
     const r = await plinthJson([...args('--check', '--diff')], { env: env() });
+    expect(r.code, r.stderr).toBe(0);
     expectNoLeak(r, password1);
     expect(writeRequests(api)).toEqual([]);
     expect(api.writes).toBe(writes);
@@ -257,9 +258,11 @@ describe('the blog backend on a cluster, from the cluster inventory', () => {
       'Deployment=changed',
     ]);
     const secretResult = r.events.find((e) => e.type === 'result' && e.task === 'Secret with the database URLs (from a .env)')!;
-    const shown = JSON.stringify(secretResult.diff ?? secretResult.diffs ?? secretResult);
-    expect(shown).toContain('READ_DATABASE_URL');
-    expect(shown).toContain('(changed)');
+    const [diff, ...moreDiffs] = secretResult.diff as { before: string; after: string }[];
+    expect(moreDiffs).toEqual([]);
+    expect(diff.before).toMatch(/^  READ_DATABASE_URL: \(hidden\)$/m);
+    expect(diff.after).toMatch(/^  READ_DATABASE_URL: \(changed\)$/m);
+    expect(diff.after).toMatch(/^  WRITE_DATABASE_URL: \(changed\)$/m);
 
     expect(secretData(api)).toEqual({
       READ_DATABASE_URL: urlFor(password2, 'pgpool.read.db.internal'),
@@ -306,6 +309,23 @@ describe('other inventories and kubeconfigs', () => {
       expect(r.stdout + r.stderr).toMatch(/no host in group 'pgpool'.*set\s+k8s_write_db_host/s);
       expect(api.requests).toEqual([]);
       expectNoLeak(r, password1);
+    } finally {
+      await api.close();
+    }
+  });
+
+  test('a database host that is a name, not an address, is refused for CoreDNS before any API call', async () => {
+    const api = await startFakeKubeApiServer();
+    try {
+      const kubeconfig = path.join(dir, 'kubeconfig-names');
+      await fs.writeFile(kubeconfig, kubeconfigFor({ lab: api.url }, 'lab'));
+      const r = await plinth(
+        ['run', '-i', inventoryFile, playbook, '-e', `k8s_kubeconfig=${kubeconfig}`, '-e', 'k8s_read_db_host=replica.example.org', '-e', JSON.stringify({ app_password: password1 })],
+        { env: { HOME: dir, KUBECONFIG: undefined } },
+      );
+      expect(r.code).toBe(2);
+      expect(r.stdout + r.stderr).toMatch(/CoreDNS hosts plugin needs IP addresses, got '192\.168\.1\.37'\s+\(write\) and 'replica\.example\.org' \(read\)/);
+      expect(api.requests).toEqual([]);
     } finally {
       await api.close();
     }
