@@ -28,7 +28,9 @@ export class TtyReporter implements Reporter {
           title: host,
           task: async (_ctx: unknown, task: { title: string; skip: (m?: string) => void; output?: string }) => {
             const r = await pending.get(host)!.promise;
-            task.title = `${host}: ${r.status}${r.summary && r.status !== 'ok' ? ` — ${r.summary}` : ''}`;
+            const status = r.status === 'failed' && r.ignored ? 'failed (ignored)' : r.status;
+            const detail = r.status === 'failed' || r.status === 'unknown' ? r.message : r.summary && r.status !== 'ok' ? r.summary : undefined;
+            task.title = `${host}: ${status}${detail ? ` — ${detail}` : ''}`;
             if (r.status === 'skipped') task.skip(`${host}: skipped`);
             if ((r.status === 'failed' && !r.ignored) || r.status === 'unreachable') throw new Error(r.message ?? r.status);
           },
