@@ -28,7 +28,8 @@ export class LocalHost implements Host {
     const command = this.asUser(argv, opts);
     return new Promise((resolve, reject) => {
       const child = spawn(command[0], command.slice(1), {
-        cwd: opts.cwd,
+        // Another user may not be allowed into this process's directory.
+        cwd: opts.cwd ?? (command !== argv ? '/' : undefined),
         env: { ...process.env, ...opts.env },
         stdio: ['pipe', 'pipe', 'pipe'],
       });

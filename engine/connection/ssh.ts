@@ -445,6 +445,8 @@ export class SshHost implements Host {
     // env(1) instead of ssh "env" requests: sshd refuses those unless AcceptEnv allows them.
     let command = ['env', 'LC_ALL=C', ...Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`), ...argv];
     if (opts.cwd) command = ['sh', '-c', 'cd -- "$1" || exit; shift; exec "$@"', 'sh', opts.cwd, ...command];
+    // Another user may not be allowed into the login user's directory (find, pg_* tools fail there).
+    else if (this.needsSudo(opts)) command = ['sh', '-c', 'cd "$HOME" 2>/dev/null || cd /; exec "$@"', 'sh', ...command];
     const timeout = opts.timeout ?? this.opts.commandTimeoutMs;
     // sshd refuses signal requests on root logins (no privilege separation after auth), so the
     // host kills a command that outlives its timeout itself, a moment after the call gave up.

@@ -63,6 +63,8 @@ export interface Play {
   varsFiles: Record<string, unknown>;
   tasks: Node[];
   handlers: TaskNode[];
+  /** The defaults of every role of the play, merged in load order (dependencies first): as in Ansible, visible to all its tasks. */
+  roleDefaults: Record<string, unknown>;
   become?: boolean;
   becomeUser?: string;
   serial?: (number | string)[];
@@ -104,8 +106,10 @@ export async function loadPlaybook(file: string, ctx: LoadContext): Promise<Play
 
 async function loadPlay(raw: Record<string, unknown>, dir: string, ctx: LoadContext, where: Where): Promise<Play> {
   const varsFiles: Record<string, unknown> = {};
-  for (const f of (raw.vars_files as string[] | undefined) ?? []) {
-    Object.assign(varsFiles, await readVarsFile(path.resolve(dir, f)));
+  for (const [i, f] of ((raw.vars_files as string[] | undefined) ?? []).entries()) {
+    const file = path.resolve(dir, f);
+    if (!(await firstExistingOrNull([file]))) throw new SourceError(`vars_files: file not found: ${file}`, whereOf(raw.vars_files, i));
+    Object.assign(varsFiles, await readVarsFile(file));
   }
   const playTags = toList(raw.tags);
   const handlers: TaskNode[] = [];
@@ -130,6 +134,7 @@ async function loadPlay(raw: Record<string, unknown>, dir: string, ctx: LoadCont
     varsFiles,
     tasks,
     handlers,
+    roleDefaults: Object.assign({}, ...roleBlocks.flatMap((b) => (b.kind === 'block' && b.role ? [b.role.defaults] : []))),
     become: raw.become as boolean | undefined,
     becomeUser: raw.become_user as string | undefined,
     serial: raw.serial === undefined ? undefined : toList(raw.serial),
@@ -172,7 +177,15 @@ export async function loadTasks(
     if (importKey) {
       const target = resolveIn(baseDirs, 'tasks', String(task[importKey]));
       const imported = await loadYamlFile(await firstExisting(target, whereOf(task, importKey)));
-      out.push(...(await loadTasks(imported, baseDirs, ctx, [...inheritedTags, ...toList(task.tags)], role)));
+      const tags = [...inheritedTags, ...toList(task.tags)];
+      const nodes = await loadTasks(imported, baseDirs, ctx, tags, role);
+      // when, vars, become... written on the import apply to every imported task: a block carries them.
+      const { [importKey]: _file, name, tags: _tags, ...keywords } = task;
+      for (const k of Object.keys(keywords)) {
+        if (!(k in taskKeywordSchemas)) throw new SourceError(`unknown keyword '${k}' on ${importKey}`, whereOf(task, k));
+      }
+      if (Object.keys(keywords).length === 0) out.push(...nodes);
+      else out.push({ kind: 'block', name: name as string | undefined, block: nodes, rescue: [], always: [], keywords, tags, where });
       continue;
     }
     out.push('block' in task ? await loadBlock(task, where, baseDirs, ctx, inheritedTags, role) : loadTask(task, where, baseDirs, ctx, inheritedTags, role));

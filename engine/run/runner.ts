@@ -301,7 +301,7 @@ class PlayRun {
   scopeFor(h: HostState, task?: TaskNode): Scope {
     const role = task?.role;
     const layers: Layer[] = [
-      { name: 'role defaults', vars: role?.defaults ?? {} },
+      { name: 'role defaults', vars: role ? { ...this.play.roleDefaults, ...role.defaults } : this.play.roleDefaults },
       { name: 'inventory', vars: h.inventoryVars },
       { name: 'facts', vars: h.facts ? factVariables(h.facts) : {}, data: true },
       { name: 'magic', vars: this.magicVars(h), data: true },
