@@ -8,7 +8,12 @@ export class TemplateError extends Error {
   }
 }
 
-const OPTIONS = { async: false, strict: false, _with: true, rmWhitespace: false } as const;
+function asText(v: unknown): string {
+  return v === undefined || v === null ? '' : String(v);
+}
+
+// Configuration files are not HTML: `<%= %>` writes values as they are.
+const OPTIONS = { async: false, strict: false, _with: true, rmWhitespace: false, escape: asText } as const;
 
 export function renderEjs(source: string, vars: Record<string, unknown>, filename?: string): string {
   try {

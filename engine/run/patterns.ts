@@ -17,12 +17,18 @@ export function selectHosts(inv: Inventory, pattern: string): string[] {
   }
   // A pattern of only intersections/exclusions starts from every host.
   const base = union.size === 0 && terms.every((t) => /^[!&]/.test(t)) ? new Set(inv.hosts.keys()) : union;
-  return [...inv.hosts.keys()].filter(
+  const selected = [...inv.hosts.keys()].filter(
     (h) => base.has(h) && intersections.every((s) => s.has(h)) && !exclusions.has(h),
   );
+  // As in Ansible, `localhost` named explicitly is this machine even when the inventory lacks it.
+  if (union.has(IMPLICIT_LOCALHOST) && !inv.hosts.has(IMPLICIT_LOCALHOST) && !exclusions.has(IMPLICIT_LOCALHOST)) selected.push(IMPLICIT_LOCALHOST);
+  return selected;
 }
 
+const IMPLICIT_LOCALHOST = 'localhost';
+
 function matchTerm(inv: Inventory, term: string): string[] {
+  if (term === IMPLICIT_LOCALHOST && !inv.hosts.has(term)) return [term];
   if (term === 'all' || term === '*') return [...inv.hosts.keys()];
   if (inv.groups.has(term)) return inv.hostsOf(term);
   if (inv.hosts.has(term)) return [term];
