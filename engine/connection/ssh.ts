@@ -229,8 +229,10 @@ export class SshHost implements Host {
       username: this.opts.user,
       sock,
       readyTimeout: this.opts.connectTimeoutMs ?? 10_000,
-      keepaliveInterval: this.opts.keepaliveIntervalMs ?? 5_000,
-      keepaliveCountMax: this.opts.keepaliveCountMax ?? 3,
+      // A silent peer is declared lost after about a minute: long enough for a host (or this
+      // controller) that is busy for a while, short enough that a dead network never hangs a run.
+      keepaliveInterval: this.opts.keepaliveIntervalMs ?? 15_000,
+      keepaliveCountMax: this.opts.keepaliveCountMax ?? 4,
       authHandler: this.authMethods(key, triedAuth),
       algorithms: { serverHostKey: preferredHostKeyAlgorithms(knownKeyTypes(entries, this.opts.host, this.port)) },
       hostVerifier: (hostKey: Buffer, verify: (ok: boolean) => void) => {

@@ -21,7 +21,8 @@ export function selectHosts(inv: Inventory, pattern: string): string[] {
     (h) => base.has(h) && intersections.every((s) => s.has(h)) && !exclusions.has(h),
   );
   // As in Ansible, `localhost` named explicitly is this machine even when the inventory lacks it.
-  if (union.has(IMPLICIT_LOCALHOST) && !inv.hosts.has(IMPLICIT_LOCALHOST) && !exclusions.has(IMPLICIT_LOCALHOST)) selected.push(IMPLICIT_LOCALHOST);
+  const implicit = union.has(IMPLICIT_LOCALHOST) && !inv.hosts.has(IMPLICIT_LOCALHOST);
+  if (implicit && intersections.every((s) => s.has(IMPLICIT_LOCALHOST)) && !exclusions.has(IMPLICIT_LOCALHOST)) selected.push(IMPLICIT_LOCALHOST);
   return selected;
 }
 
