@@ -56,6 +56,20 @@ describe('load-time errors: exit 4, one line on stderr, nothing on stdout', () =
     expect(r.code).toBe(4);
   });
 
+  it('a vars_files entry that does not exist', async () => {
+    const root = await tempTree({ 'pb.yml': '- hosts: localhost\n  vars_files:\n    - vars/common.yml\n    - vars/missing.yml\n  tasks: []\n', 'vars/common.yml': 'a: 1\n' });
+    const r = await plinth(['run', path.join(root, 'pb.yml')]);
+    expect(r.stderr).toBe(`ERROR! ${root}/pb.yml:4:7: vars_files: file not found: ${root}/vars/missing.yml\n`);
+    expect(r.code).toBe(4);
+  });
+
+  it('an unknown keyword on include_tasks', async () => {
+    const root = await tempTree({ 'pb.yml': '- hosts: localhost\n  tasks:\n    - include_tasks: t.yml\n      whn: true\n', 't.yml': '- command: echo\n' });
+    const r = await plinth(['run', path.join(root, 'pb.yml')]);
+    expect(r.stderr).toBe(`ERROR! ${root}/pb.yml:4:7: unknown keyword 'whn' on include_tasks\n`);
+    expect(r.code).toBe(4);
+  });
+
   it('a playbook that is not a list of plays', async () => {
     const r = await plinth(['run', path.join(dir, 'bad-inventory.yml')]);
     expect(r.stderr).toBe(`ERROR! ${dir}/bad-inventory.yml:1:1: a playbook must be a list of plays\n`);

@@ -1,8 +1,9 @@
 // The `plinth run` command line: every flag, --json, exit codes, help. Real processes, real files.
 import { describe, expect, it } from 'vitest';
-import { promises as fs } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { fixtures, plinth, plinthJson, recapOf, statuses, tempTree } from '../../helpers/cli.js';
+import { fixtures, plinth, plinthJson, recapOf, repoRoot, statuses, tempTree } from '../../helpers/cli.js';
 
 const dir = path.join(fixtures, 'cli');
 const inv = path.join(dir, 'inventory.yml');
@@ -266,6 +267,21 @@ describe('exit codes', () => {
       expect(r.code).toBe(5);
     });
   }
+
+  it('99 when interrupted: the task in flight finishes, no new task starts', async () => {
+    const root = await tempTree({
+      'pb.yml': '- hosts: localhost\n  gather_facts: false\n  tasks:\n    - shell: touch {{ root }}/started; sleep 1; touch {{ root }}/finished\n    - shell: touch {{ root }}/next\n',
+    });
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'plinth.js'), 'run', path.join(root, 'pb.yml'), '-e', `root=${root}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    while (!existsSync(path.join(root, 'started'))) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGINT');
+    expect(await exited).toBe(99);
+    expect((await fs.readdir(root)).sort()).toEqual(['finished', 'pb.yml', 'started']);
+    expect(stdout).toContain('Interrupted');
+  });
 
   it('5 when the playbook argument is missing', async () => {
     const r = await plinth(['run']);

@@ -383,6 +383,27 @@ describe('handlers', () => {
   });
 });
 
+describe('imported task files', () => {
+  it('import_tasks and include_tasks load task files; vars, when and tags on them apply to their tasks', async () => {
+    const r = await runPlay(`- hosts: h1
+  gather_facts: false
+  vars: { which: play }
+  tasks:
+    - import_tasks: tasks/sub.yml
+    - include_tasks: sub.yml
+      vars: { which: task-vars }
+      tags: [included]
+    - import_tasks: tasks/sub.yml
+      when: which == 'never'
+`, [], { 'tasks/sub.yml': '- name: sub\n  shell: echo "{{ which }}" >> "{{ root }}/log"\n' });
+    expect(r.code).toBe(0);
+    expect(statuses(r.events)).toEqual(['sub=changed', 'sub=changed', 'sub=skipped']);
+    expect(await read(path.join(r.root, 'log'))).toBe('play\ntask-vars\n');
+    const tagged = await plinthJson(['-i', path.join(r.root, 'inv.yml'), path.join(r.root, 'pb.yml'), '-e', `root=${r.root}`, '-t', 'included']);
+    expect(statuses(tagged.events)).toEqual(['sub=changed']);
+  });
+});
+
 describe('plays', () => {
   it('serial runs the play in batches, handlers at the end of each batch', async () => {
     const r = await runPlay(`- hosts: all
@@ -408,6 +429,18 @@ describe('plays', () => {
 `, [], { 'vars/main.yml': 'from_file: yes-it-is\n' });
     expect(r.code).toBe(0);
     expect(await read(path.join(r.root, 'out'))).toBe('yes-it-is');
+  });
+
+  it('a failed host leaves later plays too; import_playbook adds plays', async () => {
+    const r = await runPlay(`- hosts: all
+  gather_facts: false
+  tasks:
+    - command: "{{ inventory_hostname == 'h1' ? 'false' : 'true' }}"
+- import_playbook: second.yml
+`, [], { 'second.yml': '- name: second\n  hosts: all\n  gather_facts: false\n  tasks:\n    - { name: in second, command: echo }\n' });
+    expect(r.code).toBe(2);
+    expect(statuses(r.events, 'h1')).toEqual(['command {{ inventory_hostname == \'h1\' ? \'false\' : \'true\' }}=failed']);
+    expect(statuses(r.events, 'h2').at(-1)).toBe('in second=changed');
   });
 
   it('facts are gathered once per host and visible as ansible_* variables', async () => {
