@@ -63,7 +63,7 @@ export function registerLabCommands(program: Command): void {
     .enablePositionalOptions()
     .addHelpText('after', `
 State, base image, lab key and the default inventory live in ${DEFAULT_STATE_DIR} (PLINTH_LAB_DIR overrides).
-Host tools: .ci/lab-host-tools.sh installs them (mmdebstrap systemd-container iproute2 openssh-client apt-cacher-ng).`);
+Host tools: scripts/install-debian-packages.sh installs them (mmdebstrap systemd-container iproute2 openssh-client apt-cacher-ng).`);
 
   lab
     .command('up')

@@ -25,7 +25,7 @@ export interface RunResult {
 
 export function missingToolError(tool: string): LabError {
   const pkg = TOOL_PACKAGES[tool] ?? tool;
-  return new LabError(`${tool} not found: install the Debian package ${pkg} (or run .ci/lab-host-tools.sh)`);
+  return new LabError(`${tool} not found: install the Debian package ${pkg} (or run scripts/install-debian-packages.sh)`);
 }
 
 /** Runs argv without a shell and returns its exit code and output; never throws for a non-zero exit. */
