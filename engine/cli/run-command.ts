@@ -17,7 +17,8 @@ import { TtyReporter } from '../report/tty.js';
 import type { Reporter } from '../report/reporter.js';
 import { parseExtraVars } from './extra-vars.js';
 import { ExitCode, UsageError } from './exit-codes.js';
-import { useVaultPassword } from './vault-command.js';
+import { askHidden, useVaultPassword } from './vault-command.js';
+import { setPassphrasePrompt } from '../connection/ssh-options.js';
 import { redactor } from '../secrets/redact.js';
 
 export interface RunFlags {
@@ -75,11 +76,15 @@ export async function executePlaybook(playbook: string, flags: RunFlags, extras:
   const forks = Number(flags.forks);
   if (!Number.isInteger(forks) || forks < 1) throw new UsageError(`--forks must be a positive integer, got '${flags.forks}'`);
   useVaultPassword(flags.vaultPasswordFile);
+  if (process.stdin.isTTY) setPassphrasePrompt(askHidden);
   const extraVars = await parseExtraVars(flags.extraVars);
   extras.onExtraVars?.(extraVars);
   const inventory = await loadInventory(flags.inventory);
   const plays = await loadPlaybook(playbook, { modules, /* plinth's own roles/ and templates/ serve every playbook */ rolesPath: [path.join(PLINTH_ROOT, 'roles')], sharedDirs: [PLINTH_ROOT] });
   await loadVarsFolders(inventory, path.dirname(path.resolve(playbook)));
+  if (flags.limit && selectHosts(inventory, flags.limit).length === 0) {
+    throw new NoHostsError(`--limit '${flags.limit}' matches no host of the inventory ${inventory.source}`);
+  }
   const tags = splitList(flags.tags);
   const skipTags = splitList(flags.skipTags);
   const check = !!(flags.check || extras.check);
@@ -124,6 +129,11 @@ export async function executePlaybook(playbook: string, flags: RunFlags, extras:
     process.off('SIGTERM', onSigint);
     await Promise.all(reporters.map((r) => r.finish()));
   }
+}
+
+/** Nothing to do because nothing matched: an error (exit 1), as in ansible-playbook. */
+export class NoHostsError extends Error {
+  override name = 'NoHostsError';
 }
 
 export function exitCodeOf(summary: RunSummary): number {

@@ -94,7 +94,8 @@ async function writeAtomic(file: string, content: string): Promise<void> {
   await fs.rename(tmp, file);
 }
 
-async function askHidden(prompt: string): Promise<string> {
+/** Reads a line from the terminal without echoing it. */
+export async function askHidden(prompt: string): Promise<string> {
   process.stderr.write(prompt);
   const stdin = process.stdin;
   stdin.setRawMode?.(true);

@@ -3,8 +3,9 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Host } from '../types.js';
-import { SshHost, type SshOptions } from './ssh.js';
+import { EncryptedKeyError, SshHost, type SshOptions } from './ssh.js';
 import { loadSshConfig, sshOptionsFor } from './ssh-config.js';
+import { redactor } from '../secrets/redact.js';
 
 type Vars = Record<string, unknown>;
 
@@ -39,7 +40,33 @@ export async function connectSsh(name: string, vars: Vars, become: { become: boo
     },
     settings,
   );
-  return SshHost.connect(options);
+  try {
+    return await SshHost.connect(options);
+  } catch (e) {
+    if (!(e instanceof EncryptedKeyError) || !passphrasePrompt || options.passphrase) throw e;
+    options.passphrase = await askPassphrase(e.keyPath);
+    return SshHost.connect(options);
+  }
+}
+
+/** Asks for a key's passphrase (a terminal prompt, set by the CLI); asked once per key file. */
+let passphrasePrompt: ((question: string) => Promise<string>) | null = null;
+const passphrases = new Map<string, Promise<string>>();
+
+export function setPassphrasePrompt(prompt: (question: string) => Promise<string>): void {
+  passphrasePrompt = prompt;
+}
+
+function askPassphrase(keyPath: string): Promise<string> {
+  let p = passphrases.get(keyPath);
+  if (!p) {
+    p = passphrasePrompt!(`Enter passphrase for key '${keyPath}': `).then((v) => {
+      redactor.add(v);
+      return v;
+    });
+    passphrases.set(keyPath, p);
+  }
+  return p;
 }
 
 function hostKeyChecking(v: string): SshOptions['hostKeyChecking'] {
