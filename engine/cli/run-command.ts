@@ -94,7 +94,8 @@ export async function executePlaybook(playbook: string, flags: RunFlags, extras:
     return undefined;
   }
   const human = flags.json ? (s: string) => process.stderr.write(s) : out;
-  const interactive = !flags.json && process.stdout.isTTY && !process.env.CI;
+  // listr2 redraws lines in place: only on a real terminal of usable width.
+  const interactive = !flags.json && process.stdout.isTTY && !process.env.CI && (process.stdout.columns ?? 0) >= 40;
   const options = { diff: !!flags.diff, verbose: flags.verbose, colour: !!(flags.json ? process.stderr.isTTY : process.stdout.isTTY) && !process.env.NO_COLOR, check, write: human };
   const reporters: Reporter[] = [interactive ? new TtyReporter(options) : new PlainReporter(options)];
   if (flags.json) reporters.push(new JsonReporter((line) => process.stdout.write(line)));

@@ -34,7 +34,7 @@ function matchTerm(inv: Inventory, term: string): string[] {
   if (inv.groups.has(term)) return inv.hostsOf(term);
   if (inv.hosts.has(term)) return [term];
   let re: RegExp | null = null;
-  if (term.startsWith('~')) re = new RegExp(term.slice(1));
+  if (term.startsWith('~')) re = regExp(term.slice(1));
   else if (/[*?[]/.test(term)) re = globToRegExp(term);
   if (!re) return [];
   const out = new Set<string>();
@@ -46,4 +46,12 @@ function matchTerm(inv: Inventory, term: string): string[] {
 function globToRegExp(glob: string): RegExp {
   const body = glob.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
   return new RegExp(`^${body}$`);
+}
+
+function regExp(source: string): RegExp {
+  try {
+    return new RegExp(source);
+  } catch (e) {
+    throw new PatternError(`invalid regular expression in host pattern '~${source}': ${(e as Error).message.replace(/^Invalid regular expression: /, '')}`);
+  }
 }

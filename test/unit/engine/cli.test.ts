@@ -36,7 +36,6 @@ describe('--list-hosts and -l/--limit', () => {
     ['db,web1', ['web1', 'web2', 'db1']],
     ['web:db:!web2', ['web1', 'db1']],
     ['~^(web1|db1)$', ['web1', 'db1']],
-    ['nosuchhost', []],
   ];
   for (const [pattern, hosts] of cases) {
     it(`-l '${pattern}' selects ${hosts.join(', ') || 'no host'}`, async () => {
@@ -45,6 +44,20 @@ describe('--list-hosts and -l/--limit', () => {
       expect(listedHosts(r.stdout)).toEqual(hosts);
     });
   }
+
+  it('a --limit that matches no host is an error (exit 1), as in ansible-playbook', async () => {
+    const r = await plinth(['run', '-i', inv, pb('tags.yml'), '-l', 'nosuchhost']);
+    expect(r.stderr).toBe(`ERROR! --limit 'nosuchhost' matches no host of the inventory ${inv}\n`);
+    expect(r.stdout).toBe('');
+    expect(r.code).toBe(1);
+  });
+
+  it('a play whose pattern matches no host is skipped', async () => {
+    const root = await tempTree({ 'pb.yml': '- hosts: nosuchgroup\n  tasks:\n    - command: echo\n' });
+    const r = await plinth(['run', '-i', inv, path.join(root, 'pb.yml')]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('skipping: no hosts matched');
+  });
 
   it('--limit runs tasks only on the selected hosts', async () => {
     const root = await tempTree();
@@ -257,6 +270,7 @@ describe('exit codes', () => {
     ['-e with broken JSON', ['-e', '{"a": '], /--extra-vars: invalid JSON\/YAML mapping/],
     ['-e with a JSON list', ['-e', '[1, 2]'], /--extra-vars: expected/],
     ['-l with an empty pattern', ['-l', ':'], /empty host pattern/],
+    ['-l with a bad regular expression', ['-l', '~['], /^ERROR! invalid regular expression in host pattern '~\[': \/\[\/: Unterminated character class\n$/],
   ];
   for (const [what, flags, message] of badOptions) {
     it(`5 on bad options: ${what}`, async () => {
