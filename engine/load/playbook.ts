@@ -72,6 +72,8 @@ export interface Play {
   maxFailPercentage?: number;
   anyErrorsFatal: boolean;
   forceHandlers: boolean;
+  /** Environment variables for every command of the play (task and block `environment` add to it). */
+  environment: Record<string, unknown>;
   secretVars: string[];
   where: Where;
   dir: string;
@@ -142,6 +144,7 @@ async function loadPlay(raw: Record<string, unknown>, dir: string, ctx: LoadCont
     maxFailPercentage: raw.max_fail_percentage as number | undefined,
     anyErrorsFatal: (raw.any_errors_fatal as boolean | undefined) ?? false,
     forceHandlers: (raw.force_handlers as boolean | undefined) ?? true,
+    environment: (raw.environment as Record<string, unknown> | undefined) ?? {},
     secretVars: (raw.secret_vars as string[] | undefined) ?? [],
     where,
     dir,

@@ -210,7 +210,7 @@ class PlayRun {
         state: h,
         connectionFor: (name) => this.stateOf(name).host(),
         log: (message) => this.emit({ type: 'log', host: h.name, message }),
-        play: { become: this.play.become, becomeUser: this.play.becomeUser },
+        play: { become: this.play.become, becomeUser: this.play.becomeUser, environment: this.play.environment },
         observer: this.o.observer,
       });
       outcomes.set(h, outcome);

@@ -1,6 +1,6 @@
 // One task on one host: conditions, loop, argument rendering and validation, the module,
 // changed_when / failed_when, register and notify.
-import type { Diff, Host, Module } from '../types.js';
+import type { Diff, ExecOptions, Host, Module } from '../types.js';
 import { ModuleError } from '../types.js';
 import type { BlockNode, TaskNode } from '../load/playbook.js';
 import { formatWhere } from '../load/yaml.js';
@@ -26,7 +26,7 @@ export interface TaskRunContext {
   /** Connection for delegate_to. */
   connectionFor(name: string): Promise<Host>;
   log(message: string): void;
-  play: { become?: boolean; becomeUser?: string };
+  play: { become?: boolean; becomeUser?: string; environment?: Record<string, unknown> };
   /** Sees every observation (plan files record them, apply compares them). */
   observer?: TaskObserver;
 }
@@ -92,15 +92,17 @@ interface Keywords {
   ignore_errors?: unknown;
   no_log?: unknown;
   vars: Record<string, unknown>;
+  environment: Record<string, unknown>;
 }
 
 function inherited(task: TaskNode, chain: BlockNode[]): Keywords {
-  const kw: Keywords = { when: [], vars: {} };
+  const kw: Keywords = { when: [], vars: {}, environment: {} };
   for (const node of [...chain, task]) {
     const k = node.keywords;
     if (k.when !== undefined) kw.when.push(...(Array.isArray(k.when) ? k.when : [k.when]));
     for (const key of ['become', 'become_user', 'ignore_errors', 'no_log'] as const) if (k[key] !== undefined) kw[key] = k[key];
     if (k.vars) Object.assign(kw.vars, k.vars);
+    if (k.environment) Object.assign(kw.environment, k.environment);
   }
   return kw;
 }
@@ -187,7 +189,8 @@ async function runOnce(task: TaskNode, kw: Keywords, outer: Scope, ctx: TaskRunC
     becomeUser: (renderKeyword(kw.become_user ?? ctx.play.becomeUser ?? ctx.state.inventoryVars.ansible_become_user, scope) as string | undefined) ?? undefined,
   };
   const delegate = task.keywords.delegate_to !== undefined ? String(scope.render(task.keywords.delegate_to)) : undefined;
-  const host = module.controllerOnly ? nullHost(ctx.state.name) : delegate ? await ctx.connectionFor(delegate) : await ctx.state.host();
+  const connection = module.controllerOnly ? nullHost(ctx.state.name) : delegate ? await ctx.connectionFor(delegate) : await ctx.state.host();
+  const host = withEnvironment(connection, scope.render({ ...ctx.play.environment, ...kw.environment }) as Record<string, unknown>);
   const locals = scope.locals();
   const moduleCtx = makeModuleContext({
     host,
@@ -351,6 +354,19 @@ function withTimeout<T>(p: Promise<T>, seconds: number): Promise<T> {
       timer = setTimeout(() => reject(new TimeoutError(`task timed out after ${seconds} s`)), seconds * 1000);
     }),
   ]);
+}
+
+/** The play's and task's `environment` added to every command the module runs (a Proxy keeps instanceof working). */
+function withEnvironment(host: Host, environment: Record<string, unknown>): Host {
+  const env = Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, String(v)]));
+  if (Object.keys(env).length === 0) return host;
+  return new Proxy(host, {
+    get(target, prop) {
+      if (prop === 'exec') return (argv: string[], opts: ExecOptions = {}) => target.exec(argv, { ...opts, env: { ...env, ...opts.env } });
+      const value = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 /** Controller-only modules (debug, set_fact, assert) get a host that refuses to be used. */

@@ -232,6 +232,23 @@ describe('task keywords', () => {
     expect(plain.stdout + plain.stderr).not.toMatch(/sekrit/);
   });
 
+  it('environment on the play, a block and a task reaches the commands (task wins)', async () => {
+    const r = await runPlay(`- hosts: h1
+  gather_facts: false
+  environment: { FROM_PLAY: play, WHO: play }
+  vars: { v: rendered }
+  tasks:
+    - block:
+        - shell: echo "$FROM_PLAY $FROM_BLOCK $WHO $RENDERED" > "{{ root }}/env"
+          environment: { WHO: task, RENDERED: "{{ v }}" }
+      environment: { FROM_BLOCK: block, WHO: block }
+    - shell: echo "[$FROM_BLOCK]" > "{{ root }}/env2"
+`);
+    expect(r.code).toBe(0);
+    expect(await read(path.join(r.root, 'env'))).toBe('play block task rendered\n');
+    expect(await read(path.join(r.root, 'env2'))).toBe('[]\n');
+  });
+
   it('tags on a task select it', async () => {
     const r = await runPlay(`- hosts: h1
   gather_facts: false
