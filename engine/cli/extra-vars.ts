@@ -21,7 +21,7 @@ async function parseOne(v: string): Promise<Record<string, unknown>> {
     try {
       parsed = parseYamlText(v);
     } catch (e) {
-      throw new UsageError(`--extra-vars: invalid JSON/YAML mapping: ${(e as Error).message.split('\n')[0]}`);
+      throw new UsageError(`--extra-vars: invalid JSON/YAML mapping: ${(e as Error).message.split('\n')[0].replace(/:$/, '')}`);
     }
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError('--extra-vars: expected a mapping');
     return parsed as Record<string, unknown>;

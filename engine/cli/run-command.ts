@@ -88,6 +88,8 @@ export async function executePlaybook(playbook: string, flags: RunFlags, extras:
   const tags = splitList(flags.tags);
   const skipTags = splitList(flags.skipTags);
   const check = !!(flags.check || extras.check);
+  // `plinth run ... | head`: a closed pipe must not crash a run that is changing hosts; the rest goes unread.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', ignoreClosedPipe);
   const out = (s: string) => process.stdout.write(s);
   if (flags.listHosts || flags.listTasks) {
     out(listPlays(plays, inventory, flags, tags, skipTags));
@@ -168,6 +170,10 @@ function listPlays(plays: Play[], inventory: Awaited<ReturnType<typeof loadInven
     }
   }
   return redactor.redact(lines.join('\n') + '\n');
+}
+
+function ignoreClosedPipe(e: NodeJS.ErrnoException): void {
+  if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
 }
 
 function splitList(v?: string): string[] {

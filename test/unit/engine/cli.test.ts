@@ -297,6 +297,20 @@ describe('exit codes', () => {
     expect(stdout).toContain('Interrupted');
   });
 
+  it('a reader that closes the pipe early (| head) does not crash the run', async () => {
+    const root = await tempTree({
+      'pb.yml': '- hosts: localhost\n  gather_facts: false\n  tasks:\n    - shell: sleep 0.3\n    - debug: { msg: "{{ \'x\'.repeat(100000) }}" }\n    - copy: { dest: "{{ root }}/done", content: ok }\n',
+    });
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'plinth.js'), 'run', path.join(root, 'pb.yml'), '-e', `root=${root}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    child.stdout.once('data', () => child.stdout.destroy());
+    expect(await exited).toBe(0);
+    expect(stderr).not.toContain('EPIPE');
+    expect(await fs.readFile(path.join(root, 'done'), 'utf8')).toBe('ok');
+  });
+
   it('5 when the playbook argument is missing', async () => {
     const r = await plinth(['run']);
     expect(r.code).toBe(5);
