@@ -362,13 +362,14 @@ async function loadRole(
     argumentSpec: specs?.options ? { options: specs.options, where: whereOf(specs) ?? where } : undefined,
   };
   const out: Node[] = [];
-  for (const dep of (meta?.dependencies as unknown[]) ?? []) {
+  const roleTags = [...inheritedTags, ...toList(tags)];
+  // Dependencies inherit the role's tags, as in Ansible: `-t app` runs what app depends on.
+  for (const [i, dep] of ((meta?.dependencies as unknown[]) ?? []).entries()) {
     const depName = typeof dep === 'string' ? dep : String((dep as Record<string, unknown>).role);
     if (seen.has(depName)) continue;
-    out.push(...(await loadRole(dep, playDir, ctx, whereOf(meta!.dependencies, 0) ?? where, inheritedTags, handlers, seen)));
+    out.push(...(await loadRole(dep, playDir, ctx, whereOf(meta!.dependencies, i) ?? where, roleTags, handlers, seen)));
   }
   seen.add(name);
-  const roleTags = [...inheritedTags, ...toList(tags)];
   const baseDirs = [dir, playDir, ...(ctx.sharedDirs ?? [])];
   const tasks = await loadTasks(await read('tasks'), baseDirs, ctx, roleTags, role);
   handlers.push(...(await loadHandlers(await read('handlers'), baseDirs, ctx)).map((h) => ({ ...h, role })));

@@ -29,6 +29,18 @@ describe('roles', () => {
     expect(statuses(again.events)).toEqual(['base writes its file=ok', 'app config=ok']);
   });
 
+  it('play and role tags reach the role\'s tasks and its dependencies', async () => {
+    const list = async (...flags: string[]) => {
+      const r = await plinth(['run', path.join(dir, 'tagged.yml'), '--list-tasks', ...flags]);
+      expect(r.code).toBe(0);
+      return r.stdout.split('\n').filter((l) => l.startsWith('    ')).map((l) => l.trim().split('\t')[0]);
+    };
+    expect(await list()).toEqual(['base writes its file', 'app config', 'own']);
+    expect(await list('-t', 'apptag')).toEqual(['base writes its file', 'app config']);
+    expect(await list('--skip-tags', 'apptag')).toEqual(['own']);
+    expect(await list('-t', 'playtag')).toEqual(['base writes its file', 'app config', 'own']);
+  });
+
   const argumentCases: [string, string, number][] = [
     ['missing.yml', "role app: missing required argument 'app_port'", 7],
     ['bad-type.yml', `role app: argument 'app_port' must be of type int, got "eighty"`, 7],
