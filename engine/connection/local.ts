@@ -32,6 +32,10 @@ export class LocalHost implements Host {
         cwd: opts.cwd ?? (command !== argv ? '/' : undefined),
         env: { ...process.env, ...opts.env },
         stdio: ['pipe', 'pipe', 'pipe'],
+        // Its own process group: a timeout kills the command with everything it started (sh -c
+        // does not exec its last command), and Ctrl-C on plinth's terminal does not reach it,
+        // so an interrupted run lets the commands in flight finish.
+        detached: true,
       });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
@@ -40,7 +44,11 @@ export class LocalHost implements Host {
       if (opts.timeout) {
         timer = setTimeout(() => {
           timedOut = true;
-          child.kill('SIGKILL');
+          killGroup(child.pid, () => child.kill('SIGKILL'));
+          // A process that left the group may still hold the pipes: do not wait for them to close.
+          child.stdout.destroy();
+          child.stderr.destroy();
+          reject(new TimeoutError(`command timed out after ${opts.timeout} ms: ${argv[0]}`));
         }, opts.timeout);
       }
       child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -52,7 +60,7 @@ export class LocalHost implements Host {
       });
       child.on('close', (code, signal) => {
         clearTimeout(timer);
-        if (timedOut) return reject(new TimeoutError(`command timed out after ${opts.timeout} ms: ${argv[0]}`));
+        if (timedOut) return;
         resolve({
           exitCode: code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1),
           stdout: Buffer.concat(out).toString('utf8'),
@@ -166,6 +174,15 @@ export class LocalHost implements Host {
       return { users: u.byId, uids: u.byName, groups: g.byId, gids: g.byName };
     })();
     return this.tables;
+  }
+}
+
+function killGroup(pid: number | undefined, fallback: () => void): void {
+  try {
+    if (pid === undefined) throw new Error('no pid');
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    fallback();
   }
 }
 

@@ -190,7 +190,9 @@ async function runOnce(task: TaskNode, kw: Keywords, outer: Scope, ctx: TaskRunC
   };
   const delegate = task.keywords.delegate_to !== undefined ? String(scope.render(task.keywords.delegate_to)) : undefined;
   const connection = module.controllerOnly ? nullHost(ctx.state.name) : delegate ? await ctx.connectionFor(delegate) : await ctx.state.host();
-  const host = withEnvironment(connection, scope.render({ ...ctx.play.environment, ...kw.environment }) as Record<string, unknown>);
+  const timeoutSeconds = task.keywords.timeout as number | undefined;
+  const withEnv = withEnvironment(connection, scope.render({ ...ctx.play.environment, ...kw.environment }) as Record<string, unknown>);
+  const host = timeoutSeconds ? withDeadline(withEnv, timeoutSeconds) : withEnv;
   const locals = scope.locals();
   const moduleCtx = makeModuleContext({
     host,
@@ -205,7 +207,6 @@ async function runOnce(task: TaskNode, kw: Keywords, outer: Scope, ctx: TaskRunC
   moduleCtx.renderTemplate = async (source, opts) => renderEjs(source, locals, opts?.filename);
 
   const readOnly = readOnlyTask(task);
-  const timeoutSeconds = task.keywords.timeout as number | undefined;
   const observer = module.controllerOnly || readOnly ? undefined : ctx.observer;
   const key = observer ? observationKey(task, ctx.state, outer) : '';
   const exact = ctx.state.speculative.length === 0;
@@ -354,6 +355,27 @@ function withTimeout<T>(p: Promise<T>, seconds: number): Promise<T> {
       timer = setTimeout(() => reject(new TimeoutError(`task timed out after ${seconds} s`)), seconds * 1000);
     }),
   ]);
+}
+
+/**
+ * The task's `timeout` also bounds the commands the module runs: a command still running when the
+ * task gives up is killed by the connection (a moment after the task's own timeout, which names
+ * the task), instead of being left behind on the host.
+ */
+function withDeadline(host: Host, seconds: number): Host {
+  const deadline = Date.now() + seconds * 1000 + 1000;
+  return new Proxy(host, {
+    get(target, prop) {
+      if (prop === 'exec') {
+        return (argv: string[], opts: ExecOptions = {}) => {
+          const left = Math.max(1, deadline - Date.now());
+          return target.exec(argv, { ...opts, timeout: Math.min(opts.timeout ?? left, left) });
+        };
+      }
+      const value = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 /** The play's and task's `environment` added to every command the module runs (a Proxy keeps instanceof working). */
