@@ -32,7 +32,7 @@ Examples:
 Exit codes: 0 ok, 1 error, 2 a host failed, 3 a host unreachable, 4 parse error, 5 bad options, 99 interrupted.`,
   );
 
-addRunOptions(
+const runCommandSpec = addRunOptions(
   program
     .command('run')
     .description('run a playbook against the inventory\'s hosts (like ansible-playbook)')
@@ -62,6 +62,9 @@ registerPlanCommands(program);
 registerVaultCommands(program);
 registerLabCommands(program);
 
+// `plinth --help` shows the flags of `plinth run` too: it is the command people come for.
+program.addHelpText('after', () => `\nplinth run flags (also for plan and apply):\n${runCommandSpec.options.map((o) => `  ${o.flags.padEnd(30)} ${o.description}`).join('\n')}\n`);
+
 function exitCodeFor(e: unknown): number {
   if (e instanceof CommanderError) return e.exitCode === 0 ? ExitCode.Ok : ExitCode.BadOptions;
   if (e instanceof UsageError || e instanceof PatternError) return ExitCode.BadOptions;
@@ -70,6 +73,10 @@ function exitCodeFor(e: unknown): number {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.length <= 2) {
+    program.outputHelp();
+    return;
+  }
   try {
     await program.parseAsync(process.argv);
   } catch (e) {
