@@ -91,7 +91,6 @@ export const playSchema: Record<string, unknown> = {
     tags: stringOrList,
     max_fail_percentage: { type: 'number', minimum: 0, maximum: 100 },
     any_errors_fatal: { type: 'boolean' },
-    ignore_unreachable: { type: 'boolean' },
     environment: { type: 'object' },
     secret_vars: { type: 'array', items: { type: 'string' }, description: 'Variables whose values are secrets.' },
     force_handlers: { type: 'boolean' },

@@ -129,7 +129,7 @@ async function runLoop(task: TaskNode, kw: Keywords, loopSource: unknown, ctx: T
   const status: TaskStatus = pick('unreachable') ? 'unreachable' : pick('failed') ? 'failed' : pick('unknown') ? 'unknown' : pick('changed') ? 'changed' : results.length && results.every((r) => r.status === 'skipped') ? 'skipped' : results.length ? 'ok' : 'skipped';
   return {
     status,
-    summary: results.map((r) => r.summary).filter(Boolean).join('; ') || undefined,
+    summary: results.map((r, i) => (r.summary ? `(${itemLabel(items[i], control.label, ctx, loopVar)}) ${r.summary}` : '')).filter(Boolean).join('; ') || undefined,
     diffs: results.flatMap((r) => r.diffs),
     message: results.map((r) => r.message).filter(Boolean).join('\n') || undefined,
     predicted: results.some((r) => r.predicted),
@@ -217,7 +217,9 @@ async function runOnce(task: TaskNode, kw: Keywords, outer: Scope, ctx: TaskRunC
         observer.beforePlan?.(ctx.state.name, key, o);
       }
     : undefined;
-  const run = runModule(module, args, moduleCtx, { check: ctx.check, applyInCheck: readOnly, onObserved });
+  // check_mode: true makes one task a preview even in a real run.
+  const check = ctx.check || task.keywords.check_mode === true || task.keywords.check_mode === 'true';
+  const run = runModule(module, args, { ...moduleCtx, check }, { check, applyInCheck: readOnly, onObserved });
   const outcome = timeoutSeconds ? await withTimeout(run, timeoutSeconds) : await run;
   observer?.after?.(ctx.state.name, key, observed, { status: outcome.status, exact });
   const interpreted = interpret(task, outcome, scope, ctx);
@@ -288,6 +290,12 @@ function unknownInCheckMode(task: TaskNode, outcome: TaskOutcome, ctx: TaskRunCo
     message: `unknown until apply: depends on ${dependsOn[dependsOn.length - 1]}; in check mode: ${outcome.message ?? 'failed'}`,
     result: { ...outcome.result, failed: false, changed: false, unknown: true },
   };
+}
+
+/** What a loop item is called in the output: loop_control.label rendered for the item, or the item itself. */
+function itemLabel(item: unknown, label: string | undefined, ctx: TaskRunContext, loopVar: string): string {
+  if (label === undefined) return typeof item === 'string' ? item : JSON.stringify(item);
+  return String(ctx.scope.with('loop', { [loopVar]: item }, true).render(label));
 }
 
 /** Names one run of a task on a host, the same in a plan and in the apply of that plan. */
