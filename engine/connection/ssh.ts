@@ -83,6 +83,7 @@ interface IdTables {
 }
 
 const SFTP_NO_SUCH_FILE = 2;
+const SFTP_FAILURE = 4;
 const S_IFMT = 0o170000;
 
 class Semaphore {
@@ -651,12 +652,18 @@ export class SshHost implements Host {
     const previous = await this.stat(file, { become: opts.become, becomeUser: opts.becomeUser, follow: true });
     const tmp = posix.join(posix.dirname(file), `.${posix.basename(file)}.plinth-${randomBytes(6).toString('hex')}`);
     const handle = await this.guard(sftpCall<Buffer>((cb) => sftp.open(tmp, 'wx', { mode: 0o600 }, cb))).catch((e: Error) => {
+      if (sftpCode(e) === SFTP_FAILURE && !this.failure) return null;
       throw new Error(`cannot write ${file} on ${this.name}: ${e.message}`);
     });
+    // SFTP says only "Failure" for a full disk or a read-only file system: the same atomic
+    // write over exec says why (the shell's error), or succeeds.
+    if (handle === null) return this.writeByExec(file, data, opts);
+    let open = true;
     try {
       await this.guard(sftpCall((cb) => sftp.write(handle, data, 0, data.length, 0, cb)));
       const created = await this.guard(sftpCall<Stats>((cb) => sftp.fstat(handle, cb)));
       await this.guard(sftpCall((cb) => sftp.ext_openssh_fsync(handle, cb))).catch(() => {});
+      open = false;
       await this.guard(sftpCall((cb) => sftp.close(handle, cb)));
       await this.guard(sftpCall((cb) => sftp.chmod(tmp, parseInt(normalizeMode(opts.mode ?? previous?.mode ?? '0644'), 8), cb)));
       const uid = await this.idOf('uids', opts.owner ?? previous?.owner);
@@ -666,8 +673,13 @@ export class SshHost implements Host {
       }
       await this.guard(sftpCall((cb) => sftp.ext_openssh_rename(tmp, file, cb)));
     } catch (e) {
-      if (!this.failure) await sftpCall((cb) => sftp.unlink(tmp, cb)).catch(() => {});
+      if (!this.failure) {
+        // An open handle would keep the removed temp file's blocks in use (a full disk stays full).
+        if (open) await sftpCall((cb) => sftp.close(handle, cb)).catch(() => {});
+        await sftpCall((cb) => sftp.unlink(tmp, cb)).catch(() => {});
+      }
       if (e instanceof UnreachableError) throw e;
+      if (sftpCode(e) === SFTP_FAILURE && !this.failure) return this.writeByExec(file, data, opts);
       throw new Error(`cannot write ${file} on ${this.name}: ${(e as Error).message}`);
     }
   }
