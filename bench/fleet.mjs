@@ -6,7 +6,8 @@
 //
 //   npx tsc -p . && node bench/fleet.mjs [--hosts 1,16,64] [--runs 3] [--ansible-runs N]
 //       [--ansible-runs-64 1] [--skip-ansible] [--skip-floor] [--scenarios converge,noop,check]
-//       [--cpu-prof DIR] [--keep]
+//       [--cpu-prof DIR] [--node-arg ARG]... [--keep]
+// --node-arg passes ARG to the node running plinth (e.g. --node-arg=--import=/tmp/patch.mjs to try a fix).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -26,9 +27,13 @@ const EXPECTED = {
 };
 
 function parseArgs(argv) {
-  const o = { hosts: [1, 16, 64], runs: 3, ansibleRuns: undefined, ansibleRuns64: 1, skipAnsible: false, skipFloor: false, scenarios: SCENARIOS, cpuProf: undefined, keep: false };
+  const o = { hosts: [1, 16, 64], runs: 3, ansibleRuns: undefined, ansibleRuns64: 1, skipAnsible: false, skipFloor: false, scenarios: SCENARIOS, cpuProf: undefined, nodeArgs: [], keep: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
+    if (a.startsWith('--node-arg=')) {
+      o.nodeArgs.push(a.slice('--node-arg='.length));
+      continue;
+    }
     const next = () => {
       if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
       return argv[++i];
@@ -41,6 +46,7 @@ function parseArgs(argv) {
     else if (a === '--skip-floor') o.skipFloor = true;
     else if (a === '--scenarios') o.scenarios = next().split(',');
     else if (a === '--cpu-prof') o.cpuProf = path.resolve(next());
+    else if (a === '--node-arg') o.nodeArgs.push(next());
     else if (a === '--keep') o.keep = true;
     else if (a === '-h' || a === '--help') {
       console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 10).join('\n'));
@@ -217,12 +223,12 @@ class Tools {
   async plinth(k, scenario, inv) {
     const rssFile = path.join(this.fleet.dir, 'plinth.rss');
     rmSync(rssFile, { force: true });
-    const node = [];
+    const node = [...this.options.nodeArgs];
     if (this.options.cpuProf) {
       mkdirSync(this.options.cpuProf, { recursive: true });
       node.push('--cpu-prof', '--cpu-prof-dir', this.options.cpuProf, '--cpu-prof-name', `plinth-${k}-${scenario}-${++this.runCount}.cpuprofile`);
     }
-    const args = ['-f', '%M', '-o', rssFile, process.execPath, ...node, 'bin/plinth.js', 'run', '-i', inv, path.join(BENCH, 'plinth', 'pg-node.yml'), '--json'];
+    const args = ['-f', '%M %U %S', '-o', rssFile, process.execPath, ...node, 'bin/plinth.js', 'run', '-i', inv, path.join(BENCH, 'plinth', 'pg-node.yml'), '--json'];
     if (scenario === 'check') args.push('--check', '--diff');
     const r = await timed('/usr/bin/time', args);
     const recap = r.stdout
@@ -232,8 +238,9 @@ class Tools {
       .find((o) => o.type === 'recap');
     const changed = recap ? Object.fromEntries(Object.entries(recap.hosts).map(([h, c]) => [h, c.changed])) : {};
     const bad = recap ? Object.entries(recap.hosts).filter(([, c]) => c.failed || c.unreachable).map(([h]) => h) : ['(no recap)'];
-    const rssMb = existsSync(rssFile) ? Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) / 1024 : NaN;
-    return { ...r, changed, bad, rssMb };
+    // /usr/bin/time: peak RSS in KiB, then user and system CPU seconds of the controller.
+    const [maxKb, user, sys] = existsSync(rssFile) ? readFileSync(rssFile, 'utf8').trim().split('\n').pop().split(' ').map(Number) : [NaN, NaN, NaN];
+    return { ...r, changed, bad, rssMb: maxKb / 1024, cpu: user + sys };
   }
 
   async ansible(k, scenario, inv) {
@@ -331,7 +338,8 @@ async function measure(options, fleet, tools) {
           const slot = results[k][scenario][tool];
           slot.times.push(r.seconds);
           if (r.rssMb !== undefined) slot.rss.push(r.rssMb);
-          console.error(`  ${k} host(s)  run ${run}  ${tool.padEnd(7)} ${scenario.padEnd(8)} ${r.seconds.toFixed(2)} s${r.rssMb !== undefined ? `  ${r.rssMb.toFixed(0)} MB` : ''}`);
+          if (r.cpu !== undefined) (slot.cpu ??= []).push(r.cpu);
+          console.error(`  ${k} host(s)  run ${run}  ${tool.padEnd(7)} ${scenario.padEnd(8)} ${r.seconds.toFixed(2)} s${r.rssMb !== undefined ? `  ${r.rssMb.toFixed(0)} MB  cpu ${r.cpu.toFixed(2)} s` : ''}`);
         };
         if (options.scenarios.includes('converge') || options.scenarios.includes('noop')) {
           fleet.reset(k);
@@ -375,8 +383,8 @@ function table(options, { results, toolList }) {
   const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).toFixed(2)}x` : '–');
   const n = (slot) => (slot ? `${slot.times.length}` : '0');
   const rows = [
-    '| K hosts | scenario | plinth | Ansible, pipelining | batched-shell floor | plinth/floor | plinth/Ansible | plinth peak RSS | runs (plinth/Ansible/floor) |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| K hosts | scenario | plinth | Ansible, pipelining | batched-shell floor | plinth/floor | plinth/Ansible | plinth peak RSS | plinth CPU | runs (plinth/Ansible/floor) |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const k of options.hosts) {
     for (const s of options.scenarios) {
@@ -386,7 +394,7 @@ function table(options, { results, toolList }) {
       const f = r.floor ? median(r.floor.times) : NaN;
       const rss = Math.max(...r.plinth.rss);
       rows.push(
-        `| ${k} | ${SCENARIO_LABEL[s]} | ${fmt(p)} | ${fmt(a)} | ${fmt(f)} | ${ratio(p, f)} | ${ratio(p, a)} | ${Number.isFinite(rss) ? `${rss.toFixed(0)} MB` : '–'} | ${n(r.plinth)}/${n(r.ansible)}/${n(r.floor)} |`,
+        `| ${k} | ${SCENARIO_LABEL[s]} | ${fmt(p)} | ${fmt(a)} | ${fmt(f)} | ${ratio(p, f)} | ${ratio(p, a)} | ${Number.isFinite(rss) ? `${rss.toFixed(0)} MB` : '–'} | ${fmt(median(r.plinth.cpu ?? []))} | ${n(r.plinth)}/${n(r.ansible)}/${n(r.floor)} |`,
       );
     }
   }
