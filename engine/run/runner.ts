@@ -71,7 +71,9 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
       const hosts = selectHosts(o.inventory, play.hosts).filter((h) => !limited || limited.has(h));
       for (const h of hosts) played.add(h);
       emit({ type: 'play', name: play.name, hosts, where: formatWhere(play.where) });
-      await new PlayRun(play, hosts.map(stateOf), o, emit, stateOf).run();
+      const stopped = await new PlayRun(play, hosts.map(stateOf), o, emit, stateOf).run();
+      // As in Ansible: a play stopped by its failure limits ends the run; later plays do not start.
+      if (stopped) break;
     }
   } finally {
     await Promise.all([...states.values()].map((s) => s.close()));
@@ -82,6 +84,11 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
 }
 
 class PlayRun {
+  /** The hosts of the serial batch being run that were still active when it started: failure limits count against them. */
+  private batch: HostState[] = [];
+  /** Why max_fail_percentage, any_errors_fatal or a wholly failed batch stopped the play: no task, batch or play starts after it. */
+  private stopped?: string;
+
   constructor(
     private readonly play: Play,
     private readonly hosts: HostState[],
@@ -90,22 +97,42 @@ class PlayRun {
     private readonly stateOf: (name: string) => HostState,
   ) {}
 
-  async run(): Promise<void> {
+  /** Runs the play; true when its failure limits stopped it (the run then ends). */
+  async run(): Promise<boolean> {
     for (const batch of this.batches()) {
-      if (this.o.signal?.aborted) return;
+      if (this.o.signal?.aborted) return false;
+      this.batch = batch.filter((h) => h.active);
       if (this.play.gatherFacts) await this.gather(batch);
+      this.checkLimits();
       await this.runNodes(this.play.tasks, batch, []);
       await this.runHandlers(batch);
-      const failed = batch.filter((h) => !h.active).length;
-      if (this.play.maxFailPercentage !== undefined && (failed / batch.length) * 100 > this.play.maxFailPercentage) {
-        this.emit({ type: 'log', message: `play "${this.play.name}" stopped: ${failed} of ${batch.length} hosts failed, more than max_fail_percentage ${this.play.maxFailPercentage}%` });
-        return;
+      const failed = this.batch.filter((h) => !h.active).length;
+      if (!this.stopped && this.batch.length > 0 && failed === this.batch.length) {
+        this.stop(this.hosts.length > batch.length ? 'every host of the batch failed' : 'every host failed');
       }
-      if (batch.length > 0 && failed === batch.length && this.hosts.length > batch.length) {
-        this.emit({ type: 'log', message: `play "${this.play.name}" stopped: every host of the batch failed` });
-        return;
-      }
+      if (this.stopped) return true;
     }
+    return false;
+  }
+
+  /**
+   * max_fail_percentage and any_errors_fatal, checked after every task as Ansible does (not only
+   * at the end of a batch): the failed (or unreachable) hosts of the current batch are counted.
+   */
+  private checkLimits(): void {
+    if (this.stopped || this.batch.length === 0) return;
+    const failed = this.batch.filter((h) => !h.active).length;
+    const limit = this.play.maxFailPercentage;
+    if (limit !== undefined && (failed / this.batch.length) * 100 > limit) {
+      this.stop(`${failed} of ${this.batch.length} hosts failed, more than max_fail_percentage ${limit}%`);
+    } else if (this.play.anyErrorsFatal && failed > 0) {
+      this.stop(`${failed} host${failed === 1 ? '' : 's'} failed and any_errors_fatal is set`);
+    }
+  }
+
+  private stop(reason: string): void {
+    this.stopped = reason;
+    this.emit({ type: 'log', message: `play "${this.play.name}" stopped: ${reason}` });
   }
 
   private batches(): HostState[][] {
@@ -146,7 +173,7 @@ class PlayRun {
 
   private async runNodes(nodes: Node[], hosts: HostState[], chain: BlockNode[]): Promise<void> {
     for (const node of nodes) {
-      if (this.o.signal?.aborted) return;
+      if (this.o.signal?.aborted || this.stopped) return;
       if (node.kind === 'block') await this.runBlock(node, hosts, chain);
       else if (this.selectedByTags(node)) await this.runTaskOnHosts(node, hosts, chain, false);
     }
@@ -154,7 +181,7 @@ class PlayRun {
 
   private async runBlock(block: BlockNode, hosts: HostState[], chain: BlockNode[]): Promise<void> {
     const entered = hosts.filter((h) => h.active);
-    if (entered.length === 0) return;
+    if (entered.length === 0 || this.stopped) return;
     const inner = [...chain, block];
     const participants = block.role ? await this.checkRole(block, entered) : entered;
     await this.runNodes(block.block, participants, inner);
@@ -173,6 +200,8 @@ class PlayRun {
       await this.runNodes(block.always, participants.filter((h) => !h.unreachable), inner);
       for (const h of failedBefore) h.failed = true;
     }
+    // Failures inside a block with a rescue count only once the block is over.
+    if (block.rescue.length && !rescuable(chain)) this.checkLimits();
   }
 
   private async checkRole(block: BlockNode, hosts: HostState[]): Promise<HostState[]> {
@@ -195,7 +224,7 @@ class PlayRun {
 
   private async runTaskOnHosts(task: TaskNode, hosts: HostState[], chain: BlockNode[], handler: boolean): Promise<void> {
     let active = hosts.filter((h) => h.active);
-    if (active.length === 0) return;
+    if (active.length === 0 || (this.stopped && !handler)) return;
     const runOnce = task.keywords.run_once === true || task.keywords.run_once === 'true';
     const where = `${task.where.file}:${task.where.line}`;
     if (runOnce) active = active.slice(0, 1);
@@ -225,9 +254,7 @@ class PlayRun {
         if (outcome?.status === 'changed') this.notify(outcome, h);
       }
     }
-    if (this.play.anyErrorsFatal && [...outcomes.values()].some((x) => x.status === 'failed' && !x.ignored)) {
-      for (const h of hosts) h.failed = true;
-    }
+    if (!handler && !rescuable(chain)) this.checkLimits();
   }
 
   private report(task: TaskNode, h: HostState, outcome: TaskOutcome, durationMs: number, handler: boolean): void {
@@ -367,4 +394,9 @@ function checkHandlersExist(play: Play): void {
   };
   visit(play.tasks);
   visit(play.handlers);
+}
+
+/** A failure inside a block with a rescue section may still be rescued. */
+function rescuable(chain: BlockNode[]): boolean {
+  return chain.some((b) => b.rescue.length > 0);
 }
