@@ -43,9 +43,38 @@ function matchTerm(inv: Inventory, term: string): string[] {
   return [...out];
 }
 
+/** fnmatch, as Ansible uses it: `*`, `?`, `[seq]`, `[!seq]`; a `[` that opens no valid class is itself. */
 function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  let body = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    const cls = c === '[' ? charClass(glob, i) : null;
+    if (c === '*') body += '.*';
+    else if (c === '?') body += '.';
+    else if (cls) {
+      body += cls.source;
+      i = cls.end;
+    } else body += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  }
   return new RegExp(`^${body}$`);
+}
+
+/** The class starting at `[` (its regular expression and the index of its `]`), or null. */
+function charClass(glob: string, start: number): { source: string; end: number } | null {
+  let i = start + 1;
+  const negated = glob[i] === '!';
+  if (negated) i++;
+  // As in fnmatch, a `]` right after the opening is part of the class.
+  const end = glob.indexOf(']', glob[i] === ']' ? i + 1 : i);
+  if (end < 0) return null;
+  const members = glob.slice(i, end).replace(/[\\\]^[]/g, '\\$&');
+  const source = `[${negated ? '^' : ''}${members}]`;
+  try {
+    new RegExp(source);
+  } catch {
+    return null; // e.g. a range written backwards, [z-a]
+  }
+  return { source, end };
 }
 
 function regExp(source: string): RegExp {
