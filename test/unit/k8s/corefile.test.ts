@@ -1,34 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { ensureHostsBlock, parseCorefile, printCorefile } from '../../../modules/k8s/corefile.js';
+import { blogCorefile, blogHosts } from '../../fixtures/k8s/blog-corefile.js';
 
-// The Corefile of the blog (seed/postgres-cluster-blog.txt) before its hosts block was added.
-const blogCorefile = `.:53 {
-    errors
-    health {
-      lameduck 5s
-    }
-    ready
-    kubernetes cluster.local in-addr.arpa ip6.arpa {
-      pods insecure
-      fallthrough in-addr.arpa ip6.arpa
-      ttl 30
-    }
-    prometheus :9153
-    forward . /etc/resolv.conf {
-      max_concurrent 1000
-    }
-    cache 30
-    loop
-    reload
-    loadbalance
-}
-`;
-
-const blogHosts = [
-  { ip: '192.168.1.37', names: ['pgpool.write.db.internal'] },
-  { ip: '192.168.1.31', names: ['pgpool.read.db.internal'] },
-];
 
 describe('Corefile merge', () => {
   test('adds the blog hosts block after the kubernetes block, every other line unchanged', () => {

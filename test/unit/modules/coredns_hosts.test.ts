@@ -6,33 +6,10 @@ import * as path from 'node:path';
 import { corednsHosts } from '../../../modules/coredns_hosts.js';
 import { startFakeKubeApiServer, type FakeKubeApiServer } from '../../helpers/fake-kube-apiserver.js';
 import { run, schemaProblems } from '../../helpers/modules.js';
+import { blogCorefile, blogHosts } from '../../fixtures/k8s/blog-corefile.js';
 
-// The blog's Corefile (seed/postgres-cluster-blog.txt) without its hosts block, as kubeadm left it.
-const corefile = `.:53 {
-    errors
-    health {
-      lameduck 5s
-    }
-    ready
-    kubernetes cluster.local in-addr.arpa ip6.arpa {
-      pods insecure
-      fallthrough in-addr.arpa ip6.arpa
-      ttl 30
-    }
-    prometheus :9153
-    forward . /etc/resolv.conf {
-      max_concurrent 1000
-    }
-    cache 30
-    loop
-    reload
-    loadbalance
-}
-`;
-const entries = [
-  { ip: '192.168.1.37', names: ['pgpool.write.db.internal'] },
-  { ip: '192.168.1.31', names: ['pgpool.read.db.internal'] },
-];
+const corefile = blogCorefile;
+const entries = blogHosts;
 
 let api: FakeKubeApiServer;
 let dir: string;
