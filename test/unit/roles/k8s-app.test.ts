@@ -6,13 +6,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { startFakeKubeApiServer, type FakeKubeApiServer } from '../../helpers/fake-kube-apiserver.js';
 import { plinth, plinthJson, recapOf, statuses, type CliResult } from '../../helpers/cli.js';
-import { blogCorefile } from '../../fixtures/k8s/blog-corefile.js';
+import { blogCorefile as kubeadmCorefile } from '../../fixtures/k8s/blog-corefile.js';
 
 const playbook = 'playbooks/k8s-app.yml';
 const ns = 'backend-paragon';
 
 // The blog's Corefile as kubeadm leaves it (no hosts block), and as the blog ends up with it.
-const kubeadmCorefile = blogCorefile;
 const blogCorefile = kubeadmCorefile.replace(
   '    prometheus :9153\n',
   '    hosts {\n      192.168.1.37 pgpool.write.db.internal\n      192.168.1.31 pgpool.read.db.internal\n      fallthrough\n    }\n    prometheus :9153\n',
