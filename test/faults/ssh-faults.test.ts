@@ -97,6 +97,40 @@ describe('a host that is down when the run starts', () => {
   });
 });
 
+describe('host keys are checked by default', () => {
+  test('a host whose key is not in known_hosts is refused (unreachable, nothing runs on it); a host whose key changed too', async () => {
+    const [known, unknown, impostor] = await fleet(['known', 'unknown', 'impostor']);
+    const work = tempDir('hostkeys');
+    const inventory = writeSshInventory(work, [known, unknown, impostor]);
+    // Only `known` is in known_hosts as itself; `impostor`'s port is listed with another server's key.
+    const knownHosts = path.join(work, 'known_hosts');
+    writeFileSync(knownHosts, `${known.sshd!.knownHostsLine}\n[127.0.0.1]:${impostor.port} ${unknown.sshd!.hostKey}\n`);
+    writeFileSync(
+      path.join(work, 'pb.yml'),
+      `- hosts: all
+  gather_facts: false
+  tasks:
+    - name: touch
+      copy: { dest: "${work}/out.{{ inventory_hostname }}", content: "x" }
+`,
+    );
+    const run = spawnPlinth(['-i', inventory, path.join(work, 'pb.yml'), '--json']);
+    const code = await run.exited;
+    const results = resultsOf(jsonEvents(run.stdout()));
+    const byHost = Object.fromEntries(results.map((e) => [e.host, e]));
+    expect(byHost.known?.status, run.stderr()).toBe('changed');
+    expect(byHost.unknown).toMatchObject({ status: 'unreachable' });
+    expect(byHost.unknown.message).toContain('No ED25519 host key is known for [127.0.0.1]:');
+    expect(byHost.unknown.message).toContain('Host key verification failed.');
+    expect(byHost.impostor).toMatchObject({ status: 'unreachable' });
+    expect(byHost.impostor.message).toMatch(/REMOTE HOST IDENTIFICATION HAS CHANGED|host key .*changed/i);
+    expect(existsSync(path.join(work, 'out.unknown'))).toBe(false);
+    expect(existsSync(path.join(work, 'out.impostor'))).toBe(false);
+    expect(readFileSync(knownHosts, 'utf8').split('\n').filter(Boolean)).toHaveLength(2);
+    expect(code).toBe(3);
+  });
+});
+
 describe('sshd killed in the middle of a task on one host', () => {
   test('that host fails with a clear message, the others finish, the run ends', async () => {
     const hosts = await fleet(['db1', 'db2', 'db3']);
