@@ -10,7 +10,7 @@ import { PatternError, selectHosts } from '../../engine/run/patterns.js';
 const RUNS = { numRuns: 300 };
 
 const hostName = fc.stringMatching(/^[a-z][a-z0-9.-]{0,8}$/).filter((h) => !['all', 'localhost', 'ungrouped'].includes(h));
-const groupName = fc.stringMatching(/^g[A-Z0-9_]{0,5}$/);
+const groupName = fc.stringMatching(/^g[A-Z0-9_]{1,5}$/); // never a host name (those are lower case)
 
 /** An inventory of distinct host names in groups (group names never look like host names). */
 const inventory = fc
