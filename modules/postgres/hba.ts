@@ -20,7 +20,7 @@ export const HBA_METHODS = [
 ] as const;
 
 const HOSTNAME = /^\.?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
-const NAME_LIST = /^("([^"]|"")*"|[^\s",#]+)(,("([^"]|"")*"|[^\s",#]+))*$/;
+const NAME_LIST = /^("([^"\r\n]|"")*"|[^\s",#]+)(,("([^"\r\n]|"")*"|[^\s",#]+))*$/;
 
 export function beginMarker(marker: string): string {
   return `# BEGIN ${marker}`;
@@ -72,13 +72,23 @@ export function formatEntry(e: HbaEntry): string {
 
 /** Parses a rule line written by formatEntry (or by hand) back into an entry. */
 export function parseEntry(line: string): HbaEntry | null {
-  const fields = splitFields(line.replace(/#.*$/, ''));
+  const fields = splitFields(stripComment(line));
   if (fields.length < 3 || !(HBA_TYPES as readonly string[]).includes(fields[0])) return null;
   const [type, database, user, ...rest] = fields;
   const address = type === 'local' ? undefined : rest.shift();
   const method = rest.shift();
   if (!method) return null;
   return { type, database, user, address, method, options: rest.length ? rest.join(' ') : undefined };
+}
+
+/** The line without its comment: as in PostgreSQL, a '#' inside double quotes is part of a name. */
+function stripComment(line: string): string {
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    if (line[i] === '"') quoted = !quoted;
+    else if (line[i] === '#' && !quoted) return line.slice(0, i);
+  }
+  return line;
 }
 
 function splitFields(line: string): string[] {

@@ -34,8 +34,8 @@ const hbaishChar = fc.constantFrom(...'hostlcaldb all,"#\t /.:0123456789abcdef=-
 const hbaishText = fc.oneof(fc.string({ maxLength: 200 }), fc.array(hbaishChar, { maxLength: 80 }).map((a) => a.join('')));
 
 const bareName = fc.stringMatching(/^[a-z_][a-z0-9_$-]{0,10}$/).filter((s) => !['all', 'sameuser', 'samerole', 'replication'].includes(s) || true);
-// A quoted name may hold spaces, commas and doubled quotes (but no '#': see the comment on that test below).
-const quotedName = fc.stringMatching(/^[a-z ,.+=]{1,8}$/).map((s) => `"${s}"`);
+// A quoted name may hold spaces, commas, '#' (part of the name inside quotes) and doubled quotes.
+const quotedName = fc.stringMatching(/^[a-z ,.+=#]{1,8}$/).map((s) => `"${s}"`);
 const quotedWithQuote = fc.stringMatching(/^[a-z]{1,4}$/).map((s) => `"${s}""x"`);
 const name = fc.oneof(bareName, quotedName, quotedWithQuote, fc.constantFrom('all', 'replication', '+admins', '@users.txt'));
 const nameList = fc.array(name, { minLength: 1, maxLength: 3 }).map((a) => a.join(','));

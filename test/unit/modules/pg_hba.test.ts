@@ -91,6 +91,20 @@ describe('pg_hba', () => {
     expect(read()).toBe(before);
   });
 
+  test("a quoted name holding '#' is written quoted and read back by the server and by later runs (kept on merge, idempotent)", async () => {
+    const rule = { type: 'host', database: 'all', user: '"ops#1"', address: '198.18.0.40/32', method: 'reject' };
+    const first = await run(pg_hba, { ...pg.args, entries: [rule] });
+    expect(first.status).toBe('changed');
+    expect(read()).toMatch(/^host\s+all\s+"ops#1"\s+198\.18\.0\.40\/32\s+reject$/m);
+    expect(pg.psql("SELECT count(*) FROM pg_hba_file_rules WHERE error IS NULL AND user_name = '{ops#1}'")).toBe('1');
+    expect(pg.psql('SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL')).toBe('0');
+    // A later run with another rule merges with the block as read back: the '#' rule must stay.
+    expect((await run(pg_hba, { ...pg.args, entries: [replication(41)] })).status).toBe('changed');
+    const block = read().split('# BEGIN plinth managed\n')[1].split('# END')[0];
+    expect(block).toMatch(/"ops#1"[^\n]*\n[^\n]*198\.18\.0\.41\/32/);
+    expect((await run(pg_hba, { ...pg.args, entries: [rule, replication(41)] })).status).toBe('ok');
+  });
+
   test('check mode on a host without the file is unknown', async () => {
     const out = await run(pg_hba, { path: '/nonexistent/pg_hba.conf', entries: [replication(1)] }, { check: true });
     expect(out.status).toBe('unknown');

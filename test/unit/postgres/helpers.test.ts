@@ -4,7 +4,7 @@ import { LocalHost } from '../../../engine/connection/local.js';
 import { makeModuleContext } from '../../../engine/run/context.js';
 import { parseConf, setConfValues } from '../../../modules/postgres/conf.js';
 import { formatConninfo, parseConninfo } from '../../../modules/postgres/conninfo.js';
-import { formatEntry, mergeEntries, parseEntry, parseHbaFile, renderHbaFile, validAddress } from '../../../modules/postgres/hba.js';
+import { formatEntry, mergeEntries, parseEntry, parseHbaFile, renderHbaFile, validAddress, validateEntry } from '../../../modules/postgres/hba.js';
 import { makeVerifier, verifyPassword } from '../../../modules/postgres/password.js';
 import { queryRows, setVariableLine } from '../../../modules/postgres/sql.js';
 import { formatValue, normalizeValue, unquoteValue } from '../../../modules/postgres/values.js';
@@ -76,6 +76,15 @@ describe('pg_hba.conf', () => {
     for (const entry of [e(1), { type: 'local', database: 'all', user: 'postgres', method: 'peer' }, { ...e(2), method: 'cert', options: 'clientcert=verify-full' }]) {
       expect(parseEntry(formatEntry(entry))).toEqual({ address: undefined, options: undefined, ...entry });
     }
+  });
+
+  test("'#' inside a quoted name is part of the name; outside quotes it starts a comment", () => {
+    const entry = { type: 'host', database: '"db#1","x""#"', user: '"a#b"', address: '10.0.0.1/32', method: 'md5', options: undefined };
+    expect(parseEntry(formatEntry(entry))).toEqual(entry);
+    expect(parseEntry(`${formatEntry(entry)}  # "note" #`)).toEqual(entry);
+    expect(parseEntry('host all "a#b" 10.0.0.1/32 md5 # trust')).toMatchObject({ user: '"a#b"', method: 'md5', options: undefined });
+    expect(parseEntry('host all a#b 10.0.0.1/32 md5')).toBeNull();
+    expect(() => validateEntry({ ...entry, user: '"a\nb"' }, 0)).toThrow(/comma-separated list of names/);
   });
 
   test('addresses', () => {
