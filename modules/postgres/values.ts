@@ -29,9 +29,16 @@ export function formatValue(value: string | number | boolean): string {
   return quoteString(text);
 }
 
-/** A string literal in PostgreSQL's configuration syntax: single quotes, '' and \\ escaped. */
+const ESCAPES: Record<string, string> = { '\\': '\\\\', "'": "''", '\n': '\\n', '\r': '\\r' };
+const UNESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f' };
+
+/**
+ * A string literal in PostgreSQL's configuration syntax: single quotes, '' and \\ escaped.
+ * A line break cannot stand raw in a quoted value (the server refuses the file), so \n and
+ * \r are written as escapes, which the server's parser decodes.
+ */
 export function quoteString(text: string): string {
-  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+  return `'${text.replace(/[\\'\n\r]/g, (c) => ESCAPES[c])}'`;
 }
 
 /** The value a configuration token stands for: quotes removed and escapes decoded. */
@@ -46,8 +53,12 @@ export function unquoteValue(token: string): string {
       out += "'";
       i++;
     } else if (c === '\\' && i + 1 < body.length) {
-      const n = body[++i];
-      out += ({ n: '\n', t: '\t', r: '\r', b: '\b', f: '\f' } as Record<string, string>)[n] ?? n;
+      // As the server reads it: up to three octal digits are one byte (exact for ASCII).
+      const octal = /^[0-7]{1,3}/.exec(body.slice(i + 1))?.[0];
+      if (octal) {
+        out += String.fromCharCode(parseInt(octal, 8) & 0xff);
+        i += octal.length;
+      } else out += UNESCAPES[body[++i]] ?? body[i];
     } else out += c;
   }
   return out;

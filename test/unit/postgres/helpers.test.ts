@@ -1,4 +1,6 @@
 import fc from 'fast-check';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { LocalHost } from '../../../engine/connection/local.js';
 import { makeModuleContext } from '../../../engine/run/context.js';
@@ -66,6 +68,26 @@ describe('postgresql.conf', () => {
     expect(normalizeValue('yes', { name: 'hot_standby', context: 'postmaster', vartype: 'bool' })).toBe('on');
     expect(normalizeValue('Replica', { name: 'wal_level', context: 'postmaster', vartype: 'enum' })).toBe('replica');
     expect(normalizeValue('1024')).not.toBe(normalizeValue('1GB'));
+  });
+});
+
+describe('postgresql.conf values the server reads', () => {
+  test('line breaks are written as escapes; the server reads back exactly the value written', () => {
+    const values = ['a\nb', 'x\r\ny', '\n', "it's\\n not a break\\", 'tab\there é 漢 #no comment', ...fc.sample(fc.string({ unit: 'binary', maxLength: 12 }).filter((s) => !s.includes('\0')), 30)];
+    const text = setConfValues('', Object.fromEntries(values.map((v, i) => [`plinth.v${i}`, v])));
+    expect(text.split('\n')).toHaveLength(values.length + 3); // one line per value, the section markers, the final newline
+    for (const [i, v] of values.entries()) expect(parseConf(text).get(`plinth.v${i}`)?.value).toBe(v);
+    expect(formatValue('a\nb\rc')).toBe("'a\\nb\\rc'");
+    writeFileSync(path.join(pg.dataDir, 'plinth-values.conf'), text);
+    appendFileSync(path.join(pg.dataDir, 'postgresql.conf'), "\ninclude_if_exists = 'plinth-values.conf'\n");
+    expect(pg.psql('SELECT count(*) FROM pg_file_settings WHERE error IS NOT NULL')).toBe('0');
+    const rows = pg.psql("SELECT name || ' ' || encode(convert_to(setting, 'UTF8'), 'hex') FROM pg_file_settings WHERE name LIKE 'plinth.%'");
+    const read = new Map(rows.split('\n').map((r) => r.split(' ')).map(([n, hex]) => [n, Buffer.from(hex ?? '', 'hex').toString('utf8')]));
+    for (const [i, v] of values.entries()) expect(read.get(`plinth.v${i}`), JSON.stringify(v)).toBe(v);
+  });
+
+  test('octal and letter escapes written by hand decode as the server decodes them', () => {
+    expect(unquoteValue("'\\101\\0102\\7x\\b\\f\\t\\q'")).toBe('A\x082\x07x\b\f\tq');
   });
 });
 
