@@ -295,6 +295,9 @@ export class SshHost implements Host {
       });
       try {
         client.connect(config);
+        // Commands are small request/response exchanges: without TCP_NODELAY, Nagle's algorithm
+        // holds each one back ~40 ms waiting for an ACK (measured: 17 execs 635 ms → 62 ms).
+        client.setNoDelay(true);
       } catch (e) {
         reject(new UnreachableError(`${this.name}: cannot connect to ${this.target}: ${(e as Error).message}`));
       }
