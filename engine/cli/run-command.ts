@@ -13,7 +13,6 @@ import { tagsSelected } from '../run/tags.js';
 import { modules } from '../../modules/index.js';
 import { PlainReporter } from '../report/plain.js';
 import { JsonReporter } from '../report/json.js';
-import { TtyReporter } from '../report/tty.js';
 import type { Reporter } from '../report/reporter.js';
 import { parseExtraVars } from './extra-vars.js';
 import { ExitCode, UsageError } from './exit-codes.js';
@@ -99,7 +98,8 @@ export async function executePlaybook(playbook: string, flags: RunFlags, extras:
   // listr2 redraws lines in place: only on a real terminal of usable width.
   const interactive = !flags.json && process.stdout.isTTY && !process.env.CI && (process.stdout.columns ?? 0) >= 40;
   const options = { diff: !!flags.diff, verbose: flags.verbose, colour: !!(flags.json ? process.stderr.isTTY : process.stdout.isTTY) && !process.env.NO_COLOR, check, write: human };
-  const reporters: Reporter[] = [interactive ? new TtyReporter(options) : new PlainReporter(options)];
+  // listr2 is loaded only for a terminal.
+  const reporters: Reporter[] = [interactive ? new (await import('../report/tty.js')).TtyReporter(options) : new PlainReporter(options)];
   if (flags.json) reporters.push(new JsonReporter((line) => process.stdout.write(line)));
 
   const abort = new AbortController();
