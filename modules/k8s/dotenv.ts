@@ -18,7 +18,10 @@ const ASSIGNMENT = /^\s*(?:export\s+)?([\w.-]+)(?:\s*=|:\s)\s*(.*)$/;
 export function parseEnvFile(text: string, origin: string): Map<string, EnvEntry> {
   const values = dotenvParse(text);
   const lineOfKey = new Map<string, number>();
-  const lines = text.split(/\r?\n/);
+  // dotenv reads a lone CR as a line break too.
+  const normalized = text.replace(/\r\n?/g, '\n');
+  const lines = normalized.split('\n');
+  const starts = lineStarts(lines);
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i];
     if (/^\s*(#.*)?$/.test(raw)) continue;
@@ -28,7 +31,16 @@ export function parseEnvFile(text: string, origin: string): Map<string, EnvEntry
     lineOfKey.set(key, i + 1);
     const quote = rest[0];
     if (quote === '"' || quote === "'" || quote === '`') {
-      i = closingLine(lines, i, rest, quote, origin, key);
+      const close = closingQuote(normalized, starts[i] + raw.length - rest.length, quote);
+      if (close !== null) {
+        while (i + 1 < lines.length && starts[i + 1] <= close) i++;
+        continue;
+      }
+      if (!quotedOnOneLine(rest, quote)) {
+        throw new ModuleError(
+          `${origin}:${i + 1}: ${key}: the ${quote} quote is never closed (a quoted value ends at a closing ${quote} followed only by spaces or a # comment on its line)`,
+        );
+      }
       continue;
     }
     if (/(^|[^\s])#/.test(rest.replace(/\s+#.*$/, ''))) {
@@ -40,20 +52,33 @@ export function parseEnvFile(text: string, origin: string): Map<string, EnvEntry
   return out;
 }
 
-/** The index of the line that closes a quoted value starting on line `start`. */
-function closingLine(lines: string[], start: number, rest: string, quote: string, origin: string, key: string): number {
-  const body = rest.slice(1);
-  if (closes(body, quote)) return start;
-  for (let j = start + 1; j < lines.length; j++) if (closes(lines[j], quote)) return j;
-  throw new ModuleError(`${origin}:${start + 1}: ${key}: the ${quote} quote is never closed`);
+function lineStarts(lines: string[]): number[] {
+  const starts: number[] = [];
+  let at = 0;
+  for (const line of lines) {
+    starts.push(at);
+    at += line.length + 1;
+  }
+  return starts;
 }
 
-function closes(text: string, quote: string): boolean {
-  for (let k = 0; k < text.length; k++) {
-    if (text[k] === '\\') k++;
-    else if (text[k] === quote) return true;
-  }
-  return false;
+/**
+ * Where the quoted value opening at `open` closes, by dotenv's own rule (its LINE regex): the
+ * value runs over non-quote characters and backslash-quote pairs, possibly across lines, to a
+ * quote that only spaces or a # comment follow on its line. Null when there is none: dotenv then
+ * reads the line as an unquoted value, quote character included, and the next lines on their own.
+ */
+function closingQuote(text: string, open: number, quote: string): number | null {
+  const value = new RegExp(`${quote}(?:\\\\${quote}|[^${quote}])*${quote}(?=\\s*(?:#.*)?$)`, 'my');
+  value.lastIndex = open;
+  const m = value.exec(text);
+  return m ? open + m[0].length - 1 : null;
+}
+
+/** True when dotenv's unquoted reading of the line still gives the quoted text: 'it's' reads as it's. */
+function quotedOnOneLine(rest: string, quote: string): boolean {
+  const v = rest.trim();
+  return !v.includes('#') && v.length >= 2 && v.endsWith(quote);
 }
 
 /**

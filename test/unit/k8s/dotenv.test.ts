@@ -37,6 +37,28 @@ describe('.env parsing', () => {
   test('an unclosed quote names its line', () => {
     expect(() => parseEnvFile('A=1\nB="open\nC=2\n', 'x.env')).toThrow(/x\.env:2: B: the " quote is never closed/);
   });
+
+  test('an unclosed quote is not closed by a later line that merely holds that quote (dotenv needs the quote to end the value)', () => {
+    const text = 'A="open\nURL=postgres://u:pa#ss@h/db\nB="x" y\n';
+    expect(() => parseEnvFile(text, 'app.env')).toThrow(/^app\.env:1: A: the " quote is never closed/);
+    try {
+      parseEnvFile(text, 'app.env');
+    } catch (e) {
+      for (const v of ['open', 'pa#ss', 'postgres:']) expect((e as Error).message).not.toContain(v);
+    }
+    expect(() => parseEnvFile("K=1\nA='x\ny'z\nw'\n", 'app.env')).toThrow(/^app\.env:2: A: the ' quote is never closed/);
+    expect(() => parseEnvFile('A=`x` y\n', 'app.env')).toThrow(/^app\.env:1: A: the ` quote is never closed/);
+  });
+
+  test("a multi-line value closes where dotenv closes it; the lines after it are checked again", () => {
+    const parsed = parseEnvFile('A="first\n# kept\nsay \\"hi\\" # not the end\nlast" # note\nB=2\nC=\'it\'s\'\n', 'app.env');
+    expect(Object.fromEntries([...parsed].map(([k, e]) => [k, [e.value, e.line]]))).toEqual({
+      A: ['first\n# kept\nsay \\"hi\\" # not the end\nlast', 1],
+      B: ['2', 5],
+      C: ["it's", 6],
+    });
+    expect(() => parseEnvFile('A="x\ny"\nURL=postgres://u:pa#ss@h/db\n', 'app.env')).toThrow(/^app\.env:3: URL: an unquoted '#'/);
+  });
 });
 
 describe('PostgreSQL URL checks', () => {
