@@ -119,7 +119,9 @@ export async function applyManagedFile(ctx: ModuleContext, action: ManagedFileAc
     try {
       await ctx.host.write(action.path, Buffer.from(action.content, 'base64'), { ...action.attributes, ...ctx.become });
     } catch (e) {
-      throw new ModuleError(`cannot write ${action.path}: ${(e as Error).message}`);
+      const message = (e as Error).message;
+      // The ssh connection already says "cannot write <file> on <host>: <why>".
+      throw new ModuleError(message.startsWith(`cannot write ${action.path} `) ? message : `cannot write ${action.path}: ${message}`);
     }
   } else {
     await applyAttributes(ctx, action.path, action.attributeChanges);
