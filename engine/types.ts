@@ -159,3 +159,6 @@ export interface Module<Args = any, Observed = any, Action = any> {
   plan(observed: Observed, args: Args, ctx: ModuleContext): Plan<Action> | Promise<Plan<Action>>;
   apply(ctx: ModuleContext, action: Action, args: Args): Promise<ApplyResult>;
 }
+
+/** Connection failures: a module lets them pass, so that the host is reported unreachable, not failed. */
+export { UnreachableError, TimeoutError } from './connection/errors.js';

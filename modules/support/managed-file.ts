@@ -2,7 +2,7 @@
 // blockinfile observe it, compute the content they want, and let this plan and apply it.
 import * as path from 'node:path';
 import type { ApplyResult, Diff, FileStat, ModuleContext, Plan, PlannedWrite } from '../../engine/types.js';
-import { ModuleError } from '../../engine/types.js';
+import { ModuleError, UnreachableError } from '../../engine/types.js';
 import {
   applyAttributes,
   attributeChanges,
@@ -119,6 +119,7 @@ export async function applyManagedFile(ctx: ModuleContext, action: ManagedFileAc
     try {
       await ctx.host.write(action.path, Buffer.from(action.content, 'base64'), { ...action.attributes, ...ctx.become });
     } catch (e) {
+      if (e instanceof UnreachableError) throw e;
       const message = (e as Error).message;
       // The ssh connection already says "cannot write <file> on <host>: <why>".
       throw new ModuleError(message.startsWith(`cannot write ${action.path} `) ? message : `cannot write ${action.path}: ${message}`);
