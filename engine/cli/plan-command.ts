@@ -70,7 +70,6 @@ async function planCommand(playbook: string, flags: PlanFlags): Promise<number> 
 async function applyCommand(planFile: string, flags: ApplyFlags): Promise<number> {
   const plan = await readPlan(planFile);
   if (flags.check) throw new UsageError('apply changes hosts; to preview, use `plinth plan`');
-  const guard = new DriftGuard(plan, !!flags.allowDrift, (m) => process.stderr.write(`${m}\n`));
   const merged: RunFlags = {
     ...flags,
     inventory: flags.inventory ?? plan.inventory,
@@ -78,14 +77,18 @@ async function applyCommand(planFile: string, flags: ApplyFlags): Promise<number
     tags: flags.tags ?? plan.tags?.join(','),
     skipTags: flags.skipTags ?? plan.skipTags?.join(','),
   };
-  const summary = await executePlaybook(plan.playbook, merged, {
-    observer: guard,
-    onExtraVars: (v) => {
-      if (digestOf(v) !== plan.extraVarsDigest && !flags.allowDrift) {
-        throw new UsageError('the extra vars (-e) differ from the ones the plan was made with: pass the same -e options, or --allow-drift');
-      }
-    },
-  });
+  const sameExtraVars = (v: Record<string, unknown>) => {
+    if (digestOf(v) !== plan.extraVarsDigest && !flags.allowDrift) {
+      throw new UsageError('the extra vars (-e) differ from the ones the plan was made with: pass the same -e options, or --allow-drift');
+    }
+  };
+  const warn = (m: string) => process.stderr.write(`${m}\n`);
+  // First every planned task is observed again, changing nothing: a host that drifted anywhere
+  // is then stopped at its first task, before any of its changes is applied.
+  const survey = new DriftGuard(plan, true, () => {});
+  await executePlaybook(plan.playbook, merged, { check: true, quiet: true, observer: survey, onExtraVars: sameExtraVars });
+  const guard = new DriftGuard(plan, !!flags.allowDrift, warn, survey.driftedHosts);
+  const summary = await executePlaybook(plan.playbook, merged, { observer: guard, onExtraVars: sameExtraVars });
   return summary ? exitCodeOf(summary) : ExitCode.Ok;
 }
 

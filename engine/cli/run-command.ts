@@ -68,6 +68,8 @@ export interface ExecuteExtras {
   check?: boolean;
   /** Hash of the extra vars, for plan files. */
   onExtraVars?: (extraVars: Record<string, unknown>) => void;
+  /** No output at all (apply's survey of the hosts before it changes anything). */
+  quiet?: boolean;
 }
 
 /** Loads and runs a playbook with reporters as the flags ask; undefined for --list-hosts/--list-tasks. */
@@ -101,6 +103,7 @@ export async function executePlaybook(playbook: string, flags: RunFlags, extras:
   // listr2 is loaded only for a terminal.
   const reporters: Reporter[] = [interactive ? new (await import('../report/tty.js')).TtyReporter(options) : new PlainReporter(options)];
   if (flags.json) reporters.push(new JsonReporter((line) => process.stdout.write(line)));
+  if (extras.quiet) reporters.length = 0;
 
   const abort = new AbortController();
   const onSigint = () => {

@@ -4,7 +4,9 @@
 // left out; secrets are only ever hashed.
 import { createHash } from 'node:crypto';
 
-const VOLATILE = /^(mtime|atime|ctime|mtimeMs|timestamp|durationMs)$|Timestamp$/;
+// cacheAge: apt's package lists age by the second; whether they are fresh enough is decided
+// again at apply time, and an older cache is not a change to the host anyone made.
+const VOLATILE = /^(mtime|atime|ctime|mtimeMs|timestamp|durationMs|cacheAge)$|Timestamp$/;
 
 export function fingerprintOf(observed: unknown): string {
   return createHash('sha256').update(stableJson(observed)).digest('hex').slice(0, 32);

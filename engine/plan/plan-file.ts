@@ -92,27 +92,36 @@ export class DriftError extends Error {
 
 /** Applying a plan: every observation must match the plan's, or the host stops. */
 export class DriftGuard implements TaskObserver {
-  readonly drifted: string[] = [];
+  /** host → what drifted first. */
+  readonly driftedHosts = new Map<string, string>();
 
   constructor(
     private readonly plan: PlanFile,
     private readonly allowDrift: boolean,
     private readonly warn: (message: string) => void,
+    /** Hosts a survey found drifted: they are stopped at their first task, before anything changes. */
+    private readonly knownDrift = new Map<string, string>(),
   ) {}
 
   beforePlan(host: string, key: string, observed: unknown): void {
+    const earlier = this.knownDrift.get(host);
+    if (earlier && !this.allowDrift) this.refuse(host, earlier);
     const planned = this.plan.fingerprints[host]?.[key];
     // Tasks the plan could only predict (after a package install, say) have nothing to compare.
     if (planned === undefined) return;
     const now = fingerprintOf(observed);
     if (planned === now) return;
     const what = `${host} drifted since the plan: the task at ${key} observed a different state (planned ${planned.slice(0, 12)}, now ${now.slice(0, 12)})`;
-    this.drifted.push(what);
+    if (!this.driftedHosts.has(host)) this.driftedHosts.set(host, what);
     if (this.allowDrift) {
       this.warn(`warning: ${what}; applying anyway (--allow-drift)`);
       return;
     }
-    throw new DriftError(`${what}; nothing more is changed on ${host}: plan again, or apply with --allow-drift`);
+    this.refuse(host, what);
+  }
+
+  private refuse(host: string, what: string): never {
+    throw new DriftError(`${what}; nothing is changed on ${host}: plan again, or apply with --allow-drift`);
   }
 }
 

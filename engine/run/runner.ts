@@ -251,7 +251,7 @@ class PlayRun {
       const register = task.keywords.register as string | undefined;
       for (const h of hosts.filter((x) => x !== first && x.active)) {
         if (register) h.registered[register] = first.registered[register];
-        if (outcome?.status === 'changed') this.notify(outcome, h);
+        if (outcome?.notify) this.notify(outcome, h);
       }
     }
     if (!handler && !rescuable(chain)) this.checkLimits();
@@ -260,7 +260,7 @@ class PlayRun {
   private report(task: TaskNode, h: HostState, outcome: TaskOutcome, durationMs: number, handler: boolean): void {
     const noLog = task.keywords.no_log === true || task.keywords.no_log === 'true';
     this.record(h, outcome.status, !!outcome.ignored);
-    if (outcome.status === 'changed') this.notify(outcome, h);
+    if (outcome.notify) this.notify(outcome, h);
     this.emit({
       type: 'result',
       play: this.play.name,

@@ -77,10 +77,13 @@ export async function runTask(task: TaskNode, ctx: TaskRunContext): Promise<Task
     ctx.state.registered[task.keywords.register] = registeredValue(outcome);
   }
   if (outcome.status === 'failed' && truthy(renderKeyword(kw.ignore_errors, ctx.scope))) outcome.ignored = true;
-  if (outcome.status === 'changed' && task.keywords.notify !== undefined) {
-    // e.g. notify: "{{ result.restart_required ? 'restart postgresql' : 'reload postgresql' }}"
-    const rendered = ctx.scope.with('this result', { result: outcome.result }, true).render(task.keywords.notify);
-    outcome.notify = (Array.isArray(rendered) ? rendered : [rendered]).flat().filter((n) => n !== '' && n != null).map(String);
+  // A change notifies its handlers; so does a check-mode "unknown", whose handlers are then previewed too.
+  if ((outcome.status === 'changed' || outcome.status === 'unknown') && task.keywords.notify !== undefined) {
+    try {
+      outcome.notify = notifiedHandlers(task.keywords.notify, outcome, ctx.scope);
+    } catch (e) {
+      outcome = { ...failure(task, e), message: `${failure(task, e).message} (in notify)` };
+    }
   }
   return outcome;
 }
@@ -305,6 +308,19 @@ function observationKey(task: TaskNode, state: HostState, scope: Scope): string 
   const n = (state.occurrences.get(base) ?? 0) + 1;
   state.occurrences.set(base, n);
   return n === 1 ? base : `${base}#${n}`;
+}
+
+/** e.g. notify: "{{ result.restart_required ? 'restart postgresql' : 'reload postgresql' }}" */
+function notifiedHandlers(notify: unknown, outcome: TaskOutcome, scope: Scope): string[] {
+  let rendered: unknown;
+  try {
+    rendered = scope.with('this result', { result: outcome.result }, true).render(notify);
+  } catch (e) {
+    // An unknown outcome has no result to decide with: its handlers stay unknown as well.
+    if (outcome.status === 'unknown') return [];
+    throw e;
+  }
+  return (Array.isArray(rendered) ? rendered : [rendered]).flat().filter((n) => n !== '' && n != null).map(String);
 }
 
 /** `changed_when: false` or `check_mode: false`: the task changes nothing, so it runs in check mode too. */
