@@ -72,6 +72,7 @@ export async function runTask(task: TaskNode, ctx: TaskRunContext): Promise<Task
     outcome = failure(task, e);
   }
   if (ctx.check && outcome.status === 'failed') outcome = unknownInCheckMode(task, outcome, ctx);
+  if (ctx.check && outcome.status === 'ok') outcome = okOnlyForNow(task, outcome, ctx);
   if (outcome.status === 'unknown') ctx.state.speculative.push(`${task.name} (unknown until apply)`);
   if (typeof task.keywords.register === 'string' && outcome.status !== 'unreachable') {
     ctx.state.registered[task.keywords.register] = registeredValue(outcome);
@@ -321,6 +322,22 @@ function notifiedHandlers(notify: unknown, outcome: TaskOutcome, scope: Scope): 
     throw e;
   }
   return (Array.isArray(rendered) ? rendered : [rendered]).flat().filter((n) => n !== '' && n != null).map(String);
+}
+
+/**
+ * In check mode, "ok" is a promise that the real run changes nothing. After a change whose
+ * effect the plan cannot model (a package install, a command), a task that looks at the host
+ * can only say that it is ok on the host as it is now.
+ */
+function okOnlyForNow(task: TaskNode, outcome: TaskOutcome, ctx: TaskRunContext): TaskOutcome {
+  if (task.module.controllerOnly || readOnlyTask(task) || ctx.state.speculative.length === 0) return outcome;
+  const before = ctx.state.speculative[ctx.state.speculative.length - 1];
+  return {
+    ...outcome,
+    status: 'unknown',
+    summary: 'unknown until apply',
+    message: `unknown until apply: nothing to do on the host as it is, but ${before} may change what this task finds`,
+  };
 }
 
 /** `changed_when: false` or `check_mode: false`: the task changes nothing, so it runs in check mode too. */

@@ -133,7 +133,7 @@ describe('plinth plan, then apply of exactly that plan, for site.yml on bare lab
     const refused = await lab.plinth('apply after drift', ['apply', made.file, '-e', `@${newFile}`]);
     expect(refused.code, refused.stderr).toBe(2);
     expect(refused.stdout + refused.stderr).toMatch(/pgpool drifted since the plan: the task at .* observed a different state/);
-    expect(refused.stdout + refused.stderr).toMatch(/nothing more is changed on pgpool: plan again, or apply with --allow-drift/);
+    expect(refused.stdout + refused.stderr).toMatch(/nothing is changed on pgpool: plan again, or apply with --allow-drift/);
     expect(refused.recap?.pgpool.failed).toBe(1);
     for (const h of [PRIMARY, ...REPLICAS]) expect(refused.recap?.[h].failed, h).toBe(0);
     // Nothing of pgpool's plan was applied: the hand edit and the old pool_passwd are still there.
