@@ -313,6 +313,10 @@ function observationKey(task: TaskNode, state: HostState, scope: Scope): string 
 
 /** e.g. notify: "{{ result.restart_required ? 'restart postgresql' : 'reload postgresql' }}" */
 function notifiedHandlers(notify: unknown, outcome: TaskOutcome, scope: Scope): string[] {
+  if (outcome.status === 'unknown' && JSON.stringify(notify).includes('{{')) {
+    // No result to decide with: preview every handler the expression could choose (its string literals).
+    return [...JSON.stringify(notify).matchAll(/'([^']+)'|\\"([^"\\]+)\\"/g)].map((m) => m[1] ?? m[2]);
+  }
   let rendered: unknown;
   try {
     rendered = scope.with('this result', { result: outcome.result }, true).render(notify);
