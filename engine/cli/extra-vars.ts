@@ -29,11 +29,15 @@ async function parseOne(v: string): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   // k=v pairs separated by spaces; values may be quoted to hold spaces. Values stay strings, as in Ansible.
   const re = /([A-Za-z_][A-Za-z0-9_]*)=("((?:[^"\\]|\\.)*)"|'([^']*)'|(\S*))/g;
-  let matched = 0;
+  let rest = v;
   for (const m of v.matchAll(re)) {
     out[m[1]] = m[3] !== undefined ? m[3].replace(/\\(.)/g, '$1') : m[4] ?? m[5];
-    matched += m[0].length;
+    rest = rest.replace(m[0], '');
   }
-  if (matched === 0) throw new UsageError(`--extra-vars: expected k=v pairs, a JSON mapping or @file, got '${v.split('=')[0]}...'`);
+  // Words that are not k=v (`-e 'a=1 junk'`) are an error, not silently dropped; values are never shown.
+  const stray = rest.trim().split(/\s+/).filter(Boolean);
+  if (Object.keys(out).length === 0 || stray.length) {
+    throw new UsageError(`--extra-vars: expected k=v pairs, a JSON mapping or @file; ${stray.length} word(s) are not k=v`);
+  }
   return out;
 }

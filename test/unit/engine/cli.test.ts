@@ -266,6 +266,7 @@ describe('exit codes', () => {
     ['-f 0', ['-f', '0'], /--forks must be a positive integer, got '0'/],
     ['-f abc', ['-f', 'abc'], /--forks must be a positive integer, got 'abc'/],
     ['-e without k=v', ['-e', 'garbage'], /--extra-vars: expected k=v pairs/],
+    ['-e with a stray word after k=v', ['-e', 'a=1 junk'], /--extra-vars: expected k=v pairs.*1 word\(s\) are not k=v/],
     ['-e @missing file', ['-e', '@/nonexistent/vars.yml'], /--extra-vars: file not found: \/nonexistent\/vars\.yml/],
     ['-e with broken JSON', ['-e', '{"a": '], /--extra-vars: invalid JSON\/YAML mapping/],
     ['-e with a JSON list', ['-e', '[1, 2]'], /--extra-vars: expected/],
