@@ -52,6 +52,10 @@ function customizeHooks(): string[] {
     // Hosts have no route out; they fetch packages through the lab's apt-cacher-ng.
     `printf 'Acquire::http::Proxy "${APT_PROXY_URL}";\\n' > "$1/etc/apt/apt.conf.d/01plinth-lab-proxy"`,
     `systemctl --root="$1" mask ${MASKED_UNITS.join(' ')}`,
+    // No logind session per ssh login: pam_systemd starts and stops root's user manager
+    // (user@0.service) around every connection, and a login that lands while it stops waited
+    // over a minute — seen as ssh "Keepalive timeout" in plinth runs. Hosts need no user sessions.
+    `sed -i 's/^\\(session[[:space:]]*optional[[:space:]]*pam_systemd.so\\)/# \\1  (disabled by plinth lab)/' "$1/etc/pam.d/common-session"`,
     `echo 'en_US.UTF-8 UTF-8' > "$1/etc/locale.gen" && ${inChroot} locale-gen`,
     // Per-host identity is written by `up`: none of it may come from the base.
     `rm -f "$1"/etc/ssh/ssh_host_*`,
