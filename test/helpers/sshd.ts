@@ -6,6 +6,7 @@ import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync
 import { createServer } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { SshOptions } from '../../engine/connection/ssh.js';
 
 export interface TestSshd {
   port: number;
@@ -181,5 +182,26 @@ function handle(child: ChildProcess, dir: string, port: number, hostKeyFile: str
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * Options for an SshHost that logs in to a test sshd as root with its user key, checking its
+ * host key against a known_hosts file that lists only this server.
+ */
+export function sshOptionsTo(server: TestSshd, extra: Partial<SshOptions> = {}): SshOptions {
+  const knownHosts = path.join(server.dir, 'known_hosts');
+  writeFileSync(knownHosts, `${server.knownHostsLine}\n`);
+  return {
+    name: 'web1',
+    host: '127.0.0.1',
+    port: server.port,
+    user: 'root',
+    privateKeyPath: server.userKeyPath,
+    agent: false,
+    knownHostsFiles: [knownHosts],
+    hostKeyChecking: 'yes',
+    connectTimeoutMs: 5000,
+    ...extra,
   };
 }

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { UnreachableError } from '../../engine/connection/errors.js';
 import { SshHost, type SshOptions } from '../../engine/connection/ssh.js';
 import { redactor } from '../../engine/secrets/redact.js';
-import { startSshd, type TestSshd } from '../helpers/sshd.js';
+import { sshOptionsTo, startSshd, type TestSshd } from '../helpers/sshd.js';
 
 const USER = 'plinthtest';
 const SUDOERS = '/etc/sudoers.d/plinthtest';
@@ -21,19 +21,7 @@ let uid: number;
 let gid: number;
 
 function options(extra: Partial<SshOptions> = {}): SshOptions {
-  const knownHosts = path.join(sshd.dir, 'known_hosts');
-  writeFileSync(knownHosts, `${sshd.knownHostsLine}\n`);
-  return {
-    name: 'db1',
-    host: '127.0.0.1',
-    port: sshd.port,
-    user: 'root',
-    privateKeyPath: sshd.userKeyPath,
-    agent: false,
-    knownHostsFiles: [knownHosts],
-    hostKeyChecking: 'yes',
-    ...extra,
-  };
+  return sshOptionsTo(sshd, { name: 'db1', connectTimeoutMs: undefined, ...extra });
 }
 
 function setSudoers(rule: string): void {

@@ -5,27 +5,14 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { UnreachableError } from '../../engine/connection/errors.js';
 import { SshHost, type SshOptions } from '../../engine/connection/ssh.js';
 import { parseSshConfig, sshOptionsFor } from '../../engine/connection/ssh-config.js';
-import { startSshd, type TestSshd } from '../helpers/sshd.js';
+import { sshOptionsTo, startSshd, type TestSshd } from '../helpers/sshd.js';
 
 let bastion: TestSshd;
 let noForwarding: TestSshd;
 let target: TestSshd;
 
 function options(server: TestSshd, name: string, extra: Partial<SshOptions> = {}): SshOptions {
-  const knownHosts = path.join(server.dir, 'known_hosts');
-  writeFileSync(knownHosts, `${server.knownHostsLine}\n`);
-  return {
-    name,
-    host: '127.0.0.1',
-    port: server.port,
-    user: 'root',
-    privateKeyPath: server.userKeyPath,
-    agent: false,
-    knownHostsFiles: [knownHosts],
-    hostKeyChecking: 'yes',
-    connectTimeoutMs: 5000,
-    ...extra,
-  };
+  return sshOptionsTo(server, { name, ...extra });
 }
 
 beforeAll(async () => {

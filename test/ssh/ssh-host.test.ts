@@ -9,27 +9,14 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { TimeoutError, UnreachableError } from '../../engine/connection/errors.js';
 import { EncryptedKeyError, SshHost, type SshOptions } from '../../engine/connection/ssh.js';
 import { redactor } from '../../engine/secrets/redact.js';
-import { freePort, keygen, startSshd, type TestSshd } from '../helpers/sshd.js';
+import { freePort, keygen, sshOptionsTo, startSshd, type TestSshd } from '../helpers/sshd.js';
 
 let sshd: TestSshd;
 let host: SshHost;
 let work: string;
 
 function options(server: TestSshd, extra: Partial<SshOptions> = {}): SshOptions {
-  const knownHosts = path.join(server.dir, 'known_hosts');
-  writeFileSync(knownHosts, `${server.knownHostsLine}\n`);
-  return {
-    name: 'web1',
-    host: '127.0.0.1',
-    port: server.port,
-    user: 'root',
-    privateKeyPath: server.userKeyPath,
-    agent: false,
-    knownHostsFiles: [knownHosts],
-    hostKeyChecking: 'yes',
-    connectTimeoutMs: 5000,
-    ...extra,
-  };
+  return sshOptionsTo(server, extra);
 }
 
 async function rejection(p: Promise<unknown>): Promise<Error> {
