@@ -1,12 +1,12 @@
 // Errors of the shared file writer (modules/support/managed-file.ts) over a real ssh connection.
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { SshHost } from '../../../engine/connection/ssh.js';
 import { copy } from '../../../modules/copy.js';
 import { run } from '../../helpers/modules.js';
-import { startSshd, type TestSshd } from '../../helpers/sshd.js';
+import { sshOptionsTo, startSshd, type TestSshd } from '../../helpers/sshd.js';
 
 let sshd: TestSshd;
 let host: SshHost;
@@ -14,18 +14,7 @@ let dir: string;
 
 beforeAll(async () => {
   sshd = await startSshd();
-  const knownHosts = path.join(sshd.dir, 'known_hosts');
-  writeFileSync(knownHosts, `${sshd.knownHostsLine}\n`);
-  host = new SshHost({
-    name: 'web1',
-    host: '127.0.0.1',
-    port: sshd.port,
-    user: 'root',
-    privateKeyPath: sshd.userKeyPath,
-    agent: false,
-    knownHostsFiles: [knownHosts],
-    hostKeyChecking: 'yes',
-  });
+  host = new SshHost(sshOptionsTo(sshd, { connectTimeoutMs: undefined }));
   // Readable by everyone, writable only by root.
   dir = mkdtempSync(path.join(os.tmpdir(), 'plinth-managed-file-'));
   chmodSync(dir, 0o755);
