@@ -97,6 +97,14 @@ class PlayRun {
     private readonly stateOf: (name: string) => HostState,
   ) {}
 
+  private knownHandlers?: Set<string>;
+
+  /** Every name a handler of this play answers to (its name and its `listen` topics). */
+  private handlerNames(): Set<string> {
+    this.knownHandlers ??= new Set(this.play.handlers.flatMap(namesOf));
+    return this.knownHandlers;
+  }
+
   /** Runs the play; true when its failure limits stopped it (the run then ends). */
   async run(): Promise<boolean> {
     for (const batch of this.batches()) {
@@ -291,7 +299,7 @@ class PlayRun {
   }
 
   private notify(outcome: TaskOutcome, h: HostState): void {
-    const known = new Set(this.play.handlers.flatMap((x) => [x.name, ...toNames(x.keywords.listen)]));
+    const known = this.handlerNames();
     for (const name of outcome.notify ?? []) {
       if (!known.has(name)) {
         // An unknown outcome names every handler its notify expression could choose (see notifiedHandlers).
@@ -304,7 +312,7 @@ class PlayRun {
 
   private async runHandlers(batch: HostState[]): Promise<void> {
     for (const handler of this.play.handlers) {
-      const names = [handler.name, ...toNames(handler.keywords.listen)];
+      const names = namesOf(handler);
       const hosts = batch.filter((h) => !h.unreachable && (this.play.forceHandlers || !h.failed) && names.some((n) => h.notified.has(n)));
       if (hosts.length === 0) continue;
       // A host that failed after a change still gets its handler (the restart is owed), unless force_handlers: false.
@@ -381,8 +389,13 @@ function toNames(v: unknown): string[] {
   return Array.isArray(v) ? v.map(String) : [String(v)];
 }
 
+/** A handler answers to its name and to each of its `listen` topics. */
+function namesOf(handler: TaskNode): string[] {
+  return [handler.name, ...toNames(handler.keywords.listen)];
+}
+
 function checkHandlersExist(play: Play): void {
-  const known = new Set(play.handlers.flatMap((h) => [h.name, ...toNames(h.keywords.listen)]));
+  const known = new Set(play.handlers.flatMap(namesOf));
   const visit = (nodes: Node[]) => {
     for (const n of nodes) {
       if (n.kind === 'block') {
