@@ -8,19 +8,19 @@ import { closeSync, openSync, promises as fs } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { LabError } from './errors.js';
-import { APT_PROXY_PORT, BRIDGE_ADDRESS } from './network.js';
+import { APT_PROXY_PORT, type LabNetwork } from './network.js';
 import { isAlive, listProcesses, signal, sleep, waitForExit } from './procs.js';
 import { missingToolError } from './run.js';
 import type { StateDir } from './state-dir.js';
 
 const BINARY = '/usr/sbin/apt-cacher-ng';
 
-function config(dir: string): string {
+function config(dir: string, net: LabNetwork): string {
   return [
     `CacheDir: ${dir}/cache`,
     `LogDir: ${dir}/log`,
     'SupportDir: /usr/lib/apt-cacher-ng',
-    `BindAddress: ${BRIDGE_ADDRESS}`,
+    `BindAddress: ${net.gateway}`,
     `Port: ${APT_PROXY_PORT}`,
     `SocketPath: ${dir}/socket`,
     `PidFile: ${dir}/pid`,
@@ -47,17 +47,17 @@ function accepts(host: string, port: number, ms: number): Promise<boolean> {
 }
 
 /** Starts the proxy unless the lab's proxy already runs; the bridge must be up. */
-export async function ensureAptProxy(dirs: StateDir): Promise<void> {
+export async function ensureAptProxy(dirs: StateDir, net: LabNetwork): Promise<void> {
   if ((await proxyPids(dirs)).length > 0) return;
-  const where = `${BRIDGE_ADDRESS}:${APT_PROXY_PORT}`;
-  if (await accepts(BRIDGE_ADDRESS, APT_PROXY_PORT, 500)) {
+  const where = `${net.gateway}:${APT_PROXY_PORT}`;
+  if (await accepts(net.gateway, APT_PROXY_PORT, 500)) {
     throw new LabError(
       `another program already listens on ${where} (the system apt-cacher-ng service?): stop it, the lab runs its own`,
     );
   }
   const dir = dirs.aptProxyDir;
   for (const d of ['conf', 'cache', 'log']) await fs.mkdir(path.join(dir, d), { recursive: true });
-  await fs.writeFile(path.join(dir, 'conf', 'acng.conf'), config(dir));
+  await fs.writeFile(path.join(dir, 'conf', 'acng.conf'), config(dir, net));
   const logFile = path.join(dir, 'log', 'stdout.log');
   const fd = openSync(logFile, 'a');
   let pid = 0;
@@ -77,7 +77,7 @@ export async function ensureAptProxy(dirs: StateDir): Promise<void> {
   }
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline && isAlive(pid)) {
-    if (await accepts(BRIDGE_ADDRESS, APT_PROXY_PORT, 500)) return;
+    if (await accepts(net.gateway, APT_PROXY_PORT, 500)) return;
     await sleep(200);
   }
   throw new LabError(`apt-cacher-ng did not start on ${where}; see ${logFile}`);

@@ -11,7 +11,6 @@ import { createWriteStream, promises as fs } from 'node:fs';
 import { LabError, type Progress } from './errors.js';
 import { missingToolError } from './run.js';
 import type { StateDir } from './state-dir.js';
-import { APT_PROXY_URL } from './network.js';
 
 export const SUITE = 'bookworm';
 
@@ -49,8 +48,6 @@ function customizeHooks(): string[] {
     `${inChroot} apt-get clean`,
     // mmdebstrap's own apt settings skip Recommends; a host's apt-get will not, so fetch them too.
     `${inChroot} apt-get install --download-only --yes -o APT::Install-Recommends=true ${PREDOWNLOADED_PACKAGES.join(' ')}`,
-    // Hosts have no route out; they fetch packages through the lab's apt-cacher-ng.
-    `printf 'Acquire::http::Proxy "${APT_PROXY_URL}";\\n' > "$1/etc/apt/apt.conf.d/01plinth-lab-proxy"`,
     `systemctl --root="$1" mask ${MASKED_UNITS.join(' ')}`,
     // No logind session per ssh login: pam_systemd starts and stops root's user manager
     // (user@0.service) around every connection, and a login that lands while it stops waited

@@ -6,7 +6,7 @@ import { closeSync, openSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { LabError } from './errors.js';
 import type { LabHost } from './inventory.js';
-import { labNamespaces, netnsName, NETNS_PREFIX } from './network.js';
+import { labNamespaces, type LabNetwork } from './network.js';
 import { listProcesses, sleep, signal, waitForExit, type ProcessInfo } from './procs.js';
 import { missingToolError, run, tryRun } from './run.js';
 import type { StateDir } from './state-dir.js';
@@ -14,16 +14,12 @@ import type { StateDir } from './state-dir.js';
 /** nspawn keeps one directory per container here and leaves it behind when it ends. */
 const NSPAWN_PROPAGATE = '/run/systemd/nspawn/propagate';
 
-export function machineName(host: string): string {
-  return `plinth-${host}`;
-}
-
 /** The lab-wide /etc/hosts: every host knows every other by name, and its own name is its lab address. */
-export function etcHosts(hosts: LabHost[]): string {
+export function etcHosts(net: LabNetwork, hosts: LabHost[]): string {
   const lines = [
     '127.0.0.1\tlocalhost',
     '::1\tlocalhost ip6-localhost ip6-loopback',
-    '198.18.0.1\tplinth-lab-gateway',
+    `${net.gateway}\tplinth-lab-gateway`,
     ...hosts.map((h) => `${h.address}\t${h.name}`),
   ];
   return lines.join('\n') + '\n';
@@ -45,7 +41,9 @@ export async function writeEtcHosts(dirs: StateDir, host: string, text: string):
  * Makes the host's root file system: a fresh overlay over the base, with its hostname, a new
  * machine-id, new ssh host keys and the lab key authorized for root.
  */
-export async function prepareHostRoot(dirs: StateDir, host: LabHost, authorizedKey: string, hostsText: string): Promise<void> {
+export async function prepareHostRoot(
+  dirs: StateDir, net: LabNetwork, host: LabHost, authorizedKey: string, hostsText: string,
+): Promise<void> {
   const dir = dirs.hostDir(host.name);
   const root = dirs.hostRoot(host.name);
   await fs.rm(dir, { recursive: true, force: true });
@@ -55,6 +53,8 @@ export async function prepareHostRoot(dirs: StateDir, host: LabHost, authorizedK
   await writeAtomic(`${root}/etc/hostname`, `${host.name}\n`);
   await writeAtomic(`${root}/etc/hosts`, hostsText);
   await writeAtomic(`${root}/etc/machine-id`, `${randomBytes(16).toString('hex')}\n`, 0o444);
+  // Hosts have no route out; they fetch packages through their lab's apt-cacher-ng.
+  await writeAtomic(`${root}/etc/apt/apt.conf.d/01plinth-lab-proxy`, `Acquire::http::Proxy "${net.aptProxyUrl}";\n`);
   await fs.mkdir(`${root}/root/.ssh`, { recursive: true, mode: 0o700 });
   await fs.chmod(`${root}/root/.ssh`, 0o700);
   await writeAtomic(`${root}/root/.ssh/authorized_keys`, `${authorizedKey}\n`, 0o600);
@@ -68,25 +68,25 @@ export async function hostPublicKeys(dirs: StateDir, host: string): Promise<stri
   return Promise.all(names.map(async (n) => (await fs.readFile(`${sshDir}/${n}`, 'utf8')).trim()));
 }
 
-function nspawnArgs(dirs: StateDir, host: string): string[] {
+function nspawnArgs(dirs: StateDir, net: LabNetwork, host: string): string[] {
   return [
     '--boot',
     // Without these two, nspawn wants to register with systemd-machined over the system bus,
     // which a machine whose PID 1 is not systemd does not have.
     '--register=no', '--keep-unit',
-    `--network-namespace-path=/run/netns/${netnsName(host)}`,
+    `--network-namespace-path=/run/netns/${net.netnsName(host)}`,
     '--console=passive', '--resolv-conf=off', '--timezone=off', '--link-journal=no',
-    `--machine=${machineName(host)}`,
+    `--machine=${net.netnsName(host)}`,
     `--directory=${dirs.hostRoot(host)}`,
   ];
 }
 
 /** Starts the host's container in the background; it outlives this process. */
-export async function bootHost(dirs: StateDir, host: string): Promise<void> {
+export async function bootHost(dirs: StateDir, net: LabNetwork, host: string): Promise<void> {
   const logFile = path.join(dirs.hostDir(host), 'console.log');
   const fd = openSync(logFile, 'a');
   try {
-    const child = spawn('systemd-nspawn', nspawnArgs(dirs, host), { detached: true, stdio: ['ignore', fd, fd] });
+    const child = spawn('systemd-nspawn', nspawnArgs(dirs, net, host), { detached: true, stdio: ['ignore', fd, fd] });
     const started = await new Promise<number>((resolve, reject) => {
       child.once('error', (e: NodeJS.ErrnoException) =>
         reject(e.code === 'ENOENT' ? missingToolError('systemd-nspawn') : e));
@@ -122,7 +122,7 @@ export interface LabProcesses {
  * lab's hosts directory; a container's init by being the PID 1 of its own PID namespace while
  * living in a lab network namespace (so it is found even when its nspawn is gone).
  */
-export async function findContainers(dirs: StateDir): Promise<LabProcesses> {
+export async function findContainers(dirs: StateDir, net: LabNetwork | null): Promise<LabProcesses> {
   const procs = await listProcesses();
   const hostsDir = dirs.hostsDir + '/';
   const nspawn = new Map<string, ProcessInfo>();
@@ -133,9 +133,9 @@ export async function findContainers(dirs: StateDir): Promise<LabProcesses> {
     }
   }
   const hostByNetns = new Map<number, string>();
-  for (const ns of await labNamespaces()) {
+  for (const ns of net ? await labNamespaces(net) : []) {
     const st = await fs.stat(`/run/netns/${ns}`).catch(() => null);
-    if (st) hostByNetns.set(st.ino, ns.slice(NETNS_PREFIX.length));
+    if (st) hostByNetns.set(st.ino, ns.slice(net!.prefix.length));
   }
   const hostByNspawn = new Map([...nspawn].map(([host, p]) => [p.pid, host]));
   const inits = new Map<string, ProcessInfo>();
@@ -157,16 +157,16 @@ export function isRunning(found: LabProcesses, host: string): boolean {
  * whatever is left then gets SIGKILL on its PID 1, which ends its whole PID namespace
  * (killing nspawn alone would leave systemd and its services running, reparented).
  */
-export async function stopContainers(dirs: StateDir): Promise<void> {
-  let found = await findContainers(dirs);
+export async function stopContainers(dirs: StateDir, net: LabNetwork | null): Promise<void> {
+  let found = await findContainers(dirs, net);
   const nspawnPids = [...found.nspawn.values()].map((p) => p.pid);
   nspawnPids.forEach((pid) => signal(pid, 'SIGTERM'));
   await waitForExit(nspawnPids, 5_000);
-  found = await findContainers(dirs);
+  found = await findContainers(dirs, net);
   const initPids = [...found.inits.values()].map((p) => p.pid);
   initPids.forEach((pid) => signal(pid, 'SIGKILL'));
   await waitForExit(initPids, 5_000);
-  found = await findContainers(dirs);
+  found = await findContainers(dirs, net);
   const left = [...found.nspawn.values(), ...found.inits.values()].map((p) => p.pid);
   left.forEach((pid) => signal(pid, 'SIGKILL'));
   const stuck = await waitForExit(left, 5_000);
@@ -174,35 +174,35 @@ export async function stopContainers(dirs: StateDir): Promise<void> {
 }
 
 /** Mount points under the lab's host directories, deepest first. */
-async function labMounts(dirs: StateDir): Promise<string[]> {
+async function labMounts(dirs: StateDir, net: LabNetwork | null): Promise<string[]> {
   const mounts = await fs.readFile('/proc/mounts', 'utf8');
   return mounts
     .split('\n')
     .map((l) => l.split(' ')[1]?.replace(/\\040/g, ' '))
-    .filter((m): m is string => !!m && (m.startsWith(dirs.hostsDir + '/') || m.startsWith(NSPAWN_PROPAGATE + '/plinth-')))
+    .filter((m): m is string => !!m && (m.startsWith(dirs.hostsDir + '/') || !!net && m.startsWith(`${NSPAWN_PROPAGATE}/${net.prefix}`)))
     .sort((a, b) => b.length - a.length);
 }
 
 /** Unmounts the host overlays and removes their directories and nspawn's leftovers. */
-export async function removeHostRoots(dirs: StateDir): Promise<void> {
-  for (const m of await labMounts(dirs)) {
+export async function removeHostRoots(dirs: StateDir, net: LabNetwork | null): Promise<void> {
+  for (const m of await labMounts(dirs, net)) {
     const r = await tryRun(['umount', m]);
     if (r.code !== 0) await run(['umount', '--lazy', m]);
   }
   await fs.rm(dirs.hostsDir, { recursive: true, force: true });
   const propagate = await fs.readdir(NSPAWN_PROPAGATE).catch(() => [] as string[]);
-  for (const name of propagate.filter((n) => n.startsWith('plinth-'))) {
+  for (const name of propagate.filter((n) => !!net && n.startsWith(net.prefix))) {
     await fs.rm(path.join(NSPAWN_PROPAGATE, name), { recursive: true, force: true });
   }
 }
 
 /** Removes one host's directory (its overlay unmounted first); used before re-creating a host that is not running. */
-export async function removeHostRoot(dirs: StateDir, host: string): Promise<void> {
+export async function removeHostRoot(dirs: StateDir, net: LabNetwork, host: string): Promise<void> {
   const prefix = dirs.hostDir(host) + '/';
-  for (const m of (await labMounts(dirs)).filter((m) => m.startsWith(prefix))) {
+  for (const m of (await labMounts(dirs, net)).filter((m) => m.startsWith(prefix))) {
     const r = await tryRun(['umount', m]);
     if (r.code !== 0) await run(['umount', '--lazy', m]);
   }
   await fs.rm(dirs.hostDir(host), { recursive: true, force: true });
-  await fs.rm(path.join(NSPAWN_PROPAGATE, machineName(host)), { recursive: true, force: true });
+  await fs.rm(path.join(NSPAWN_PROPAGATE, net.netnsName(host)), { recursive: true, force: true });
 }

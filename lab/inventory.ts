@@ -10,7 +10,7 @@
 import { promises as fs } from 'node:fs';
 import * as YAML from 'yaml';
 import { LabError } from './errors.js';
-import { FIRST_HOST_OCTET } from './network.js';
+import { FIRST_HOST_OCTET, type LabNetwork } from './network.js';
 
 export interface LabHost {
   name: string;
@@ -110,25 +110,29 @@ export interface ConnectionVars {
   ansible_user: 'root';
   ansible_ssh_private_key_file: string;
   plinth_known_hosts_file: string;
+  /** The lab's subnet, for roles that let clients of the lab in (pgpool_client_networks). */
+  lab_network: string;
 }
 
-export function connectionVars(host: LabHost, key: string, knownHosts: string): ConnectionVars {
+export function connectionVars(net: LabNetwork, host: LabHost, key: string, knownHosts: string): ConnectionVars {
   return {
     ansible_host: host.address,
     ansible_user: 'root',
     ansible_ssh_private_key_file: key,
     plinth_known_hosts_file: knownHosts,
+    lab_network: net.subnet,
   };
 }
 
 /** The inventory document for the running lab. */
 export function inventoryDocument(
+  net: LabNetwork,
   hosts: LabHost[],
   key: string,
   knownHosts: string,
   source?: Record<string, unknown>,
 ): Record<string, unknown> {
-  const vars = new Map(hosts.map((h) => [h.name, connectionVars(h, key, knownHosts)]));
+  const vars = new Map(hosts.map((h) => [h.name, connectionVars(net, h, key, knownHosts)]));
   if (source) return withConnectionVars(structuredClone(source), vars, hosts);
   const groups: Record<string, { hosts: Record<string, Record<string, never>> }> = {};
   for (const h of hosts) {
@@ -181,7 +185,7 @@ export function inventoryText(doc: Record<string, unknown>): string {
 }
 
 /** Gives each requested host an address: the one it had, the one its inventory asks for, or the lowest free one. */
-export function assignAddresses(requests: HostRequest[], existing: LabHost[]): LabHost[] {
+export function assignAddresses(net: LabNetwork, requests: HostRequest[], existing: LabHost[]): LabHost[] {
   const result = new Map(existing.map((h) => [h.name, h]));
   const taken = new Set(existing.map((h) => h.address));
   const pending: HostRequest[] = [];
@@ -191,7 +195,7 @@ export function assignAddresses(requests: HostRequest[], existing: LabHost[]): L
       for (const g of r.groups) if (!had.groups.includes(g)) had.groups.push(g);
       continue;
     }
-    if (r.address && !taken.has(r.address) && Number(r.address.split('.')[3]) >= FIRST_HOST_OCTET
+    if (r.address && net.inSubnet(r.address) && !taken.has(r.address) && Number(r.address.split('.')[3]) >= FIRST_HOST_OCTET
         && Number(r.address.split('.')[3]) <= 254) {
       taken.add(r.address);
       result.set(r.name, { name: r.name, address: r.address, groups: [...r.groups] });
@@ -201,9 +205,9 @@ export function assignAddresses(requests: HostRequest[], existing: LabHost[]): L
   }
   let octet = FIRST_HOST_OCTET;
   for (const r of pending) {
-    while (taken.has(`198.18.0.${octet}`)) octet++;
-    if (octet > 254) throw new LabError(`no free address left in 198.18.0.0/24 for ${r.name}`);
-    const address = `198.18.0.${octet}`;
+    while (taken.has(net.address(octet))) octet++;
+    if (octet > 254) throw new LabError(`no free address left in ${net.subnet} for ${r.name}`);
+    const address = net.address(octet);
     taken.add(address);
     result.set(r.name, { name: r.name, address, groups: [...r.groups] });
   }
