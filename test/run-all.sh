@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# The whole test suite: unit and ssh tests, then the lab tests on a lab this script brings up
-# and always brings down (even when tests fail or the run is interrupted). Run as root.
+# The whole test suite: unit and ssh tests, then the lab tests on a lab of their own ("test",
+# on its own subnet) that this script brings up and always brings down (even when tests fail or
+# the run is interrupted). A lab the user brought up (`plinth lab up`, scripts/converge-lab.sh) is
+# left as it is. Run as root; installs what is missing first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+bash scripts/install-debian-packages.sh
+[ -d node_modules ] || npm ci --no-audit --no-fund
 npx tsc -p tsconfig.json
 
+export PLINTH_LAB_NAME=test
 cleanup() {
   node bin/plinth.js lab down || true
 }

@@ -11,15 +11,19 @@ import { expect } from 'vitest';
 import { quoteArg } from '../../engine/connection/shell.js';
 import { acquireLock, type Release } from '../../lab/lock.js';
 import { down, execOnHost, status, up } from '../../lab/lab.js';
-import { StateDir } from '../../lab/state-dir.js';
+import { DEFAULT_LAB, StateDir } from '../../lab/state-dir.js';
 import { plinth, type CliResult } from './cli.js';
 
+/** The suite's own lab (vitest.config.ts names it "test"): a lab the user brought up is never touched. */
 export const dirs = new StateDir();
+if (dirs.name === DEFAULT_LAB) {
+  throw new Error('the lab tests never run on the default lab (the user\'s): set PLINTH_LAB_NAME, as vitest.config.ts does');
+}
 export const log = (line: string) => process.stderr.write(`  lab: ${line}\n`);
 
 export const PRIMARY = 'pg-primary';
 export const REPLICAS = ['pg-replica-1', 'pg-replica-2'];
-export const PGPOOL_ADDRESS = '198.18.0.13';
+export const PGPOOL = 'pgpool';
 export const SITE = 'playbooks/site.yml';
 
 /** Lab suites that converge a cluster take minutes each; they wait their turn this long. */
@@ -197,9 +201,16 @@ export interface PsqlResult {
   stderr: string;
 }
 
+/** A lab host's address, as the running lab assigned it. */
+export async function labAddress(host: string): Promise<string> {
+  const found = (await status()).hosts.find((h) => h.name === host);
+  if (!found) throw new Error(`the lab ${dirs.name} has no host ${host}`);
+  return found.address;
+}
+
 /** psql on this machine through pgpool (or any address), password in the environment only. */
-export function psqlAt(opts: { host?: string; port?: number; user?: string; password: string; sql: string }): Promise<PsqlResult> {
-  const argv = ['-X', '-q', '-A', '-t', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-h', opts.host ?? PGPOOL_ADDRESS,
+export async function psqlAt(opts: { host?: string; port?: number; user?: string; password: string; sql: string }): Promise<PsqlResult> {
+  const argv = ['-X', '-q', '-A', '-t', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-h', opts.host ?? await labAddress(PGPOOL),
     '-p', String(opts.port ?? 5432), '-U', opts.user ?? 'app', '-d', 'postgres', '-c', opts.sql];
   return new Promise((resolve, reject) => {
     const child = spawn('psql', argv, {

@@ -9,15 +9,16 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as YAML from 'yaml';
 import {
-  HOOK_TIMEOUT_MS, LabSession, PRIMARY, REPLICAS, addressOf, changedCount, eventually, expectPoolNodesUp,
+  HOOK_TIMEOUT_MS, LabSession, PRIMARY, REPLICAS, labAddress, addressOf, changedCount, eventually, expectPoolNodesUp,
   expectReplicated, expectStreamingFirst1, expectSuccess, hostSql, log, newSecrets, onHost, psqlAt, randomSecret,
   resultKey, viaPgpool, type RunResult, type Secrets,
 } from '../helpers/lab-cluster.js';
 import { plinth } from '../helpers/cli.js';
 
 const HOSTS = [PRIMARY, ...REPLICAS, 'pgpool'];
-const PRIMARY_ADDRESS = '198.18.0.10';
-const REPLICA_ADDRESSES = ['198.18.0.11', '198.18.0.12'];
+// Addresses as the suite's lab assigned them (its subnet is its own).
+let PRIMARY_ADDRESS = '';
+let REPLICA_ADDRESSES: string[] = [];
 
 /** What a check run must not touch on a bare host: installed packages, /etc, apt's lists, PostgreSQL's home. */
 const SNAPSHOT = [
@@ -45,6 +46,7 @@ describe('the blog cluster, converged by site.yml from bare lab hosts', { timeou
 
   beforeAll(async () => {
     lab = await LabSession.open('cluster');
+    [PRIMARY_ADDRESS, ...REPLICA_ADDRESSES] = await Promise.all([PRIMARY, ...REPLICAS].map(labAddress));
     secrets = newSecrets();
     secretsFile = await lab.writeSecrets('secrets.yml', secrets);
   }, HOOK_TIMEOUT_MS);

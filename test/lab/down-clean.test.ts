@@ -13,12 +13,14 @@ import { labFromInventory, numberedLab, type LabHost } from '../../lab/inventory
 import { acquireLock, type Release } from '../../lab/lock.js';
 import { down, execOnHost, status, up } from '../../lab/lab.js';
 import { listProcesses, signal, waitForExit, type ProcessInfo } from '../../lab/procs.js';
+import { ensureLabNetwork, type LabNetwork } from '../../lab/network.js';
 import { StateDir } from '../../lab/state-dir.js';
 
 const dirs = new StateDir();
 const log = (line: string) => process.stderr.write(`  lab: ${line}\n`);
 const ourNetns = readlinkSync('/proc/self/ns/net');
 
+/** What the machine has of this lab: other labs (a user's, another suite's) may come and go meanwhile. */
 interface Snapshot {
   netns: string;
   links: string;
@@ -31,30 +33,34 @@ function capture(argv: string[]): string {
   return execFileSync(argv[0], argv.slice(1), { encoding: 'utf8' });
 }
 
+let net: LabNetwork;
+
+const linesWith = (text: string, keep: (line: string) => boolean) => text.split('\n').filter(keep).join('\n');
+
 async function snapshot(): Promise<Snapshot> {
+  const ownLink = (line: string) => {
+    const name = line.split(': ')[1]?.split('@')[0] ?? '';
+    return name === net.bridge || net.isOwnVeth(name);
+  };
   return {
-    netns: capture(['ip', 'netns', 'list']),
-    links: capture(['ip', '-o', 'link']),
-    mounts: await fs.readFile('/proc/mounts', 'utf8'),
-    forward: capture(['iptables', '-S', 'FORWARD']),
+    netns: linesWith(capture(['ip', 'netns', 'list']), (l) => l.startsWith(net.prefix)),
+    links: linesWith(capture(['ip', '-o', 'link']), ownLink),
+    mounts: linesWith(await fs.readFile('/proc/mounts', 'utf8'),
+      (l) => l.includes(`${dirs.root}/`) || l.includes(`/run/systemd/nspawn/propagate/${net.prefix}`)),
+    forward: linesWith(capture(['iptables', '-S', 'FORWARD']), (l) => l.split(' ').includes(net.ruleComment)),
     processes: await listProcesses(),
   };
 }
 
-/** Processes that exist now but did not before and look like the lab's: containers, nspawn, its proxy. */
+/** Processes that exist now but did not before and belong to this lab: its nspawn, its proxy, anything under its directory. */
 function newLabProcesses(before: Snapshot, after: Snapshot): ProcessInfo[] {
   const old = new Set(before.processes.map((p) => `${p.pid} ${p.argv[0]}`));
-  return after.processes.filter((p) => {
-    if (old.has(`${p.pid} ${p.argv[0]}`)) return false;
-    const exe = path.basename(p.argv[0] ?? '');
-    return p.namespaceInit || exe === 'systemd-nspawn' || exe === 'apt-cacher-ng'
-      || p.argv.some((a) => a.startsWith(dirs.root));
-  });
+  return after.processes.filter((p) => !old.has(`${p.pid} ${p.argv[0]}`) && p.argv.some((a) => a.includes(`${dirs.root}/`)));
 }
 
 /** Every pid the running lab consists of: nspawn, container inits, the package proxy. */
 async function labPids(): Promise<number[]> {
-  const found = await findContainers(dirs);
+  const found = await findContainers(dirs, net);
   const proxy = (await listProcesses()).filter((p) => p.argv.includes(`${dirs.aptProxyDir}/conf`));
   return [...found.nspawn.values(), ...found.inits.values(), ...proxy].map((p) => p.pid);
 }
@@ -66,6 +72,7 @@ async function expectAsBefore(before: Snapshot): Promise<void> {
   expect(after.mounts).toBe(before.mounts);
   expect(after.forward).toBe(before.forward);
   expect(newLabProcesses(before, after)).toEqual([]);
+  expect(await labPids()).toEqual([]);
 }
 
 describe('lab down leaves the machine as it was', { timeout: 300_000 }, () => {
@@ -75,6 +82,7 @@ describe('lab down leaves the machine as it was', { timeout: 300_000 }, () => {
 
   beforeAll(async () => {
     release = await acquireLock(dirs.suiteLock, { waitMs: 15 * 60_000, what: 'lab test suite' });
+    net = await ensureLabNetwork(dirs);
     const s = await status();
     if (s.hosts.some((h) => h.running)) restore = s.hosts;
     await down({ progress: log });
@@ -97,8 +105,8 @@ describe('lab down leaves the machine as it was', { timeout: 300_000 }, () => {
 
     // While up, the machine does differ: the comparison below is not vacuous.
     const during = await snapshot();
-    expect(during.netns).toContain('plinth-lab-1');
-    expect(during.links).toContain('plinth-br0');
+    expect(during.netns).toContain(net.netnsName('lab-1'));
+    expect(during.links).toContain(net.bridge);
     expect(during.mounts).toContain(dirs.hostRoot('lab-2'));
 
     const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'plinth-lab-test-'));
@@ -130,7 +138,7 @@ describe('lab down leaves the machine as it was', { timeout: 300_000 }, () => {
 
   test('down cleans up after a crash: nspawn killed, state file lost', async () => {
     await up({ spec: numberedLab(2), progress: log });
-    const found = await findContainers(dirs);
+    const found = await findContainers(dirs, net);
     const orphanInit = found.inits.get('lab-1')!.pid;
     const nspawn = found.nspawn.get('lab-1')!.pid;
     signal(nspawn, 'SIGKILL');

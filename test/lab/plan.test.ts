@@ -7,14 +7,15 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
-  HOOK_TIMEOUT_MS, LabSession, PRIMARY, REPLICAS, SITE, changedCount, expectPoolNodesUp, expectReplicated,
+  HOOK_TIMEOUT_MS, LabSession, PRIMARY, REPLICAS, labAddress, SITE, changedCount, expectPoolNodesUp, expectReplicated,
   expectStreamingFirst1, expectSuccess, log, newSecrets, onHost, psqlAt, randomSecret, resultKey, viaPgpool,
   eventually, type Secrets,
 } from '../helpers/lab-cluster.js';
 import type { PlanFile, PlannedTask } from '../../engine/plan/plan-file.js';
 
-const PRIMARY_ADDRESS = '198.18.0.10';
-const REPLICA_ADDRESSES = ['198.18.0.11', '198.18.0.12'];
+// Addresses as the suite's lab assigned them (its subnet is its own).
+let PRIMARY_ADDRESS = '';
+let REPLICA_ADDRESSES: string[] = [];
 const POOL_HBA = '/etc/pgpool2/pool_hba.conf';
 
 const key = (t: { host: string; task: string; play: string; handler?: boolean }) => resultKey(t);
@@ -45,6 +46,7 @@ describe('plinth plan, then apply of exactly that plan, for site.yml on bare lab
 
   beforeAll(async () => {
     lab = await LabSession.open('plan');
+    [PRIMARY_ADDRESS, ...REPLICA_ADDRESSES] = await Promise.all([PRIMARY, ...REPLICAS].map(labAddress));
     secrets = newSecrets();
     secretsFile = await lab.writeSecrets('secrets.yml', secrets);
   }, HOOK_TIMEOUT_MS);
