@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 bash scripts/install-debian-packages.sh
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npx tsc -p tsconfig.json
+# The k8s tests run against a real kube-apiserver: the binaries of ../shared/k8s, unpacked once.
+KUBEBUILDER_ASSETS=${KUBEBUILDER_ASSETS:-$(bash scripts/k8s-test-assets.sh)}
+export KUBEBUILDER_ASSETS
 
 export PLINTH_LAB_NAME=test
 cleanup() {

@@ -28,7 +28,8 @@ export interface ResourceInfo {
 }
 
 interface StatusCause {
-  type?: string;
+  /** The API's CauseType ("FieldManagerConflict", "FieldValueInvalid", ...). */
+  reason?: string;
   message?: string;
   field?: string;
 }

@@ -24,14 +24,64 @@ export function connect(ctx: ModuleContext, args: ConnectionArgs): KubeClient {
   return new KubeClient(conn);
 }
 
+/** A field another manager owns with a different value: server-side apply's 409 answer. */
+export interface FieldConflict {
+  /** ".spec.replicas" */
+  field: string;
+  manager: string;
+  /** "scale" when the manager wrote through a subresource (kubectl scale). */
+  subresource?: string;
+}
+
+/** The conflicts of a 409 answer to an apply, or null for any other failure. */
+export function conflictsOf(e: unknown): FieldConflict[] | null {
+  if (!(e instanceof KubeApiError) || e.status !== 409) return null;
+  const causes = e.causes.filter((c) => c.reason === 'FieldManagerConflict');
+  if (!causes.length) return null;
+  return causes.map((c) => {
+    const m = /conflict with "([^"]+)"(?: with subresource "([^"]+)")?/.exec(c.message ?? '');
+    return { field: c.field ?? '?', manager: m?.[1] ?? 'another manager', ...(m?.[2] ? { subresource: m[2] } : {}) };
+  });
+}
+
+/** "kubectl (scale)" */
+export function managerName(c: FieldConflict): string {
+  return c.subresource ? `${c.manager} (${c.subresource})` : c.manager;
+}
+
+/**
+ * The fields the server refused under fieldValidation=Strict (unknown or mistyped), from
+ * server-side apply's "failed to create typed patch object" answer or the decoder's
+ * "strict decoding error: unknown field". Null for any other failure.
+ */
+export function strictValidationProblems(e: unknown): { field: string; message: string }[] | null {
+  if (!(e instanceof KubeApiError)) return null;
+  if (e.message.includes('failed to create typed patch object')) {
+    const problems = e.message
+      .split('\n')
+      .map((line) => /(?:^|\s|: )(\.[^\s]+): (.+)$/.exec(line))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => ({ field: m[1], message: m[2] }));
+    return problems.length ? problems : null;
+  }
+  const unknown = [...e.message.matchAll(/unknown field "([^"]+)"/g)].map((m) => ({ field: `.${m[1]}`, message: 'field not declared in schema' }));
+  return unknown.length ? unknown : null;
+}
+
 /** A ModuleError for an API failure, with a hint for the failures users can fix. */
-export function apiFailure(e: unknown, what: string): Error {
+export function apiFailure(e: unknown, what: string, locate?: (field: string) => string): Error {
   if (!(e instanceof KubeApiError)) return e instanceof ModuleError ? e : new ModuleError(`${what}: ${(e as Error).message}`);
-  if (e.status === 409 && e.causes.some((c) => c.type === 'FieldManagerConflict')) {
-    const fields = e.causes.map((c) => `${c.field ?? '?'} (${c.message ?? 'another manager'})`).join(', ');
+  const conflicts = conflictsOf(e);
+  if (conflicts) {
+    const fields = conflicts.map((c) => `${c.field} (owned by ${managerName(c)})`).join(', ');
     return new ModuleError(
-      `${what}: field manager conflict: ${fields}. Another tool manages these fields; set force_conflicts: true to take them over, or remove them from the manifest`,
+      `${what}: field manager conflict: ${fields}. Another field manager changed these fields; with force_conflicts: true (the default) plinth takes them back, or remove them from the manifest`,
     );
+  }
+  const invalid = strictValidationProblems(e);
+  if (invalid) {
+    const lines = invalid.map((p) => `${locate ? `${locate(p.field)}: ` : ''}${p.field}: ${p.message}`);
+    return new ModuleError(`${what}: the API server refused the manifest (strict field validation):\n  ${lines.join('\n  ')}`);
   }
   if (e.status === 401) return new ModuleError(`${what}: the API server refused the kubeconfig user's credentials (401 Unauthorized)`);
   if (e.status === 403) return new ModuleError(`${what}: forbidden: ${e.message}`);

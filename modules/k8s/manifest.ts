@@ -17,6 +17,8 @@ export interface LoadedManifest {
   object: KubeObject;
   /** "roles/k8s-app/files/ns.yaml", "deploy.yaml.ejs (rendered)" or "definition". */
   origin: string;
+  /** Where a field (keys and indexes) is written: "file:line" for files, "definition.a.b" inline. */
+  locate(path: (string | number)[]): string;
 }
 
 /** Loads and validates the manifest of a task; exactly one source must be given. */
@@ -25,8 +27,9 @@ export async function loadManifest(ctx: ModuleContext, source: ManifestSource): 
   if (given.length !== 1) throw new ModuleError(`k8s: give exactly one of definition, src or template (got ${given.join(', ') || 'none'})`);
   if (source.definition !== undefined) {
     const object = structuredClone(source.definition);
-    report(validateObject(object), (p) => `definition.${p.path.join('.')}`);
-    return { object: object as KubeObject, origin: 'definition' };
+    const locate = (path: (string | number)[]) => ['definition', ...path].join('.');
+    report(validateObject(object), (p) => locate(p.path));
+    return { object: object as KubeObject, origin: 'definition', locate };
   }
   if (source.src !== undefined) {
     const file = await findControllerFile(ctx.baseDirs, 'files', source.src);
@@ -52,8 +55,9 @@ export function parseManifest(text: string, origin: string): LoadedManifest {
   }
   const doc = nonEmpty[0];
   const object = doc.toJS() as unknown;
-  report(validateObject(object), (p) => `${origin}:${lineOf(doc, lines, p.path)}: ${p.path.join('.')}`);
-  return { object: object as KubeObject, origin };
+  const locate = (path: (string | number)[]) => `${origin}:${lineOf(doc, lines, path)}`;
+  report(validateObject(object), (p) => `${locate(p.path)}: ${p.path.join('.')}`);
+  return { object: object as KubeObject, origin, locate };
 }
 
 function validateObject(object: unknown): SchemaProblem[] {
