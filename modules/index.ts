@@ -21,6 +21,8 @@ import { pg_hba } from './pg_hba.js';
 import { postgres_role } from './postgres_role.js';
 import { basebackup } from './basebackup.js';
 import { postgres_query } from './postgres_query.js';
+import { postgres_db } from './postgres_db.js';
+import { postgres_privs } from './postgres_privs.js';
 
 const all: Module[] = [
   command,
@@ -44,6 +46,8 @@ const all: Module[] = [
   postgres_role,
   basebackup,
   postgres_query,
+  postgres_db,
+  postgres_privs,
 ];
 
 export const modules: ReadonlyMap<string, Module> = new Map(all.map((m) => [m.name, m]));

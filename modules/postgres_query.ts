@@ -6,7 +6,7 @@
 // statement with read_only: true) runs while observing, inside a read-only transaction, so
 // it also runs in check mode and reports ok. Anything else is a change, run only on apply.
 import { ModuleError, type Module, type ModuleContext } from '../engine/types.js';
-import { clusterProperties, resolveCluster, targetOf, type ClusterArgs } from './postgres/cluster.js';
+import { connectionProperties, resolveCluster, targetOf, type ClusterArgs } from './postgres/cluster.js';
 import { asJsonRows, parseJsonRows, runSql, ServerUnavailableError, type SqlParams } from './postgres/sql.js';
 import { classify, replacePlaceholders } from './postgres/statement.js';
 
@@ -46,11 +46,7 @@ export const schema = {
       type: 'boolean',
       description: 'true: run in a read-only transaction while observing (also in check mode) and report ok; false: always a change. Default: read-only for SELECT/VALUES/TABLE/WITH/SHOW that change no data',
     },
-    version: clusterProperties.version,
-    bin_dir: clusterProperties.bin_dir,
-    port: clusterProperties.port,
-    socket_dir: clusterProperties.socket_dir,
-    become_user: clusterProperties.become_user,
+    ...connectionProperties,
   },
 } as const;
 

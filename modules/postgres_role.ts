@@ -3,9 +3,9 @@
 // not reset on every run; a new one is sent as a verifier computed here, so the plain text
 // never reaches the server (or its statement log).
 import { ModuleError, type Module } from '../engine/types.js';
-import { clusterProperties, resolveCluster, targetOf, type ClusterArgs } from './postgres/cluster.js';
+import { connectionProperties, resolveCluster, targetOf, type ClusterArgs } from './postgres/cluster.js';
 import { makeVerifier, verifierKind, verifyPassword, type PasswordEncryption } from './postgres/password.js';
-import { queryRows, runSql, ServerUnavailableError, type SqlParams } from './postgres/sql.js';
+import { observeSql, queryRows, runSql, type SqlParams } from './postgres/sql.js';
 
 const FLAGS = {
   superuser: ['rolsuper', 'SUPERUSER', 'NOSUPERUSER'],
@@ -67,11 +67,7 @@ export const schema = {
     ),
     connection_limit: { type: 'integer', minimum: -1, description: 'CONNECTION LIMIT; -1 means no limit' },
     db: { type: 'string', minLength: 1, default: 'postgres', description: 'database to connect to' },
-    version: clusterProperties.version,
-    bin_dir: clusterProperties.bin_dir,
-    port: clusterProperties.port,
-    socket_dir: clusterProperties.socket_dir,
-    become_user: clusterProperties.become_user,
+    ...connectionProperties,
   },
 } as const;
 
@@ -82,7 +78,7 @@ export const postgres_role: Module<RoleArgs, Observed, RoleAction> = {
 
   async observe(ctx, args) {
     if (args.password !== undefined) ctx.markSecret(args.password);
-    try {
+    return observeSql(ctx, async () => {
       const rows = await queryRows<RoleRow>(
         ctx,
         target(args),
@@ -92,10 +88,7 @@ export const postgres_role: Module<RoleArgs, Observed, RoleAction> = {
         { role_name: args.name },
       );
       return { role: rows[0] ?? null };
-    } catch (e) {
-      if (e instanceof ServerUnavailableError && ctx.check) return { unavailable: e.message };
-      throw e;
-    }
+    });
   },
 
   plan(observed, args) {

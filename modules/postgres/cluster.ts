@@ -46,6 +46,15 @@ export const clusterProperties = {
   become_user: { type: 'string', minLength: 1, default: 'postgres', description: 'OS user that owns the cluster; psql runs as this user (peer authentication)' },
 } as const;
 
+/** The schema properties of the modules that only connect to the server (roles, databases, queries). */
+export const connectionProperties = {
+  version: clusterProperties.version,
+  bin_dir: clusterProperties.bin_dir,
+  port: clusterProperties.port,
+  socket_dir: clusterProperties.socket_dir,
+  become_user: clusterProperties.become_user,
+} as const;
+
 export function resolveCluster(args: ClusterArgs): Cluster {
   const version = args.version ?? '15';
   const name = args.cluster ?? 'main';

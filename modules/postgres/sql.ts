@@ -25,6 +25,9 @@ export const NOT_RUNNING_EXIT = 2;
 /** psql exits with 2 when it cannot connect: the server does not run (or the socket is elsewhere). */
 export class ServerUnavailableError extends ModuleError {}
 
+/** The server runs but the database to connect to does not exist (yet: check mode may be ahead of its creation). */
+export class DatabaseMissingError extends ServerUnavailableError {}
+
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
@@ -70,6 +73,8 @@ export async function runSql(ctx: ModuleContext, target: PgTarget, sql: string, 
   if (r.exitCode === 0) return r.stdout;
   const reason = cleanError(r.stderr) || r.stdout.trim() || `psql exit code ${r.exitCode}`;
   if (r.exitCode === 127) throw new ModuleError(`psql is not installed on ${ctx.host.name}: ${reason}`);
+  const missing = /FATAL:\s+database "(.*)" does not exist/.exec(r.stderr);
+  if (r.exitCode === NOT_RUNNING_EXIT && missing) throw new DatabaseMissingError(`database ${missing[1]} does not exist`);
   if (r.exitCode === NOT_RUNNING_EXIT && /connection to server|could not connect|No such file or directory|Connection refused/i.test(r.stderr)) {
     throw new ServerUnavailableError(`PostgreSQL is not running on ${target.socketDir} port ${target.port}: ${reason}`);
   }
@@ -92,6 +97,19 @@ export async function queryRows<T = Record<string, unknown>>(
  */
 export function asJsonRows(select: string): string {
   return `SELECT encode(convert_to(coalesce(json_agg(plinth_row), '[]'::json)::text, 'UTF8'), 'base64') FROM (${select.trim().replace(/;\s*$/, '')}\n) plinth_row`;
+}
+
+/**
+ * What a module observes through SQL. In check mode a server that does not run yet (or a
+ * database not created yet) makes the outcome unknown, with the reason; applied, it is an error.
+ */
+export async function observeSql<T>(ctx: ModuleContext, read: () => Promise<T>): Promise<T | { unavailable: string }> {
+  try {
+    return await read();
+  } catch (e) {
+    if (e instanceof ServerUnavailableError && ctx.check) return { unavailable: e.message };
+    throw e;
+  }
 }
 
 /** Like queryRows, but returns null when the server does not run. */

@@ -1,0 +1,55 @@
+// Plans as data, as pyinfra's operation fixtures: test/fixtures/plans/<module>/<case>.json holds
+// the arguments and what observe saw, and the plan expected from them. No host is involved:
+// the context's host refuses every call, so a plan that does I/O fails here.
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { modules } from '../../../modules/index.js';
+import { makeModuleContext } from '../../../engine/run/context.js';
+import { validateAgainst } from '../../../engine/load/validate.js';
+import type { Host } from '../../../engine/types.js';
+import { PLINTH_ROOT } from '../../../engine/paths.js';
+
+const ROOT = path.join(PLINTH_ROOT, 'test', 'fixtures', 'plans');
+
+interface Fixture {
+  description?: string;
+  args: Record<string, unknown>;
+  observed: unknown;
+  expect: { status?: 'ok' | 'changed' | 'unknown'; summary?: string; reason?: string; action?: unknown; diffs?: unknown; result?: unknown; error?: string };
+}
+
+const noHost = new Proxy({ name: 'no-host' } as Host, {
+  get(target, prop) {
+    if (prop === 'name') return target.name;
+    return () => {
+      throw new Error(`a plan must not touch the host (it called ${String(prop)})`);
+    };
+  },
+});
+
+for (const moduleName of readdirSync(ROOT)) {
+  describe(`plan fixtures: ${moduleName}`, () => {
+    const mod = modules.get(moduleName);
+    test('is a module', () => expect(mod, `test/fixtures/plans/${moduleName} names no module`).toBeDefined());
+    const cases = readdirSync(path.join(ROOT, moduleName)).filter((f) => f.endsWith('.json'));
+    test.each(cases)('%s', async (file) => {
+      const fixture = JSON.parse(readFileSync(path.join(ROOT, moduleName, file), 'utf8')) as Fixture;
+      const args = structuredClone(fixture.args);
+      expect(validateAgainst(mod!.schema, args)).toEqual([]);
+      const ctx = makeModuleContext({ host: noHost, check: true });
+      const planned = (async () => mod!.plan(fixture.observed, args, ctx))();
+      const want = fixture.expect;
+      if (want.error !== undefined) {
+        await expect(planned).rejects.toThrow(want.error);
+        return;
+      }
+      const plan = (await planned) as Record<string, any>;
+      const status = 'unknown' in plan ? 'unknown' : plan.changed ? 'changed' : 'ok';
+      expect(status).toBe(want.status);
+      for (const key of ['summary', 'reason', 'action', 'diffs', 'result'] as const) {
+        if (want[key] !== undefined) expect(plan[key], key).toEqual(want[key]);
+      }
+    });
+  });
+}
