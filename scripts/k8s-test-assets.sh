@@ -5,12 +5,19 @@
 #   export KUBEBUILDER_ASSETS="$(bash scripts/k8s-test-assets.sh)"
 #
 # The API server binaries come gzipped from the shared folder beside the repository
-# (../shared/k8s, or $PLINTH_K8S_BINARIES), checked against their sha256 and unpacked once into
+# (../shared/k8s beside this repository or beside the one it was cloned from, or $PLINTH_K8S_BINARIES), checked against their sha256 and unpacked once into
 # a cache directory; etcd is Debian's (etcd-server, installed by install-debian-packages.sh).
 set -eu
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-source_dir=${PLINTH_K8S_BINARIES:-$(dirname "$repo")/shared/k8s}
+# A clean clone elsewhere (CI's, `git clone . /tmp/x`) finds the folder beside the repository it was cloned from.
+source_dir=${PLINTH_K8S_BINARIES:-}
+if [ -z "$source_dir" ]; then
+  for top in "$repo" "$(git -C "$repo" config --get remote.origin.url 2>/dev/null || true)"; do
+    case "$top" in /*) [ -d "$(dirname "$top")/shared/k8s" ] && { source_dir=$(dirname "$top")/shared/k8s; break; } ;; esac
+  done
+fi
+source_dir=${source_dir:-$(dirname "$repo")/shared/k8s}
 version=v1.36.2
 cache=${PLINTH_K8S_ASSETS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/plinth/k8s-assets-$version}
 
