@@ -1,6 +1,7 @@
 // The plinth command line. The only place that prints errors and calls process.exit.
 import { Command, CommanderError } from 'commander';
 import { addRunOptions, runCommand, type RunFlags } from './run-command.js';
+import { registerInventoryCommand } from './inventory-command.js';
 import { describeModules, writeSchemas } from './modules-command.js';
 import { ExitCode, UsageError } from './exit-codes.js';
 import { SourceError } from '../load/yaml.js';
@@ -27,6 +28,7 @@ Examples:
   plinth lab up                                     start the built-in lab (4 Debian hosts, see the README)
   plinth run -i /var/lib/plinth-lab/inventory.yml playbooks/site.yml -e @secrets.yml
   plinth run playbooks/example-local.yml --check --diff   preview on this machine
+  plinth inventory -i hosts.ini --graph             the groups and hosts plinth reads (like ansible-inventory)
   plinth modules copy                               arguments of a module
 
 Exit codes: 0 ok, 1 error, 2 a host failed, 3 a host unreachable, 4 parse error, 5 bad options, 99 interrupted.`,
@@ -58,6 +60,7 @@ program
     process.stdout.write(await writeSchemas(dir));
   });
 
+registerInventoryCommand(program);
 registerPlanCommands(program);
 registerVaultCommands(program);
 registerLabCommands(program);

@@ -72,7 +72,7 @@ async function applyCommand(planFile: string, flags: ApplyFlags): Promise<number
   if (flags.check) throw new UsageError('apply changes hosts; to preview, use `plinth plan`');
   const merged: RunFlags = {
     ...flags,
-    inventory: flags.inventory ?? plan.inventory,
+    inventory: flags.inventory ?? (plan.inventory === undefined ? undefined : [plan.inventory].flat()),
     limit: flags.limit ?? plan.limit,
     tags: flags.tags ?? plan.tags?.join(','),
     skipTags: flags.skipTags ?? plan.skipTags?.join(','),

@@ -21,7 +21,8 @@ import { setPassphrasePrompt } from '../connection/ssh-options.js';
 import { redactor } from '../secrets/redact.js';
 
 export interface RunFlags {
-  inventory?: string;
+  /** Every -i, in order: merged as Ansible merges them. */
+  inventory?: string[];
   check?: boolean;
   diff?: boolean;
   limit?: string;
@@ -37,9 +38,17 @@ export interface RunFlags {
 }
 
 
+/** -i, repeatable: each source is merged into the inventory in the order given. */
+export function addInventoryOption(cmd: Command): Command {
+  return cmd.option(
+    '-i, --inventory <source>',
+    'inventory (repeatable, merged in order): a YAML or INI file as Ansible writes them, an executable script (--list JSON), a folder of those, or a host list ("web1,web[01:03],"); default: localhost only',
+    collect,
+  );
+}
+
 export function addRunOptions(cmd: Command): Command {
-  return cmd
-    .option('-i, --inventory <file>', 'inventory: a YAML file in Ansible\'s shape, or a comma-separated host list ("web1,web2,"); default: localhost only')
+  return addInventoryOption(cmd)
     .option('-C, --check', 'check mode: observe and plan, change nothing; later tasks see the files earlier tasks would write')
     .option('-D, --diff', 'show a unified diff of every change (secrets are never shown)')
     .option('-l, --limit <pattern>', 'only these hosts: names, groups, globs (pg-*), ~regex, a:b union, a:&b intersection, a:!b exclusion')
@@ -183,8 +192,8 @@ function splitList(v?: string): string[] {
   return (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 function increase(_v: string, previous: number): number {

@@ -7,6 +7,22 @@ export interface ConnectionVars {
   [name: string]: unknown;
 }
 
+/** Connection variables that hold passwords: never printed. */
+export const SECRET_CONNECTION_VARS = [
+  'ansible_password',
+  'ansible_ssh_pass',
+  'ansible_ssh_password',
+  'ansible_ssh_private_key_passphrase',
+  'ansible_become_password',
+  'ansible_become_pass',
+  'ansible_sudo_pass',
+  'ansible_sudo_password',
+  'ansible_su_pass',
+  'ansible_su_password',
+  'ansible_doas_pass',
+  'ansible_doas_password',
+];
+
 /** Hosts that mean "this machine" unless the inventory says otherwise. */
 const LOCAL_NAMES = new Set(['localhost', '127.0.0.1', '::1']);
 
@@ -18,9 +34,7 @@ export async function openConnection(name: string, vars: ConnectionVars): Promis
   const kind = (vars.ansible_connection as string | undefined) ?? (LOCAL_NAMES.has(name) && !vars.ansible_host ? 'local' : 'ssh');
   if (kind === 'local') return new LocalHost(name, become);
   if (kind !== 'ssh') throw new Error(`host ${name}: unsupported ansible_connection '${kind}' (plinth knows local and ssh)`);
-  for (const secret of ['ansible_password', 'ansible_ssh_pass', 'ansible_become_password', 'ansible_become_pass', 'ansible_ssh_private_key_passphrase']) {
-    redactor.add(vars[secret]);
-  }
+  for (const secret of SECRET_CONNECTION_VARS) redactor.add(vars[secret]);
   const { connectSsh } = await import('./ssh-options.js');
   return connectSsh(name, vars, become);
 }

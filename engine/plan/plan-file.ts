@@ -28,7 +28,8 @@ export interface PlanFile {
   created: string;
   /** What to run again on apply. Extra vars are not stored (they may hold secrets): pass the same -e again. */
   playbook: string;
-  inventory?: string;
+  /** The -i sources (a single string in plans made before -i could be repeated). */
+  inventory?: string[] | string;
   limit?: string;
   tags?: string[];
   skipTags?: string[];

@@ -21,7 +21,8 @@ const inventory = fc
     for (const g of groups) inv.addChild('all', g);
     if (groups.length) {
       for (const [h, g] of memberships) inv.addHost(groups[g % groups.length], hosts[h % hosts.length], {});
-      for (const [p, c] of nesting) if (p % groups.length !== c % groups.length) inv.addChild(groups[p % groups.length], groups[c % groups.length]);
+      // Parents before children in the list: groups never form a loop (an inventory error).
+      for (const [p, c] of nesting) if (p % groups.length < c % groups.length) inv.addChild(groups[p % groups.length], groups[c % groups.length]);
     }
     inv.addChild('all', 'ungrouped');
     return { inv, hosts, groups };
