@@ -3,7 +3,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { loadYamlFile, SourceError, whereOf, whereAtPath, type Where } from './yaml.js';
 import { validateAgainst } from './validate.js';
-import { blockKeywords, playSchema, roleMetaSchema, taskKeywordSchemas } from './schemas.js';
+import { blockSections, playSchema, roleMetaSchema } from './schemas.js';
+import { inheritable, keywordsOn, loadKeywords, type Flag, type Keywords } from './keywords.js';
 import { readVarsFile } from './inventory.js';
 import type { Module } from '../types.js';
 
@@ -13,8 +14,8 @@ export interface TaskNode {
   module: Module;
   /** Arguments as written (expressions not yet rendered). */
   args: Record<string, unknown>;
-  /** Keywords (when, loop, register, ...) as written. */
-  keywords: Record<string, unknown>;
+  /** The keywords written on the task, typed (what blocks and the play hand down is added at run time). */
+  keywords: Keywords;
   tags: string[];
   where: Where;
   /** The mapping the task was written as, to locate argument errors. */
@@ -30,7 +31,8 @@ export interface BlockNode {
   block: Node[];
   rescue: Node[];
   always: Node[];
-  keywords: Record<string, unknown>;
+  /** What the block (or import, or role) hands down to the tasks inside. */
+  keywords: Keywords;
   tags: string[];
   where: Where;
   /** Set on the block that wraps a role's tasks: its argument spec is checked on entry. */
@@ -65,15 +67,12 @@ export interface Play {
   handlers: TaskNode[];
   /** The defaults of every role of the play, merged in load order (dependencies first): as in Ansible, visible to all its tasks. */
   roleDefaults: Record<string, unknown>;
-  become?: boolean;
-  becomeUser?: string;
+  /** What the play hands down to every task (become, environment, no_log, ...); its vars are `vars`. */
+  keywords: Keywords;
   serial?: (number | string)[];
   gatherFacts: boolean;
   maxFailPercentage?: number;
-  anyErrorsFatal: boolean;
   forceHandlers: boolean;
-  /** Environment variables for every command of the play (task and block `environment` add to it). */
-  environment: Record<string, unknown>;
   secretVars: string[];
   where: Where;
   dir: string;
@@ -129,6 +128,10 @@ async function loadPlay(raw: Record<string, unknown>, dir: string, ctx: LoadCont
   ];
   handlers.push(...(await loadHandlers(raw.handlers, dirs, ctx)));
   const hosts = Array.isArray(raw.hosts) ? raw.hosts.join(':') : String(raw.hosts);
+  const { keywords } = loadKeywords(raw, 'play');
+  // The play's vars are their own precedence layer, and its tags were given to each task above.
+  const { vars: _vars, tags: _tags, ...handedDown } = inheritable(keywords);
+  const { gather_facts, force_handlers, max_fail_percentage } = keywords;
   return {
     name: (raw.name as string | undefined) ?? hosts,
     hosts,
@@ -137,14 +140,11 @@ async function loadPlay(raw: Record<string, unknown>, dir: string, ctx: LoadCont
     tasks,
     handlers,
     roleDefaults: Object.assign({}, ...roleBlocks.flatMap((b) => (b.kind === 'block' && b.role ? [b.role.defaults] : []))),
-    become: raw.become as boolean | undefined,
-    becomeUser: raw.become_user as string | undefined,
+    keywords: handedDown,
     serial: raw.serial === undefined ? undefined : toList(raw.serial),
-    gatherFacts: (raw.gather_facts as boolean | undefined) ?? true,
-    maxFailPercentage: raw.max_fail_percentage as number | undefined,
-    anyErrorsFatal: (raw.any_errors_fatal as boolean | undefined) ?? false,
-    forceHandlers: (raw.force_handlers as boolean | undefined) ?? true,
-    environment: (raw.environment as Record<string, unknown> | undefined) ?? {},
+    gatherFacts: literalFlag(gather_facts, 'gather_facts', raw) ?? true,
+    maxFailPercentage: typeof max_fail_percentage === 'number' ? max_fail_percentage : undefined,
+    forceHandlers: literalFlag(force_handlers, 'force_handlers', raw) ?? true,
     secretVars: (raw.secret_vars as string[] | undefined) ?? [],
     where,
     dir,
@@ -152,12 +152,14 @@ async function loadPlay(raw: Record<string, unknown>, dir: string, ctx: LoadCont
 }
 
 async function loadHandlers(list: unknown, baseDirs: string[], ctx: LoadContext): Promise<TaskNode[]> {
-  const nodes = await loadTasks(list, baseDirs, ctx, []);
+  const nodes = await loadTasks(list, baseDirs, ctx, [], undefined, 'handler');
   for (const n of nodes) {
     if (n.kind !== 'task') throw new SourceError('handlers cannot be blocks', n.where);
   }
   return nodes as TaskNode[];
 }
+
+const IMPORT_KEYS = ['import_tasks', 'include_tasks'];
 
 /** Loads a list of tasks (and blocks, and imported task files). */
 export async function loadTasks(
@@ -166,6 +168,7 @@ export async function loadTasks(
   ctx: LoadContext,
   inheritedTags: string[],
   role?: RoleInstance,
+  place: 'task' | 'handler' = 'task',
 ): Promise<Node[]> {
   if (list === null || list === undefined) return [];
   if (!Array.isArray(list)) throw new SourceError('tasks must be a list', whereOf(list));
@@ -176,22 +179,21 @@ export async function loadTasks(
       throw new SourceError('a task must be a mapping with a module name as one of its keys', where);
     }
     const task = raw as Record<string, unknown>;
-    const importKey = ['import_tasks', 'include_tasks'].find((k) => k in task);
+    const importKey = IMPORT_KEYS.find((k) => k in task);
     if (importKey) {
+      // An import is a block around the imported tasks: what is written on it applies to each of them.
+      const { keywords, others } = loadKeywords(task, 'block', [importKey], importKey);
+      if (others.length) throw new SourceError(`unknown keyword '${others[0]}' on ${importKey}`, whereOf(task, others[0]));
       const target = resolveIn(baseDirs, 'tasks', String(task[importKey]));
       const imported = await loadYamlFile(await firstExisting(target, whereOf(task, importKey)));
-      const tags = [...inheritedTags, ...toList(task.tags)];
-      const nodes = await loadTasks(imported, baseDirs, ctx, tags, role);
-      // when, vars, become... written on the import apply to every imported task: a block carries them.
-      const { [importKey]: _file, name, tags: _tags, ...keywords } = task;
-      for (const k of Object.keys(keywords)) {
-        if (!(k in taskKeywordSchemas)) throw new SourceError(`unknown keyword '${k}' on ${importKey}`, whereOf(task, k));
-      }
-      if (Object.keys(keywords).length === 0) out.push(...nodes);
-      else out.push({ kind: 'block', name: name as string | undefined, block: nodes, rescue: [], always: [], keywords, tags, where });
+      const tags = [...inheritedTags, ...(keywords.tags ?? [])];
+      const nodes = await loadTasks(imported, baseDirs, ctx, tags, role, place);
+      const { name, ...handedDown } = keywords;
+      if (Object.keys(handedDown).length === 0) out.push(...nodes);
+      else out.push({ kind: 'block', name, block: nodes, rescue: [], always: [], keywords: handedDown, tags, where });
       continue;
     }
-    out.push('block' in task ? await loadBlock(task, where, baseDirs, ctx, inheritedTags, role) : loadTask(task, where, baseDirs, ctx, inheritedTags, role));
+    out.push('block' in task ? await loadBlock(task, where, baseDirs, ctx, inheritedTags, role) : loadTask(task, where, baseDirs, ctx, inheritedTags, role, place));
   }
   return out;
 }
@@ -204,16 +206,15 @@ async function loadBlock(
   inheritedTags: string[],
   role?: RoleInstance,
 ): Promise<BlockNode> {
-  const keywords: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(raw)) {
-    if (blockKeywords.includes(k) || k === 'name') continue;
-    if (!(k in taskKeywordSchemas)) throw new SourceError(`unknown block keyword '${k}'`, whereOf(raw, k));
-    keywords[k] = v;
+  const { keywords, others } = loadKeywords(raw, 'block', blockSections);
+  if (others.length) {
+    const key = others[0];
+    throw new SourceError(`unknown block keyword '${key}'${suggest(key, keywordsOn('block'))}`, whereOf(raw, key));
   }
-  const tags = [...inheritedTags, ...toList(raw.tags)];
+  const tags = [...inheritedTags, ...(keywords.tags ?? [])];
   return {
     kind: 'block',
-    name: raw.name as string | undefined,
+    name: keywords.name,
     block: await loadTasks(raw.block, baseDirs, ctx, tags, role),
     rescue: await loadTasks(raw.rescue, baseDirs, ctx, tags, role),
     always: await loadTasks(raw.always, baseDirs, ctx, tags, role),
@@ -229,26 +230,17 @@ function loadTask(
   baseDirs: string[],
   ctx: LoadContext,
   inheritedTags: string[],
-  role?: RoleInstance,
+  role: RoleInstance | undefined,
+  place: 'task' | 'handler',
 ): TaskNode {
-  const keywords: Record<string, unknown> = {};
-  const moduleKeys: string[] = [];
-  for (const [k, v] of Object.entries(raw)) {
-    if (k in taskKeywordSchemas) keywords[k] = v;
-    else moduleKeys.push(k);
-  }
-  for (const [k, schema] of Object.entries(taskKeywordSchemas)) {
-    if (!(k in keywords)) continue;
-    const problems = validateAgainst(schema, keywords[k]);
-    if (problems.length) throw new SourceError(`${k}: ${problems[0].message}`, whereOf(raw, k));
-  }
+  const { keywords, others: moduleKeys } = loadKeywords(raw, place);
   if (moduleKeys.length === 0) throw new SourceError('task has no module: add a key such as `command:` or `copy:`', where);
   if (moduleKeys.length > 1) {
     const unknown = moduleKeys.find((k) => !ctx.modules.has(shortName(k)));
     const key = unknown ?? moduleKeys[1];
     throw new SourceError(
       unknown
-        ? `unknown task keyword or module '${unknown}'${suggest(unknown, [...ctx.modules.keys(), ...Object.keys(taskKeywordSchemas)])}`
+        ? `unknown ${place} keyword or module '${unknown}'${suggest(unknown, [...ctx.modules.keys(), ...keywordsOn(place)])}`
         : `task names two modules: '${moduleKeys.join("', '")}'`,
       whereOf(raw, key),
     );
@@ -263,11 +255,11 @@ function loadTask(
   checkArgs(module, args, raw, moduleKey);
   return {
     kind: 'task',
-    name: (raw.name as string | undefined) ?? `${module.name}${typeof raw[moduleKey] === 'string' ? ` ${raw[moduleKey]}` : ''}`,
+    name: keywords.name ?? `${module.name}${typeof raw[moduleKey] === 'string' ? ` ${raw[moduleKey]}` : ''}`,
     module,
     args,
     keywords,
-    tags: [...inheritedTags, ...toList(keywords.tags)],
+    tags: [...inheritedTags, ...(keywords.tags ?? [])],
     where,
     source: raw,
     baseDirs,
@@ -340,7 +332,8 @@ async function loadRole(
 ): Promise<Node[]> {
   const spec = typeof ref === 'string' ? { role: ref } : (ref as Record<string, unknown>);
   const name = String(spec.role);
-  const { role: _r, tags, when, become, become_user, vars, ...params } = spec;
+  const { keywords, others } = loadKeywords(spec, 'role', ['role']);
+  const params = Object.fromEntries(others.map((k) => [k, spec[k]]));
   const dir = await findRole(name, playDir, ctx, where);
   const read = async (sub: string) => {
     const f = await firstExistingOrNull([path.join(dir, sub, 'main.yml'), path.join(dir, sub, 'main.yaml')]);
@@ -357,12 +350,12 @@ async function loadRole(
     name,
     dir,
     defaults: ((await read('defaults')) as Record<string, unknown> | null) ?? {},
-    vars: { ...(((await read('vars')) as Record<string, unknown> | null) ?? {}), ...((vars as Record<string, unknown>) ?? {}) },
+    vars: { ...(((await read('vars')) as Record<string, unknown> | null) ?? {}), ...keywords.vars },
     params,
     argumentSpec: specs?.options ? { options: specs.options, where: whereOf(specs) ?? where } : undefined,
   };
   const out: Node[] = [];
-  const roleTags = [...inheritedTags, ...toList(tags)];
+  const roleTags = [...inheritedTags, ...(keywords.tags ?? [])];
   // Dependencies inherit the role's tags, as in Ansible: `-t app` runs what app depends on.
   for (const [i, dep] of ((meta?.dependencies as unknown[]) ?? []).entries()) {
     const depName = typeof dep === 'string' ? dep : String((dep as Record<string, unknown>).role);
@@ -373,11 +366,9 @@ async function loadRole(
   const baseDirs = [dir, playDir, ...(ctx.sharedDirs ?? [])];
   const tasks = await loadTasks(await read('tasks'), baseDirs, ctx, roleTags, role);
   handlers.push(...(await loadHandlers(await read('handlers'), baseDirs, ctx)).map((h) => ({ ...h, role })));
-  const keywords: Record<string, unknown> = {};
-  if (when !== undefined) keywords.when = when;
-  if (become !== undefined) keywords.become = become;
-  if (become_user !== undefined) keywords.become_user = become_user;
-  out.push({ kind: 'block', name: `role ${name}`, block: tasks, rescue: [], always: [], keywords, tags: roleTags, where, role });
+  // The role's vars are their own precedence layer (role vars), not block vars.
+  const { vars: _vars, name: _name, ...handedDown } = keywords;
+  out.push({ kind: 'block', name: `role ${name}`, block: tasks, rescue: [], always: [], keywords: handedDown, tags: roleTags, where, role });
   return out;
 }
 
@@ -405,6 +396,12 @@ async function firstExistingOrNull(candidates: string[]): Promise<string | null>
 
 async function isDir(p: string): Promise<boolean> {
   return fs.stat(p).then((s) => s.isDirectory(), () => false);
+}
+
+/** A play keyword that must be written as a boolean, not an expression. */
+function literalFlag(flag: Flag | undefined, key: string, raw: Record<string, unknown>): boolean | undefined {
+  if (flag === undefined || typeof flag === 'boolean') return flag;
+  throw new SourceError(`${key}: must be true or false here, not an expression`, whereOf(raw, key));
 }
 
 export function toList(v: unknown): string[] {

@@ -43,6 +43,13 @@ export function whereOf(value: unknown, key?: string | number): Where | undefine
   return (typeof key === 'string' ? p.keys.get(key) : undefined) ?? p.children.get(key) ?? p.self;
 }
 
+/** Where the value of a key (or an item) was written, rather than the key itself. */
+export function whereOfValue(value: unknown, key: string | number): Where | undefined {
+  if (!value || typeof value !== 'object') return undefined;
+  const p = positions.get(value);
+  return p?.children.get(key) ?? p?.self;
+}
+
 /** Where a value at a path below `root` was written; falls back to the deepest known ancestor. */
 export function whereAtPath(root: unknown, path: (string | number)[]): Where | undefined {
   let node: unknown = root;

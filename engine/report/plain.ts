@@ -43,7 +43,7 @@ export class PlainReporter implements Reporter {
     else if (e.message && this.o.verbose > 0) text += ` => ${e.message}`;
     text += '\n';
     if (this.o.verbose > 0 && e.result) text += `${JSON.stringify(e.result, null, 2)}\n`;
-    if (this.o.diff && e.diffs?.length) for (const d of e.diffs) text += `${renderDiff(d, this.o.colour)}\n`;
+    if ((e.diff ?? this.o.diff) && e.diffs?.length) for (const d of e.diffs) text += `${renderDiff(d, this.o.colour)}\n`;
     return text;
   }
 

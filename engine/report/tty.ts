@@ -47,7 +47,7 @@ export class TtyReporter implements Reporter {
     if (e.type === 'result') {
       const p = this.pending.get(e.host);
       if (p) p.resolve(e);
-      if (this.o.diff && e.diffs?.length) {
+      if ((e.diff ?? this.o.diff) && e.diffs?.length) {
         const text = e.diffs.map((d) => renderDiff(d, this.o.colour)).join('\n');
         this.queue = this.queue.then(() => this.o.write(`${text}\n`));
       }

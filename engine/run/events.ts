@@ -20,6 +20,8 @@ export interface TaskResultEvent {
   item?: string;
   ignored?: boolean;
   handler?: boolean;
+  /** The task's `diff: true`: its diffs are shown even without --diff (`diff: false` sends none). */
+  diff?: boolean;
   /** Check mode reported this change without applying it. */
   predicted?: boolean;
   /** The result the module returned (shown with -v; redacted; withheld for no_log tasks). */

@@ -12,7 +12,8 @@ import { redactor } from '../secrets/redact.js';
 import { factVariables, gatherFacts } from './facts.js';
 import { HostState } from './host-state.js';
 import { selectHosts } from './patterns.js';
-import { runTask, type TaskObserver, type TaskOutcome } from './task.js';
+import { flag, runTask, type TaskObserver, type TaskOutcome } from './task.js';
+import { inheritKeywords, type Keywords } from '../load/keywords.js';
 import { checkRoleArguments } from './role-arguments.js';
 import { tagsSelected } from './tags.js';
 import type { HostCounts, RunEvent, TaskStatus } from './events.js';
@@ -111,7 +112,7 @@ class PlayRun {
       if (this.o.signal?.aborted) return false;
       this.batch = batch.filter((h) => h.active);
       if (this.play.gatherFacts) await this.gather(batch);
-      this.checkLimits();
+      this.checkLimits(this.play.keywords.any_errors_fatal === true ? this.batch.filter((h) => !h.active) : []);
       await this.runNodes(this.play.tasks, batch, []);
       await this.runHandlers(batch);
       const failed = this.batch.filter((h) => !h.active).length;
@@ -126,16 +127,22 @@ class PlayRun {
   /**
    * max_fail_percentage and any_errors_fatal, checked after every task as Ansible does (not only
    * at the end of a batch): the failed (or unreachable) hosts of the current batch are counted.
+   * `fatal`: the hosts that failed a task (or block) on which any_errors_fatal is in force.
    */
-  private checkLimits(): void {
+  private checkLimits(fatal: HostState[]): void {
     if (this.stopped || this.batch.length === 0) return;
     const failed = this.batch.filter((h) => !h.active).length;
     const limit = this.play.maxFailPercentage;
     if (limit !== undefined && (failed / this.batch.length) * 100 > limit) {
       this.stop(`${failed} of ${this.batch.length} hosts failed, more than max_fail_percentage ${limit}%`);
-    } else if (this.play.anyErrorsFatal && failed > 0) {
-      this.stop(`${failed} host${failed === 1 ? '' : 's'} failed and any_errors_fatal is set`);
+    } else if (fatal.length > 0) {
+      this.stop(`${fatal.length} host${fatal.length === 1 ? '' : 's'} failed and any_errors_fatal is set`);
     }
+  }
+
+  /** The keywords in force on a task or block: the play's, then each enclosing block's, then its own. */
+  private keywordsOf(chain: BlockNode[], node: Node): Keywords {
+    return inheritKeywords([this.play.keywords, ...chain.map((b) => b.keywords), node.keywords]);
   }
 
   private stop(reason: string): void {
@@ -209,7 +216,10 @@ class PlayRun {
       for (const h of failedBefore) h.failed = true;
     }
     // Failures inside a block with a rescue count only once the block is over.
-    if (block.rescue.length && !rescuable(chain)) this.checkLimits();
+    if (block.rescue.length && !rescuable(chain)) {
+      const fatal = this.keywordsOf(chain, block).any_errors_fatal;
+      this.checkLimits(participants.filter((h) => h.failed && flag(fatal, this.scopeFor(h), 'any_errors_fatal')));
+    }
   }
 
   private async checkRole(block: BlockNode, hosts: HostState[]): Promise<HostState[]> {
@@ -233,40 +243,51 @@ class PlayRun {
   private async runTaskOnHosts(task: TaskNode, hosts: HostState[], chain: BlockNode[], handler: boolean): Promise<void> {
     let active = hosts.filter((h) => h.active);
     if (active.length === 0 || (this.stopped && !handler)) return;
-    const runOnce = task.keywords.run_once === true || task.keywords.run_once === 'true';
+    const keywords = this.keywordsOf(chain, task);
+    const runOnce = flag(keywords.run_once, this.scopeFor(active[0], task), 'run_once') === true;
     const where = `${task.where.file}:${task.where.line}`;
     if (runOnce) active = active.slice(0, 1);
     this.emit({ type: 'task', play: this.play.name, name: task.name, where, hosts: active.map((h) => h.name), handler });
     const outcomes = new Map<HostState, TaskOutcome>();
     await this.forEachHost(active, async (h) => {
       const t0 = Date.now();
-      const outcome = await runTask(task, {
-        check: this.o.check,
-        chain,
-        scope: this.scopeFor(h, task),
-        state: h,
-        connectionFor: (name) => this.stateOf(name).host(),
-        log: (message) => this.emit({ type: 'log', host: h.name, message }),
-        play: { become: this.play.become, becomeUser: this.play.becomeUser, environment: this.play.environment },
-        observer: this.o.observer,
-      });
+      const scope = this.scopeFor(h, task);
+      const withVars = scope.withBelow('registered', 'task vars', keywords.vars ?? {});
+      const noLog = flagOrFailure(keywords.no_log, withVars, 'no_log');
+      const diff = flagOrFailure(keywords.diff, withVars, 'diff');
+      const outcome =
+        noLog.error ?? diff.error ??
+        (await runTask(task, {
+          check: this.o.check,
+          keywords,
+          scope,
+          state: h,
+          connectionFor: (name) => this.stateOf(name).host(),
+          // A no_log task's module logs may hold its values: they are not shown.
+          log: noLog.value ? () => {} : (message) => this.emit({ type: 'log', host: h.name, message }),
+          observer: this.o.observer,
+        }));
       outcomes.set(h, outcome);
-      this.report(task, h, outcome, Date.now() - t0, handler);
+      this.report(task, h, outcome, Date.now() - t0, handler, { noLog: noLog.value !== false && noLog.value !== undefined, diff: diff.value });
     });
     if (runOnce) {
       const [first] = active;
       const outcome = outcomes.get(first);
-      const register = task.keywords.register as string | undefined;
+      const register = keywords.register;
       for (const h of hosts.filter((x) => x !== first && x.active)) {
         if (register) h.registered[register] = first.registered[register];
         if (outcome?.notify) this.notify(outcome, h);
       }
     }
-    if (!handler && !rescuable(chain)) this.checkLimits();
+    if (!handler && !rescuable(chain)) {
+      const failedHere = [...outcomes].filter(([, o]) => (o.status === 'failed' && !o.ignored) || o.status === 'unreachable').map(([h]) => h);
+      this.checkLimits(failedHere.filter((h) => flag(keywords.any_errors_fatal, this.scopeFor(h, task), 'any_errors_fatal')));
+    }
   }
 
-  private report(task: TaskNode, h: HostState, outcome: TaskOutcome, durationMs: number, handler: boolean): void {
-    const noLog = task.keywords.no_log === true || task.keywords.no_log === 'true';
+  private report(task: TaskNode, h: HostState, outcome: TaskOutcome, durationMs: number, handler: boolean, shown: { noLog: boolean; diff?: boolean }): void {
+    const noLog = shown.noLog;
+    const diffs = shown.diff === false ? [] : outcome.diffs;
     this.record(h, outcome.status, !!outcome.ignored);
     if (outcome.notify) this.notify(outcome, h);
     this.emit({
@@ -278,7 +299,8 @@ class PlayRun {
       module: task.module.name,
       status: outcome.status,
       summary: noLog ? undefined : outcome.summary,
-      diffs: noLog ? outcome.diffs.map((d) => ({ target: d.target, before: '', after: '', secret: true })) : outcome.diffs,
+      diffs: noLog ? diffs.map((d) => ({ target: d.target, before: '', after: '', secret: true })) : diffs,
+      ...(shown.diff === true ? { diff: true } : {}),
       message: noLog && outcome.message ? 'the output has been hidden because no_log is set for this task' : outcome.message,
       ignored: outcome.ignored,
       handler,
@@ -384,14 +406,9 @@ class PlayRun {
   }
 }
 
-function toNames(v: unknown): string[] {
-  if (v === undefined || v === null) return [];
-  return Array.isArray(v) ? v.map(String) : [String(v)];
-}
-
 /** A handler answers to its name and to each of its `listen` topics. */
 function namesOf(handler: TaskNode): string[] {
-  return [handler.name, ...toNames(handler.keywords.listen)];
+  return [handler.name, ...(handler.keywords.listen ?? [])];
 }
 
 function checkHandlersExist(play: Play): void {
@@ -404,7 +421,7 @@ function checkHandlersExist(play: Play): void {
         visit(n.always);
         continue;
       }
-      for (const name of toNames(n.keywords.notify)) {
+      for (const name of n.keywords.notify ?? []) {
         if (!known.has(name) && !name.includes('{{')) throw new SourceError(`notify: no handler named '${name}' in this play`, n.where);
       }
     }
@@ -416,4 +433,14 @@ function checkHandlersExist(play: Play): void {
 /** A failure inside a block with a rescue section may still be rescued. */
 function rescuable(chain: BlockNode[]): boolean {
   return chain.some((b) => b.rescue.length > 0);
+}
+
+/** A flag keyword's value for a host, or the failure of a task whose flag expression does not give a boolean. */
+function flagOrFailure(value: Keywords['no_log'], scope: Scope, name: string): { value?: boolean; error?: TaskOutcome } {
+  try {
+    return { value: flag(value, scope, name) };
+  } catch (e) {
+    // Unreadable no_log: hide, as Ansible does when in doubt.
+    return { value: name === 'no_log' ? true : undefined, error: { status: 'failed', diffs: [], message: (e as Error).message, result: { failed: true, msg: (e as Error).message } } };
+  }
 }

@@ -2,8 +2,10 @@
 // changed_when / failed_when, register and notify.
 import type { Diff, ExecOptions, Host, Module } from '../types.js';
 import { ModuleError } from '../types.js';
-import type { BlockNode, TaskNode } from '../load/playbook.js';
-import { formatWhere } from '../load/yaml.js';
+import type { TaskNode } from '../load/playbook.js';
+import { loopOf, resolveAmount, resolveFlag, type Condition, type Keywords, type LoopKeyword } from '../load/keywords.js';
+import { LoopError, loopItems } from './loops.js';
+import { formatWhere, SourceError } from '../load/yaml.js';
 import { validateAgainst } from '../load/validate.js';
 import type { Scope } from '../expr/scope.js';
 import { UndefinedVariableError, ExpressionError } from '../expr/evaluate.js';
@@ -19,14 +21,13 @@ import type { TaskStatus } from './events.js';
 
 export interface TaskRunContext {
   check: boolean;
-  /** The task's enclosing blocks, outermost first: their keywords are inherited. */
-  chain: BlockNode[];
+  /** The keywords in force on the task: its own and what the play and its blocks hand down. */
+  keywords: Keywords;
   scope: Scope;
   state: HostState;
   /** Connection for delegate_to. */
   connectionFor(name: string): Promise<Host>;
   log(message: string): void;
-  play: { become?: boolean; becomeUser?: string; environment?: Record<string, unknown> };
   /** Sees every observation (plan files record them, apply compares them). */
   observer?: TaskObserver;
 }
@@ -59,14 +60,14 @@ export interface TaskOutcome {
 export class TaskError extends Error {}
 
 export async function runTask(task: TaskNode, ctx: TaskRunContext): Promise<TaskOutcome> {
-  const kw = inherited(task, ctx.chain);
-  const loopSource = task.keywords.loop ?? task.keywords.with_items;
+  const kw = ctx.keywords;
+  const loop = loopOf(kw);
   let outcome: TaskOutcome;
   try {
-    if (loopSource === undefined) {
+    if (loop === undefined) {
       outcome = await runWithRetries(task, kw, ctx.scope, ctx);
     } else {
-      outcome = await runLoop(task, kw, loopSource, ctx);
+      outcome = await runLoop(task, kw, loop, ctx);
     }
   } catch (e) {
     outcome = failure(task, e);
@@ -74,14 +75,14 @@ export async function runTask(task: TaskNode, ctx: TaskRunContext): Promise<Task
   if (ctx.check && outcome.status === 'failed') outcome = unknownInCheckMode(task, outcome, ctx);
   if (ctx.check && outcome.status === 'ok') outcome = okOnlyForNow(task, outcome, ctx);
   if (outcome.status === 'unknown') ctx.state.speculative.push(`${task.name} (unknown until apply)`);
-  if (typeof task.keywords.register === 'string' && outcome.status !== 'unreachable') {
-    ctx.state.registered[task.keywords.register] = registeredValue(outcome);
+  if (kw.register !== undefined && outcome.status !== 'unreachable') {
+    ctx.state.registered[kw.register] = registeredValue(outcome);
   }
-  if (outcome.status === 'failed' && truthy(renderKeyword(kw.ignore_errors, ctx.scope))) outcome.ignored = true;
+  if (outcome.status === 'failed' && flag(kw.ignore_errors, ctx.scope, 'ignore_errors')) outcome.ignored = true;
   // A change notifies its handlers; so does a check-mode "unknown", whose handlers are then previewed too.
-  if ((outcome.status === 'changed' || outcome.status === 'unknown') && task.keywords.notify !== undefined) {
+  if ((outcome.status === 'changed' || outcome.status === 'unknown') && kw.notify !== undefined) {
     try {
-      outcome.notify = notifiedHandlers(task.keywords.notify, outcome, ctx.scope);
+      outcome.notify = notifiedHandlers(kw.notify, outcome, ctx.scope);
     } catch (e) {
       outcome = { ...failure(task, e), message: `${failure(task, e).message} (in notify)` };
     }
@@ -89,35 +90,10 @@ export async function runTask(task: TaskNode, ctx: TaskRunContext): Promise<Task
   return outcome;
 }
 
-interface Keywords {
-  when: unknown[];
-  become?: unknown;
-  become_user?: unknown;
-  ignore_errors?: unknown;
-  no_log?: unknown;
-  vars: Record<string, unknown>;
-  environment: Record<string, unknown>;
-}
-
-function inherited(task: TaskNode, chain: BlockNode[]): Keywords {
-  const kw: Keywords = { when: [], vars: {}, environment: {} };
-  for (const node of [...chain, task]) {
-    const k = node.keywords;
-    if (k.when !== undefined) kw.when.push(...(Array.isArray(k.when) ? k.when : [k.when]));
-    for (const key of ['become', 'become_user', 'ignore_errors', 'no_log'] as const) if (k[key] !== undefined) kw[key] = k[key];
-    if (k.vars) Object.assign(kw.vars, k.vars);
-    if (k.environment) Object.assign(kw.environment, k.environment);
-  }
-  return kw;
-}
-
-async function runLoop(task: TaskNode, kw: Keywords, loopSource: unknown, ctx: TaskRunContext): Promise<TaskOutcome> {
-  const scope = taskScope(ctx.scope, kw.vars);
-  const items = scope.render(loopSource);
-  if (!Array.isArray(items)) {
-    throw new TaskError(`loop must give a list, got ${typeof items}`);
-  }
-  const control = (task.keywords.loop_control as Record<string, string> | undefined) ?? {};
+async function runLoop(task: TaskNode, kw: Keywords, loop: LoopKeyword, ctx: TaskRunContext): Promise<TaskOutcome> {
+  const scope = taskScope(ctx.scope, kw.vars ?? {});
+  const items = await loopItems(loop, kw[loop], scope, task.baseDirs);
+  const control = kw.loop_control ?? {};
   const loopVar = control.loop_var ?? 'item';
   const results: TaskOutcome[] = [];
   for (const [index, item] of items.entries()) {
@@ -148,11 +124,11 @@ async function runLoop(task: TaskNode, kw: Keywords, loopSource: unknown, ctx: T
 
 /** `until: cond` with `retries` (default 3) and `delay` seconds (default 5): run again until cond holds. */
 async function runWithRetries(task: TaskNode, kw: Keywords, scope: Scope, ctx: TaskRunContext): Promise<TaskOutcome> {
-  const until = task.keywords.until;
+  const until = kw.until;
   if (until === undefined) return runOnce(task, kw, scope, ctx);
-  const retries = Number(task.keywords.retries ?? 3);
-  const delay = Number(task.keywords.delay ?? 5);
-  const name = (task.keywords.register as string | undefined) ?? 'result';
+  const retries = resolveAmount(kw.retries, (t) => scope.render(t), 'retries') ?? 3;
+  const delay = resolveAmount(kw.delay, (t) => scope.render(t), 'delay') ?? 5;
+  const name = kw.register ?? 'result';
   let outcome!: TaskOutcome;
   for (let attempt = 1; attempt <= retries + 1; attempt++) {
     try {
@@ -173,8 +149,8 @@ async function runWithRetries(task: TaskNode, kw: Keywords, scope: Scope, ctx: T
 }
 
 async function runOnce(task: TaskNode, kw: Keywords, outer: Scope, ctx: TaskRunContext): Promise<TaskOutcome> {
-  const scope = taskScope(outer, kw.vars);
-  for (const cond of kw.when) {
+  const scope = taskScope(outer, kw.vars ?? {});
+  for (const cond of kw.when ?? []) {
     if (!truthyCondition(cond, scope)) {
       return { status: 'skipped', diffs: [], result: { skipped: true, skip_reason: `condition was false: ${String(cond)}` } };
     }
@@ -189,13 +165,13 @@ async function runOnce(task: TaskNode, kw: Keywords, outer: Scope, ctx: TaskRunC
   markSecretArgs(module.schema, args);
 
   const become = {
-    become: truthy(renderKeyword(kw.become ?? ctx.play.become ?? ctx.state.inventoryVars.ansible_become, scope)),
-    becomeUser: (renderKeyword(kw.become_user ?? ctx.play.becomeUser ?? ctx.state.inventoryVars.ansible_become_user, scope) as string | undefined) ?? undefined,
+    become: flag(kw.become, scope, 'become') ?? truthy(scope.render(ctx.state.inventoryVars.ansible_become)),
+    becomeUser: (scope.render(kw.become_user ?? ctx.state.inventoryVars.ansible_become_user) as string | undefined) ?? undefined,
   };
-  const delegate = task.keywords.delegate_to !== undefined ? String(scope.render(task.keywords.delegate_to)) : undefined;
+  const delegate = kw.delegate_to !== undefined ? String(scope.render(kw.delegate_to)) : undefined;
   const connection = module.controllerOnly ? nullHost(ctx.state.name) : delegate ? await ctx.connectionFor(delegate) : await ctx.state.host();
-  const timeoutSeconds = task.keywords.timeout as number | undefined;
-  const withEnv = withEnvironment(connection, scope.render({ ...ctx.play.environment, ...kw.environment }) as Record<string, unknown>);
+  const timeoutSeconds = resolveAmount(kw.timeout, (t) => scope.render(t), 'timeout');
+  const withEnv = withEnvironment(connection, scope.render(kw.environment ?? {}) as Record<string, unknown>);
   const host = timeoutSeconds ? withDeadline(withEnv, timeoutSeconds) : withEnv;
   const locals = scope.locals();
   const moduleCtx = makeModuleContext({
@@ -210,7 +186,7 @@ async function runOnce(task: TaskNode, kw: Keywords, outer: Scope, ctx: TaskRunC
   });
   moduleCtx.renderTemplate = async (source, opts) => renderEjs(source, locals, opts?.filename);
 
-  const readOnly = readOnlyTask(task);
+  const readOnly = readOnlyTask(kw);
   const observer = module.controllerOnly || readOnly ? undefined : ctx.observer;
   const key = observer ? observationKey(task, ctx.state, outer) : '';
   const exact = ctx.state.speculative.length === 0;
@@ -221,42 +197,43 @@ async function runOnce(task: TaskNode, kw: Keywords, outer: Scope, ctx: TaskRunC
         observer.beforePlan?.(ctx.state.name, key, o);
       }
     : undefined;
-  // check_mode: true makes one task a preview even in a real run.
-  const check = ctx.check || task.keywords.check_mode === true || task.keywords.check_mode === 'true';
+  // check_mode: true makes a task a preview even in a real run.
+  const check = ctx.check || flag(kw.check_mode, scope, 'check_mode') === true;
   const run = runModule(module, args, { ...moduleCtx, check }, { check, applyInCheck: readOnly, onObserved });
   const outcome = timeoutSeconds ? await withTimeout(run, timeoutSeconds) : await run;
   observer?.after?.(ctx.state.name, key, observed, { status: outcome.status, exact });
-  const interpreted = interpret(task, outcome, scope, ctx);
+  const interpreted = interpret(task, kw, outcome, scope, ctx);
   // set_fact returns its variables as ansible_facts: they live on the host for the rest of the run.
   const facts = interpreted.result.ansible_facts;
   if (interpreted.status !== 'failed' && facts && typeof facts === 'object') Object.assign(ctx.state.registered, facts);
   return interpreted;
 }
 
-function interpret(task: TaskNode, outcome: ModuleOutcome, scope: Scope, ctx: TaskRunContext): TaskOutcome {
+function interpret(task: TaskNode, kw: Keywords, outcome: ModuleOutcome, scope: Scope, ctx: TaskRunContext): TaskOutcome {
   let status: TaskStatus = outcome.status;
   const result: Record<string, unknown> = { ...outcome.result, changed: status === 'changed', failed: status === 'failed' };
   if (outcome.message) result.msg = outcome.message;
-  const name = (task.keywords.register as string | undefined) ?? 'result';
+  const name = kw.register ?? 'result';
   const withResult = scope.with('this result', { [name]: result, result }, true);
-  const failedWhen = task.keywords.failed_when !== undefined && !(ctx.check && outcome.predicted);
+  const failedWhen = kw.failed_when !== undefined && !(ctx.check && outcome.predicted);
   // Under failed_when the module's own failure is only data: a command that ran and exited 3 changed things.
   if (failedWhen && status === 'failed') {
     status = outcome.applied ? 'changed' : 'ok';
     result.changed = status === 'changed';
   }
-  if (task.keywords.changed_when !== undefined && status !== 'failed' && !(ctx.check && outcome.predicted)) {
-    const changed = allConditions(task.keywords.changed_when, withResult);
+  if (kw.changed_when !== undefined && status !== 'failed' && !(ctx.check && outcome.predicted)) {
+    const changed = allConditions(kw.changed_when, withResult);
     status = changed ? 'changed' : 'ok';
     result.changed = changed;
   }
   if (failedWhen) {
-    const failed = allConditions(task.keywords.failed_when, withResult, 'any');
+    const failed = allConditions(kw.failed_when!, withResult, 'any');
     if (failed) status = 'failed';
     result.failed = failed;
   }
   if (ctx.check && outcome.predicted) {
-    const what = `${task.name} (${outcome.summary ?? 'change'})`;
+    // Later tasks name this change in their messages: a no_log task is named without its summary.
+    const what = flag(kw.no_log, scope, 'no_log') ? task.name : `${task.name} (${outcome.summary ?? 'change'})`;
     ctx.state.predicted.push(what);
     if (!outcome.exact) ctx.state.speculative.push(what);
   }
@@ -274,7 +251,7 @@ function failure(task: TaskNode, e: unknown): TaskOutcome {
   if (e instanceof UnreachableError) {
     return { status: 'unreachable', diffs: [], message: redactor.redact(e.message), result: { unreachable: true, msg: e.message } };
   }
-  const known = e instanceof ModuleError || e instanceof TaskError || e instanceof UndefinedVariableError || e instanceof ExpressionError || e instanceof TemplateError || e instanceof TimeoutError;
+  const known = e instanceof ModuleError || e instanceof TaskError || e instanceof UndefinedVariableError || e instanceof ExpressionError || e instanceof TemplateError || e instanceof TimeoutError || e instanceof SourceError || e instanceof LoopError;
   const message = known ? (e as Error).message : `${(e as Error).name ?? 'Error'}: ${(e as Error).message ?? String(e)}`;
   return { status: 'failed', diffs: [], message: `${formatWhere(task.where)}: ${message}`, result: { failed: true, changed: false, msg: message } };
 }
@@ -285,7 +262,7 @@ function failure(task: TaskNode, e: unknown): TaskOutcome {
  * A read-only command that runs in check mode sees the host as it is, without predicted files.
  */
 function unknownInCheckMode(task: TaskNode, outcome: TaskOutcome, ctx: TaskRunContext): TaskOutcome {
-  const dependsOn = readOnlyTask(task) ? ctx.state.predicted : ctx.state.speculative;
+  const dependsOn = readOnlyTask(ctx.keywords) ? ctx.state.predicted : ctx.state.speculative;
   if (dependsOn.length === 0) return outcome;
   return {
     status: 'unknown',
@@ -334,7 +311,7 @@ function notifiedHandlers(notify: unknown, outcome: TaskOutcome, scope: Scope): 
  * can only say that it is ok on the host as it is now.
  */
 function okOnlyForNow(task: TaskNode, outcome: TaskOutcome, ctx: TaskRunContext): TaskOutcome {
-  if (task.module.controllerOnly || readOnlyTask(task) || ctx.state.speculative.length === 0) return outcome;
+  if (task.module.controllerOnly || readOnlyTask(ctx.keywords) || ctx.state.speculative.length === 0) return outcome;
   const before = ctx.state.speculative[ctx.state.speculative.length - 1];
   return {
     ...outcome,
@@ -345,9 +322,8 @@ function okOnlyForNow(task: TaskNode, outcome: TaskOutcome, ctx: TaskRunContext)
 }
 
 /** `changed_when: false` or `check_mode: false`: the task changes nothing, so it runs in check mode too. */
-function readOnlyTask(task: TaskNode): boolean {
-  const changedWhen = task.keywords.changed_when;
-  return changedWhen === false || changedWhen === 'false' || task.keywords.check_mode === false || task.keywords.check_mode === 'false';
+function readOnlyTask(kw: Keywords): boolean {
+  return (kw.changed_when?.length === 1 && kw.changed_when[0] === false) || kw.check_mode === false;
 }
 
 /** Task (and block) vars rank below registered values and set_fact, and extra vars, as in Ansible. */
@@ -365,20 +341,20 @@ function registeredValue(o: TaskOutcome): Record<string, unknown> {
   };
 }
 
-function truthyCondition(cond: unknown, scope: Scope): boolean {
+function truthyCondition(cond: Condition, scope: Scope): boolean {
   if (typeof cond === 'boolean') return cond;
   const text = String(cond);
   const stripped = text.replace(/^\s*\{\{(.*)\}\}\s*$/s, '$1');
   return Boolean(scope.evaluate(stripped));
 }
 
-function allConditions(cond: unknown, scope: Scope, mode: 'all' | 'any' = 'all'): boolean {
-  const list = Array.isArray(cond) ? cond : [cond];
+function allConditions(list: Condition[], scope: Scope, mode: 'all' | 'any' = 'all'): boolean {
   return mode === 'all' ? list.every((c) => truthyCondition(c, scope)) : list.some((c) => truthyCondition(c, scope));
 }
 
-function renderKeyword(v: unknown, scope: Scope): unknown {
-  return typeof v === 'string' ? scope.render(v) : v;
+/** A flag keyword's value for this host. */
+export function flag(value: Keywords['no_log'], scope: Scope, name: string): boolean | undefined {
+  return resolveFlag(value, (t) => scope.render(t), name);
 }
 
 function markSecretArgs(schema: Record<string, unknown>, args: Record<string, unknown>): void {
