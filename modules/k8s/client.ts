@@ -78,7 +78,12 @@ export class KubeClient {
     }
     if (status >= 200 && status < 300) return parsed;
     const s = (parsed ?? {}) as { reason?: string; message?: string; details?: { causes?: StatusCause[] } };
-    throw new KubeApiError(status, s.reason ?? String(status), s.message ?? `${method} ${url.pathname}: HTTP ${status}`, s.details?.causes ?? []);
+    throw new KubeApiError(
+      status,
+      s.reason ?? http.STATUS_CODES[status] ?? String(status),
+      s.message ?? `${method} ${url.pathname}: the answer holds no Kubernetes Status`,
+      s.details?.causes ?? [],
+    );
   }
 
   private send(url: URL, method: string, headers: Record<string, string>, body?: string): Promise<{ status: number; text: string }> {

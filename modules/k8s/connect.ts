@@ -38,10 +38,12 @@ export function conflictsOf(e: unknown): FieldConflict[] | null {
   if (!(e instanceof KubeApiError) || e.status !== 409) return null;
   const causes = e.causes.filter((c) => c.reason === 'FieldManagerConflict');
   if (!causes.length) return null;
-  return causes.map((c) => {
+  const conflicts = causes.map((c): FieldConflict => {
     const m = /conflict with "([^"]+)"(?: with subresource "([^"]+)")?/.exec(c.message ?? '');
     return { field: c.field ?? '?', manager: m?.[1] ?? 'another manager', ...(m?.[2] ? { subresource: m[2] } : {}) };
   });
+  // The server lists them in no fixed order; plans and messages must not change between runs.
+  return conflicts.sort((a, b) => (a.field < b.field ? -1 : a.field > b.field ? 1 : 0));
 }
 
 /** "kubectl (scale)" */

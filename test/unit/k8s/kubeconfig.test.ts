@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { kubeconfigFiles, loadKubeconfig } from '../../../modules/k8s/kubeconfig.js';
 import { KubeClient } from '../../../modules/k8s/client.js';
-import { startFakeKubeApiServer } from '../../helpers/fake-kube-apiserver.js';
+import { startKubeApiServer } from '../../helpers/kube-apiserver.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -45,36 +44,28 @@ describe('kubeconfig like kubectl', () => {
   });
 });
 
-describe('TLS with a CA file and a client certificate (the fake requires one)', () => {
-  test('discovery and GET over https with mutual TLS; a wrong CA is refused', async () => {
-    const tls = path.join(dir, 'tls');
-    await fs.mkdir(tls);
-    const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: tls, stdio: 'pipe' });
-    ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=fake-ca');
-    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
-    await fs.writeFile(path.join(tls, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-    ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '1', '-extfile', 'san.ext');
-    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=plinth');
-    ssl('x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.crt', '-days', '1');
-    const read = (f: string) => fs.readFile(path.join(tls, f));
-    const api = await startFakeKubeApiServer({ tls: { key: await read('server.key'), cert: await read('server.crt'), ca: await read('ca.crt'), requestCert: true } });
+describe('TLS with a CA file and a client certificate, against a real API server', () => {
+  test('discovery and GET with a client certificate; without it the user is anonymous (403); a wrong CA is refused', async () => {
+    const api = await startKubeApiServer();
     try {
-      const clientCert = (await read('client.crt')).toString('base64');
+      const admin = api.clientCertificate('plinth-admin', ['system:masters']);
+      const clientCert = (await fs.readFile(admin.cert)).toString('base64');
       const cfg = await write(
         'tls-config',
-        `current-context: t\nclusters: [{name: t, cluster: {server: "${api.url}", certificate-authority: tls/ca.crt}}]\nusers: [{name: u, user: {client-certificate-data: ${clientCert}, client-key: tls/client.key}}]\ncontexts: [{name: t, context: {cluster: t, user: u}}]\n`,
+        `current-context: t\nclusters: [{name: t, cluster: {server: "${api.url}", certificate-authority: ${path.relative(dir, admin.ca)}}}]\nusers: [{name: u, user: {client-certificate-data: ${clientCert}, client-key: ${admin.key}}}]\ncontexts: [{name: t, context: {cluster: t, user: u}}]\n`,
       );
       const client = new KubeClient(loadKubeconfig({ kubeconfig: cfg }));
       expect(await client.resourceFor('apps/v1', 'Deployment')).toEqual({ name: 'deployments', namespaced: true });
       expect(await client.resourceFor('v1', 'Namespace')).toEqual({ name: 'namespaces', namespaced: false });
       expect(await client.get({ apiVersion: 'v1', kind: 'Namespace', name: 'absent' })).toBeNull();
+      expect((await client.get({ apiVersion: 'v1', kind: 'Namespace', name: 'kube-system' }))?.metadata.name).toBe('kube-system');
 
       const noCert = new KubeClient({ ...loadKubeconfig({ kubeconfig: cfg }), cert: undefined, key: undefined });
-      await expect(noCert.get({ apiVersion: 'v1', kind: 'Namespace', name: 'x' })).rejects.toThrow(/cannot reach the API server/);
-      const wrongCa = new KubeClient({ ...loadKubeconfig({ kubeconfig: cfg }), ca: await read('client.crt') });
+      await expect(noCert.get({ apiVersion: 'v1', kind: 'Namespace', name: 'kube-system' })).rejects.toThrow(/forbidden: User "system:anonymous"/);
+      const wrongCa = new KubeClient({ ...loadKubeconfig({ kubeconfig: cfg }), ca: await fs.readFile(admin.cert) });
       await expect(wrongCa.get({ apiVersion: 'v1', kind: 'Namespace', name: 'x' })).rejects.toThrow(/cannot reach the API server/);
     } finally {
-      await api.close();
+      await api.stop();
     }
   });
 });
