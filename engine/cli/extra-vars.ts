@@ -1,6 +1,7 @@
 // -e/--extra-vars: `k=v k2=v2`, a JSON or YAML mapping, or @file.yml.
 import { promises as fs } from 'node:fs';
 import { parse as parseYamlText } from 'yaml';
+import { YAML_1_1 } from '../load/yaml.js';
 import { readVarsFile } from '../load/inventory.js';
 import { UsageError } from './exit-codes.js';
 
@@ -19,7 +20,7 @@ async function parseOne(v: string): Promise<Record<string, unknown>> {
   if (v.startsWith('{')) {
     let parsed: unknown;
     try {
-      parsed = parseYamlText(v);
+      parsed = parseYamlText(v, YAML_1_1);
     } catch (e) {
       throw new UsageError(`--extra-vars: invalid JSON/YAML mapping: ${(e as Error).message.split('\n')[0].replace(/:$/, '')}`);
     }

@@ -1,10 +1,10 @@
 // Playbooks and roles in Ansible's shape become plays of task nodes; every node keeps its file:line.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { loadYamlFile, SourceError, whereOf, whereAtPath, type Where } from './yaml.js';
+import { loadYamlFile, SourceError, whereOf, whereAtPath, writtenAsOctal, type Where } from './yaml.js';
 import { validateAgainst } from './validate.js';
 import { blockSections, playSchema, roleMetaSchema } from './schemas.js';
-import { inheritable, keywordsOn, loadKeywords, type Flag, type Keywords } from './keywords.js';
+import { booleanWord, inheritable, keywordsOn, loadKeywords, type Flag, type Keywords } from './keywords.js';
 import { readVarsFile } from './inventory.js';
 import type { Module } from '../types.js';
 
@@ -251,6 +251,10 @@ function loadTask(
     throw new SourceError(`unknown module '${moduleKey}'${suggest(shortName(moduleKey), [...ctx.modules.keys()])}`, whereOf(raw, moduleKey));
   }
   const args = moduleArgs(module, raw[moduleKey], keywords.args, whereOf(raw, moduleKey));
+  for (const [k, v] of Object.entries(args)) {
+    // `mode: 0644` is octal in YAML 1.1, as in Ansible; a mode written without its leading zero is refused below.
+    if (/mode$/.test(k) && typeof v === 'number' && (writtenAsOctal(raw[moduleKey], k) || writtenAsOctal(raw.args, k))) args[k] = octalMode(v);
+  }
   // Arguments are checked here as far as they are literal; expressions are checked after rendering.
   checkArgs(module, args, raw, moduleKey);
   return {
@@ -271,18 +275,56 @@ function moduleArgs(module: Module, value: unknown, extra: unknown, where?: Wher
   let args: Record<string, unknown>;
   if (value === null || value === undefined) args = {};
   else if (typeof value === 'string' && module.freeForm) args = { [module.freeForm]: value };
-  else if (typeof value === 'string') args = parseKeyValues(value, where);
+  else if (typeof value === 'string') args = typedKeyValues(module, parseKeyValues(value, where));
   else if (typeof value === 'object' && !Array.isArray(value)) args = value as Record<string, unknown>;
   else throw new SourceError(`arguments of ${module.name} must be a mapping`, where);
   return { ...(extra as Record<string, unknown> | undefined), ...args };
 }
 
-/** `path=/tmp/x state=touch` → { path: '/tmp/x', state: 'touch' } */
+/** `path=/tmp/x state=touch` → { path: '/tmp/x', state: 'touch' }; quotes and `{{ }}` may hold spaces. */
 function parseKeyValues(text: string, where?: Where): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const m of text.matchAll(/(\w+)=("([^"]*)"|'([^']*)'|\S+)/g)) out[m[1]] = m[3] ?? m[4] ?? m[2];
+  for (const word of splitWords(text)) {
+    const m = /^(\w+)=(.*)$/s.exec(word);
+    if (!m) throw new SourceError(`arguments must be a mapping or key=value pairs; '${word}' is not key=value`, where);
+    out[m[1]] = /^(["'])(.*)\1$/s.exec(m[2])?.[2] ?? m[2];
+  }
   if (Object.keys(out).length === 0) throw new SourceError('arguments must be a mapping or key=value pairs', where);
   return out;
+}
+
+function splitWords(text: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let quote = '';
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote) quote = c === quote ? '' : quote;
+    else if (c === '"' || c === "'") quote = c;
+    else if (text.startsWith('{{', i)) depth++;
+    else if (text.startsWith('}}', i) && depth > 0) depth--;
+    else if (/\s/.test(c) && depth === 0) {
+      if (word) words.push(word);
+      word = '';
+      continue;
+    }
+    word += c;
+  }
+  if (word) words.push(word);
+  return words;
+}
+
+/** `create=yes` in key=value arguments: the words become what the module's schema says the field is. */
+function typedKeyValues(module: Module, args: Record<string, unknown>): Record<string, unknown> {
+  const props = (module.schema.properties ?? {}) as Record<string, { type?: string | string[] }>;
+  for (const [k, v] of Object.entries(args)) {
+    const types = [props[k]?.type ?? []].flat();
+    if (typeof v !== 'string' || types.includes('string') || v.includes('{{')) continue;
+    if (types.includes('boolean') && booleanWord(v) !== undefined) args[k] = booleanWord(v);
+    else if ((types.includes('integer') || types.includes('number')) && v.trim() !== '' && Number.isFinite(Number(v))) args[k] = Number(v);
+  }
+  return args;
 }
 
 export function checkArgs(module: Module, args: Record<string, unknown>, source: Record<string, unknown>, moduleKey: string): void {
@@ -297,7 +339,7 @@ export function checkArgs(module: Module, args: Record<string, unknown>, source:
 function explain(field: (string | number)[], message: string, value: unknown): string {
   const last = String(field[field.length - 1] ?? '');
   if (/mode$/.test(last) && typeof value === 'number') {
-    return `a file mode must be a quoted octal string such as '0644'; the unquoted number ${value} is read as decimal by YAML 1.2 and is refused`;
+    return `${value} without a leading zero is the decimal number ${value}, not a file mode: write 0${value} or '0${value}'`;
   }
   return message;
 }
@@ -402,6 +444,11 @@ async function isDir(p: string): Promise<boolean> {
 function literalFlag(flag: Flag | undefined, key: string, raw: Record<string, unknown>): boolean | undefined {
   if (flag === undefined || typeof flag === 'boolean') return flag;
   throw new SourceError(`${key}: must be true or false here, not an expression`, whereOf(raw, key));
+}
+
+/** A mode as a number of permission bits (420) → its octal text ('0644'). */
+export function octalMode(bits: number): string {
+  return `0${bits.toString(8).padStart(3, '0')}`;
 }
 
 export function toList(v: unknown): string[] {

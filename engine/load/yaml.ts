@@ -1,7 +1,7 @@
 // YAML files become plain JavaScript values that remember where they came from:
 // every mapping and list keeps its file:line:col, and so does every key and item in it.
 import { promises as fs } from 'node:fs';
-import { isMap, isPair, isScalar, isSeq, isAlias, LineCounter, parseDocument, type Node, type Document } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, isAlias, LineCounter, parseDocument, type Node, type Document, type DocumentOptions, type ParseOptions, type SchemaOptions, type Tags, type ScalarTag } from 'yaml';
 
 export interface Where {
   file: string;
@@ -15,6 +15,8 @@ interface Positions {
   children: Map<string | number, Where>;
   /** Position of each key itself. */
   keys: Map<string, Where>;
+  /** Keys (or indexes) whose value was written as a YAML 1.1 octal number (`0644`). */
+  octal?: Set<string | number>;
 }
 
 const positions = new WeakMap<object, Positions>();
@@ -68,6 +70,32 @@ export function copyWhere(from: object, to: object): void {
   if (p) positions.set(to, p);
 }
 
+/**
+ * YAML 1.1 as PyYAML (and so Ansible) reads it: yes/no/on/off/true/false in any of their three
+ * spellings are booleans (y and n stay strings), 0644 is octal 420, 1:20 is 80. Dates stay text,
+ * as Ansible's templating prints them.
+ */
+const pyyamlBool = (value: boolean, words: string): ScalarTag => ({
+  tag: 'tag:yaml.org,2002:bool',
+  default: true,
+  identify: (v) => v === value,
+  test: new RegExp(`^(?:${words})$`),
+  resolve: () => value,
+});
+export const YAML_1_1: ParseOptions & DocumentOptions & SchemaOptions = {
+  version: '1.1',
+  customTags: (tags: Tags) => [
+    ...tags.filter((t) => !['tag:yaml.org,2002:bool', 'tag:yaml.org,2002:timestamp'].includes((t as ScalarTag).tag)),
+    pyyamlBool(true, 'yes|Yes|YES|true|True|TRUE|on|On|ON'),
+    pyyamlBool(false, 'no|No|NO|false|False|FALSE|off|Off|OFF'),
+  ],
+};
+
+/** Whether a key's value was written as an octal number (`mode: 0644`), which YAML 1.1 reads as 420. */
+export function writtenAsOctal(value: unknown, key: string | number): boolean {
+  return !!value && typeof value === 'object' && !!positions.get(value)?.octal?.has(key);
+}
+
 export async function loadYamlFile(file: string): Promise<unknown> {
   return parseYaml(await readText(file), file);
 }
@@ -82,7 +110,7 @@ export async function readText(file: string): Promise<string> {
 
 export function parseYaml(text: string, file: string): unknown {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { ...YAML_1_1, lineCounter, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number): Where => {
     const { line, col } = lineCounter.linePos(offset);
     return { file, line, col };
@@ -103,32 +131,42 @@ function toJs(node: Node | null, doc: Document, at: (offset: number) => Where): 
   if (isSeq(node)) {
     const out: unknown[] = [];
     const children = new Map<string | number, Where>();
+    const octal = new Set<string | number>();
     node.items.forEach((item, i) => {
       children.set(i, at((item as Node).range?.[0] ?? 0));
+      if (isOctal(item as Node)) octal.add(i);
       out.push(toJs(item as Node, doc, at));
     });
-    positions.set(out, { self, children, keys: new Map() });
+    positions.set(out, { self, children, keys: new Map(), octal });
     return out;
   }
   if (isMap(node)) {
     const out: Record<string, unknown> = {};
     const children = new Map<string | number, Where>();
     const keys = new Map<string, Where>();
+    const octal = new Set<string | number>();
     for (const pair of node.items) {
       if (!isPair(pair)) continue;
       const keyNode = pair.key as Node | null;
-      const key = String(isScalar(keyNode) ? keyNode.value : keyNode);
-      if (key === '<<' && pair.value) {
+      // YAML 1.1 resolves the merge key `<<` to a symbol.
+      const merge = isScalar(keyNode) && (keyNode.value === '<<' || typeof keyNode.value === 'symbol');
+      const key = merge ? '<<' : String(isScalar(keyNode) ? keyNode.value : keyNode);
+      if (merge && pair.value) {
         const merged = toJs(pair.value as Node, doc, at);
         for (const m of Array.isArray(merged) ? merged : [merged]) Object.assign(out, m);
         continue;
       }
       keys.set(key, at(keyNode?.range?.[0] ?? 0));
       children.set(key, at((pair.value as Node | null)?.range?.[0] ?? keyNode?.range?.[0] ?? 0));
+      if (isOctal(pair.value as Node | null)) octal.add(key);
       out[key] = toJs(pair.value as Node | null, doc, at);
     }
-    positions.set(out, { self, children, keys });
+    positions.set(out, { self, children, keys, octal });
     return out;
   }
   return (node as { toJSON?: () => unknown }).toJSON?.() ?? null;
+}
+
+function isOctal(node: Node | null): boolean {
+  return isScalar(node) && node.format === 'OCT' && typeof node.value === 'number';
 }

@@ -2,7 +2,7 @@
 // changed_when / failed_when, register and notify.
 import type { Diff, ExecOptions, Host, Module } from '../types.js';
 import { ModuleError } from '../types.js';
-import type { TaskNode } from '../load/playbook.js';
+import { octalMode, type TaskNode } from '../load/playbook.js';
 import { loopOf, resolveAmount, resolveFlag, type Condition, type Keywords, type LoopKeyword } from '../load/keywords.js';
 import { LoopError, loopItems } from './loops.js';
 import { formatWhere, SourceError } from '../load/yaml.js';
@@ -157,6 +157,8 @@ async function runOnce(task: TaskNode, kw: Keywords, outer: Scope, ctx: TaskRunC
   }
   const module = task.module;
   const args = scope.render(task.args) as Record<string, unknown>;
+  // A mode that renders to a number is permission bits, as in Ansible (a YAML 1.1 var `0644` is 420).
+  for (const [k, v] of Object.entries(args)) if (/mode$/.test(k) && typeof v === 'number' && task.args[k] !== v) args[k] = octalMode(v);
   const problems = validateAgainst(module.schema, args);
   if (problems.length) {
     const p = problems[0];

@@ -25,7 +25,7 @@ describe('load-time errors: exit 4, one line on stderr, nothing on stdout', () =
     ['unknown-play-keyword.yml', "unknown-play-keyword.yml:3:3: play: taskz: unknown field 'taskz'"],
     [
       'unquoted-mode.yml',
-      "unquoted-mode.yml:8:9: file: mode: a file mode must be a quoted octal string such as '0644'; the unquoted number 600 is read as decimal by YAML 1.2 and is refused",
+      "unquoted-mode.yml:8:9: file: mode: 600 without a leading zero is the decimal number 600, not a file mode: write 0600 or '0600'",
     ],
   ];
   for (const [file, message] of cases) {
