@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { loadInventory, loadVarsFolders, type Inventory } from '../load/inventory.js';
 import { SECRET_CONNECTION_VARS } from '../connection/connect.js';
 import { redactor } from '../secrets/redact.js';
+import { SECRET_NAME } from '../expr/scope.js';
 import { UsageError } from './exit-codes.js';
 import { useVaultPassword } from './vault-command.js';
 import { addInventoryOption } from './run-command.js';
@@ -43,9 +44,10 @@ export async function inventoryCommand(flags: InventoryFlags): Promise<string> {
   useVaultPassword(flags.vaultPasswordFile);
   const inv = await loadInventory(flags.inventory);
   if (flags.playbookDir) await loadVarsFolders(inv, path.resolve(flags.playbookDir));
-  for (const host of inv.hosts.keys()) {
-    const vars = inv.varsOf(host);
-    for (const name of SECRET_CONNECTION_VARS) redactor.add(vars[name]);
+  // Secrets by name, as in a run (SECRET_NAME), and the connection passwords.
+  const secret = (name: string) => SECRET_NAME.test(name) || SECRET_CONNECTION_VARS.includes(name);
+  for (const vars of [...[...inv.hosts.keys()].map((h) => inv.varsOf(h)), ...[...inv.groups.values()].map((g) => g.vars)]) {
+    for (const [name, value] of Object.entries(vars)) if (secret(name) && typeof value !== 'object') redactor.add(String(value));
   }
   if (flags.host !== undefined) {
     if (!inv.hosts.has(flags.host)) throw new UsageError(`plinth inventory: no host named '${flags.host}' in ${inv.source}`);

@@ -1,4 +1,5 @@
 // `plinth run`: load, validate and run a playbook; print as asked; exit as ansible-playbook does.
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { PLINTH_ROOT } from '../paths.js';
 import type { Command } from 'commander';
@@ -8,7 +9,7 @@ import { loadVarsFolders } from '../load/inventory.js';
 import { runPlaybook, DEFAULT_FORKS, type RunSummary } from '../run/runner.js';
 import type { TaskObserver } from '../run/task.js';
 import type { RunEvent } from '../run/events.js';
-import { selectHosts } from '../run/patterns.js';
+import { selectHosts, splitPattern } from '../run/patterns.js';
 import { tagsSelected } from '../run/tags.js';
 import { modules } from '../../modules/index.js';
 import { PlainReporter } from '../report/plain.js';
@@ -51,7 +52,7 @@ export function addRunOptions(cmd: Command): Command {
   return addInventoryOption(cmd)
     .option('-C, --check', 'check mode: observe and plan, change nothing; later tasks see the files earlier tasks would write')
     .option('-D, --diff', 'show a unified diff of every change (secrets are never shown)')
-    .option('-l, --limit <pattern>', 'only these hosts: names, groups, globs (pg-*), ~regex, a:b union, a:&b intersection, a:!b exclusion')
+    .option('-l, --limit <pattern>', 'only these hosts: names, groups, globs (pg-*), ~regex, a:b union, a:&b intersection, a:!b exclusion, group[0], group[1:3], @file (one host a line)')
     .option('-t, --tags <tags>', 'only tasks with one of these tags (comma-separated; also "tagged", "untagged", "all")')
     .option('--skip-tags <tags>', 'skip tasks with one of these tags (comma-separated)')
     .option('-e, --extra-vars <vars>', 'variables with the highest precedence: k=v pairs, JSON or YAML, or @file.yml (repeatable)', collect, [])
@@ -92,7 +93,8 @@ export async function executePlaybook(playbook: string, flags: RunFlags, extras:
   const inventory = await loadInventory(flags.inventory);
   const plays = await loadPlaybook(playbook, { modules, /* plinth's own roles/ and templates/ serve every playbook */ rolesPath: [path.join(PLINTH_ROOT, 'roles')], sharedDirs: [PLINTH_ROOT] });
   await loadVarsFolders(inventory, path.dirname(path.resolve(playbook)));
-  if (flags.limit && selectHosts(inventory, flags.limit).length === 0) {
+  const limit = flags.limit === undefined ? undefined : await readLimitFiles(flags.limit);
+  if (limit !== undefined && selectHosts(inventory, limit).length === 0) {
     throw new NoHostsError(`--limit '${flags.limit}' matches no host of the inventory ${inventory.source}`);
   }
   const tags = splitList(flags.tags);
@@ -102,7 +104,7 @@ export async function executePlaybook(playbook: string, flags: RunFlags, extras:
   for (const stream of [process.stdout, process.stderr]) stream.on('error', ignoreClosedPipe);
   const out = (s: string) => process.stdout.write(s);
   if (flags.listHosts || flags.listTasks) {
-    out(listPlays(plays, inventory, flags, tags, skipTags));
+    out(listPlays(plays, inventory, { ...flags, limit }, tags, skipTags));
     return undefined;
   }
   const human = flags.json ? (s: string) => process.stderr.write(s) : out;
@@ -127,7 +129,7 @@ export async function executePlaybook(playbook: string, flags: RunFlags, extras:
       inventory,
       plays,
       check,
-      limit: flags.limit,
+      limit,
       tags,
       skipTags,
       extraVars,
@@ -144,6 +146,29 @@ export async function executePlaybook(playbook: string, flags: RunFlags, extras:
     process.off('SIGTERM', onSigint);
     await Promise.all(reporters.map((r) => r.finish()));
   }
+}
+
+/**
+ * `--limit @FILE` (a retry file: one host or pattern a line) as Ansible reads it; `@FILE` may
+ * stand beside other terms (`@failed.retry,!db1`).
+ */
+export async function readLimitFiles(limit: string): Promise<string> {
+  const terms = splitPattern(limit);
+  if (!terms.some((t) => t.startsWith('@'))) return limit;
+  const out: string[] = [];
+  for (const term of terms) {
+    if (!term.startsWith('@')) {
+      out.push(term);
+      continue;
+    }
+    const file = term.slice(1);
+    const text = await fs.readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+      throw new UsageError(`--limit ${term}: ${e.code === 'EISDIR' ? 'must be a file, not a folder' : `cannot read ${file}: ${e.code ?? e.message}`}`);
+    });
+    out.push(...text.split('\n').map((l) => l.trim()).filter(Boolean));
+  }
+  if (out.length === 0) throw new UsageError(`--limit ${limit}: the file names no host`);
+  return out.join(',');
 }
 
 /** Nothing to do because nothing matched: an error (exit 1), as in ansible-playbook. */

@@ -1,4 +1,5 @@
-// --json: one JSON object per line on stdout, for every task result, then the recap.
+// --json: one JSON object per line on stdout, for every task result (with the value `register`
+// would hold, redacted), then the recap.
 import type { RunEvent } from '../run/events.js';
 import type { Reporter } from './reporter.js';
 
@@ -22,6 +23,8 @@ export class JsonReporter implements Reporter {
           summary: e.summary ?? null,
           diff: e.diffs?.length ? e.diffs : null,
           message: e.message ?? null,
+          // What `register` gives the task's variable (no_log tasks: only that it is censored).
+          result: e.result ?? null,
           duration_ms: e.durationMs,
         }) + '\n',
       );

@@ -1,11 +1,12 @@
 // Host patterns as in Ansible: `web:db` union, `web:&eu` intersection, `all:!db` exclusion,
-// globs (`pg-*`), regular expressions (`~pg-replica-\d+`), group and host names.
+// globs (`pg-*`), regular expressions (`~pg-replica-\d+`), group and host names, and subscripts
+// of what a term selects (`replicas[0]`, `replicas[-1]`, `replicas[1:3]` inclusive, `replicas[1:]`).
 import type { Inventory } from '../load/inventory.js';
 
 export class PatternError extends Error {}
 
 export function selectHosts(inv: Inventory, pattern: string): string[] {
-  const terms = pattern.split(/[:,]/).map((t) => t.trim()).filter(Boolean);
+  const terms = splitPattern(pattern);
   if (terms.length === 0) throw new PatternError(`empty host pattern '${pattern}'`);
   const union = new Set<string>();
   const intersections: Set<string>[] = [];
@@ -28,7 +29,36 @@ export function selectHosts(inv: Inventory, pattern: string): string[] {
 
 const IMPLICIT_LOCALHOST = 'localhost';
 
+/**
+ * Terms are separated by commas, or else by colons outside brackets (so `g[1:3]` stays one term),
+ * as Ansible splits them.
+ */
+export function splitPattern(pattern: string): string[] {
+  let terms: string[];
+  if (pattern.includes(',')) terms = pattern.split(',');
+  else if (!pattern.includes(':')) terms = [pattern];
+  else terms = pattern.match(/(?:[^\s:[\]]|\[[^\]]*\])+/g) ?? [];
+  return terms.map((t) => t.trim()).filter(Boolean);
+}
+
+const SUBSCRIPT = /^(.+)\[(?:(-?[0-9]+)|([0-9]+)[:-]([0-9]*))\]$/;
+
+/** A term with an optional subscript: the hosts it names, then the ones the subscript picks. */
 function matchTerm(inv: Inventory, term: string): string[] {
+  const m = term.startsWith('~') ? null : SUBSCRIPT.exec(term);
+  if (!m) return matchName(inv, term);
+  const hosts = matchName(inv, m[1]);
+  if (m[2] !== undefined) {
+    const i = Number(m[2]);
+    const host = hosts[i < 0 ? hosts.length + i : i];
+    return host === undefined ? [] : [host];
+  }
+  const start = Number(m[3]);
+  const end = m[4] === '' ? hosts.length - 1 : Number(m[4]);
+  return hosts.slice(start, end + 1);
+}
+
+function matchName(inv: Inventory, term: string): string[] {
   if (term === IMPLICIT_LOCALHOST && !inv.hosts.has(term)) return [term];
   if (term === 'all' || term === '*') return [...inv.hosts.keys()];
   if (inv.groups.has(term)) return inv.hostsOf(term);

@@ -12,7 +12,7 @@ import { redactor } from '../secrets/redact.js';
 import { factVariables, gatherFacts } from './facts.js';
 import { HostState } from './host-state.js';
 import { selectHosts } from './patterns.js';
-import { flag, runTask, type TaskObserver, type TaskOutcome } from './task.js';
+import { flag, registeredValue, runTask, type TaskObserver, type TaskOutcome } from './task.js';
 import { inheritKeywords, type Keywords } from '../load/keywords.js';
 import { checkRoleArguments } from './role-arguments.js';
 import { tagsSelected } from './tags.js';
@@ -305,7 +305,7 @@ class PlayRun {
       ignored: outcome.ignored,
       handler,
       predicted: outcome.predicted,
-      result: noLog ? { censored: 'no_log is set for this task' } : outcome.result,
+      result: noLog ? { censored: 'the output has been hidden because no_log is set for this task' } : registeredValue(outcome),
       durationMs,
     });
   }

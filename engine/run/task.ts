@@ -333,7 +333,8 @@ function taskScope(scope: Scope, vars: Record<string, unknown>): Scope {
   return scope.withBelow('registered', 'task vars', vars);
 }
 
-function registeredValue(o: TaskOutcome): Record<string, unknown> {
+/** What `register` stores for an outcome; also what --json prints as `result`. */
+export function registeredValue(o: TaskOutcome): Record<string, unknown> {
   return {
     ...o.result,
     changed: o.status === 'changed',

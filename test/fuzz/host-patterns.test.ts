@@ -50,13 +50,34 @@ describe('host patterns: globs as fnmatch', () => {
   const inv = new Inventory('globs');
   for (const h of ['web1', 'web2', 'web3', 'db[1]', 'x]']) inv.addHost('ungrouped', h, {});
   test.each([
-    ['web[12]', ['web1', 'web2']],
+    ['w?b[12]*', ['web1', 'web2']],
     ['web[!1]', ['web2', 'web3']],
-    ['web[1-2]', ['web1', 'web2']],
+    ['we[a-c][!3]', ['web1', 'web2']],
     ['db[[]1]', ['db[1]']],
     ['db[*', ['db[1]']],
     ['x]*', ['x]']],
     ['web[3-1]', []],
+  ])('%s selects %j', (pattern, hosts) => {
+    expect(selectHosts(inv, pattern)).toEqual(hosts);
+  });
+});
+
+describe('host patterns: subscripts as Ansible applies them', () => {
+  const inv = new Inventory('subscripts');
+  for (const h of ['pg1', 'r1', 'r2', 'r3', 'r4']) inv.addHost(h === 'pg1' ? 'primary' : 'replicas', h, {});
+  inv.addChild('pg', 'primary');
+  inv.addChild('pg', 'replicas');
+  test.each([
+    ['replicas[0]', ['r1']],
+    ['replicas[-1]', ['r4']],
+    ['replicas[1:2]', ['r2', 'r3']],
+    ['replicas[2:]', ['r3', 'r4']],
+    ['replicas[9]', []],
+    ['replicas[0]:primary', ['pg1', 'r1']],
+    ['pg[0:1],!pg1', ['r1']],
+    ['r*[1]', ['r2']],
+    ['~^r[0-9]', ['r1', 'r2', 'r3', 'r4']],
+    ['pg:&replicas[1:]', ['r2', 'r3', 'r4']],
   ])('%s selects %j', (pattern, hosts) => {
     expect(selectHosts(inv, pattern)).toEqual(hosts);
   });

@@ -350,3 +350,57 @@ describe('-v and -C/-D in plain output', () => {
     expect(r.stdout).not.toContain('task path:');
   });
 });
+
+describe('--limit as Ansible users write it', () => {
+  it('group[0], group[-1], group[1:2] and @retry-file (also beside other terms) pick those hosts', async () => {
+    const root = await tempTree({
+      'hosts.ini': '[replicas]\nr[1:4] ansible_connection=local\n',
+      'pb.yml': '- hosts: all\n  gather_facts: false\n  tasks:\n    - debug: { msg: "hi from {{ inventory_hostname }}" }\n',
+      'failed.retry': 'r2\nr4\n\n',
+    });
+    const hostsFor = async (limit: string) => {
+      const r = await plinthJson(['-i', path.join(root, 'hosts.ini'), path.join(root, 'pb.yml'), '-l', limit]);
+      expect(r.code).toBe(0);
+      return r.events.filter((e) => e.type === 'result').map((e) => e.host);
+    };
+    expect(await hostsFor('replicas[0]')).toEqual(['r1']);
+    expect(await hostsFor('replicas[-1]')).toEqual(['r4']);
+    expect(await hostsFor('replicas[1:2]')).toEqual(['r2', 'r3']);
+    expect(await hostsFor(`@${path.join(root, 'failed.retry')}`)).toEqual(['r2', 'r4']);
+    expect(await hostsFor(`@${path.join(root, 'failed.retry')},!r4,r1`)).toEqual(['r1', 'r2']);
+    const missing = await plinth(['run', '-i', path.join(root, 'hosts.ini'), path.join(root, 'pb.yml'), '-l', '@/nonexistent.retry']);
+    expect(missing.code).toBe(5);
+    expect(missing.stderr).toContain('--limit @/nonexistent.retry: cannot read /nonexistent.retry: ENOENT');
+  });
+});
+
+describe('--json carries what register sees', () => {
+  it('the module result of each task (debug msg, command stdout/rc), redacted; no_log tasks only say so', async () => {
+    const root = await tempTree({
+      'pb.yml': `- hosts: localhost
+  gather_facts: false
+  vars: { api_token: "Tok-en-98765" }
+  tasks:
+    - debug: { msg: "hello {{ 41 + 1 }}" }
+    - command: echo out-line
+      register: out
+    - debug: { var: out.stdout }
+    - name: prints a secret
+      command: echo {{ api_token }}
+    - name: hidden
+      command: echo hidden-value
+      no_log: true
+`,
+    });
+    const run = await plinthJson([path.join(root, 'pb.yml')]);
+    expect(run.code).toBe(0);
+    const results = run.events.filter((e) => e.type === 'result');
+    expect(results[0].result).toMatchObject({ msg: 'hello 42', changed: false, failed: false });
+    expect(results[1].result).toMatchObject({ stdout: 'out-line', rc: 0, changed: true });
+    expect(results[2].result).toMatchObject({ msg: 'out-line' });
+    expect(results[3].result).toMatchObject({ stdout: '********', rc: 0 });
+    expect(results[4].result).toEqual({ censored: 'the output has been hidden because no_log is set for this task' });
+    expect(run.stdout).not.toContain('hidden-value');
+    expect(run.stdout).not.toContain('Tok-en-98765');
+  });
+});
