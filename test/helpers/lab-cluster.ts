@@ -190,8 +190,8 @@ export async function onHost(host: string, command: string): Promise<string> {
 }
 
 /** Rows of a query run by psql as postgres on a database host (tab-separated columns). */
-export async function hostSql(host: string, sql: string): Promise<string[][]> {
-  const out = await onHost(host, `sudo -u postgres psql -X -q -A -t -F '\t' -v ON_ERROR_STOP=1 -d postgres -c ${quoteArg(sql)}`);
+export async function hostSql(host: string, sql: string, database = 'postgres'): Promise<string[][]> {
+  const out = await onHost(host, `sudo -u postgres psql -X -q -A -t -F '\t' -v ON_ERROR_STOP=1 -d ${quoteArg(database)} -c ${quoteArg(sql)}`);
   return rowsOf(out);
 }
 
