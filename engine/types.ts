@@ -1,16 +1,25 @@
 // The contracts that modules and connections implement. Modules see only this file
 // (and engine/connection/shell.ts for quoting); they never import the runner or the CLI.
 
-export interface ExecOptions {
+/** How a command changes user: the tool, and what it is called with. */
+export type BecomeMethod = 'sudo' | 'su' | 'runuser' | 'doas';
+
+/** Run as another user; each field left out takes the host's default (from the inventory). */
+export interface BecomeOptions {
+  become?: boolean;
+  becomeUser?: string;
+  becomeMethod?: BecomeMethod;
+  /** Extra options for the become tool (become_flags). */
+  becomeFlags?: string;
+}
+
+export interface ExecOptions extends BecomeOptions {
   /** Bytes written to the command's standard input, then closed. */
   stdin?: string | Buffer;
   /** Environment variables for the command (added to the login environment). */
   env?: Record<string, string>;
   /** Working directory. */
   cwd?: string;
-  /** Run as another user (sudo on ssh; runuser/sudo locally). Overrides the host default. */
-  become?: boolean;
-  becomeUser?: string;
   /** Milliseconds before the command is killed and the call rejects with a TimeoutError. */
   timeout?: number;
 }
@@ -35,12 +44,10 @@ export interface FileStat {
   mtime: number;
 }
 
-export interface WriteOptions {
+export interface WriteOptions extends BecomeOptions {
   mode?: string;
   owner?: string;
   group?: string;
-  become?: boolean;
-  becomeUser?: string;
 }
 
 /**
@@ -52,9 +59,9 @@ export interface Host {
   readonly name: string;
   /** argv is run without a shell; use ['sh', '-c', script] for shell syntax. */
   exec(argv: string[], opts?: ExecOptions): Promise<ExecResult>;
-  read(path: string, opts?: { become?: boolean; becomeUser?: string }): Promise<Buffer | null>;
+  read(path: string, opts?: BecomeOptions): Promise<Buffer | null>;
   write(path: string, content: string | Buffer, opts?: WriteOptions): Promise<void>;
-  stat(path: string, opts?: { become?: boolean; becomeUser?: string; follow?: boolean }): Promise<FileStat | null>;
+  stat(path: string, opts?: BecomeOptions & { follow?: boolean }): Promise<FileStat | null>;
   close(): Promise<void>;
 }
 
@@ -103,7 +110,7 @@ export interface ModuleContext {
   /** --check: observe and plan only. Modules must not change anything in observe/plan. */
   check: boolean;
   /** Task-level become settings, already resolved; pass them to host calls that need privileges. */
-  become: { become: boolean; becomeUser?: string };
+  become: BecomeOptions & { become: boolean };
   /** The directory of the playbook or role the task came from (for relative `src:`). */
   baseDirs: string[];
   /** The task's variables, for modules that render templates (template, k8s). */

@@ -1,5 +1,6 @@
 // Opens the connection an inventory host asks for: `local`, or `ssh` (the default).
-import type { Host } from '../types.js';
+import type { BecomeOptions, Host } from '../types.js';
+import { becomeMethod } from './become.js';
 import { LocalHost } from './local.js';
 import { redactor } from '../secrets/redact.js';
 
@@ -27,9 +28,11 @@ export const SECRET_CONNECTION_VARS = [
 const LOCAL_NAMES = new Set(['localhost', '127.0.0.1', '::1']);
 
 export async function openConnection(name: string, vars: ConnectionVars): Promise<Host> {
-  const become = {
+  const become: BecomeOptions = {
     become: truthy(vars.ansible_become),
     becomeUser: vars.ansible_become_user as string | undefined,
+    becomeMethod: vars.ansible_become_method === undefined ? undefined : becomeMethod(vars.ansible_become_method),
+    becomeFlags: vars.ansible_become_flags === undefined ? undefined : String(vars.ansible_become_flags),
   };
   const kind = (vars.ansible_connection as string | undefined) ?? (LOCAL_NAMES.has(name) && !vars.ansible_host ? 'local' : 'ssh');
   if (kind === 'local') return new LocalHost(name, become);

@@ -4,9 +4,9 @@ import { promises as fs, constants as fsConstants } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { ExecOptions, ExecResult, FileStat, Host, WriteOptions } from '../types.js';
+import type { BecomeOptions, ExecOptions, ExecResult, FileStat, Host, WriteOptions } from '../types.js';
 import { TimeoutError } from './errors.js';
-import { sudoArgv } from './shell.js';
+import { becomeArgv, becomeMethod } from './become.js';
 
 interface UserTables {
   users: Map<number, string>;
@@ -21,7 +21,7 @@ export class LocalHost implements Host {
 
   constructor(
     readonly name: string,
-    private readonly defaults: { become?: boolean; becomeUser?: string } = {},
+    private readonly defaults: BecomeOptions = {},
   ) {}
 
   exec(argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
@@ -72,7 +72,7 @@ export class LocalHost implements Host {
     });
   }
 
-  async read(file: string, opts: { become?: boolean; becomeUser?: string } = {}): Promise<Buffer | null> {
+  async read(file: string, opts: BecomeOptions = {}): Promise<Buffer | null> {
     if (this.needsOtherUser(opts)) {
       const r = await this.exec(['cat', '--', file], { ...opts });
       if (r.exitCode !== 0) {
@@ -140,11 +140,11 @@ export class LocalHost implements Host {
 
   async close(): Promise<void> {}
 
-  private targetUser(opts: { become?: boolean; becomeUser?: string }): string {
+  private targetUser(opts: BecomeOptions): string {
     return opts.becomeUser ?? this.defaults.becomeUser ?? 'root';
   }
 
-  private needsOtherUser(opts: { become?: boolean; becomeUser?: string }): boolean {
+  private needsOtherUser(opts: BecomeOptions): boolean {
     const become = opts.become ?? this.defaults.become ?? false;
     return become && this.targetUser(opts) !== this.currentUser;
   }
@@ -152,9 +152,11 @@ export class LocalHost implements Host {
   private asUser(argv: string[], opts: ExecOptions): string[] {
     if (!this.needsOtherUser(opts)) return argv;
     const user = this.targetUser(opts);
+    const method = becomeMethod(opts.becomeMethod ?? this.defaults.becomeMethod);
+    const flags = opts.becomeFlags ?? this.defaults.becomeFlags;
     // root needs no password to change user: runuser is part of util-linux on every Debian.
-    if (process.getuid?.() === 0) return ['runuser', '-u', user, '--', ...argv];
-    return sudoArgv(argv, user);
+    if (process.getuid?.() === 0 && method === 'sudo' && flags === undefined) return becomeArgv(argv, { method: 'runuser', user });
+    return becomeArgv(argv, { method, user, flags });
   }
 
   private userTables(): Promise<UserTables> {

@@ -1,7 +1,7 @@
 // Check mode's view of a host: reads see the files that earlier tasks of this run would
 // have written, so that a lineinfile after a template plans against the template's output.
 // Writes are refused: check mode must never change a host.
-import type { ExecOptions, ExecResult, FileStat, Host, PlannedWrite, WriteOptions } from '../types.js';
+import type { BecomeOptions, ExecOptions, ExecResult, FileStat, Host, PlannedWrite, WriteOptions } from '../types.js';
 
 export class CheckModeWriteError extends Error {
   constructor(path: string) {
@@ -32,13 +32,13 @@ export class PredictedHost implements Host {
     return this.real.exec(argv, opts);
   }
 
-  async read(path: string, opts?: { become?: boolean; becomeUser?: string }): Promise<Buffer | null> {
+  async read(path: string, opts?: BecomeOptions): Promise<Buffer | null> {
     const p = this.predicted.get(path);
     if (p) return p.content === null || p.directory ? null : Buffer.from(p.content);
     return this.real.read(path, opts);
   }
 
-  async stat(path: string, opts?: { become?: boolean; becomeUser?: string; follow?: boolean }): Promise<FileStat | null> {
+  async stat(path: string, opts?: BecomeOptions & { follow?: boolean }): Promise<FileStat | null> {
     const p = this.predicted.get(path);
     if (!p) return this.real.stat(path, opts);
     if (p.content === null && !p.directory) return null;

@@ -12,9 +12,3 @@ export function quoteArg(arg: string): string {
 export function quoteArgv(argv: string[]): string {
   return argv.map(quoteArg).join(' ');
 }
-
-/** Wraps argv so that it runs as `user` through sudo; -n fails instead of prompting when no password is given. */
-export function sudoArgv(argv: string[], user: string, opts: { password?: boolean } = {}): string[] {
-  const prompt = opts.password ? ['-S', '-p', ''] : ['-n'];
-  return ['sudo', ...prompt, '-H', '-u', user, '--', ...argv];
-}

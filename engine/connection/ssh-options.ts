@@ -2,7 +2,8 @@
 // what the inventory does not say (sshOptionsFor: inventory, then the config, then OpenSSH's defaults).
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Host } from '../types.js';
+import type { BecomeOptions, Host } from '../types.js';
+import { becomePasswords } from './become.js';
 import { EncryptedKeyError, SshHost, type SshOptions } from './ssh.js';
 import { loadSshConfig, sshOptionsFor } from './ssh-config.js';
 import { redactor } from '../secrets/redact.js';
@@ -13,7 +14,8 @@ const str = (v: unknown): string | undefined => (v === undefined || v === null |
 const num = (v: unknown): number | undefined => (str(v) === undefined ? undefined : Number(v));
 const expand = (p: string) => (p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : p);
 
-export async function connectSsh(name: string, vars: Vars, become: { become: boolean; becomeUser?: string }): Promise<Host> {
+export async function connectSsh(name: string, vars: Vars, become: BecomeOptions): Promise<Host> {
+  const { any: becomePassword, ...ownPasswords } = becomePasswords(vars);
   const knownHosts = str(vars.plinth_known_hosts_file) ?? str(vars.ansible_ssh_known_hosts_file);
   const keyFile = str(vars.ansible_ssh_private_key_file) ?? str(vars.ansible_private_key_file);
   const timeout = num(vars.ansible_timeout ?? vars.ansible_ssh_timeout);
@@ -23,7 +25,10 @@ export async function connectSsh(name: string, vars: Vars, become: { become: boo
     password: str(vars.ansible_password) ?? str(vars.ansible_ssh_pass),
     become: become.become,
     becomeUser: become.becomeUser,
-    becomePassword: str(vars.ansible_become_password) ?? str(vars.ansible_become_pass),
+    becomeMethod: become.becomeMethod,
+    becomeFlags: become.becomeFlags,
+    becomePassword,
+    becomePasswords: ownPasswords,
     ...(knownHosts ? { knownHostsFiles: [expand(knownHosts)] } : {}),
     ...(checking ? { hostKeyChecking: hostKeyChecking(checking) } : {}),
     ...(timeout ? { connectTimeoutMs: timeout * 1000 } : {}),

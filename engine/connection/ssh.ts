@@ -8,7 +8,7 @@ import { posix } from 'node:path';
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import type { AnyAuthMethod, ClientChannel, ConnectConfig, ServerHostKeyAlgorithm, SFTPWrapper, Stats } from 'ssh2';
-import type { ExecOptions, ExecResult, FileStat, Host, WriteOptions } from '../types.js';
+import type { BecomeMethod, BecomeOptions, ExecOptions, ExecResult, FileStat, Host, WriteOptions } from '../types.js';
 import { redactor } from '../secrets/redact.js';
 import { TimeoutError, UnreachableError } from './errors.js';
 import {
@@ -20,7 +20,8 @@ import {
   unknownKeyMessage,
   verifyHostKey,
 } from './known-hosts.js';
-import { quoteArgv, sudoArgv } from './shell.js';
+import { quoteArgv } from './shell.js';
+import { becomeArgv, becomeMethod, passwordPromptOf } from './become.js';
 
 const { Client, utils } = ssh2;
 
@@ -48,8 +49,13 @@ export interface SshOptions {
   commandTimeoutMs?: number;
   become?: boolean;
   becomeUser?: string;
-  /** Secret: sudo's password; without it sudo runs with -n. */
+  /** sudo (the default), su, runuser or doas. */
+  becomeMethod?: BecomeMethod;
+  becomeFlags?: string;
+  /** Secret: the become password of every method; without one, sudo runs with -n. */
   becomePassword?: string;
+  /** Secret: a method's own password (ansible_su_password, ...), before becomePassword. */
+  becomePasswords?: Partial<Record<BecomeMethod, string>>;
   proxyJump?: SshOptions;
   /** Open channels at most (exec + SFTP); stay under the server's MaxSessions. */
   maxChannels?: number;
@@ -67,7 +73,7 @@ export class EncryptedKeyError extends UnreachableError {
   }
 }
 
-type BecomeOpts = { become?: boolean; becomeUser?: string };
+type BecomeOpts = BecomeOptions;
 
 interface RawResult {
   exitCode: number;
@@ -125,7 +131,7 @@ export class SshHost implements Host {
     this.port = opts.port ?? 22;
     this.maxChannels = Math.max(1, opts.maxChannels ?? 8);
     this.channels = new Semaphore(this.maxChannels);
-    for (const secret of [opts.passphrase, opts.password, opts.becomePassword]) redactor.add(secret);
+    for (const secret of [opts.passphrase, opts.password, opts.becomePassword, ...Object.values(opts.becomePasswords ?? {})]) redactor.add(secret);
   }
 
   /** Connects now (instead of on first use) and reports an unreachable host as UnreachableError. */
@@ -143,7 +149,7 @@ export class SshHost implements Host {
   }
 
   async read(file: string, opts: BecomeOpts = {}): Promise<Buffer | null> {
-    const sftp = this.needsSudo(opts) ? null : await this.sftp();
+    const sftp = this.needsBecome(opts) ? null : await this.sftp();
     if (!sftp) return this.readByExec(file, opts);
     return this.guard(
       new Promise<Buffer | null>((resolve, reject) => {
@@ -157,7 +163,7 @@ export class SshHost implements Host {
   }
 
   async stat(file: string, opts: BecomeOpts & { follow?: boolean } = {}): Promise<FileStat | null> {
-    const sftp = this.needsSudo(opts) ? null : await this.sftp();
+    const sftp = this.needsBecome(opts) ? null : await this.sftp();
     if (!sftp) return this.statByExec(file, opts);
     const attrs = await this.guard(sftpCall<Stats | null>((cb) => (opts.follow ? sftp.stat(file, cb) : sftp.lstat(file, cb)), true));
     if (!attrs) return null;
@@ -181,7 +187,7 @@ export class SshHost implements Host {
 
   async write(file: string, content: string | Buffer, opts: WriteOptions = {}): Promise<void> {
     const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-    const sftp = this.needsSudo(opts) ? null : await this.sftp();
+    const sftp = this.needsBecome(opts) ? null : await this.sftp();
     if (sftp) return this.writeBySftp(sftp, file, data, opts);
     return this.writeByExec(file, data, opts);
   }
@@ -435,7 +441,7 @@ export class SshHost implements Host {
 
   // ---- commands ----
 
-  private needsSudo(opts: BecomeOpts): boolean {
+  private needsBecome(opts: BecomeOpts): boolean {
     const become = opts.become ?? this.opts.become ?? false;
     return become && this.becomeUser(opts) !== this.opts.user;
   }
@@ -452,39 +458,42 @@ export class SshHost implements Host {
     let command = ['env', 'LC_ALL=C', ...Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`), ...argv];
     if (opts.cwd) command = ['sh', '-c', 'cd -- "$1" || exit; shift; exec "$@"', 'sh', opts.cwd, ...command];
     // Another user may not be allowed into the login user's directory (find, pg_* tools fail there).
-    else if (this.needsSudo(opts)) command = ['sh', '-c', 'cd "$HOME" 2>/dev/null || cd /; exec "$@"', 'sh', ...command];
+    else if (this.needsBecome(opts)) command = ['sh', '-c', 'cd "$HOME" 2>/dev/null || cd /; exec "$@"', 'sh', ...command];
     const timeout = opts.timeout ?? this.opts.commandTimeoutMs;
     // sshd refuses signal requests on root logins (no privilege separation after auth), so the
     // host kills a command that outlives its timeout itself, a moment after the call gave up.
     if (timeout) command = ['timeout', '-s', 'KILL', `${(timeout + 1000) / 1000}`, ...command];
     const stdin = opts.stdin === undefined ? undefined : Buffer.from(opts.stdin);
-    if (!this.needsSudo(opts)) return this.runChannel(`exec ${quoteArgv(command)}`, { stdin, timeout, label: argv[0] });
-    const user = this.becomeUser(opts);
-    if (this.opts.becomePassword === undefined) {
-      return this.runChannel(`exec ${quoteArgv(sudoArgv(command, user))}`, { stdin, timeout, label: argv[0] });
+    if (!this.needsBecome(opts)) return this.runChannel(`exec ${quoteArgv(command)}`, { stdin, timeout, label: argv[0] });
+    const method = becomeMethod(opts.becomeMethod ?? this.opts.becomeMethod);
+    const become = { method, user: this.becomeUser(opts), flags: opts.becomeFlags ?? this.opts.becomeFlags };
+    const password = this.opts.becomePasswords?.[method] ?? this.opts.becomePassword;
+    // su asks root for nothing, and anyone else always: its stdin must not be the command's until it is done.
+    if ((password === undefined && method !== 'su') || method === 'runuser') {
+      return this.runChannel(`exec ${quoteArgv(becomeArgv(command, become))}`, { stdin, timeout, label: argv[0] });
     }
-    return this.runWithSudoPassword(command, user, stdin, timeout, argv[0]);
+    return this.runWithBecomePassword(command, become, password, stdin, timeout, argv[0]);
   }
 
   /**
-   * sudo reads the password from stdin only when it asks for one (not with NOPASSWD or cached
-   * credentials), so the password is written when sudo's prompt appears, and the command's
-   * stdin only after the command announced that it started.
+   * sudo and su read the password from stdin only when they ask for one (not with NOPASSWD,
+   * cached credentials, or su from root), so the password is written when the prompt appears,
+   * and the command's stdin only after the command announced that it started. Without a
+   * password, a prompt closes stdin: the tool fails at once instead of reading the command's input.
    */
-  private runWithSudoPassword(command: string[], user: string, stdin: Buffer | undefined, timeout: number | undefined, label: string) {
+  private runWithBecomePassword(command: string[], become: { method: BecomeMethod; user: string; flags?: string }, password: string | undefined, stdin: Buffer | undefined, timeout: number | undefined, label: string) {
     const tag = randomBytes(8).toString('hex');
-    const prompt = `[plinth sudo ${tag}] password:`;
+    const prompt = passwordPromptOf(become.method, `[plinth sudo ${tag}] password:`);
     const started = `plinth-become-ok-${tag}`;
-    const argv = sudoArgv(['sh', '-c', `echo ${started} >&2; exec "$@"`, 'sh', ...command], user, { password: true });
-    argv[argv.indexOf('-p') + 1] = prompt;
-    const password = this.opts.becomePassword!;
+    const argv = becomeArgv(['sh', '-c', `echo ${started} >&2; exec "$@"`, 'sh', ...command], become, prompt);
     let prompts = 0;
     let seen = '';
     let startedSeen = false;
     return this.runChannel(`exec ${quoteArgv(argv)}`, {
       timeout,
       label,
-      filterStderr: (text) => text.split(prompt).join('').replace(new RegExp(`${started}\\n?`), ''),
+      // What the tool printed before the command started (its prompt) is not the command's.
+      filterStderr: (text) => (text.includes(started) ? text.slice(text.indexOf(started) + started.length).replace(/^\n/, '') : text.split(prompt).join('')),
       onStderr: (chunk, stream) => {
         if (startedSeen) return;
         seen += chunk;
@@ -492,7 +501,7 @@ export class SshHost implements Host {
           seen = seen.replace(prompt, '');
           prompts++;
           // A second prompt means a wrong password: closing stdin makes sudo give up.
-          if (prompts === 1) stream.write(`${password}\n`);
+          if (prompts === 1 && password !== undefined) stream.write(`${password}\n`);
           else stream.end();
         }
         if (seen.includes(started)) {
@@ -596,7 +605,7 @@ export class SshHost implements Host {
   }
 
   private async writeByExec(file: string, data: Buffer, opts: WriteOptions): Promise<void> {
-    const asOther = this.needsSudo(opts);
+    const asOther = this.needsBecome(opts);
     const previous = await this.stat(file, { ...opts, follow: true });
     const mode = normalizeMode(opts.mode ?? previous?.mode ?? '0644');
     // Run as another user, the file is created as that user; keep an old owner only as the login user.

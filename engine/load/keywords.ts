@@ -71,6 +71,8 @@ export const KEYWORDS = {
   environment: { isa: 'mapping', on: EVERYWHERE, inherit: 'merge', description: 'Environment variables for every command.' },
   become: { isa: 'flag', on: EVERYWHERE, inherit: 'closest' },
   become_user: { isa: 'text', on: EVERYWHERE, inherit: 'closest' },
+  become_method: { isa: 'text', on: EVERYWHERE, inherit: 'closest', description: 'sudo (default), su, runuser or doas.' },
+  become_flags: { isa: 'text', on: EVERYWHERE, inherit: 'closest', description: 'Extra options for the become tool.' },
   no_log: { isa: 'flag', on: [...EVERYWHERE, 'include'], inherit: 'closest', description: 'Hide the task\'s values, results and diffs in every output.' },
   check_mode: { isa: 'flag', on: EVERYWHERE, inherit: 'closest', description: 'true: always a preview; false: runs even in check mode.' },
   diff: { isa: 'flag', on: EVERYWHERE, inherit: 'closest', description: 'Show (true) or never show (false) this task\'s diff, whatever --diff says.' },

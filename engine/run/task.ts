@@ -1,6 +1,6 @@
 // One task on one host: conditions, loop, argument rendering and validation, the module,
 // changed_when / failed_when, register and notify.
-import type { Diff, ExecOptions, Host, Module } from '../types.js';
+import type { BecomeMethod, Diff, ExecOptions, Host, Module } from '../types.js';
 import { ModuleError } from '../types.js';
 import { octalMode, type TaskNode } from '../load/playbook.js';
 import { loopOf, resolveAmount, resolveFlag, type Condition, type Keywords, type LoopKeyword } from '../load/keywords.js';
@@ -16,6 +16,7 @@ import { runModule, type ModuleOutcome } from './run-module.js';
 import { UnreachableError, TimeoutError } from '../connection/errors.js';
 import { redactor } from '../secrets/redact.js';
 import { truthy } from '../connection/connect.js';
+import { becomeMethod, BecomeError } from '../connection/become.js';
 import type { HostState } from './host-state.js';
 import type { TaskStatus } from './events.js';
 
@@ -58,6 +59,22 @@ export interface TaskOutcome {
 
 /** A failure whose message names the task's file:line. */
 export class TaskError extends Error {}
+
+/** become_method of the task (or block, play), else the inventory's ansible_become_method; checked. */
+function becomeMethodOf(keyword: string | undefined, inventory: unknown, scope: Scope): BecomeMethod | undefined {
+  const value = keyword ?? inventory;
+  if (value === undefined) return undefined;
+  try {
+    return becomeMethod(scope.render(value));
+  } catch (e) {
+    if (e instanceof BecomeError) throw new TaskError(e.message);
+    throw e;
+  }
+}
+
+function optionalText(value: unknown, scope: Scope): string | undefined {
+  return value === undefined || value === null ? undefined : String(scope.render(value));
+}
 
 export async function runTask(task: TaskNode, ctx: TaskRunContext): Promise<TaskOutcome> {
   const kw = ctx.keywords;
@@ -169,6 +186,8 @@ async function runOnce(task: TaskNode, kw: Keywords, outer: Scope, ctx: TaskRunC
   const become = {
     become: flag(kw.become, scope, 'become') ?? truthy(scope.render(ctx.state.inventoryVars.ansible_become)),
     becomeUser: (scope.render(kw.become_user ?? ctx.state.inventoryVars.ansible_become_user) as string | undefined) ?? undefined,
+    becomeMethod: becomeMethodOf(kw.become_method, ctx.state.inventoryVars.ansible_become_method, scope),
+    becomeFlags: optionalText(kw.become_flags ?? ctx.state.inventoryVars.ansible_become_flags, scope),
   };
   const delegate = kw.delegate_to !== undefined ? String(scope.render(kw.delegate_to)) : undefined;
   const connection = module.controllerOnly ? nullHost(ctx.state.name) : delegate ? await ctx.connectionFor(delegate) : await ctx.state.host();

@@ -1,5 +1,7 @@
 // become over ssh: sudo to another user from a root login, and sudo with a password from a
-// non-root login. Creates the user `plinthtest` and a sudoers rule, and removes both after.
+// non-root login; su with a real password between two unprivileged users, runuser, become_flags,
+// and a playbook run that sets become_method in an INI inventory. Creates the users `plinthtest`
+// and `plinthtest2` and a sudoers rule, and removes them after.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
@@ -12,9 +14,12 @@ import { redactor } from '../../engine/secrets/redact.js';
 import { sshOptionsTo, startSshd, type TestSshd } from '../helpers/sshd.js';
 
 const USER = 'plinthtest';
+const USER2 = 'plinthtest2';
 const SUDOERS = '/etc/sudoers.d/plinthtest';
 const password = `Pw-${randomBytes(9).toString('base64url')}`;
+const password2 = `Pw2-${randomBytes(9).toString('base64url')}`;
 let createdUser = false;
+let createdUser2 = false;
 let sshd: TestSshd;
 let work: string;
 let uid: number;
@@ -22,6 +27,19 @@ let gid: number;
 
 function options(extra: Partial<SshOptions> = {}): SshOptions {
   return sshOptionsTo(sshd, { name: 'db1', connectTimeoutMs: undefined, ...extra });
+}
+
+/** Creates the user unless it exists and sets its password; true when it was created here. */
+function ensureUser(name: string, pw: string): boolean {
+  let created = false;
+  try {
+    execFileSync('id', [name], { stdio: 'ignore' });
+  } catch {
+    execFileSync('useradd', ['--create-home', '--shell', '/bin/sh', name]);
+    created = true;
+  }
+  execFileSync('chpasswd', { input: `${name}:${pw}\n` });
+  return created;
 }
 
 function setSudoers(rule: string): void {
@@ -39,13 +57,8 @@ function userDir(mode = 0o700): string {
 }
 
 beforeAll(async () => {
-  try {
-    execFileSync('id', [USER], { stdio: 'ignore' });
-  } catch {
-    execFileSync('useradd', ['--create-home', '--shell', '/bin/sh', USER]);
-    createdUser = true;
-  }
-  execFileSync('chpasswd', { input: `${USER}:${password}\n` });
+  createdUser = ensureUser(USER, password);
+  createdUser2 = ensureUser(USER2, password2);
   uid = Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' }));
   gid = Number(execFileSync('id', ['-g', USER], { encoding: 'utf8' }));
   setSudoers(`${USER} ALL=(ALL:ALL) ALL`);
@@ -62,6 +75,7 @@ afterAll(async () => {
   rmSync(`/var/lib/sudo/lectured/${USER}`, { force: true });
   rmSync(`/run/sudo/ts/${USER}`, { force: true });
   if (createdUser) execFileSync('userdel', ['--remove', USER], { stdio: 'ignore' });
+  if (createdUser2) execFileSync('userdel', ['--remove', USER2], { stdio: 'ignore' });
 });
 
 describe('root login, become another user (sudo -u)', () => {
@@ -218,4 +232,140 @@ describe('password login', () => {
     expect(err).toBeInstanceOf(UnreachableError);
     expect((err as Error).message).toContain(`authentication failed for user ${USER} (tried: password)`);
   });
+});
+
+describe(`become_method su: login as ${USER}, su to ${USER2} with ${USER2}'s password`, () => {
+  test('commands, stdin, cwd and env run as the other user; the password never reaches the command or the output', async () => {
+    const host = await SshHost.connect(options({ user: USER, become: true, becomeUser: USER2, becomeMethod: 'su', becomePassword: password2 }));
+    try {
+      const r = await host.exec(['sh', '-c', 'id -un; cat; echo "$V" >&2'], { stdin: 'payload\n', env: { V: 'from-env' } });
+      expect(r).toEqual({ exitCode: 0, stdout: `${USER2}\npayload\n`, stderr: 'from-env\n' });
+      expect((await host.exec(['id', '-un'], { become: false })).stdout).toBe(`${USER}\n`);
+    } finally {
+      await host.close();
+    }
+    expect(redactor.redact(password2)).toBe('********');
+  });
+
+  test('files written, read and stat-ed through su belong to that user', async () => {
+    const host = await SshHost.connect(options({ user: USER, become: true, becomeUser: USER2, becomeMethod: 'su', becomePassword: password2 }));
+    const dir = mkdtempSync(path.join(work, 'su-'));
+    chmodSync(dir, 0o777);
+    try {
+      const file = path.join(dir, 'owned');
+      await host.write(file, 'by su\n', { mode: '0600' });
+      expect(await host.stat(file)).toMatchObject({ owner: USER2, mode: '0600', size: 6 });
+      expect((await host.read(file))?.toString()).toBe('by su\n');
+      expect(readdirSync(dir)).toEqual(['owned']);
+    } finally {
+      await host.close();
+    }
+  });
+
+  test('a method\'s own password (ansible_su_password) wins over the generic become password', async () => {
+    const host = await SshHost.connect(options({ user: USER, become: true, becomeUser: USER2, becomeMethod: 'su', becomePassword: 'wrong-generic', becomePasswords: { su: password2 } }));
+    try {
+      expect((await host.exec(['id', '-un'])).stdout).toBe(`${USER2}\n`);
+    } finally {
+      await host.close();
+    }
+  });
+
+  test('a wrong password fails with su\'s message, without hanging and without the prompt in stderr', async () => {
+    const host = await SshHost.connect(options({ user: USER, become: true, becomeUser: USER2, becomeMethod: 'su', becomePassword: 'wrong-password' }));
+    try {
+      const r = await host.exec(['cat'], { stdin: 'must not be read as a password', timeout: 60_000 });
+      expect(r.exitCode).not.toBe(0);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain('Authentication failure');
+      expect(r.stderr).not.toContain('Password:');
+    } finally {
+      await host.close();
+    }
+  }, 90_000);
+
+  test('without a password, su fails at once: the command\'s stdin is never offered to it as a password', async () => {
+    const host = await SshHost.connect(options({ user: USER, become: true, becomeUser: USER2, becomeMethod: 'su' }));
+    try {
+      const r = await host.exec(['cat'], { stdin: password2, timeout: 60_000 });
+      expect(r.exitCode).not.toBe(0);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain('Authentication failure');
+    } finally {
+      await host.close();
+    }
+  }, 90_000);
+});
+
+describe('root login: su and runuser need no password; become_flags reach the tool', () => {
+  test.each(['su', 'runuser'] as const)('%s to the user', async (method) => {
+    const host = await SshHost.connect(options({ become: true, becomeUser: USER, becomeMethod: method }));
+    try {
+      expect(await host.exec(['sh', '-c', 'id -un; cat'], { stdin: 'in' })).toEqual({ exitCode: 0, stdout: `${USER}\nin`, stderr: '' });
+    } finally {
+      await host.close();
+    }
+  });
+
+  test('sudo with become_flags "-H -g daemon" runs with that group; su with "-l" runs a login shell', async () => {
+    const host = await SshHost.connect(options({ become: true, becomeUser: USER }));
+    try {
+      expect((await host.exec(['id', '-gn'], { becomeFlags: '-H -g daemon' })).stdout).toBe('daemon\n');
+      const login = await host.exec(['sh', '-c', 'pwd'], { becomeMethod: 'su', becomeFlags: '-l' });
+      expect(login.stdout).toBe(`/home/${USER}\n`);
+    } finally {
+      await host.close();
+    }
+  });
+
+  test('doas, where the host lacks it, fails with the shell\'s "not found"; an unknown method is refused', async () => {
+    const host = await SshHost.connect(options({ become: true, becomeUser: USER }));
+    try {
+      const hasDoas = (await host.exec(['sh', '-c', 'command -v doas'])).exitCode === 0;
+      const r = await host.exec(['id', '-un'], { becomeMethod: 'doas' });
+      if (hasDoas) expect(r.stderr).not.toBe('');
+      else expect(r.exitCode).toBe(127);
+      await expect(host.exec(['id'], { becomeMethod: 'pbrun' as never })).rejects.toThrow("become_method 'pbrun' is not supported; plinth knows sudo, su, runuser, doas");
+    } finally {
+      await host.close();
+    }
+  });
+});
+
+describe('a playbook run with become_method su set in an INI inventory', () => {
+  test('tasks run as the su user; a task may switch back to sudo; the password is not printed', async () => {
+    const dir = mkdtempSync(path.join(work, 'run-'));
+    chmodSync(dir, 0o777);
+    const known = path.join(dir, 'known_hosts');
+    writeFileSync(known, `${sshd.knownHostsLine}\n`);
+    const key = path.join(dir, 'key');
+    writeFileSync(key, readFileSync(sshd.userKeyPath), { mode: 0o600 });
+    writeFileSync(
+      path.join(dir, 'hosts.ini'),
+      `[db]\ndb1 ansible_host=127.0.0.1 ansible_port=${sshd.port} ansible_user=${USER} ansible_ssh_private_key_file=${key} plinth_known_hosts_file=${known}\n` +
+        `[db:vars]\nansible_become=true\nansible_become_method=su\nansible_become_user=${USER2}\nansible_su_password=${password2}\nansible_become_password=${password}\n`,
+    );
+    writeFileSync(
+      path.join(dir, 'pb.yml'),
+      `- hosts: db
+  gather_facts: false
+  tasks:
+    - command: id -un
+      register: via_su
+    - command: id -un
+      register: via_sudo
+      become_method: sudo
+      become_user: root
+    - copy: { dest: "${dir}/who", content: "{{ via_su.stdout }} {{ via_sudo.stdout }}", mode: "0644" }
+`,
+    );
+    const { plinthJson } = await import('../helpers/cli.js');
+    const r = await plinthJson(['-i', path.join(dir, 'hosts.ini'), path.join(dir, 'pb.yml')]);
+    expect(r.stderr).not.toContain('ERROR');
+    expect(r.code).toBe(0);
+    expect(readFileSync(path.join(dir, 'who'), 'utf8')).toBe(`${USER2} root`);
+    expect(statSync(path.join(dir, 'who')).uid).toBe(Number(execFileSync('id', ['-u', USER2], { encoding: 'utf8' })));
+    expect(r.stdout + r.stderr).not.toContain(password2);
+    expect(r.stdout + r.stderr).not.toContain(password);
+  }, 120_000);
 });
