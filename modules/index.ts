@@ -23,6 +23,10 @@ import { basebackup } from './basebackup.js';
 import { postgres_query } from './postgres_query.js';
 import { postgres_db } from './postgres_db.js';
 import { postgres_privs } from './postgres_privs.js';
+import { ping } from './ping.js';
+import { setup } from './setup.js';
+import { wait_for } from './wait_for.js';
+import { uri } from './uri.js';
 
 const all: Module[] = [
   command,
@@ -48,6 +52,10 @@ const all: Module[] = [
   postgres_query,
   postgres_db,
   postgres_privs,
+  ping,
+  setup,
+  wait_for,
+  uri,
 ];
 
 export const modules: ReadonlyMap<string, Module> = new Map(all.map((m) => [m.name, m]));

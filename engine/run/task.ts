@@ -225,8 +225,14 @@ async function runOnce(task: TaskNode, kw: Keywords, outer: Scope, ctx: TaskRunC
   observer?.after?.(ctx.state.name, key, observed, { status: outcome.status, exact });
   const interpreted = interpret(task, kw, outcome, scope, ctx);
   // set_fact returns its variables as ansible_facts: they live on the host for the rest of the run.
+  // Facts named ansible_* (setup, service_facts) also join ansible_facts, without the prefix, as in Ansible.
   const facts = interpreted.result.ansible_facts;
-  if (interpreted.status !== 'failed' && facts && typeof facts === 'object') Object.assign(ctx.state.registered, facts);
+  if (interpreted.status !== 'failed' && facts && typeof facts === 'object') {
+    Object.assign(ctx.state.registered, facts);
+    for (const [name, value] of Object.entries(facts)) {
+      if (name.startsWith('ansible_')) (ctx.state.facts ??= {})[name.slice('ansible_'.length)] = value;
+    }
+  }
   return interpreted;
 }
 

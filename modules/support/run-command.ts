@@ -43,7 +43,7 @@ async function pathExists(ctx: ModuleContext, pattern: string, chdir?: string): 
   return r.exitCode === 0;
 }
 
-export async function observeCommand(ctx: ModuleContext, o: CommandOptions): Promise<CommandObserved> {
+export async function observeCommand(ctx: ModuleContext, o: Pick<CommandOptions, 'creates' | 'removes' | 'chdir'>): Promise<CommandObserved> {
   if (o.creates && (await pathExists(ctx, o.creates, o.chdir))) {
     return { skipReason: { msg: `Did not run command since '${o.creates}' exists`, stdout: `skipped, since ${o.creates} exists` } };
   }

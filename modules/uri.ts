@@ -1,0 +1,183 @@
+// uri: an HTTP(S) request from the host (as Ansible's uri runs there), with curl: the status code
+// is checked against status_code, a JSON body is parsed into `json`, and a failed check keeps the
+// whole result, so `until: result.status == 200` retries. The request (URL, headers, credentials,
+// body) goes to curl on its standard input as a config file, never on the command line.
+// GET, HEAD and OPTIONS are sent in check mode too; other methods are not sent in check mode.
+import { ModuleError, type Module } from '../engine/types.js';
+import { observeCommand, type CommandObserved } from './support/run-command.js';
+
+interface UriArgs {
+  url: string;
+  method: string;
+  body?: unknown;
+  body_format: 'raw' | 'json' | 'form-urlencoded';
+  headers: Record<string, string>;
+  status_code: number | number[];
+  return_content: boolean;
+  timeout: number;
+  follow_redirects: 'all' | 'safe' | 'none';
+  validate_certs: boolean;
+  ca_path?: string;
+  url_username?: string;
+  url_password?: string;
+  force_basic_auth: boolean;
+  creates?: string;
+  removes?: string;
+}
+
+/** What apply sends; the config (with any credentials) is built in apply, so plans never hold it. */
+export interface UriRequest {
+  method: string;
+  redirects: boolean;
+}
+
+const MARK = '@@plinth-uri@@';
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export const schema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  type: 'object',
+  additionalProperties: false,
+  required: ['url'],
+  properties: {
+    url: { type: 'string', pattern: '^https?://', description: 'http:// or https:// URL, requested from the host' },
+    method: { type: 'string', pattern: '^[A-Z]+$', default: 'GET', description: 'HTTP method' },
+    body: { description: 'request body: text, or with body_format json/form-urlencoded a mapping or list' },
+    body_format: { enum: ['raw', 'json', 'form-urlencoded'], default: 'raw', description: 'how body is encoded (json and form-urlencoded also set Content-Type)' },
+    headers: { type: 'object', additionalProperties: { type: 'string' }, default: {}, description: 'request headers' },
+    status_code: {
+      oneOf: [{ type: 'integer' }, { type: 'array', items: { type: 'integer' }, minItems: 1 }],
+      default: [200],
+      description: 'status code(s) that mean success; any other fails the task (with the result kept for until)',
+    },
+    return_content: { type: 'boolean', default: false, description: 'return the body as `content` (a JSON body is always parsed into `json`)' },
+    timeout: { type: 'number', exclusiveMinimum: 0, default: 30, description: 'seconds the whole request may take' },
+    follow_redirects: { enum: ['all', 'safe', 'none'], default: 'safe', description: 'safe: follow redirects of GET and HEAD only' },
+    validate_certs: { type: 'boolean', default: true, description: "check the server's TLS certificate" },
+    ca_path: { type: 'string', minLength: 1, description: 'CA certificate file on the host to check the server against' },
+    url_username: { type: 'string', description: 'user for HTTP authentication' },
+    url_password: { type: 'string', 'x-secret': true, description: 'password for HTTP authentication (never shown)' },
+    force_basic_auth: { type: 'boolean', default: false, description: 'send Basic credentials with the first request instead of after a 401' },
+    creates: { type: 'string', minLength: 1, description: 'when this path exists on the host, the request is not sent' },
+    removes: { type: 'string', minLength: 1, description: 'when this path does not exist on the host, the request is not sent' },
+  },
+} as const;
+
+export const uri: Module<UriArgs, CommandObserved, UriRequest> = {
+  name: 'uri',
+  description: 'Send an HTTP request from the host and check the status code',
+  schema,
+  // GET is sent in check mode too (plan decides for other methods).
+  readOnly: true,
+
+  observe: (ctx, args) => observeCommand(ctx, args),
+
+  plan(observed, args, ctx) {
+    const method = args.method ?? 'GET';
+    if (observed.skipReason) return { changed: false, summary: observed.skipReason.msg, result: { msg: observed.skipReason.msg } };
+    if (ctx.check && !SAFE.has(method)) {
+      return { unknown: true, summary: `${method} ${args.url}`, reason: `a ${method} request is not sent in check mode` };
+    }
+    const redirects = args.follow_redirects === 'all' || (args.follow_redirects !== 'none' && SAFE.has(method));
+    return { changed: true, summary: `${method} ${args.url}`, action: { method, redirects } };
+  },
+
+  async apply(ctx, request, args) {
+    const argv = ['curl', '--config', '-', '--silent', '--show-error', '--globoff', '--output', '-', '--write-out', `\n${MARK}%{json}\n${MARK}%{header_json}`];
+    if (request.redirects) argv.push('--location', '--max-redirs', '20');
+    const r = await ctx.host.exec(argv, { stdin: curlConfig(args), timeout: (args.timeout + 60) * 1000 });
+    if (r.exitCode === 127 || /curl: (not found|command not found)/.test(r.stderr)) {
+      throw new ModuleError(`uri: curl is not installed on ${ctx.host.name} (install it with apt: name=curl, or run the task with delegate_to: localhost)`);
+    }
+    return interpretResponse(r.exitCode, r.stdout, r.stderr, args);
+  },
+};
+
+/** curl's config syntax: one option per line, values in double quotes with \\ and \" escaped. */
+export function curlConfig(args: UriArgs): string {
+  const q = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t')}"`;
+  const method = args.method ?? 'GET';
+  const lines = [`url = ${q(args.url)}`, `max-time = ${args.timeout ?? 30}`];
+  if (method === 'HEAD') lines.push('head');
+  else if (method !== 'GET' || args.body !== undefined) lines.push(`request = ${q(method)}`);
+  const headers: Record<string, string> = { ...(args.headers ?? {}) };
+  const hasHeader = (name: string) => Object.keys(headers).some((h) => h.toLowerCase() === name.toLowerCase());
+  const body = encodeBody(args);
+  if (body !== undefined) {
+    if (args.body_format === 'json' && !hasHeader('content-type')) headers['Content-Type'] = 'application/json';
+    if (args.body_format === 'form-urlencoded' && !hasHeader('content-type')) headers['Content-Type'] = 'application/x-www-form-urlencoded';
+    lines.push(`data-binary = ${q(body)}`);
+  }
+  for (const [k, v] of Object.entries(headers)) lines.push(`header = ${q(`${k}: ${v}`)}`);
+  if (args.url_username !== undefined) {
+    lines.push(`user = ${q(`${args.url_username}:${args.url_password ?? ''}`)}`);
+    // curl sends Basic credentials at once; without force_basic_auth, Ansible answers a 401 first.
+    lines.push(args.force_basic_auth ? 'basic' : 'anyauth');
+  }
+  if (args.validate_certs === false) lines.push('insecure');
+  if (args.ca_path) lines.push(`cacert = ${q(args.ca_path)}`);
+  return lines.join('\n') + '\n';
+}
+
+function encodeBody(args: UriArgs): string | undefined {
+  const body = args.body;
+  if (body === undefined || body === null) return undefined;
+  if (args.body_format === 'json') return typeof body === 'string' ? body : JSON.stringify(body);
+  if (args.body_format === 'form-urlencoded') {
+    if (typeof body === 'string') return body;
+    if (typeof body !== 'object') throw new ModuleError('uri: body must be a mapping with body_format form-urlencoded');
+    const pairs = Array.isArray(body) ? (body as [string, unknown][]) : Object.entries(body as Record<string, unknown>);
+    return new URLSearchParams(pairs.map(([k, v]) => [k, String(v)])).toString();
+  }
+  if (typeof body !== 'string') throw new ModuleError('uri: body must be text with body_format raw (use body_format: json for a mapping)');
+  return body;
+}
+
+/** curl's exit, output (body, then its write-out) → Ansible's uri result. */
+export function interpretResponse(exitCode: number, stdout: string, stderr: string, args: UriArgs) {
+  const accepted = Array.isArray(args.status_code) ? args.status_code : [args.status_code ?? 200];
+  const headerAt = stdout.lastIndexOf(`\n${MARK}`);
+  const infoAt = stdout.lastIndexOf(`\n${MARK}`, headerAt - 1);
+  const body = infoAt >= 0 ? stdout.slice(0, infoAt) : '';
+  const info = infoAt >= 0 ? parseJson(stdout.slice(infoAt + MARK.length + 1, headerAt)) : {};
+  const headers = headerAt >= 0 ? parseJson(stdout.slice(headerAt + MARK.length + 1)) : {};
+  const status = exitCode === 0 ? Number(info.response_code ?? info.http_code ?? -1) : -1;
+  const result: Record<string, unknown> = {
+    status,
+    url: (info.url_effective as string | undefined) ?? args.url,
+    redirected: Number(info.num_redirects ?? 0) > 0,
+    elapsed: Math.round(Number(info.time_total ?? 0)),
+  };
+  for (const [name, values] of Object.entries(headers)) {
+    result[name.toLowerCase().replace(/-/g, '_')] = Array.isArray(values) ? values.join(', ') : String(values);
+  }
+  const contentType = String(info.content_type ?? result.content_type ?? '');
+  if (/[/+]json\b/i.test(contentType) && body !== '') {
+    try {
+      result.json = JSON.parse(body);
+    } catch {
+      // A body that claims JSON but is not stays text: Ansible then returns no json either.
+    }
+  }
+  if (args.return_content) result.content = body;
+  if (exitCode !== 0) {
+    const why = stderr.trim().split('\n').pop() ?? `curl exit code ${exitCode}`;
+    result.msg = `Status code was -1 and not ${JSON.stringify(accepted)}: Request failed: ${why}`;
+    return { changed: false, failed: true, message: result.msg as string, result };
+  }
+  if (!accepted.includes(status)) {
+    result.msg = `Status code was ${status} and not ${JSON.stringify(accepted)}: HTTP Error ${status}`;
+    return { changed: false, failed: true, message: result.msg as string, result };
+  }
+  result.msg = `OK (${Buffer.byteLength(body)} bytes)`;
+  return { changed: false, result };
+}
+
+function parseJson(text: string): Record<string, unknown> {
+  try {
+    const v = JSON.parse(text.trim());
+    return v && typeof v === 'object' ? v : {};
+  } catch {
+    return {};
+  }
+}
