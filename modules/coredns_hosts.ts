@@ -2,7 +2,7 @@
 // CoreDNS Corefile (ConfigMap kube-system/coredns), keeping every other line as it is. The
 // `reload` plugin of CoreDNS picks the change up; nothing is restarted.
 import { ModuleError, type Module, type Plan } from '../engine/types.js';
-import type { KubeClient, KubeObject } from './k8s/client.js';
+import type { KubeObject } from './k8s/client.js';
 import { apiFailure, connect, connectionProperties, type ConnectionArgs } from './k8s/connect.js';
 import { ensureHostsBlock, type HostsEntry } from './k8s/corefile.js';
 
@@ -14,10 +14,10 @@ export interface CorednsHostsArgs extends ConnectionArgs {
   key: string;
 }
 
+/** The Corefile, and the ConfigMap's resourceVersion: the apply's precondition (a saved plan fingerprints both). */
 interface Observed {
-  client: KubeClient;
-  configmap: KubeObject;
   corefile: string;
+  resourceVersion: string;
 }
 
 interface Action {
@@ -69,7 +69,7 @@ export const corednsHosts: Module<CorednsHostsArgs, Observed, Action> = {
     if (!configmap) throw new ModuleError(`ConfigMap ${args.namespace}/${args.configmap} does not exist: is CoreDNS installed?`);
     const corefile = ((configmap.data ?? {}) as Record<string, string>)[args.key];
     if (typeof corefile !== 'string') throw new ModuleError(`ConfigMap ${args.namespace}/${args.configmap} has no ${args.key} key`);
-    return { client, configmap, corefile };
+    return { corefile, resourceVersion: configmap.metadata.resourceVersion as string };
   },
 
   plan(o, args): Plan<Action> {
@@ -80,7 +80,7 @@ export const corednsHosts: Module<CorednsHostsArgs, Observed, Action> = {
       changed: true,
       summary: `${target}: set hosts ${args.entries.map((e) => e.names.join(' ')).join(', ')}`,
       diffs: [{ target, before: o.corefile, after: merged }],
-      action: { corefile: merged, resourceVersion: o.configmap.metadata.resourceVersion as string },
+      action: { corefile: merged, resourceVersion: o.resourceVersion },
     };
   },
 
