@@ -136,12 +136,19 @@ async function stopProcess(p: Started): Promise<void> {
   }
 }
 
+/** Another process took a port between freePort() and the bind: worth another try with new ports. */
+class PortTakenError extends Error {}
+
 /** Polls until `ready` resolves true; fails with the log of a process that exited, or on the hang timeout. */
 async function waitUntil(what: string, ready: () => Promise<boolean>, watched: Started[]): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
     const dead = watched.find((p) => p.child.exitCode !== null || p.child.signalCode !== null);
-    if (dead) throw new Error(`${dead.name} exited while waiting for ${what}; its log ends with:\n${logTail(dead)}`);
+    if (dead) {
+      const tail = logTail(dead);
+      const message = `${dead.name} exited while waiting for ${what}; its log ends with:\n${tail}`;
+      throw /address already in use/.test(tail) ? new PortTakenError(message) : new Error(message);
+    }
     if (await ready().catch(() => false)) return;
     if (Date.now() > deadline) throw new Error(`${what}: not ready after ${START_TIMEOUT_MS / 1000} s; logs:\n${watched.map((p) => `--- ${p.name}\n${logTail(p)}`).join('\n')}`);
     await new Promise((r) => setTimeout(r, 200));
@@ -153,6 +160,16 @@ export async function startKubeApiServer(opts: { controllerManager?: boolean } =
   if (opts.controllerManager && !assets.controllerManager) {
     throw new Error(`KUBEBUILDER_ASSETS=${assets.dir} has no kube-controller-manager, which this test needs.\n${HOW_TO_PROVIDE}`);
   }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(assets, opts);
+    } catch (e) {
+      if (!(e instanceof PortTakenError) || attempt >= 3) throw e;
+    }
+  }
+}
+
+async function startOnce(assets: KubeAssets, opts: { controllerManager?: boolean }): Promise<KubeTestServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'plinth-kube-'));
   const processes: Started[] = [];
   try {
