@@ -99,15 +99,22 @@ export async function bootHost(dirs: StateDir, net: LabNetwork, host: string): P
   }
 }
 
+/** Waits for nspawn to start the container's init; a minute is room for a loaded machine, not a speed limit. */
 async function waitForContainerInit(host: string, nspawnPid: number, logFile: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + 120_000;
+  let exited = false;
   while (Date.now() < deadline) {
     const procs = await listProcesses();
-    if (!procs.some((p) => p.pid === nspawnPid)) break;
+    if (!procs.some((p) => p.pid === nspawnPid)) {
+      exited = true;
+      break;
+    }
     if (procs.some((p) => p.ppid === nspawnPid)) return;
     await sleep(100);
   }
-  throw new LabError(`host ${host} did not boot; see ${logFile}`);
+  const tail = (await fs.readFile(logFile, 'utf8').catch(() => '')).trim().split('\n').slice(-5).join('\n  ');
+  throw new LabError(`host ${host} did not boot: systemd-nspawn ${exited ? 'exited' : 'started no container in 120 s'}` +
+    `${tail ? `; its last lines:\n  ${tail}` : ''}\n(whole log: ${logFile})`);
 }
 
 export interface LabProcesses {
