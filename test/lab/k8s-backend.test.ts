@@ -7,6 +7,7 @@
 // hosts block, as CoreDNS would), and runs its migration; its row is read on every replica.
 // Needs root; runs when PLINTH_LAB=1.
 import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { KubeObject } from '../../modules/k8s/client.js';
@@ -40,6 +41,16 @@ function corednsHosts(corefile: string): Record<string, string> {
   };
   walk(parseCorefile(corefile));
   return out;
+}
+
+async function secretEnv(api: KubeTestServer, name: string): Promise<Record<string, string>> {
+  const secret = (await api.client.request('GET', `/api/v1/namespaces/${NAMESPACE}/secrets/${name}`)) as KubeObject;
+  return Object.fromEntries(Object.entries(secret.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+}
+
+async function corednsHostsOf(api: KubeTestServer): Promise<Record<string, string>> {
+  const configmap = (await api.client.request('GET', '/api/v1/namespaces/kube-system/configmaps/coredns')) as KubeObject;
+  return corednsHosts((configmap.data as Record<string, string>).Corefile);
 }
 
 function runStandIn(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -98,11 +109,9 @@ describe("the blog's backend on Kubernetes, against the converged lab", { timeou
     expect(changedCount(again)).toBe(0);
 
     const pgpool = await labAddress(PGPOOL);
-    const corefile = ((await api.client.request('GET', '/api/v1/namespaces/kube-system/configmaps/coredns')) as KubeObject).data as Record<string, string>;
-    expect(corednsHosts(corefile.Corefile)).toEqual({ 'pgpool.write.db.internal': pgpool, 'pgpool.read.db.internal': pgpool });
+    expect(await corednsHostsOf(api)).toEqual({ 'pgpool.write.db.internal': pgpool, 'pgpool.read.db.internal': pgpool });
 
-    const secret = (await api.client.request('GET', `/api/v1/namespaces/${NAMESPACE}/secrets/backend-paragon-secret`)) as KubeObject;
-    const env = Object.fromEntries(Object.entries(secret.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+    const env = await secretEnv(api, 'backend-paragon-secret');
     expect(Object.keys(env).sort()).toEqual(['READ_DATABASE_URL', 'WRITE_DATABASE_URL']);
     // The URLs as the backend reads them: no quotes, the password percent-encoded, the app database.
     for (const [key, name] of [['WRITE_DATABASE_URL', 'pgpool.write.db.internal'], ['READ_DATABASE_URL', 'pgpool.read.db.internal']]) {
@@ -120,10 +129,8 @@ describe("the blog's backend on Kubernetes, against the converged lab", { timeou
   });
 
   test("the stand-in backend, with the Secret's environment, connects with both URLs through pgpool and runs its migration; the row is on every replica", async () => {
-    const secret = (await api.client.request('GET', `/api/v1/namespaces/${NAMESPACE}/secrets/backend-paragon-secret`)) as KubeObject;
-    const env = Object.fromEntries(Object.entries(secret.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
-    const configmap = (await api.client.request('GET', '/api/v1/namespaces/kube-system/configmaps/coredns')) as KubeObject;
-    const hosts = corednsHosts((configmap.data as Record<string, string>).Corefile);
+    const env = await secretEnv(api, 'backend-paragon-secret');
+    const hosts = await corednsHostsOf(api);
 
     const backend = await runStandIn({ ...env, STANDIN_COREDNS_HOSTS: JSON.stringify(hosts) });
     lab.keep('stand-in backend stdout', backend.stdout);
@@ -139,5 +146,36 @@ describe("the blog's backend on Kubernetes, against the converged lab", { timeou
       }, 120_000);
       expect(await hostSql(replica, "SELECT tableowner FROM pg_tables WHERE tablename = 'posts'", 'app')).toEqual([['app']]);
     }
+  });
+
+  test("the blog's own .env, its values quoted: the Secret gets the URLs without the quotes, and the backend connects with it", async () => {
+    const urls = await secretEnv(api, 'backend-paragon-secret');
+    const dir = path.join(lab.tmp, 'quoted-env');
+    await fs.mkdir(path.join(dir, 'files'), { recursive: true });
+    // What the blog first wrote, and what made the Go server fail to parse its URL.
+    await fs.writeFile(path.join(dir, 'files', 'backend.env'), `WRITE_DATABASE_URL="${urls.WRITE_DATABASE_URL}"\nREAD_DATABASE_URL='${urls.READ_DATABASE_URL}'\n`, { mode: 0o600 });
+    await fs.writeFile(
+      path.join(dir, 'quoted.yml'),
+      [
+        '- hosts: localhost',
+        '  gather_facts: false',
+        '  tasks:',
+        '    - name: Secret from the hand-written .env',
+        '      k8s:',
+        '        kubeconfig: "{{ k8s_kubeconfig }}"',
+        `        secret_from_env: {name: backend-paragon-quoted, namespace: ${NAMESPACE}, env_file: backend.env}`,
+        '',
+      ].join('\n'),
+    );
+    const r = await lab.plinth('quoted .env', ['run', '-i', lab.inventory, path.join(dir, 'quoted.yml'), '-e', `k8s_kubeconfig=${api.kubeconfig}`]);
+    expectSuccess(r);
+    expect(changedCount(r)).toBe(1);
+    expect(await secretEnv(api, 'backend-paragon-quoted')).toEqual(urls);
+
+    const backend = await runStandIn({ ...(await secretEnv(api, 'backend-paragon-quoted')), STANDIN_COREDNS_HOSTS: JSON.stringify(await corednsHostsOf(api)) });
+    lab.keep('stand-in backend (quoted .env) stdout', backend.stdout);
+    lab.keep('stand-in backend (quoted .env) stderr', backend.stderr);
+    expect(backend.code, backend.stderr).toBe(0);
+    expect(backend.stdout).toContain('✅ Connected to WRITE DB\n✅ Connected to READ DB\n');
   });
 });
