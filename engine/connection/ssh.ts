@@ -21,6 +21,7 @@ import {
   verifyHostKey,
 } from './known-hosts.js';
 import { quoteArgv } from './shell.js';
+import { Semaphore } from '../semaphore.js';
 import { becomeArgv, becomeMethod, passwordPromptOf } from './become.js';
 
 const { Client, utils } = ssh2;
@@ -91,25 +92,6 @@ interface IdTables {
 const SFTP_NO_SUCH_FILE = 2;
 const SFTP_FAILURE = 4;
 const S_IFMT = 0o170000;
-
-class Semaphore {
-  private readonly waiters: Array<() => void> = [];
-  constructor(private free: number) {}
-
-  async acquire(): Promise<void> {
-    if (this.free > 0) {
-      this.free--;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiters.push(resolve));
-  }
-
-  release(): void {
-    const next = this.waiters.shift();
-    if (next) next();
-    else this.free++;
-  }
-}
 
 export class SshHost implements Host {
   readonly name: string;

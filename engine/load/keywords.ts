@@ -73,6 +73,7 @@ export const KEYWORDS = {
   become_user: { isa: 'text', on: EVERYWHERE, inherit: 'closest' },
   become_method: { isa: 'text', on: EVERYWHERE, inherit: 'closest', description: 'sudo (default), su, runuser or doas.' },
   become_flags: { isa: 'text', on: EVERYWHERE, inherit: 'closest', description: 'Extra options for the become tool.' },
+  throttle: { isa: 'amount', on: EVERYWHERE, inherit: 'closest', description: 'At most this many hosts run the task (or each task of the block) at once.' },
   no_log: { isa: 'flag', on: [...EVERYWHERE, 'include'], inherit: 'closest', description: 'Hide the task\'s values, results and diffs in every output.' },
   check_mode: { isa: 'flag', on: EVERYWHERE, inherit: 'closest', description: 'true: always a preview; false: runs even in check mode.' },
   diff: { isa: 'flag', on: EVERYWHERE, inherit: 'closest', description: 'Show (true) or never show (false) this task\'s diff, whatever --diff says.' },
@@ -128,7 +129,7 @@ export const KEYWORDS = {
   max_fail_percentage: { isa: 'amount', on: ['play'], inherit: 'no', schema: { type: 'number', minimum: 0, maximum: 100 } },
   force_handlers: { isa: 'flag', on: ['play'], inherit: 'no' },
   secret_vars: { isa: 'raw', on: ['play'], inherit: 'no', schema: { type: 'array', items: { type: 'string' } }, description: 'Variables whose values are secrets.' },
-  strategy: { isa: 'raw', on: ['play'], inherit: 'no', schema: { enum: ['linear'] } },
+  strategy: { isa: 'raw', on: ['play'], inherit: 'no', schema: { enum: ['linear', 'free'] }, description: 'linear: each task on every host, then the next; free: each host at its own pace.' },
   collections: { isa: 'raw', on: ['play'], inherit: 'no', schema: { type: 'array' } },
 } as const satisfies Record<string, KeywordSpec>;
 

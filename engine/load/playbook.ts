@@ -70,6 +70,8 @@ export interface Play {
   /** What the play hands down to every task (become, environment, no_log, ...); its vars are `vars`. */
   keywords: Keywords;
   serial?: (number | string)[];
+  /** linear: each task on every host, then the next; free: each host through the tasks at its own pace. */
+  strategy: 'linear' | 'free';
   gatherFacts: boolean;
   maxFailPercentage?: number;
   forceHandlers: boolean;
@@ -131,7 +133,7 @@ async function loadPlay(raw: Record<string, unknown>, dir: string, ctx: LoadCont
   const { keywords } = loadKeywords(raw, 'play');
   // The play's vars are their own precedence layer, and its tags were given to each task above.
   const { vars: _vars, tags: _tags, ...handedDown } = inheritable(keywords);
-  const { gather_facts, force_handlers, max_fail_percentage } = keywords;
+  const { gather_facts, force_handlers, max_fail_percentage, strategy } = keywords;
   return {
     name: (raw.name as string | undefined) ?? hosts,
     hosts,
@@ -142,6 +144,7 @@ async function loadPlay(raw: Record<string, unknown>, dir: string, ctx: LoadCont
     roleDefaults: Object.assign({}, ...roleBlocks.flatMap((b) => (b.kind === 'block' && b.role ? [b.role.defaults] : []))),
     keywords: handedDown,
     serial: raw.serial === undefined ? undefined : toList(raw.serial),
+    strategy: strategy === 'free' ? 'free' : 'linear',
     gatherFacts: literalFlag(gather_facts, 'gather_facts', raw) ?? true,
     maxFailPercentage: typeof max_fail_percentage === 'number' ? max_fail_percentage : undefined,
     forceHandlers: literalFlag(force_handlers, 'force_handlers', raw) ?? true,

@@ -1,6 +1,8 @@
-// The linear strategy: plays in order; in each play, hosts in serial batches; each task runs
-// on every active host of the batch at once (at most `forks`), then the next task. A failed
-// host leaves the play; the others go on. Notified handlers run at the end of the play.
+// Plays in order; in each play, hosts in serial batches. The linear strategy runs each task on
+// every active host of the batch at once (at most `forks`), then the next task; the free
+// strategy runs each host through the tasks at its own pace (at most `forks` hosts at once).
+// `throttle` caps the hosts running one task at once. A failed host leaves the play; the others
+// go on. Notified handlers run at the end of the play.
 import type { Host } from '../types.js';
 import type { Inventory } from '../load/inventory.js';
 import type { BlockNode, Node, Play, TaskNode } from '../load/playbook.js';
@@ -13,7 +15,8 @@ import { factVariables, gatherFacts } from './facts.js';
 import { HostState } from './host-state.js';
 import { selectHosts } from './patterns.js';
 import { flag, registeredValue, runTask, type TaskObserver, type TaskOutcome } from './task.js';
-import { inheritKeywords, type Keywords } from '../load/keywords.js';
+import { inheritKeywords, resolveAmount, type Keywords } from '../load/keywords.js';
+import { Semaphore } from '../semaphore.js';
 import { checkRoleArguments } from './role-arguments.js';
 import { tagsSelected } from './tags.js';
 import type { HostCounts, RunEvent, TaskStatus } from './events.js';
@@ -111,9 +114,18 @@ class PlayRun {
     for (const batch of this.batches()) {
       if (this.o.signal?.aborted) return false;
       this.batch = batch.filter((h) => h.active);
-      if (this.play.gatherFacts) await this.gather(batch);
-      this.checkLimits(this.play.keywords.any_errors_fatal === true ? this.batch.filter((h) => !h.active) : []);
-      await this.runNodes(this.play.tasks, batch, []);
+      if (this.play.strategy === 'free') {
+        // Each host gathers its facts and walks the tasks alone: a slow host holds back no other.
+        await this.forEachHost(this.batch, async (h) => {
+          if (this.play.gatherFacts) await this.gather([h]);
+          this.checkLimits(this.play.keywords.any_errors_fatal === true && !h.active ? [h] : []);
+          await this.runNodes(this.play.tasks, [h], []);
+        });
+      } else {
+        if (this.play.gatherFacts) await this.gather(batch);
+        this.checkLimits(this.play.keywords.any_errors_fatal === true ? this.batch.filter((h) => !h.active) : []);
+        await this.runNodes(this.play.tasks, batch, []);
+      }
       await this.runHandlers(batch);
       const failed = this.batch.filter((h) => !h.active).length;
       if (!this.stopped && this.batch.length > 0 && failed === this.batch.length) {
@@ -249,7 +261,7 @@ class PlayRun {
     if (runOnce) active = active.slice(0, 1);
     this.emit({ type: 'task', play: this.play.name, name: task.name, where, hosts: active.map((h) => h.name), handler });
     const outcomes = new Map<HostState, TaskOutcome>();
-    await this.forEachHost(active, async (h) => {
+    const runOne = async (h: HostState) => {
       const t0 = Date.now();
       const scope = this.scopeFor(h, task);
       const withVars = scope.withBelow('registered', 'task vars', keywords.vars ?? {});
@@ -269,6 +281,15 @@ class PlayRun {
         }));
       outcomes.set(h, outcome);
       this.report(task, h, outcome, Date.now() - t0, handler, { noLog: noLog.value !== false && noLog.value !== undefined, diff: diff.value });
+    };
+    const throttle = this.throttleOf(task, keywords, active[0]);
+    await this.forEachHost(active, async (h) => {
+      await throttle?.acquire();
+      try {
+        await runOne(h);
+      } finally {
+        throttle?.release();
+      }
     });
     if (runOnce) {
       const [first] = active;
@@ -345,6 +366,23 @@ class PlayRun {
     }
     for (const h of batch) h.notified.clear();
   }
+
+  /**
+   * The throttle of a task: one semaphore per task, shared by every host that runs it (under the
+   * free strategy, hosts reach a task at different times). Undefined when the task has none.
+   */
+  private throttleOf(task: TaskNode, keywords: Keywords, first: HostState): Semaphore | undefined {
+    const limit = resolveAmount(keywords.throttle, (t) => this.scopeFor(first, task).render(t), 'throttle');
+    if (!limit || limit <= 0) return undefined;
+    let sem = this.throttles.get(task);
+    if (!sem) {
+      sem = new Semaphore(Math.floor(limit));
+      this.throttles.set(task, sem);
+    }
+    return sem;
+  }
+
+  private readonly throttles = new Map<TaskNode, Semaphore>();
 
   private async forEachHost(hosts: HostState[], fn: (h: HostState) => Promise<void>): Promise<void> {
     const forks = Math.max(1, this.o.forks ?? DEFAULT_FORKS);
