@@ -1,7 +1,7 @@
 // apt: Debian packages present, absent or latest. dpkg's status decides what is installed;
 // `apt-cache policy` gives the version that would be installed. A cache update alone is not
 // a change (it alters no configuration), so update_cache without cache_valid_time stays
-// idempotent in the report.
+// idempotent in the report. `apt-cache policy` is asked only for what dpkg cannot settle.
 import { ModuleError, type Module, type ModuleContext } from '../engine/types.js';
 
 interface AptArgs {
@@ -62,7 +62,10 @@ export const apt: Module<AptArgs, Observed, AptAction> = {
   async observe(ctx, args) {
     const wanted = names(args).map(splitVersion);
     const installed = await installedVersions(ctx, wanted.map((p) => p.name));
-    const candidates = wanted.length && args.state !== 'absent' ? await candidateVersions(ctx, wanted.map((p) => p.name)) : new Map();
+    // `apt-cache policy` reads the whole package cache (seconds on a small host): asked only when
+    // the plan needs the candidate, for a package that is missing, not the pinned version, or latest.
+    const unsettled = wanted.filter((p) => needsCandidate(args.state, p.version, installed.get(p.name)));
+    const candidates = unsettled.length ? await candidateVersions(ctx, unsettled.map((p) => p.name)) : new Map<string, string>();
     return {
       packages: wanted.map((p) => ({ ...p, installed: installed.get(p.name) ?? null, candidate: candidates.get(p.name) ?? null })),
       cacheAge: args.update_cache ? await cacheAge(ctx) : null,
@@ -120,6 +123,11 @@ export const apt: Module<AptArgs, Observed, AptAction> = {
     };
   },
 };
+
+export function needsCandidate(state: AptArgs['state'] | undefined, version: string | undefined, installed: string | undefined): boolean {
+  if (state === 'absent') return false;
+  return !installed || state === 'latest' || (version !== undefined && version !== installed);
+}
 
 function names(args: AptArgs): string[] {
   if (args.name === undefined) return [];

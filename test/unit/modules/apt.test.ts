@@ -1,7 +1,18 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
-import { apt, parseAptPolicy, parseDpkgQuery } from '../../../modules/apt.js';
+import { apt, needsCandidate, parseAptPolicy, parseDpkgQuery } from '../../../modules/apt.js';
+import { LocalHost } from '../../../engine/connection/local.js';
+import type { ExecOptions, ExecResult } from '../../../engine/types.js';
 import { run, schemaProblems } from '../../helpers/modules.js';
+
+/** The local host, remembering the first word after `env LC_ALL=C` of every command it runs. */
+class RecordingHost extends LocalHost {
+  readonly commands: string[] = [];
+  override exec(argv: string[], o?: ExecOptions): Promise<ExecResult> {
+    this.commands.push(argv.slice(0, 4).join(' '));
+    return super.exec(argv, o);
+  }
+}
 
 // Real dpkg and apt-cache of this machine, check mode only: tests never install packages.
 const installedVersion = execFileSync('dpkg-query', ['-W', '-f', '${Version}', 'postgresql-15']).toString();
@@ -51,6 +62,28 @@ describe('apt (check mode against the real dpkg database)', () => {
     const stale = await run(apt, { name: 'postgresql-15', update_cache: true, cache_valid_time: 0 }, { check: true });
     expect(stale.status).toBe('changed');
     expect(stale.summary).toBe('update cache');
+  });
+
+  test('apt-cache policy (slow: it reads the whole cache) is asked only for what dpkg cannot settle', async () => {
+    const installedOnly = new RecordingHost('localhost');
+    expect((await run(apt, { name: ['postgresql-15'], update_cache: true, cache_valid_time: 10 * 365 * 86400 }, { check: true, host: installedOnly })).status).toBe('ok');
+    expect(installedOnly.commands.filter((c) => c.includes('apt-cache'))).toEqual([]);
+    expect(installedOnly.commands.filter((c) => c.includes('dpkg-query'))).toHaveLength(1);
+
+    const oneMissing = new RecordingHost('localhost');
+    await run(apt, { name: ['postgresql-15', 'hello'] }, { check: true, host: oneMissing });
+    expect(oneMissing.commands.filter((c) => c.includes('apt-cache'))).toEqual(['env LC_ALL=C apt-cache policy']);
+
+    const latest = new RecordingHost('localhost');
+    await run(apt, { name: 'postgresql-15', state: 'latest' }, { check: true, host: latest });
+    expect(latest.commands.filter((c) => c.includes('apt-cache'))).toHaveLength(1);
+
+    expect(needsCandidate('present', undefined, '1.0')).toBe(false);
+    expect(needsCandidate('present', '1.0', '1.0')).toBe(false);
+    expect(needsCandidate('present', '2.0', '1.0')).toBe(true);
+    expect(needsCandidate('present', undefined, undefined)).toBe(true);
+    expect(needsCandidate('latest', undefined, '1.0')).toBe(true);
+    expect(needsCandidate('absent', undefined, undefined)).toBe(false);
   });
 
   test('schema rejects names that could be options', () => {
