@@ -66,6 +66,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
   // A notify without its handler is a mistake in the files: found before anything runs.
   for (const play of o.plays) checkHandlersExist(play);
   try {
+    openLaterPlaysEarly(o, (name) => stateOf(name), limited);
     for (const play of o.plays) {
       if (o.signal?.aborted) break;
       for (const name of play.secretVars) {
@@ -442,6 +443,26 @@ class PlayRun {
       playbook_dir: this.play.dir,
     };
   }
+}
+
+/**
+ * Starts connecting, in the background, to the hosts of the later plays that the first play does
+ * not use, at most `forks` handshakes at a time, so that a later play finds its connections ready.
+ * Every connection is kept for the whole run and shared by the plays. An unreachable host is
+ * reported by the first task that needs it, as without this.
+ */
+function openLaterPlaysEarly(o: RunOptions, stateOf: (name: string) => HostState, limited: Set<string> | null): void {
+  const [first, ...later] = o.plays;
+  if (!first || later.length === 0) return;
+  const inPlay = (play: Play) => selectHosts(o.inventory, play.hosts).filter((h) => !limited || limited.has(h));
+  const early = new Set(inPlay(first));
+  const pending = [...new Set(later.flatMap(inPlay))].filter((h) => !early.has(h));
+  const worker = async () => {
+    for (let name = pending.shift(); name !== undefined && !o.signal?.aborted; name = pending.shift()) {
+      await stateOf(name).host().catch(() => {});
+    }
+  };
+  for (let i = 0; i < Math.min(Math.max(1, o.forks ?? DEFAULT_FORKS), pending.length); i++) void worker();
 }
 
 /** A handler answers to its name and to each of its `listen` topics. */
