@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The fleet benchmark of issue 3: K sshd processes on 127.0.1.X:22, the pg-node workload run
+// The fleet benchmark of issue 3: K sshd processes on 127.0.1.X:22 (past 250 hosts, more sshd
+// on the same addresses, ports 2222, 2223, ...), the pg-node workload run
 // by plinth, Ansible (pipelining on) and the batched-shell floor, each as a whole process.
 // Prints a Markdown table of median wall times and ratios. Not a test: nothing here passes or
 // fails on timing; wrong change counts print a WARNING line.
@@ -14,9 +15,7 @@ import { connect } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-const BENCH = path.dirname(fileURLToPath(import.meta.url));
-const REPO = path.dirname(BENCH);
+import { BENCH, REPO, descendantsOf, jsonEvents, kill, machine, median, timed } from './lib.mjs';
 const SCENARIOS = ['converge', 'noop', 'check'];
 const SCENARIO_LABEL = { converge: 'converge from empty', noop: 'no-op re-run', check: '--check --diff from empty' };
 /** Changed count per host each tool should report (Ansible's check mode skips the handler and a command). */
@@ -53,7 +52,7 @@ function parseArgs(argv) {
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
-  if (o.hosts.some((k) => !Number.isInteger(k) || k < 1 || k > 250)) throw new Error('--hosts: integers from 1 to 250');
+  if (o.hosts.some((k) => !Number.isInteger(k) || k < 1 || k > 1000)) throw new Error('--hosts: integers from 1 to 1000');
   if (o.scenarios.some((s) => !SCENARIOS.includes(s))) throw new Error(`--scenarios: some of ${SCENARIOS.join(',')}`);
   o.ansibleRuns ??= o.runs;
   return o;
@@ -62,7 +61,12 @@ function parseArgs(argv) {
 // ---------------------------------------------------------------- the fleet
 
 const hostName = (i) => `pg${String(i).padStart(2, '0')}`;
-const hostAddress = (i) => `127.0.1.${i}`;
+/** 250 addresses; host 251 is the second sshd on 127.0.1.1 (port 2222), host 501 the third (2223). */
+const ADDRESSES = 250;
+const hostAddress = (i) => `127.0.1.${((i - 1) % ADDRESSES) + 1}`;
+const hostPort = (i) => (i <= ADDRESSES ? 22 : 2221 + Math.floor((i - 1) / ADDRESSES));
+/** As ssh and known_hosts write it: the address alone on port 22, else [address]:port. */
+const hostKeyName = (i) => (hostPort(i) === 22 ? hostAddress(i) : `[${hostAddress(i)}]:${hostPort(i)}`);
 
 function keygen(file) {
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'plinth-bench', '-f', file], { stdio: 'ignore' });
@@ -97,7 +101,7 @@ class Fleet {
     writeFileSync(path.join(this.dir, 'authorized_keys'), readFileSync(`${this.userKey}.pub`), { mode: 0o644 });
     const pub = readFileSync(`${this.hostKey}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
     const lines = [];
-    for (let i = 1; i <= this.size; i++) lines.push(`${hostAddress(i)} ${pub}`);
+    for (let i = 1; i <= this.size; i++) lines.push(`${hostKeyName(i)} ${pub}`);
     writeFileSync(this.knownHosts, lines.join('\n') + '\n');
     const log = openSync(path.join(this.dir, 'sshd.log'), 'a');
     for (let i = 1; i <= this.size; i++) {
@@ -105,7 +109,7 @@ class Fleet {
       writeFileSync(
         config,
         [
-          `ListenAddress ${hostAddress(i)}:22`,
+          `ListenAddress ${hostAddress(i)}:${hostPort(i)}`,
           `HostKey ${this.hostKey}`,
           `PidFile ${path.join(this.dir, `sshd.${i}.pid`)}`,
           'PermitRootLogin prohibit-password',
@@ -129,8 +133,8 @@ class Fleet {
     }
     const deadline = Date.now() + 15_000;
     for (let i = 1; i <= this.size; i++) {
-      while (!(await canConnect(hostAddress(i), 22))) {
-        if (Date.now() > deadline) throw new Error(`sshd on ${hostAddress(i)}:22 did not start; see ${path.join(this.dir, 'sshd.log')}`);
+      while (!(await canConnect(hostAddress(i), hostPort(i)))) {
+        if (Date.now() > deadline) throw new Error(`sshd on ${hostAddress(i)}:${hostPort(i)} did not start; see ${path.join(this.dir, 'sshd.log')}`);
         await new Promise((r) => setTimeout(r, 50));
       }
     }
@@ -156,14 +160,13 @@ class Fleet {
     const hosts = [];
     const floorLines = [];
     for (let i = 1; i <= k; i++) {
-      hosts.push(`        ${hostName(i)}:\n          ansible_host: ${hostAddress(i)}\n          root_dir: ${this.rootDir(i)}`);
-      floorLines.push(`${hostAddress(i)} ${hostName(i)} ${this.rootDir(i)}`);
+      hosts.push(`        ${hostName(i)}:\n          ansible_host: ${hostAddress(i)}\n          ansible_port: ${hostPort(i)}\n          root_dir: ${this.rootDir(i)}`);
+      floorLines.push(`${hostAddress(i)} ${hostName(i)} ${this.rootDir(i)} ${hostPort(i)}`);
     }
     const inventory = [
       'all:',
       '  vars:',
       '    ansible_user: root',
-      '    ansible_port: 22',
       `    ansible_ssh_private_key_file: ${this.userKey}`,
       `    plinth_known_hosts_file: ${this.knownHosts}`,
       '    ansible_python_interpreter: /usr/bin/python3',
@@ -180,38 +183,7 @@ class Fleet {
   }
 }
 
-function descendantsOf(pid) {
-  const r = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' });
-  const children = (r.stdout ?? '').split('\n').filter(Boolean).map(Number);
-  return children.flatMap((c) => [...descendantsOf(c), c]);
-}
-
-function kill(pid, signal) {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // Already gone.
-  }
-}
-
 // ---------------------------------------------------------------- running one tool
-
-/** Runs a whole process; resolves with its wall time, exit code and output. */
-function timed(cmd, args, opts = {}) {
-  return new Promise((resolve, reject) => {
-    const start = process.hrtime.bigint();
-    const child = spawn(cmd, args, { cwd: REPO, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out = [];
-    const err = [];
-    child.stdout.on('data', (b) => out.push(b));
-    child.stderr.on('data', (b) => err.push(b));
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      resolve({ seconds, code: code ?? signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
-    });
-  });
-}
 
 class Tools {
   constructor(fleet, options) {
@@ -221,26 +193,18 @@ class Tools {
   }
 
   async plinth(k, scenario, inv) {
-    const rssFile = path.join(this.fleet.dir, 'plinth.rss');
-    rmSync(rssFile, { force: true });
     const node = [...this.options.nodeArgs];
     if (this.options.cpuProf) {
       mkdirSync(this.options.cpuProf, { recursive: true });
       node.push('--cpu-prof', '--cpu-prof-dir', this.options.cpuProf, '--cpu-prof-name', `plinth-${k}-${scenario}-${++this.runCount}.cpuprofile`);
     }
-    const args = ['-f', '%M %U %S', '-o', rssFile, process.execPath, ...node, 'bin/plinth.js', 'run', '-i', inv, path.join(BENCH, 'plinth', 'pg-node.yml'), '--json'];
+    const args = [...node, 'bin/plinth.js', 'run', '-i', inv, path.join(BENCH, 'plinth', 'pg-node.yml'), '--json'];
     if (scenario === 'check') args.push('--check', '--diff');
-    const r = await timed('/usr/bin/time', args);
-    const recap = r.stdout
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l))
-      .find((o) => o.type === 'recap');
+    const r = await timed(process.execPath, args, { measure: true });
+    const recap = jsonEvents(r.stdout).find((o) => o.type === 'recap');
     const changed = recap ? Object.fromEntries(Object.entries(recap.hosts).map(([h, c]) => [h, c.changed])) : {};
     const bad = recap ? Object.entries(recap.hosts).filter(([, c]) => c.failed || c.unreachable).map(([h]) => h) : ['(no recap)'];
-    // /usr/bin/time: peak RSS in KiB, then user and system CPU seconds of the controller.
-    const [maxKb, user, sys] = existsSync(rssFile) ? readFileSync(rssFile, 'utf8').trim().split('\n').pop().split(' ').map(Number) : [NaN, NaN, NaN];
-    return { ...r, changed, bad, rssMb: maxKb / 1024, cpu: user + sys };
+    return { ...r, changed, bad };
   }
 
   async ansible(k, scenario, inv) {
@@ -294,13 +258,6 @@ class Tools {
 }
 
 // ---------------------------------------------------------------- measuring
-
-const median = (xs) => {
-  if (!xs.length) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 function checkCounts(tool, k, scenario, r, warnings) {
   const expected = EXPECTED[tool][scenario];
@@ -383,9 +340,11 @@ function table(options, { results, toolList }) {
   const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).toFixed(2)}x` : '–');
   const n = (slot) => (slot ? `${slot.times.length}` : '0');
   const rows = [
-    '| K hosts | scenario | plinth | Ansible, pipelining | batched-shell floor | plinth/floor | plinth/Ansible | plinth peak RSS | plinth CPU | runs (plinth/Ansible/floor) |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| K hosts | scenario | plinth | Ansible, pipelining | batched-shell floor | plinth/floor | plinth/Ansible | plinth peak RSS | RSS growth per host | plinth CPU | runs (plinth/Ansible/floor) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
+  // Growth per host: from the smallest K measured, same scenario.
+  const smallest = Math.min(...options.hosts);
   for (const k of options.hosts) {
     for (const s of options.scenarios) {
       const r = results[k][s];
@@ -393,22 +352,14 @@ function table(options, { results, toolList }) {
       const a = r.ansible ? median(r.ansible.times) : NaN;
       const f = r.floor ? median(r.floor.times) : NaN;
       const rss = Math.max(...r.plinth.rss);
+      const base = Math.max(...results[smallest][s].plinth.rss);
+      const growth = k > smallest ? `${(((rss - base) * 1024) / (k - smallest)).toFixed(0)} KB` : '–';
       rows.push(
-        `| ${k} | ${SCENARIO_LABEL[s]} | ${fmt(p)} | ${fmt(a)} | ${fmt(f)} | ${ratio(p, f)} | ${ratio(p, a)} | ${Number.isFinite(rss) ? `${rss.toFixed(0)} MB` : '–'} | ${fmt(median(r.plinth.cpu ?? []))} | ${n(r.plinth)}/${n(r.ansible)}/${n(r.floor)} |`,
+        `| ${k} | ${SCENARIO_LABEL[s]} | ${fmt(p)} | ${fmt(a)} | ${fmt(f)} | ${ratio(p, f)} | ${ratio(p, a)} | ${Number.isFinite(rss) ? `${rss.toFixed(0)} MB` : '–'} | ${growth} | ${fmt(median(r.plinth.cpu ?? []))} | ${n(r.plinth)}/${n(r.ansible)}/${n(r.floor)} |`,
       );
     }
   }
   return rows.join('\n');
-}
-
-function machine() {
-  const ansible = spawnSync('ansible-playbook', ['--version'], { encoding: 'utf8' });
-  const ansibleVersion = ansible.status === 0 ? ansible.stdout.split('\n')[0] : 'not installed';
-  return [
-    `date: ${new Date().toISOString()}`,
-    `machine: ${os.cpus().length} CPUs (nproc ${execFileSync('nproc', { encoding: 'utf8' }).trim()}), ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`,
-    `node ${process.version}; ${ansibleVersion}; ${spawnSync('ssh', ['-V'], { encoding: 'utf8' }).stderr.trim()}`,
-  ];
 }
 
 // ---------------------------------------------------------------- main
