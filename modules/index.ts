@@ -1,61 +1,47 @@
-// The module registry: every module plinth knows, by name. Add a module by importing it here.
+// The module registry: every module plinth knows, by name, and how to load it. A module is
+// imported only when a playbook names it, so a run pays only for the modules it uses.
+// Add a module with one line: `name: async () => (await import('./file.js')).exportedName,`.
 import type { Module } from '../engine/types.js';
-import { command } from './command.js';
-import { shell } from './shell.js';
-import { file } from './file.js';
-import { copy } from './copy.js';
-import { template } from './template.js';
-import { lineinfile } from './lineinfile.js';
-import { blockinfile } from './blockinfile.js';
-import { stat } from './stat.js';
-import { assert } from './assert.js';
-import { set_fact } from './set_fact.js';
-import { debug } from './debug.js';
-import { pgpoolEnc } from './pgpool_enc.js';
-import { k8s } from './k8s.js';
-import { corednsHosts } from './coredns_hosts.js';
-import { apt } from './apt.js';
-import { systemd } from './systemd.js';
-import { postgres_conf } from './postgres_conf.js';
-import { pg_hba } from './pg_hba.js';
-import { postgres_role } from './postgres_role.js';
-import { basebackup } from './basebackup.js';
-import { postgres_query } from './postgres_query.js';
-import { postgres_db } from './postgres_db.js';
-import { postgres_privs } from './postgres_privs.js';
-import { ping } from './ping.js';
-import { setup } from './setup.js';
-import { wait_for } from './wait_for.js';
-import { uri } from './uri.js';
 
-const all: Module[] = [
-  command,
-  shell,
-  file,
-  copy,
-  template,
-  lineinfile,
-  blockinfile,
-  stat,
-  assert,
-  set_fact,
-  debug,
-  pgpoolEnc,
-  k8s,
-  corednsHosts,
-  apt,
-  systemd,
-  postgres_conf,
-  pg_hba,
-  postgres_role,
-  basebackup,
-  postgres_query,
-  postgres_db,
-  postgres_privs,
-  ping,
-  setup,
-  wait_for,
-  uri,
-];
+const registry: Record<string, () => Promise<Module>> = {
+  command: async () => (await import('./command.js')).command,
+  shell: async () => (await import('./shell.js')).shell,
+  file: async () => (await import('./file.js')).file,
+  copy: async () => (await import('./copy.js')).copy,
+  template: async () => (await import('./template.js')).template,
+  lineinfile: async () => (await import('./lineinfile.js')).lineinfile,
+  blockinfile: async () => (await import('./blockinfile.js')).blockinfile,
+  stat: async () => (await import('./stat.js')).stat,
+  assert: async () => (await import('./assert.js')).assert,
+  set_fact: async () => (await import('./set_fact.js')).set_fact,
+  debug: async () => (await import('./debug.js')).debug,
+  pgpool_enc: async () => (await import('./pgpool_enc.js')).pgpoolEnc,
+  k8s: async () => (await import('./k8s.js')).k8s,
+  coredns_hosts: async () => (await import('./coredns_hosts.js')).corednsHosts,
+  apt: async () => (await import('./apt.js')).apt,
+  systemd: async () => (await import('./systemd.js')).systemd,
+  postgres_conf: async () => (await import('./postgres_conf.js')).postgres_conf,
+  pg_hba: async () => (await import('./pg_hba.js')).pg_hba,
+  postgres_role: async () => (await import('./postgres_role.js')).postgres_role,
+  basebackup: async () => (await import('./basebackup.js')).basebackup,
+  postgres_query: async () => (await import('./postgres_query.js')).postgres_query,
+  postgres_db: async () => (await import('./postgres_db.js')).postgres_db,
+  postgres_privs: async () => (await import('./postgres_privs.js')).postgres_privs,
+  ping: async () => (await import('./ping.js')).ping,
+  setup: async () => (await import('./setup.js')).setup,
+  wait_for: async () => (await import('./wait_for.js')).wait_for,
+  uri: async () => (await import('./uri.js')).uri,
+};
 
-export const modules: ReadonlyMap<string, Module> = new Map(all.map((m) => [m.name, m]));
+/** name → its loader: what the playbook loader takes (it loads only the modules a playbook names). */
+export const moduleLoaders: ReadonlyMap<string, () => Promise<Module>> = new Map(Object.entries(registry));
+
+/** Every module, loaded (for `plinth modules`, the published schemas and the build's validators). */
+export async function allModules(): Promise<ReadonlyMap<string, Module>> {
+  const loaded = await Promise.all([...moduleLoaders].map(async ([name, load]) => {
+    const m = await load();
+    if (m.name !== name) throw new Error(`modules/index.ts: '${name}' loads the module named '${m.name}'`);
+    return [name, m] as const;
+  }));
+  return new Map(loaded);
+}

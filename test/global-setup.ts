@@ -18,6 +18,9 @@ export default function setup(): void {
     if (!existsSync(path.join(out, 'engine', 'cli', 'main.js'))) {
       throw new Error(`the build did not produce engine/cli/main.js:\n${r.stdout}${r.stderr}`);
     }
+    // The validators compiled at build time, as `npm run build` makes them.
+    const v = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-validators.mjs'), out], { cwd: root, encoding: 'utf8' });
+    if (v.status !== 0) process.stderr.write(`build-validators failed:\n${v.stderr}\n`);
     sync(out, path.join(root, 'dist'));
   } finally {
     rmSync(out, { recursive: true, force: true });

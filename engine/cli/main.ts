@@ -48,8 +48,8 @@ program
   .description('list the modules, or show one module\'s arguments (from its JSON Schema)')
   .argument('[name]', 'a module name')
   .option('--schema', 'print the JSON Schema itself')
-  .action((name: string | undefined, flags: { schema?: boolean }) => {
-    process.stdout.write(describeModules(name, !!flags.schema));
+  .action(async (name: string | undefined, flags: { schema?: boolean }) => {
+    process.stdout.write(await describeModules(name, !!flags.schema));
   });
 
 program

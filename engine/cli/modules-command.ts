@@ -1,11 +1,12 @@
 // `plinth modules [name]`: what each module does and its arguments, from its JSON Schema.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { modules } from '../../modules/index.js';
+import { allModules } from '../../modules/index.js';
 import { publishedSchemas } from '../load/published-schemas.js';
 import { UsageError } from './exit-codes.js';
 
-export function describeModules(name: string | undefined, asSchema: boolean): string {
+export async function describeModules(name: string | undefined, asSchema: boolean): Promise<string> {
+  const modules = await allModules();
   if (!name) {
     const width = Math.max(...[...modules.keys()].map((n) => n.length));
     return [...modules.values()].map((m) => `${m.name.padEnd(width)}  ${m.description.split('\n')[0]}`).join('\n') + '\n';
@@ -29,7 +30,7 @@ export function describeModules(name: string | undefined, asSchema: boolean): st
 export async function writeSchemas(dir: string): Promise<string> {
   await fs.mkdir(dir, { recursive: true });
   const written: string[] = [];
-  for (const [name, schema] of Object.entries(publishedSchemas(modules))) {
+  for (const [name, schema] of Object.entries(publishedSchemas(await allModules()))) {
     const file = path.join(dir, name);
     await fs.writeFile(file, JSON.stringify(schema, null, 2) + '\n');
     written.push(file);

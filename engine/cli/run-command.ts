@@ -11,7 +11,7 @@ import type { TaskObserver } from '../run/task.js';
 import type { RunEvent } from '../run/events.js';
 import { selectHosts, splitPattern } from '../run/patterns.js';
 import { tagsSelected } from '../run/tags.js';
-import { modules } from '../../modules/index.js';
+import { moduleLoaders } from '../../modules/index.js';
 import { PlainReporter } from '../report/plain.js';
 import { JsonReporter } from '../report/json.js';
 import type { Reporter } from '../report/reporter.js';
@@ -91,7 +91,7 @@ export async function executePlaybook(playbook: string, flags: RunFlags, extras:
   const extraVars = await parseExtraVars(flags.extraVars);
   extras.onExtraVars?.(extraVars);
   const inventory = await loadInventory(flags.inventory);
-  const plays = await loadPlaybook(playbook, { modules, /* plinth's own roles/ and templates/ serve every playbook */ rolesPath: [path.join(PLINTH_ROOT, 'roles')], sharedDirs: [PLINTH_ROOT] });
+  const plays = await loadPlaybook(playbook, { modules: moduleLoaders, /* plinth's own roles/ and templates/ serve every playbook */ rolesPath: [path.join(PLINTH_ROOT, 'roles')], sharedDirs: [PLINTH_ROOT] });
   await loadVarsFolders(inventory, path.dirname(path.resolve(playbook)));
   const limit = flags.limit === undefined ? undefined : await readLimitFiles(flags.limit);
   if (limit !== undefined && selectHosts(inventory, limit).length === 0) {

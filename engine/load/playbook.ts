@@ -80,8 +80,11 @@ export interface Play {
   dir: string;
 }
 
+/** Modules by name: loaded, or a loader called the first time a playbook names the module. */
+export type ModuleCatalog = ReadonlyMap<string, Module | (() => Promise<Module>)>;
+
 export interface LoadContext {
-  modules: ReadonlyMap<string, Module>;
+  modules: ModuleCatalog;
   /** Folders searched for roles after `<playbook dir>/roles`. */
   rolesPath: string[];
   /** Folders searched last for files and templates (plinth's own: its `templates/` serve every playbook). */
@@ -196,7 +199,7 @@ export async function loadTasks(
       else out.push({ kind: 'block', name, block: nodes, rescue: [], always: [], keywords: handedDown, tags, where });
       continue;
     }
-    out.push('block' in task ? await loadBlock(task, where, baseDirs, ctx, inheritedTags, role) : loadTask(task, where, baseDirs, ctx, inheritedTags, role, place));
+    out.push('block' in task ? await loadBlock(task, where, baseDirs, ctx, inheritedTags, role) : await loadTask(task, where, baseDirs, ctx, inheritedTags, role, place));
   }
   return out;
 }
@@ -227,7 +230,7 @@ async function loadBlock(
   };
 }
 
-function loadTask(
+async function loadTask(
   raw: Record<string, unknown>,
   where: Where,
   baseDirs: string[],
@@ -235,7 +238,7 @@ function loadTask(
   inheritedTags: string[],
   role: RoleInstance | undefined,
   place: 'task' | 'handler',
-): TaskNode {
+): Promise<TaskNode> {
   const { keywords, others: moduleKeys } = loadKeywords(raw, place);
   if (moduleKeys.length === 0) throw new SourceError('task has no module: add a key such as `command:` or `copy:`', where);
   if (moduleKeys.length > 1) {
@@ -249,7 +252,8 @@ function loadTask(
     );
   }
   const moduleKey = moduleKeys[0];
-  const module = ctx.modules.get(shortName(moduleKey));
+  const entry = ctx.modules.get(shortName(moduleKey));
+  const module = typeof entry === 'function' ? await entry() : entry;
   if (!module) {
     throw new SourceError(`unknown module '${moduleKey}'${suggest(shortName(moduleKey), [...ctx.modules.keys()])}`, whereOf(raw, moduleKey));
   }

@@ -1,22 +1,62 @@
-// JSON Schema validation with ajv: one instance, each schema compiled once and cached.
-import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+// JSON Schema validation with ajv. The schemas every run uses (module arguments, playbooks,
+// inventories, role meta, keyword values) are compiled at build time into plain JavaScript
+// (ajv standalone code, scripts/build-validators.mjs); a schema that is not among them, or a
+// build without them, is compiled here, once per process. ajv itself is loaded only then.
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+import type { Ajv as AjvClass, ErrorObject, Options, ValidateFunction } from 'ajv';
 
-const Ajv = AjvModule.default ?? AjvModule;
-const addFormats = addFormatsModule.default ?? addFormatsModule;
+const require = createRequire(import.meta.url);
 
-export const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, verbose: true });
-addFormats(ajv);
-ajv.addKeyword({ keyword: 'x-secret', schemaType: 'boolean' });
+/** Written by scripts/build-validators.mjs beside this file's build (dist/engine/load/). */
+export const PRECOMPILED_FILE = 'validators.generated.cjs';
+
+/** The options of every validator, precompiled or not: errors must look the same either way. */
+export const AJV_OPTIONS: Options = { allErrors: true, strict: false, useDefaults: true, verbose: true };
+
+/** A new ajv with plinth's options, formats and keywords (the build passes `code` options for standalone output). */
+export function newAjv(extra: Options = {}): AjvClass {
+  const { Ajv } = require('ajv') as { Ajv: typeof AjvClass };
+  const addFormats = require('ajv-formats').default as (a: AjvClass) => void;
+  const ajv = new Ajv({ ...AJV_OPTIONS, ...extra });
+  addFormats(ajv);
+  ajv.addKeyword({ keyword: 'x-secret', schemaType: 'boolean' });
+  return ajv;
+}
+
+let runtimeAjv: AjvClass | undefined;
+/** The ajv that compiles at run time what the build did not. */
+export function ajv(): AjvClass {
+  runtimeAjv ??= newAjv();
+  return runtimeAjv;
+}
+
+/** The name of a schema's precompiled validator: a digest of its content (a changed schema is compiled afresh). */
+export function precompiledName(schema: Record<string, unknown>): string {
+  return `v${createHash('sha256').update(JSON.stringify(schema)).digest('hex').slice(0, 32)}`;
+}
+
+let precompiled: Record<string, ValidateFunction> | null | undefined;
+
+function precompiledFor(schema: Record<string, unknown>): ValidateFunction | undefined {
+  if (precompiled === undefined) {
+    try {
+      precompiled = require(`./${PRECOMPILED_FILE}`) as Record<string, ValidateFunction>;
+    } catch {
+      // Not built (tsc alone, or vitest running the sources): every schema is compiled at run time.
+      precompiled = null;
+    }
+  }
+  return precompiled?.[precompiledName(schema)];
+}
 
 const compiled = new WeakMap<object, ValidateFunction>();
 
 export function compileSchema(schema: Record<string, unknown>): ValidateFunction {
-  let fn = compiled.get(schema);
-  if (!fn) {
-    fn = ajv.compile(schema);
-    compiled.set(schema, fn);
-  }
+  const known = compiled.get(schema);
+  if (known) return known;
+  const fn = precompiledFor(schema) ?? ajv().compile(schema);
+  compiled.set(schema, fn);
   return fn;
 }
 

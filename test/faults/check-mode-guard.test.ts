@@ -11,7 +11,7 @@ import { loadPlaybook } from '../../engine/load/playbook.js';
 import { runPlaybook } from '../../engine/run/runner.js';
 import type { RunEvent } from '../../engine/run/events.js';
 import type { Module } from '../../engine/types.js';
-import { modules } from '../../modules/index.js';
+import { moduleLoaders } from '../../modules/index.js';
 import { hashTree } from '../helpers/cli.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'plinth-faults-check-'));
@@ -47,7 +47,7 @@ async function run(check: boolean, work: string): Promise<RunEvent[]> {
   const inventory = new Inventory('test');
   inventory.addHost('ungrouped', 'box', { ansible_connection: 'local' });
   inventory.addChild('all', 'ungrouped');
-  const plays = await loadPlaybook(pb, { modules: new Map([...modules, [rogue.name, rogue]]), rolesPath: [] });
+  const plays = await loadPlaybook(pb, { modules: new Map([...moduleLoaders, [rogue.name, rogue]]), rolesPath: [] });
   const events: RunEvent[] = [];
   await runPlaybook({ inventory, plays, check, onEvent: (e) => events.push(e) });
   return events;

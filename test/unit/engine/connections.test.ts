@@ -10,7 +10,7 @@ import { loadPlaybook } from '../../../engine/load/playbook.js';
 import { runPlaybook } from '../../../engine/run/runner.js';
 import type { RunEvent } from '../../../engine/run/events.js';
 import type { Host } from '../../../engine/types.js';
-import { modules } from '../../../modules/index.js';
+import { moduleLoaders } from '../../../modules/index.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'plinth-connections-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -41,7 +41,7 @@ describe('connections', () => {
       inventory.addHost(group, host, { ansible_connection: 'local' });
       inventory.addChild('all', group);
     }
-    const plays = await loadPlaybook(pb, { modules, rolesPath: [] });
+    const plays = await loadPlaybook(pb, { modules: moduleLoaders, rolesPath: [] });
     const opened: { name: string; at: number }[] = [];
     const closed: string[] = [];
     // Order of events, not time: a counter.

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { modules } from '../../../modules/index.js';
+import { allModules } from '../../../modules/index.js';
 import { makeModuleContext } from '../../../engine/run/context.js';
 import { validateAgainst } from '../../../engine/load/validate.js';
 import type { Host } from '../../../engine/types.js';
@@ -27,6 +27,8 @@ const noHost = new Proxy({ name: 'no-host' } as Host, {
     };
   },
 });
+
+const modules = await allModules();
 
 for (const moduleName of readdirSync(ROOT)) {
   describe(`plan fixtures: ${moduleName}`, () => {
