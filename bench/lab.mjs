@@ -74,7 +74,13 @@ async function plinthCli(args, extra = {}) {
 
 /** The lab's hosts as its inventory names them: name → its ansible_host, key and known_hosts. */
 function hostsOf(inventoryFile) {
-  return YAML.parse(readFileSync(inventoryFile, 'utf8')).all.hosts;
+  const hosts = {};
+  const visit = (group) => {
+    for (const [name, vars] of Object.entries(group?.hosts ?? {})) if (vars) hosts[name] = { ...hosts[name], ...vars };
+    for (const child of Object.values(group?.children ?? {})) visit(child);
+  };
+  visit(YAML.parse(readFileSync(inventoryFile, 'utf8')).all);
+  return hosts;
 }
 
 /** The floor: one fresh `ssh host true` to each host, all at once; wall until the last, first = the first. */
