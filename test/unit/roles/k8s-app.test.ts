@@ -243,6 +243,13 @@ describe('the blog backend on a cluster, from the cluster inventory', () => {
     const check = await plinth(['run', ...args('--check')], { env: env() });
     expect(check.code, check.stderr).toBe(0);
     expect(check.stdout).toContain('taking back from other field managers: .spec.replicas: kubectl (scale) 1 → 3');
+    // The pull-request report says it too.
+    const report = path.join(dir, 'scale-report.md');
+    const plan = await plinth(['plan', ...args('--report', report, '-o', path.join(dir, 'scale-plan.json'), '--detailed-exitcode')], { env: env() });
+    expect(plan.code, plan.stderr).toBe(2);
+    const markdown = await fs.readFile(report, 'utf8');
+    expect(markdown).toContain('taking back from other field managers: .spec.replicas: kubectl (scale) 1 → 3');
+    for (const form of leakForms(password1)) expect(markdown).not.toContain(form);
     expect((await deployment()).spec.replicas).toBe(1);
 
     const r = await plinthJson(args(), { env: env() });
