@@ -14,7 +14,7 @@
 // interleaved with this checkout's in the repeatable scenarios (check, no-op, plan) and shown beside them;
 // --reuse: the lab is up and converged already (check and add-replica are then skipped);
 // --keep-lab: leave the lab up at the end (default: `lab down`); --json-dir DIR: keep each plinth run's --json output there.
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -244,8 +244,13 @@ async function main() {
   if (!lab || lab === 'default' || lab === 'test') throw new Error('set PLINTH_LAB_NAME to a lab of your own (not "default", not "test")');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'plinth-lab-bench-'));
   chmodSync(dir, 0o700);
+  // The lab's secrets outlive a run that keeps the lab up: --reuse needs the ones it was converged with.
+  const kept = path.join(os.tmpdir(), `plinth-lab-bench-${lab}.secrets.yml`);
   const secret = () => randomBytes(18).toString('base64url');
-  writeFileSync(path.join(dir, 'secrets.yml'), `replicator_password: "${secret()}"\npgpool_key: "${secret()}"\napp_password: "${secret()}"\n`, { mode: 0o600 });
+  if (!options.reuse || !existsSync(kept)) {
+    writeFileSync(kept, `replicator_password: "${secret()}"\npgpool_key: "${secret()}"\napp_password: "${secret()}"\n`, { mode: 0o600 });
+  }
+  copyFileSync(kept, path.join(dir, 'secrets.yml'));
   const bench = new Bench(options, dir);
   const header = machine();
   let failure;
@@ -255,7 +260,10 @@ async function main() {
     failure = e;
     console.error(e instanceof Error ? e.stack : e);
   } finally {
-    if (!options.keepLab) await plinthCli(['lab', 'down']).catch((e) => console.error(`lab down: ${e.message}`));
+    if (!options.keepLab) {
+      await plinthCli(['lab', 'down']).catch((e) => console.error(`lab down: ${e.message}`));
+      rmSync(kept, { force: true });
+    }
     rmSync(dir, { recursive: true, force: true });
   }
   console.log(['', ...header.map((l) => `- ${l}`), `- lab: ${lab}; load average at the end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`, '', bench.table(), '', ...bench.warnings.map((w) => `- ${w}`)].join('\n'));

@@ -61,14 +61,15 @@ export const apt: Module<AptArgs, Observed, AptAction> = {
 
   async observe(ctx, args) {
     const wanted = names(args).map(splitVersion);
-    const installed = await installedVersions(ctx, wanted.map((p) => p.name));
+    // The cache's age and dpkg's status are independent: asked together, one round trip.
+    const [installed, age] = await Promise.all([installedVersions(ctx, wanted.map((p) => p.name)), args.update_cache ? cacheAge(ctx) : null]);
     // `apt-cache policy` reads the whole package cache (seconds on a small host): asked only when
     // the plan needs the candidate, for a package that is missing, not the pinned version, or latest.
     const unsettled = wanted.filter((p) => needsCandidate(args.state, p.version, installed.get(p.name)));
     const candidates = unsettled.length ? await candidateVersions(ctx, unsettled.map((p) => p.name)) : new Map<string, string>();
     return {
       packages: wanted.map((p) => ({ ...p, installed: installed.get(p.name) ?? null, candidate: candidates.get(p.name) ?? null })),
-      cacheAge: args.update_cache ? await cacheAge(ctx) : null,
+      cacheAge: age,
     };
   },
 

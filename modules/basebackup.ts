@@ -92,8 +92,7 @@ export const basebackup: Module<BasebackupArgs, Observed, BasebackupAction> = {
       if (ctx.check) return { unknown: reason };
       throw new ModuleError(reason);
     }
-    const local = await observeLocal(ctx, cluster, state);
-    const primary = await identifyPrimary(ctx, cluster, args);
+    const [local, primary] = await Promise.all([observeLocal(ctx, cluster, state), identifyPrimary(ctx, cluster, args)]);
     if (primary.error && ctx.check && !isStreamingFromPrimary(local, args)) {
       return { unknown: `the primary is not reachable yet: ${primary.error}` };
     }
@@ -218,22 +217,30 @@ async function observeLocal(ctx: ModuleContext, cluster: Cluster, state: RunStat
   const nonEmpty = listing.exitCode === 0 && listing.stdout.trim() !== '';
   const local: Local = { state, nonEmpty, systemId: null, inRecovery: null, inUse: null, receiver: null, conninfo: null, autoConf: null };
   if (!nonEmpty || state === 'no-data-dir') return local;
-  const control = await ctx.host.exec(['env', 'LC_ALL=C', `${cluster.binDir}/pg_controldata`, '-D', cluster.dataDir], owner);
-  local.systemId = /Database system identifier:\s*(\d+)/.exec(control.stdout)?.[1] ?? null;
-  const auto = await ctx.host.read(`${cluster.dataDir}/postgresql.auto.conf`, owner).catch(() => null);
-  local.autoConf = auto ? auto.toString('utf8') : null;
-  const configured = local.autoConf ? parseConf(local.autoConf).get('primary_conninfo') : undefined;
-  local.conninfo = configured ? parseConninfo(configured.value) : null;
-  if (state !== 'running') return local;
-  const rows = await queryRowsIfRunning<{ in_recovery: boolean; dbs: string[] | null; relations: number; roles: string[] | null }>(
-    ctx,
-    targetOf(cluster),
-    `SELECT pg_is_in_recovery() AS in_recovery,
+  // Independent reads, sent together: one round trip instead of four.
+  const running = state === 'running';
+  const [control, auto, rows, receivers] = await Promise.all([
+    ctx.host.exec(['env', 'LC_ALL=C', `${cluster.binDir}/pg_controldata`, '-D', cluster.dataDir], owner),
+    ctx.host.read(`${cluster.dataDir}/postgresql.auto.conf`, owner).catch(() => null),
+    running
+      ? queryRowsIfRunning<{ in_recovery: boolean; dbs: string[] | null; relations: number; roles: string[] | null }>(
+          ctx,
+          targetOf(cluster),
+          `SELECT pg_is_in_recovery() AS in_recovery,
             (SELECT array_agg(datname) FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1')) AS dbs,
             (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
               WHERE c.oid >= 16384 AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')) AS relations,
             (SELECT array_agg(rolname) FROM pg_roles WHERE oid >= 16384) AS roles`,
-  );
+        )
+      : null,
+    // Empty unless the server is a standby.
+    running ? queryRowsIfRunning<NonNullable<Local['receiver']>>(ctx, targetOf(cluster), 'SELECT status, sender_host, sender_port, conninfo FROM pg_stat_wal_receiver') : null,
+  ]);
+  local.systemId = /Database system identifier:\s*(\d+)/.exec(control.stdout)?.[1] ?? null;
+  local.autoConf = auto ? auto.toString('utf8') : null;
+  const configured = local.autoConf ? parseConf(local.autoConf).get('primary_conninfo') : undefined;
+  local.conninfo = configured ? parseConninfo(configured.value) : null;
+  if (!running) return local;
   if (!rows) return { ...local, state: 'stopped' };
   const [r] = rows;
   local.inRecovery = r.in_recovery;
@@ -242,10 +249,7 @@ async function observeLocal(ctx: ModuleContext, cluster: Cluster, state: RunStat
     ...(r.relations > 0 ? [`${r.relations} relation(s) in database postgres`] : []),
     ...(r.roles ?? []).map((role) => `role ${role}`),
   ];
-  if (r.in_recovery) {
-    const receivers = await queryRows<NonNullable<Local['receiver']>>(ctx, targetOf(cluster), 'SELECT status, sender_host, sender_port, conninfo FROM pg_stat_wal_receiver');
-    local.receiver = receivers[0] ?? null;
-  }
+  if (r.in_recovery) local.receiver = receivers?.[0] ?? null;
   return local;
 }
 
