@@ -31,6 +31,13 @@ const registry: Record<string, () => Promise<Module>> = {
   setup: async () => (await import('./setup.js')).setup,
   wait_for: async () => (await import('./wait_for.js')).wait_for,
   uri: async () => (await import('./uri.js')).uri,
+  group: async () => (await import('./group.js')).group,
+  user: async () => (await import('./user.js')).user,
+  authorized_key: async () => (await import('./authorized_key.js')).authorized_key,
+  replace: async () => (await import('./replace.js')).replace,
+  sysctl: async () => (await import('./sysctl.js')).sysctl,
+  package: async () => (await import('./package.js')).packageModule,
+  service: async () => (await import('./service.js')).service,
 };
 
 /** name → its loader: what the playbook loader takes (it loads only the modules a playbook names). */

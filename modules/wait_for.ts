@@ -4,7 +4,7 @@
 // the host itself. Waiting changes nothing: check mode probes once and, when the condition does
 // not hold yet, reports "unknown" instead of waiting.
 import { ModuleError, type Module, type ModuleContext } from '../engine/types.js';
-import { compilePythonRegex } from './support/python-regex.js';
+import { compilePythonRegexWith } from './support/python-regex.js';
 
 interface WaitForArgs {
   host: string;
@@ -111,9 +111,7 @@ function checkArgs(args: WaitForArgs): void {
 
 /** Ansible searches with re.MULTILINE: ^ and $ match at every line. */
 function searchRegex(pattern: string): RegExp {
-  const inline = /^\(\?([aiLmsux]+)\)/.exec(pattern);
-  const withM = inline ? `(?${inline[1].includes('m') ? inline[1] : inline[1] + 'm'})${pattern.slice(inline[0].length)}` : `(?m)${pattern}`;
-  return compilePythonRegex(withM, 'search_regex').regex;
+  return compilePythonRegexWith(pattern, 'm', 'search_regex').regex;
 }
 
 async function probeOnce(ctx: ModuleContext, args: WaitForArgs): Promise<Probe> {

@@ -26,6 +26,13 @@ export function compilePythonRegex(pattern: string, field: string): PythonRegex 
   }
 }
 
+/** A pattern compiled with Python flags added (re.MULTILINE → 'm', re.DOTALL → 's'), merged with its own inline flags. */
+export function compilePythonRegexWith(pattern: string, flags: string, field: string): PythonRegex {
+  const inline = /^\(\?([aiLmsux]+)\)/.exec(pattern);
+  const merged = [...new Set([...(inline?.[1] ?? ''), ...flags])].join('');
+  return compilePythonRegex(`(?${merged})${inline ? pattern.slice(inline[0].length) : pattern}`, field);
+}
+
 function translate(pattern: string, multiline: boolean): string {
   let out = '';
   let inClass = false;

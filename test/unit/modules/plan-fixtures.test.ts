@@ -19,6 +19,12 @@ interface Fixture {
   expect: { status?: 'ok' | 'changed' | 'unknown'; summary?: string; reason?: string; action?: unknown; diffs?: unknown; result?: unknown; error?: string };
 }
 
+/** File contents observed as Buffers are written the way JSON.stringify writes a Buffer. */
+function reviveBuffers(_key: string, value: unknown): unknown {
+  const v = value as { type?: unknown; data?: unknown };
+  return v && v.type === 'Buffer' && Array.isArray(v.data) ? Buffer.from(v.data as number[]) : value;
+}
+
 const noHost = new Proxy({ name: 'no-host' } as Host, {
   get(target, prop) {
     if (prop === 'name') return target.name;
@@ -36,7 +42,7 @@ for (const moduleName of readdirSync(ROOT)) {
     test('is a module', () => expect(mod, `test/fixtures/plans/${moduleName} names no module`).toBeDefined());
     const cases = readdirSync(path.join(ROOT, moduleName)).filter((f) => f.endsWith('.json'));
     test.each(cases)('%s', async (file) => {
-      const fixture = JSON.parse(readFileSync(path.join(ROOT, moduleName, file), 'utf8')) as Fixture;
+      const fixture = JSON.parse(readFileSync(path.join(ROOT, moduleName, file), 'utf8'), reviveBuffers) as Fixture;
       const args = structuredClone(fixture.args);
       expect(validateAgainst(mod!.schema, args)).toEqual([]);
       const ctx = makeModuleContext({ host: noHost, check: true });
