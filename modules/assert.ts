@@ -39,6 +39,7 @@ export const assert: Module<AssertArgs, AssertObserved, never> = {
   description: 'Fail unless every expression in `that` is true',
   schema,
   controllerOnly: true,
+  readOnly: true,
 
   async observe(ctx, args) {
     for (const item of Array.isArray(args.that) ? args.that : [args.that]) {

@@ -23,6 +23,7 @@ export const debug: Module<DebugArgs, { msg: unknown }, never> = {
   description: 'Print a message or the value of an expression',
   schema,
   controllerOnly: true,
+  readOnly: true,
 
   async observe(ctx, args) {
     if (args.msg !== undefined && args.var !== undefined) throw new ModuleError('debug: msg and var are mutually exclusive');

@@ -20,6 +20,7 @@ export const set_fact: Module<SetFactArgs, Record<string, unknown>, never> = {
   description: 'Set variables for the rest of the play on this host',
   schema,
   controllerOnly: true,
+  readOnly: true,
 
   async observe(_ctx, args) {
     const { cacheable: _ignored, ...facts } = args;

@@ -1,10 +1,12 @@
 // `plinth plan`: a check-mode run saved as a plan (and a Markdown report for a pull request);
-// `plinth apply PLAN`: the same run for real, refusing hosts whose state drifted since the plan.
-import { promises as fs } from 'node:fs';
+// `plinth apply PLAN`: the same run for real, only when it would do what the plan says.
+import { existsSync, promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import type { Command } from 'commander';
 import { addRunOptions, executePlaybook, exitCodeOf, type RunFlags } from './run-command.js';
-import { DriftGuard, PlanRecorder, digestOf, readPlan } from '../plan/plan-file.js';
+import { DriftGuard, PlanRecorder, StalePlanError, digestOf, planDifferences, readPlan, type PlanFile } from '../plan/plan-file.js';
 import { planMarkdown } from '../plan/markdown.js';
+import { repositoryRootOf, sources } from '../load/sources.js';
 import { ExitCode, UsageError } from './exit-codes.js';
 
 interface PlanFlags extends RunFlags {
@@ -17,11 +19,14 @@ interface ApplyFlags extends RunFlags {
   allowDrift?: boolean;
 }
 
+/** How many differences a refused apply lists. */
+const MAX_LISTED = 20;
+
 export function registerPlanCommands(program: Command): void {
   addRunOptions(
     program
       .command('plan')
-      .description('plan a playbook (check mode) and save the plan: the state it was made from and every change, with diffs')
+      .description('plan a playbook (check mode) and save the plan: the sources it read, every task\'s arguments and action, the state it was made from')
       .argument('<playbook>', 'playbook file')
       .option('-o, --out <file>', 'write the plan (JSON) to this file')
       .option('--report <file>', 'write a Markdown summary for a pull-request comment')
@@ -33,63 +38,98 @@ export function registerPlanCommands(program: Command): void {
   addRunOptions(
     program
       .command('apply')
-      .description('apply a saved plan: re-observe each task first and stop a host whose state drifted since the plan')
+      .description('apply a saved plan: refused before any change when a source, a task or its arguments changed; a host whose state drifted since the plan is stopped')
       .argument('<plan>', 'plan file written by `plinth plan -o`')
-      .option('--allow-drift', 'apply even where the host changed since the plan (prints what drifted)'),
+      .option('--allow-drift', 'apply even where a host\'s state changed since the plan (prints what drifted); never overrides a changed source or task'),
   ).action(async (planFile: string, flags: ApplyFlags) => {
     process.exitCode = await applyCommand(planFile, flags);
   });
 }
 
 async function planCommand(playbook: string, flags: PlanFlags): Promise<number> {
+  const plan = await survey(playbook, flags, { root: repositoryRootOf(playbook), quiet: false });
+  if (!plan) return ExitCode.Ok;
+  if (flags.out) await writeAtomic(flags.out, JSON.stringify(plan.file, null, 2) + '\n');
+  if (flags.report) await writeAtomic(flags.report, planMarkdown(plan.file));
+  const code = plan.code;
+  if (!flags.detailedExitcode) return code;
+  if (code !== ExitCode.Ok) return ExitCode.Error;
+  return plan.file.tasks.some((t) => t.status === 'changed' || t.status === 'unknown') ? 2 : 0;
+}
+
+/** A check-mode run recorded as a plan. */
+async function survey(playbook: string, flags: RunFlags, o: { root: string; quiet: boolean }): Promise<{ file: PlanFile; code: number } | undefined> {
   const recorder = new PlanRecorder();
   let extraVarsDigest = '';
   const summary = await executePlaybook(playbook, flags, {
     check: true,
+    quiet: o.quiet,
+    root: o.root,
     observer: recorder,
     onEvent: (e) => recorder.onEvent(e),
     onExtraVars: (v) => (extraVarsDigest = digestOf(v)),
   });
-  if (!summary) return ExitCode.Ok;
-  const plan = recorder.toFile({
-    playbook,
-    inventory: flags.inventory,
+  if (!summary) return undefined;
+  // Sources that are not paths (a host list "web1,web2,") are kept as written.
+  const inventory = flags.inventory?.map((i) => (existsSync(i) ? sources.display(i) : i));
+  const file = recorder.toFile({
+    playbook: sources.display(playbook),
+    inventory,
     limit: flags.limit,
     tags: flags.tags?.split(','),
     skipTags: flags.skipTags?.split(','),
     extraVarsDigest,
+    sources: sources.digests(),
   });
-  if (flags.out) await writeAtomic(flags.out, JSON.stringify(plan, null, 2) + '\n');
-  if (flags.report) await writeAtomic(flags.report, planMarkdown(plan));
-  const code = exitCodeOf(summary);
-  if (!flags.detailedExitcode) return code;
-  if (code !== ExitCode.Ok) return ExitCode.Error;
-  return plan.tasks.some((t) => t.status === 'changed' || t.status === 'unknown') ? 2 : 0;
+  return { file, code: exitCodeOf(summary) };
 }
 
 async function applyCommand(planFile: string, flags: ApplyFlags): Promise<number> {
   const plan = await readPlan(planFile);
   if (flags.check) throw new UsageError('apply changes hosts; to preview, use `plinth plan`');
+  const root = locateRoot(plan, planFile);
+  sources.begin(root);
+  const playbook = sources.resolve(plan.playbook);
   const merged: RunFlags = {
     ...flags,
-    inventory: flags.inventory ?? (plan.inventory === undefined ? undefined : [plan.inventory].flat()),
+    inventory: flags.inventory ?? plan.inventory?.map((i) => (existsSync(sources.resolve(i)) ? sources.resolve(i) : i)),
     limit: flags.limit ?? plan.limit,
     tags: flags.tags ?? plan.tags?.join(','),
     skipTags: flags.skipTags ?? plan.skipTags?.join(','),
   };
-  const sameExtraVars = (v: Record<string, unknown>) => {
-    if (digestOf(v) !== plan.extraVarsDigest && !flags.allowDrift) {
-      throw new UsageError('the extra vars (-e) differ from the ones the plan was made with: pass the same -e options, or --allow-drift');
-    }
-  };
-  const warn = (m: string) => process.stderr.write(`${m}\n`);
-  // First every planned task is observed again, changing nothing: a host that drifted anywhere
-  // is then stopped at its first task, before any of its changes is applied.
-  const survey = new DriftGuard(plan, true, () => {});
-  await executePlaybook(plan.playbook, merged, { check: true, quiet: true, observer: survey, onExtraVars: sameExtraVars });
-  const guard = new DriftGuard(plan, !!flags.allowDrift, warn, survey.driftedHosts);
-  const summary = await executePlaybook(plan.playbook, merged, { observer: guard, onExtraVars: sameExtraVars });
+  // First every task is planned again, changing nothing, and compared with the plan: apply goes
+  // ahead only when it would run the reviewed tasks with the reviewed arguments and actions.
+  const now = await survey(playbook, merged, { root, quiet: true });
+  if (!now) return ExitCode.Ok;
+  const refusals: string[] = [];
+  if (now.file.extraVarsDigest !== plan.extraVarsDigest) refusals.push('the extra vars (-e) differ from the ones the plan was made with: pass the same -e options');
+  const { changed, drifted } = planDifferences(plan, now.file);
+  refusals.push(...changed);
+  if (refusals.length) {
+    const listed = refusals.slice(0, MAX_LISTED).map((r) => `  - ${r}`);
+    if (refusals.length > MAX_LISTED) listed.push(`  - and ${refusals.length - MAX_LISTED} more`);
+    throw new StalePlanError(`the plan is stale: nothing was changed; plan again and review the new plan\n${listed.join('\n')}`);
+  }
+  for (const what of drifted.values()) {
+    if (flags.allowDrift) process.stderr.write(`warning: ${what}\napplying anyway (--allow-drift)\n`);
+  }
+  const guard = new DriftGuard(flags.allowDrift ? new Map() : drifted);
+  const summary = await executePlaybook(playbook, merged, { observer: guard, root, expectedSources: plan.sources });
   return summary ? exitCodeOf(summary) : ExitCode.Ok;
+}
+
+/**
+ * The repository root the plan's paths are relative to: the one above the current directory or
+ * the plan file that holds the plan's playbook, so that a plan applies from any directory.
+ */
+function locateRoot(plan: PlanFile, planFile: string): string {
+  const starts = [process.cwd(), path.dirname(path.resolve(planFile))];
+  const candidates = [...new Set(starts.flatMap((d) => [repositoryRootOf(path.join(d, 'x')), d]))];
+  for (const c of candidates) {
+    const playbook = path.join(c, plan.playbook);
+    if (existsSync(playbook) && repositoryRootOf(playbook) === c) return c;
+  }
+  throw new UsageError(`cannot find the plan's playbook ${plan.playbook} (relative to its repository root) from ${candidates.join(' or ')}: apply inside the repository, or keep the plan file in it`);
 }
 
 async function writeAtomic(file: string, content: string): Promise<void> {

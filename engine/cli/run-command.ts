@@ -20,6 +20,7 @@ import { ExitCode, UsageError } from './exit-codes.js';
 import { askHidden, useVaultPassword } from './vault-command.js';
 import { setPassphrasePrompt } from '../connection/ssh-options.js';
 import { redactor } from '../secrets/redact.js';
+import { repositoryRootOf, sources } from '../load/sources.js';
 
 export interface RunFlags {
   /** Every -i, in order: merged as Ansible merges them. */
@@ -80,6 +81,10 @@ export interface ExecuteExtras {
   onExtraVars?: (extraVars: Record<string, unknown>) => void;
   /** No output at all (apply's survey of the hosts before it changes anything). */
   quiet?: boolean;
+  /** The repository root paths are named against (default: the git top level above the playbook, else its folder). */
+  root?: string;
+  /** Applying a plan: the digests of the sources it was made with; any other file or content stops the run. */
+  expectedSources?: Record<string, string>;
 }
 
 /** Loads and runs a playbook with reporters as the flags ask; undefined for --list-hosts/--list-tasks. */
@@ -90,6 +95,8 @@ export async function executePlaybook(playbook: string, flags: RunFlags, extras:
   if (process.stdin.isTTY) setPassphrasePrompt(askHidden);
   const extraVars = await parseExtraVars(flags.extraVars);
   extras.onExtraVars?.(extraVars);
+  // Extra-vars files are not sources of the plan: they may hold secrets, and their values are digested apart.
+  sources.begin(extras.root ?? repositoryRootOf(playbook), extras.expectedSources);
   const inventory = await loadInventory(flags.inventory);
   const plays = await loadPlaybook(playbook, { modules: moduleLoaders, /* plinth's own roles/ and templates/ serve every playbook */ rolesPath: [path.join(PLINTH_ROOT, 'roles')], sharedDirs: [PLINTH_ROOT] });
   await loadVarsFolders(inventory, path.dirname(path.resolve(playbook)));

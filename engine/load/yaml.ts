@@ -2,6 +2,7 @@
 // every mapping and list keeps its file:line:col, and so does every key and item in it.
 import { promises as fs } from 'node:fs';
 import { isMap, isPair, isScalar, isSeq, isAlias, LineCounter, parseDocument, type Node, type Document, type DocumentOptions, type ParseOptions, type SchemaOptions, type Tags, type ScalarTag } from 'yaml';
+import { sources } from './sources.js';
 
 export interface Where {
   file: string;
@@ -100,15 +101,21 @@ export async function loadYamlFile(file: string): Promise<unknown> {
   return parseYaml(await readText(file), file);
 }
 
+/** Reads a source file; the run's record of sources notes its digest. */
 export async function readText(file: string): Promise<string> {
+  let text: string;
   try {
-    return await fs.readFile(file, 'utf8');
+    text = await fs.readFile(file, 'utf8');
   } catch (e) {
-    throw new SourceError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new SourceError(`cannot read ${sources.display(file)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+  sources.record(file, text);
+  return text;
 }
 
-export function parseYaml(text: string, file: string): unknown {
+/** Positions name the file relative to the repository root (see sources.display). */
+export function parseYaml(text: string, path: string): unknown {
+  const file = sources.display(path);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { ...YAML_1_1, lineCounter, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number): Where => {

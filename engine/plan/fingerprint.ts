@@ -3,6 +3,7 @@
 // the host (mtime of a file written with the same bytes, a check-mode prediction's clock) are
 // left out; secrets are only ever hashed.
 import { createHash } from 'node:crypto';
+import { stringify } from 'yaml';
 
 // cacheAge: apt's package lists age by the second; whether they are fresh enough is decided
 // again at apply time, and an older cache is not a change to the host anyone made.
@@ -17,8 +18,28 @@ function stableJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
   if (Buffer.isBuffer(value)) return JSON.stringify(`sha256:${createHash('sha256').update(value).digest('hex')}`);
   if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
+  return `{${stableEntries(value as Record<string, unknown>).map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+}
+
+function stableEntries(value: Record<string, unknown>): [string, unknown][] {
+  return Object.entries(value)
     .filter(([k, v]) => !VOLATILE.test(k) && v !== undefined && typeof v !== 'function')
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+}
+
+/**
+ * The same observation as text a person can diff: keys sorted, file contents as their lines,
+ * the volatile fields left out as in the fingerprint. Not redacted: the caller redacts.
+ */
+export function observationText(observed: unknown): string {
+  return stringify(readable(observed) ?? null, { lineWidth: 0, blockQuote: 'literal' });
+}
+
+function readable(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Buffer.isBuffer(value)) {
+    return value.includes(0) ? `(${value.length} bytes, sha256 ${createHash('sha256').update(value).digest('hex').slice(0, 12)})` : value.toString('utf8');
+  }
+  if (Array.isArray(value)) return value.map(readable);
+  return Object.fromEntries(stableEntries(value as Record<string, unknown>).map(([k, v]) => [k, readable(v)]));
 }

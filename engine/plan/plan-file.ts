@@ -1,14 +1,20 @@
 // A saved plan: what a check-mode run saw and would change, per host and task, so that it can
-// be reviewed in a pull request and applied later exactly as planned.
+// be reviewed in a pull request and applied later exactly as planned. It pins the sources the
+// run read and, per host and task, the rendered arguments, the planned action and the state the
+// action was planned from; apply compares a fresh survey with it before it changes anything.
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import type { Diff } from '../types.js';
 import type { HostCounts, RunEvent, TaskStatus } from '../run/events.js';
-import type { TaskObserver } from '../run/task.js';
-import { fingerprintOf } from './fingerprint.js';
+import type { TaskObserver, TaskStep } from '../run/task.js';
+import { fingerprintOf, observationText } from './fingerprint.js';
+import { renderDiff } from '../report/diff.js';
 import { redactor } from '../secrets/redact.js';
 
-export const PLAN_FORMAT = 'plinth-plan/1';
+export const PLAN_FORMAT = 'plinth-plan/2';
+
+/** Observations longer than this are pinned by their fingerprint only (a drift then shows no diff). */
+const MAX_SNAPSHOT_CHARS = 100_000;
 
 export interface PlannedTask {
   host: string;
@@ -23,34 +29,56 @@ export interface PlannedTask {
   handler?: boolean;
 }
 
+/** One task (or loop item) on one host, as the plan pins it. */
+export interface PinnedStep {
+  /** file:line of the task, [loop index], #occurrence. */
+  key: string;
+  task: string;
+  module: string;
+  status: TaskStatus;
+  summary?: string;
+  message?: string;
+  /** Digest of the rendered arguments, taken with secrets redacted. */
+  args?: string;
+  /** Digest of the planned action: status, summary and diffs. */
+  action: string;
+  /** Fingerprint of the state the action was planned from, when it was observed on the host as it is. */
+  observed?: string;
+  /** That state as redacted text, to show what drifted; not kept for tasks that handle secrets. */
+  snapshot?: string;
+}
+
 export interface PlanFile {
   format: typeof PLAN_FORMAT;
   created: string;
-  /** What to run again on apply. Extra vars are not stored (they may hold secrets): pass the same -e again. */
+  /** What to run again on apply, relative to the repository root. Extra vars are not stored (they may hold secrets): pass the same -e again. */
   playbook: string;
   /** The -i sources (a single string in plans made before -i could be repeated). */
-  inventory?: string[] | string;
+  inventory?: string[];
   limit?: string;
   tags?: string[];
   skipTags?: string[];
   /** Hash of the extra vars, so apply can tell when it was given different ones. */
   extraVarsDigest: string;
+  /** Every file the run read (relative to the repository root) → digest of its content. */
+  sources: Record<string, string>;
   hosts: Record<string, HostCounts>;
   tasks: PlannedTask[];
-  /** host → observation key → fingerprint of the state the plan was made from. */
-  fingerprints: Record<string, Record<string, string>>;
+  /** host → the tasks run on it, in order. */
+  steps: Record<string, PinnedStep[]>;
 }
 
-/** Collects a plan from a check-mode run: its events and its observations. */
+/** Collects a plan from a check-mode run: its events and every task it decided. */
 export class PlanRecorder implements TaskObserver {
   readonly tasks: PlannedTask[] = [];
-  readonly fingerprints: Record<string, Record<string, string>> = {};
+  /** host → key → step; a task retried with `until` keeps its last attempt. */
+  private readonly steps = new Map<string, Map<string, PinnedStep>>();
   hosts: Record<string, HostCounts> = {};
 
-  /** Only states the plan knows exactly are recorded: not those predicted from changes it could not model. */
-  after(host: string, key: string, observed: unknown, outcome: { status: string; exact: boolean }): void {
-    if (!outcome.exact || (outcome.status !== 'ok' && outcome.status !== 'changed')) return;
-    (this.fingerprints[host] ??= {})[key] = fingerprintOf(observed);
+  step(host: string, s: TaskStep): void {
+    let byKey = this.steps.get(host);
+    if (!byKey) this.steps.set(host, (byKey = new Map()));
+    byKey.set(s.key, pin(s));
   }
 
   onEvent(e: RunEvent): void {
@@ -72,16 +100,109 @@ export class PlanRecorder implements TaskObserver {
     }
   }
 
-  toFile(meta: Omit<PlanFile, 'format' | 'created' | 'hosts' | 'tasks' | 'fingerprints'>): PlanFile {
+  toFile(meta: Omit<PlanFile, 'format' | 'created' | 'hosts' | 'tasks' | 'steps'>): PlanFile {
     return redactor.redactValue({
       format: PLAN_FORMAT,
       created: new Date().toISOString(),
       ...meta,
       hosts: this.hosts,
       tasks: this.tasks,
-      fingerprints: this.fingerprints,
+      steps: Object.fromEntries([...this.steps].map(([host, byKey]) => [host, [...byKey.values()]])),
     });
   }
+}
+
+function pin(s: TaskStep): PinnedStep {
+  // Only states the plan knows exactly are pinned: not those predicted from changes it could not model.
+  const exact = s.observed !== undefined && s.exact && (s.status === 'ok' || s.status === 'changed');
+  const snapshot = exact && !s.secret ? redactor.redact(observationText(s.observed)) : undefined;
+  return {
+    key: s.key,
+    task: s.task,
+    module: s.module,
+    status: s.status,
+    ...(s.summary ? { summary: redactor.redact(s.summary) } : {}),
+    ...(s.message ? { message: redactor.redact(s.message) } : {}),
+    ...(s.args ? { args: fingerprintOf(redactor.redactValue(s.args)) } : {}),
+    action: fingerprintOf(redactor.redactValue({ status: s.status, summary: s.summary, diffs: s.diffs })),
+    ...(exact ? { observed: fingerprintOf(s.observed) } : {}),
+    ...(snapshot !== undefined && snapshot.length <= MAX_SNAPSHOT_CHARS ? { snapshot } : {}),
+  };
+}
+
+/** How a fresh survey differs from a plan. */
+export interface PlanDifferences {
+  /** Differences no flag overrides: sources, arguments, actions, tasks. */
+  changed: string[];
+  /** host → what drifted on it: the first task that observes a state other than the plan's, with a diff. */
+  drifted: Map<string, string>;
+}
+
+export function planDifferences(plan: PlanFile, now: PlanFile): PlanDifferences {
+  const changed = sourceDifferences(plan.sources, now.sources);
+  const drifted = new Map<string, string>();
+  const actionOnly = new Map<string, string>();
+  for (const host of new Set([...Object.keys(plan.steps), ...Object.keys(now.steps)])) {
+    const d = firstDifference(host, plan.steps[host] ?? [], now.steps[host] ?? []);
+    if (!d) continue;
+    if (d.kind === 'drift') drifted.set(host, d.text);
+    else if (d.kind === 'action') actionOnly.set(host, d.text);
+    else changed.push(d.text);
+  }
+  // With the same sources, arguments and observed state, a task plans the same action; when
+  // another host drifted, what this host's tasks plan may follow from that host's state.
+  for (const [host, text] of actionOnly) {
+    if (drifted.size > 0) drifted.set(host, `${host} depends on a host that drifted: ${text}`);
+    else changed.push(text);
+  }
+  return { changed, drifted };
+}
+
+function sourceDifferences(planned: Record<string, string>, now: Record<string, string>): string[] {
+  const out: string[] = [];
+  for (const [name, digest] of Object.entries(planned)) {
+    if (!(name in now)) out.push(`${name} was read for the plan but is not read now`);
+    else if (now[name] !== digest) out.push(`${name} changed since the plan`);
+  }
+  for (const name of Object.keys(now)) if (!(name in planned)) out.push(`${name} is read now but was not read for the plan`);
+  return out;
+}
+
+interface StepDifference {
+  kind: 'tasks' | 'arguments' | 'action' | 'drift';
+  text: string;
+}
+
+/** The first way a host's tasks now differ from its planned tasks; later ones may follow from it. */
+function firstDifference(host: string, planned: PinnedStep[], now: PinnedStep[]): StepDifference | undefined {
+  for (let i = 0; i < Math.max(planned.length, now.length); i++) {
+    const p = planned[i];
+    const n = now[i];
+    if (!p) return { kind: 'tasks', text: `${host}: task "${n.task}" (${n.key}) would run now but is not in the plan` };
+    if (!n) return { kind: 'tasks', text: `${host}: task "${p.task}" (${p.key}) is in the plan but would not run now` };
+    if (p.key !== n.key) return { kind: 'tasks', text: `${host}: the plan has task "${p.task}" (${p.key}) where task "${n.task}" (${n.key}) would run now` };
+    if (p.args !== n.args) return { kind: 'arguments', text: `${host}: the arguments of task "${p.task}" (${p.key}) differ from the plan's` };
+    if (p.observed !== n.observed) return { kind: 'drift', text: driftText(host, p, n) };
+    if (p.action !== n.action) {
+      return { kind: 'action', text: `${host}: task "${p.task}" (${p.key}) planned ${describe(p)}, would now be ${describe(n)}` };
+    }
+  }
+  return undefined;
+}
+
+function describe(s: PinnedStep): string {
+  const detail = s.status === 'failed' || s.status === 'unknown' ? s.message ?? s.summary : s.summary;
+  return detail ? `${s.status} (${detail})` : s.status;
+}
+
+function driftText(host: string, p: PinnedStep, n: PinnedStep): string {
+  const head = `${host} drifted since the plan: task "${p.task}" (${p.key}) observes a different state (before: when planned, after: now)`;
+  if (p.snapshot !== undefined && n.snapshot !== undefined) {
+    return `${head}:\n${renderDiff({ target: `state observed by ${p.key}`, before: p.snapshot, after: n.snapshot }, false)}`;
+  }
+  if (p.observed === undefined) return `${head}: the plan could only predict it, now it is known (${describe(n)})`;
+  if (n.observed === undefined) return `${head}: the plan observed it, now it can only be predicted (${describe(n)})`;
+  return `${head} (not shown: the task handles secrets)`;
 }
 
 export class DriftError extends Error {
@@ -91,38 +212,18 @@ export class DriftError extends Error {
   }
 }
 
-/** Applying a plan: every observation must match the plan's, or the host stops. */
+/** A plan whose sources, tasks, arguments or actions differ from what apply would run now. */
+export class StalePlanError extends Error {
+  override name = 'StalePlanError';
+}
+
+/** Applying a plan: hosts a survey found drifted are stopped at their first task that may change them. */
 export class DriftGuard implements TaskObserver {
-  /** host → what drifted first. */
-  readonly driftedHosts = new Map<string, string>();
+  constructor(private readonly drifted: Map<string, string>) {}
 
-  constructor(
-    private readonly plan: PlanFile,
-    private readonly allowDrift: boolean,
-    private readonly warn: (message: string) => void,
-    /** Hosts a survey found drifted: they are stopped at their first task, before anything changes. */
-    private readonly knownDrift = new Map<string, string>(),
-  ) {}
-
-  beforePlan(host: string, key: string, observed: unknown): void {
-    const earlier = this.knownDrift.get(host);
-    if (earlier && !this.allowDrift) this.refuse(host, earlier);
-    const planned = this.plan.fingerprints[host]?.[key];
-    // Tasks the plan could only predict (after a package install, say) have nothing to compare.
-    if (planned === undefined) return;
-    const now = fingerprintOf(observed);
-    if (planned === now) return;
-    const what = `${host} drifted since the plan: the task at ${key} observed a different state (planned ${planned.slice(0, 12)}, now ${now.slice(0, 12)})`;
-    if (!this.driftedHosts.has(host)) this.driftedHosts.set(host, what);
-    if (this.allowDrift) {
-      this.warn(`warning: ${what}; applying anyway (--allow-drift)`);
-      return;
-    }
-    this.refuse(host, what);
-  }
-
-  private refuse(host: string, what: string): never {
-    throw new DriftError(`${what}; nothing is changed on ${host}: plan again, or apply with --allow-drift`);
+  beforePlan(host: string): void {
+    const what = this.drifted.get(host);
+    if (what) throw new DriftError(`${what}\nnothing is changed on ${host}: plan again, or apply with --allow-drift`);
   }
 }
 
@@ -137,6 +238,6 @@ export async function readPlan(file: string): Promise<PlanFile> {
   } catch (e) {
     throw new Error(`cannot read the plan ${file}: ${(e as Error).message}`);
   }
-  if (plan.format !== PLAN_FORMAT) throw new Error(`${file} is not a plinth plan (format ${String(plan.format)}; expected ${PLAN_FORMAT})`);
+  if (plan.format !== PLAN_FORMAT) throw new Error(`${file} is not a plinth plan of this version (format ${String(plan.format)}; expected ${PLAN_FORMAT}): plan again`);
   return plan;
 }

@@ -34,14 +34,33 @@ export interface TaskRunContext {
 }
 
 /**
- * Sees what modules observe on hosts, for tasks that may change them (not controller-only
- * modules, not read-only tasks). `key` names the task on this host: file:line, loop item, occurrence.
+ * Sees every task a run performs on a host (plan files record them, apply compares them).
+ * `key` names the task on this host: file:line, loop item, occurrence.
  */
 export interface TaskObserver {
-  /** Before the module plans; may throw to stop the host (applying a plan that drifted). */
+  /** Before the module plans, for tasks that may change the host; may throw to stop the host (applying a plan that drifted). */
   beforePlan?(host: string, key: string, observed: unknown): void;
-  /** After the outcome is known; `exact` is false when the host's state was only predicted. */
-  after?(host: string, key: string, observed: unknown, outcome: { status: string; exact: boolean }): void;
+  /** Once the task (or one loop item of it) is decided. */
+  step?(host: string, step: TaskStep): void;
+}
+
+/** One task (or loop item) on one host, as a plan pins it. */
+export interface TaskStep {
+  key: string;
+  task: string;
+  module: string;
+  status: TaskStatus;
+  summary?: string;
+  diffs: Diff[];
+  /** The arguments after rendering (absent when they could not be rendered). */
+  args?: Record<string, unknown>;
+  /** What the module observed, for tasks that may change the host. */
+  observed?: unknown;
+  /** The observation is of the host as it is, not predicted after a change check mode could not model. */
+  exact: boolean;
+  /** The task handles secrets (secret arguments, no_log): what it observed is never shown. */
+  secret?: boolean;
+  message?: string;
 }
 
 export interface TaskOutcome {
@@ -141,15 +160,16 @@ async function runLoop(task: TaskNode, kw: Keywords, loop: LoopKeyword, ctx: Tas
 
 /** `until: cond` with `retries` (default 3) and `delay` seconds (default 5): run again until cond holds. */
 async function runWithRetries(task: TaskNode, kw: Keywords, scope: Scope, ctx: TaskRunContext): Promise<TaskOutcome> {
+  const key = ctx.observer ? observationKey(task, ctx.state, scope) : '';
   const until = kw.until;
-  if (until === undefined) return runOnce(task, kw, scope, ctx);
+  if (until === undefined) return runStep(task, kw, scope, ctx, key);
   const retries = resolveAmount(kw.retries, (t) => scope.render(t), 'retries') ?? 3;
   const delay = resolveAmount(kw.delay, (t) => scope.render(t), 'delay') ?? 5;
   const name = kw.register ?? 'result';
   let outcome!: TaskOutcome;
   for (let attempt = 1; attempt <= retries + 1; attempt++) {
     try {
-      outcome = await runOnce(task, kw, scope, ctx);
+      outcome = await runStep(task, kw, scope, ctx, key);
     } catch (e) {
       if (attempt > retries || e instanceof UnreachableError) throw e;
       outcome = failure(task, e);
@@ -165,7 +185,22 @@ async function runWithRetries(task: TaskNode, kw: Keywords, scope: Scope, ctx: T
   return { ...outcome, status: 'failed', message: outcome.message ?? `until condition still false after ${retries} retries: ${String(until)}` };
 }
 
-async function runOnce(task: TaskNode, kw: Keywords, outer: Scope, ctx: TaskRunContext): Promise<TaskOutcome> {
+/** One attempt of the task, told to the observer whatever its end. */
+async function runStep(task: TaskNode, kw: Keywords, scope: Scope, ctx: TaskRunContext, key: string): Promise<TaskOutcome> {
+  const step: TaskStep = { key, task: task.name, module: task.module.name, status: 'failed', diffs: [], exact: ctx.state.speculative.length === 0 };
+  try {
+    const outcome = await runOnce(task, kw, scope, ctx, step);
+    Object.assign(step, { status: outcome.status, summary: outcome.summary, diffs: outcome.diffs, message: outcome.message });
+    return outcome;
+  } catch (e) {
+    step.message = (e as Error).message;
+    throw e;
+  } finally {
+    ctx.observer?.step?.(ctx.state.name, step);
+  }
+}
+
+async function runOnce(task: TaskNode, kw: Keywords, outer: Scope, ctx: TaskRunContext, step: TaskStep): Promise<TaskOutcome> {
   const scope = taskScope(outer, kw.vars ?? {});
   for (const cond of kw.when ?? []) {
     if (!truthyCondition(cond, scope)) {
@@ -181,7 +216,8 @@ async function runOnce(task: TaskNode, kw: Keywords, outer: Scope, ctx: TaskRunC
     const p = problems[0];
     throw new TaskError(`${module.name}: ${p.path.join('.') || 'arguments'}: ${p.message} (after rendering expressions)`);
   }
-  markSecretArgs(module.schema, args);
+  step.args = args;
+  step.secret = markSecretArgs(module.schema, args) || flag(kw.no_log, scope, 'no_log') === true;
 
   const become = {
     become: flag(kw.become, scope, 'become') ?? truthy(scope.render(ctx.state.inventoryVars.ansible_become)),
@@ -208,21 +244,17 @@ async function runOnce(task: TaskNode, kw: Keywords, outer: Scope, ctx: TaskRunC
   moduleCtx.renderTemplate = async (source, opts) => renderEjs(source, locals, opts?.filename);
 
   const readOnly = readOnlyTask(kw);
-  const observer = module.controllerOnly || readOnly ? undefined : ctx.observer;
-  const key = observer ? observationKey(task, ctx.state, outer) : '';
-  const exact = ctx.state.speculative.length === 0;
-  let observed: unknown;
-  const onObserved = observer
-    ? (o: unknown) => {
-        observed = o;
-        observer.beforePlan?.(ctx.state.name, key, o);
-      }
-    : undefined;
+  // What read-only tasks see is data for later tasks, not state they change: it is not pinned.
+  const onObserved = module.readOnly || readOnly
+    ? undefined
+    : (o: unknown) => {
+        step.observed = o;
+        ctx.observer?.beforePlan?.(ctx.state.name, step.key, o);
+      };
   // check_mode: true makes a task a preview even in a real run.
   const check = ctx.check || flag(kw.check_mode, scope, 'check_mode') === true;
   const run = runModule(module, args, { ...moduleCtx, check }, { check, applyInCheck: readOnly, onObserved });
   const outcome = timeoutSeconds ? await withTimeout(run, timeoutSeconds) : await run;
-  observer?.after?.(ctx.state.name, key, observed, { status: outcome.status, exact });
   const interpreted = interpret(task, kw, outcome, scope, ctx);
   // set_fact returns its variables as ansible_facts: they live on the host for the rest of the run.
   // Facts named ansible_* (setup, service_facts) also join ansible_facts, without the prefix, as in Ansible.
@@ -385,15 +417,19 @@ export function flag(value: Keywords['no_log'], scope: Scope, name: string): boo
   return resolveFlag(value, (t) => scope.render(t), name);
 }
 
-function markSecretArgs(schema: Record<string, unknown>, args: Record<string, unknown>): void {
+/** Registers the secret arguments with the redactor; true when the task has any. */
+function markSecretArgs(schema: Record<string, unknown>, args: Record<string, unknown>): boolean {
   const props = (schema.properties ?? {}) as Record<string, Record<string, unknown>>;
+  let any = false;
   for (const [k, s] of Object.entries(props)) {
     if (s['x-secret'] && args[k] !== undefined) {
+      any = true;
       const v = args[k];
       if (typeof v === 'string') redactor.add(v);
       else if (v && typeof v === 'object') for (const inner of Object.values(v)) redactor.add(inner);
     }
   }
+  return any;
 }
 
 function withTimeout<T>(p: Promise<T>, seconds: number): Promise<T> {

@@ -3,6 +3,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ModuleError } from '../../engine/types.js';
+import { sources } from '../../engine/load/sources.js';
 
 export interface ControllerFile {
   path: string;
@@ -17,7 +18,9 @@ export async function findControllerFile(baseDirs: string[], subdir: string, src
     const st = await fs.stat(candidate).catch(() => null);
     if (!st) continue;
     if (st.isDirectory()) throw new ModuleError(`src ${candidate} is a directory; copying directories is not supported`);
-    return { path: candidate, content: await fs.readFile(candidate) };
+    const content = await fs.readFile(candidate);
+    sources.record(candidate, content);
+    return { path: candidate, content };
   }
   throw new ModuleError(`could not find src '${src}' (looked in: ${candidates.join(', ')})`);
 }
