@@ -54,6 +54,13 @@ export class SourceLog {
     return abs;
   }
 
+  /** "file:line", or a message naming files, with the files as display() names them. */
+  displayText(text: string): string {
+    const start = text.replace(/^([^\s:][^:\n]*)(?=:\d+)/, (file) => this.display(file));
+    const inPlinth = this.display(PLINTH_ROOT).startsWith(PLINTH_PREFIX) ? [PLINTH_ROOT] : [];
+    return [this.root, ...inPlinth].reduce((t, dir) => t.split(`${dir}${path.sep}`).join(dir === this.root ? '' : PLINTH_PREFIX), start);
+  }
+
   /** The controller path of a name given by display(), against this run's root. */
   resolve(name: string): string {
     if (name.startsWith(PLINTH_PREFIX)) return path.join(PLINTH_ROOT, name.slice(PLINTH_PREFIX.length));

@@ -107,15 +107,13 @@ export async function readText(file: string): Promise<string> {
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (e) {
-    throw new SourceError(`cannot read ${sources.display(file)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new SourceError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   sources.record(file, text);
   return text;
 }
 
-/** Positions name the file relative to the repository root (see sources.display). */
-export function parseYaml(text: string, path: string): unknown {
-  const file = sources.display(path);
+export function parseYaml(text: string, file: string): unknown {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { ...YAML_1_1, lineCounter, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number): Where => {

@@ -10,6 +10,7 @@ import type { TaskObserver, TaskStep } from '../run/task.js';
 import { fingerprintOf, observationText } from './fingerprint.js';
 import { renderDiff } from '../report/diff.js';
 import { redactor } from '../secrets/redact.js';
+import { sources } from '../load/sources.js';
 
 export const PLAN_FORMAT = 'plinth-plan/2';
 
@@ -87,11 +88,11 @@ export class PlanRecorder implements TaskObserver {
         host: e.host,
         play: e.play,
         task: e.task,
-        file: e.where,
+        file: sources.displayText(e.where),
         module: e.module,
         status: e.status,
         summary: e.summary,
-        message: e.message,
+        message: e.message === undefined ? undefined : sources.displayText(e.message),
         diffs: e.diffs ?? [],
         ...(e.handler ? { handler: true } : {}),
       });
@@ -122,7 +123,7 @@ function pin(s: TaskStep): PinnedStep {
     module: s.module,
     status: s.status,
     ...(s.summary ? { summary: redactor.redact(s.summary) } : {}),
-    ...(s.message ? { message: redactor.redact(s.message) } : {}),
+    ...(s.message ? { message: redactor.redact(sources.displayText(s.message)) } : {}),
     ...(s.args ? { args: fingerprintOf(redactor.redactValue(s.args)) } : {}),
     action: fingerprintOf(redactor.redactValue({ status: s.status, summary: s.summary, diffs: s.diffs })),
     ...(exact ? { observed: fingerprintOf(s.observed) } : {}),

@@ -2,6 +2,7 @@
 // would hold, redacted), then the recap.
 import type { RunEvent } from '../run/events.js';
 import type { Reporter } from './reporter.js';
+import { sources } from '../load/sources.js';
 
 export class JsonReporter implements Reporter {
   constructor(private readonly write: (line: string) => void) {}
@@ -14,7 +15,7 @@ export class JsonReporter implements Reporter {
           play: e.play,
           host: e.host,
           task: e.task,
-          file: e.where,
+          file: sources.displayText(e.where),
           module: e.module,
           status: e.status,
           ...(e.ignored ? { ignored: true } : {}),
@@ -22,7 +23,7 @@ export class JsonReporter implements Reporter {
           ...(e.predicted ? { predicted: true } : {}),
           summary: e.summary ?? null,
           diff: e.diffs?.length ? e.diffs : null,
-          message: e.message ?? null,
+          message: e.message === undefined ? null : sources.displayText(e.message),
           // What `register` gives the task's variable (no_log tasks: only that it is censored).
           result: e.result ?? null,
           duration_ms: e.durationMs,

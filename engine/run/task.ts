@@ -15,6 +15,7 @@ import { makeModuleContext } from './context.js';
 import { runModule, type ModuleOutcome } from './run-module.js';
 import { UnreachableError, TimeoutError } from '../connection/errors.js';
 import { redactor } from '../secrets/redact.js';
+import { sources } from '../load/sources.js';
 import { truthy } from '../connection/connect.js';
 import { becomeMethod, BecomeError } from '../connection/become.js';
 import type { HostState } from './host-state.js';
@@ -341,7 +342,7 @@ function itemLabel(item: unknown, label: string | undefined, ctx: TaskRunContext
 /** Names one run of a task on a host, the same in a plan and in the apply of that plan. */
 function observationKey(task: TaskNode, state: HostState, scope: Scope): string {
   const loop = scope.layers[scope.layers.length - 1]?.name === 'loop' ? scope.layers[scope.layers.length - 1].vars.ansible_loop : undefined;
-  const base = `${task.where.file}:${task.where.line}${loop ? `[${(loop as { index0: number }).index0}]` : ''}`;
+  const base = `${sources.display(task.where.file)}:${task.where.line}${loop ? `[${(loop as { index0: number }).index0}]` : ''}`;
   const n = (state.occurrences.get(base) ?? 0) + 1;
   state.occurrences.set(base, n);
   return n === 1 ? base : `${base}#${n}`;

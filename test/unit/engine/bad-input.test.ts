@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { fixtures, plinth, tempTree } from '../../helpers/cli.js';
+import { fixtures, plinth, repoRoot, tempTree } from '../../helpers/cli.js';
 
 const dir = path.join(fixtures, 'bad');
 const STACK = /\n\s+at |Error: .*\n.*node:internal|\.js:\d+:\d+\)/;
@@ -112,8 +112,10 @@ describe('run-time errors: the host fails (exit 2) with file:line', () => {
   it('the same errors in --json carry the message and the task file:line', async () => {
     const r = await runBad('template-undefined.yml', '--json');
     const [result] = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(result).toMatchObject({ status: 'failed', file: `${dir}/template-undefined.yml:4` });
-    expect(result.message).toContain(`${dir}/templates/undefined.ejs:3: undefined variable 'missing_var'`);
+    // --json names files relative to the repository root.
+    const rel = path.relative(repoRoot, dir);
+    expect(result).toMatchObject({ status: 'failed', file: `${rel}/template-undefined.yml:4` });
+    expect(result.message).toBe(`${rel}/template-undefined.yml:4:7: template templates/undefined.ejs: ${rel}/templates/undefined.ejs:3: undefined variable 'missing_var'`);
   });
 
   it('a wrong type that only shows after rendering is reported at run time', async () => {

@@ -190,7 +190,7 @@ describe('--json', () => {
       type: 'result',
       host: 'web1',
       task: 'write greeting',
-      file: `${pb('files.yml')}:8`,
+      file: `${path.relative(repoRoot, pb('files.yml'))}:8`,
       module: 'copy',
       status: 'changed',
       message: null,
@@ -206,7 +206,7 @@ describe('--json', () => {
     const r = await plinthJson(['-i', inv, pb('fail.yml')]);
     expect(r.code).toBe(2);
     const failed = r.events.find((e) => e.status === 'failed')!;
-    expect(failed).toMatchObject({ host: 'web2', task: 'fail on web2', file: `${pb('fail.yml')}:5` });
+    expect(failed).toMatchObject({ host: 'web2', task: 'fail on web2', file: `${path.relative(repoRoot, pb('fail.yml'))}:5` });
     expect(failed.message).toMatch(/^\S+fail\.yml:5:\d+: .*exit (code|status) 1|rc=1|non-zero/);
     expect(statuses(r.events, 'web2')).toEqual(['fail on web2=failed']);
     expect(statuses(r.events, 'web1')).toEqual(['fail on web2=changed', 'after=changed']);

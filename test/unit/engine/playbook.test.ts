@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { fixtures, localInventory, plinth, plinthJson, recapOf, statuses, tempTree } from '../../helpers/cli.js';
+import { fixtures, localInventory, plinth, plinthJson, recapOf, repoRoot, statuses, tempTree } from '../../helpers/cli.js';
 
 const read = (p: string) => fs.readFile(p, 'utf8');
 
@@ -21,7 +21,7 @@ describe('roles', () => {
     const r = await plinthJson([path.join(dir, 'site.yml'), '-e', `root=${root}`]);
     expect(r.code).toBe(0);
     expect(statuses(r.events)).toEqual(['base writes its file=changed', 'app config=changed', 'base changed=changed', 'restart app=changed']);
-    expect(r.events[1].file).toBe(`${dir}/roles/app/tasks/main.yml:1`);
+    expect(r.events[1].file).toBe(`${path.relative(repoRoot, dir)}/roles/app/tasks/main.yml:1`);
     expect(await read(path.join(root, 'base.txt'))).toBe('base default\n');
     expect(await read(path.join(root, 'app.conf'))).toBe('name = app\nport = 8080\nmode = safe\n');
     expect(await read(path.join(root, 'handlers.log'))).toBe('base\nrestart 8080\n');
@@ -53,8 +53,8 @@ describe('roles', () => {
       expect(r.code).toBe(2);
       const failed = r.events.find((e) => e.status === 'failed')!;
       expect(failed.task).toBe('validate arguments of role app');
-      expect(failed.file).toBe(`${dir}/roles/app/meta/main.yml:${line}`);
-      expect(failed.message).toBe(`${dir}/roles/app/meta/main.yml:${line}:7: ${message}`);
+      expect(failed.file).toBe(`${path.relative(repoRoot, dir)}/roles/app/meta/main.yml:${line}`);
+      expect(failed.message).toBe(`${path.relative(repoRoot, dir)}/roles/app/meta/main.yml:${line}:7: ${message}`);
       // The dependency ran; the role's own tasks did not; the handler owed for base's change still runs (force_handlers).
       expect(statuses(r.events)).toEqual(['base writes its file=changed', 'validate arguments of role app=failed', 'base changed=changed']);
       await expect(fs.stat(path.join(root, 'app.conf'))).rejects.toThrow();
