@@ -134,7 +134,9 @@ describe('plinth plan, then apply of exactly that plan, for site.yml on bare lab
 
     const refused = await lab.plinth('apply after drift', ['apply', made.file, '-e', `@${newFile}`]);
     expect(refused.code, refused.stderr).toBe(2);
-    expect(refused.stdout + refused.stderr).toMatch(/pgpool drifted since the plan: the task at .* observed a different state/);
+    expect(refused.stdout + refused.stderr).toMatch(/pgpool drifted since the plan: task "pool_hba.conf" \(roles\/[^)]+\) observes a different state/);
+    // What drifted is shown as a diff of the observed state: the hand-edited line, not hashes.
+    expect(refused.stdout + refused.stderr).toContain(`+  ${marker}`);
     expect(refused.stdout + refused.stderr).toMatch(/nothing is changed on pgpool: plan again, or apply with --allow-drift/);
     expect(refused.recap?.pgpool.failed).toBe(1);
     for (const h of [PRIMARY, ...REPLICAS]) expect(refused.recap?.[h].failed, h).toBe(0);
@@ -144,7 +146,7 @@ describe('plinth plan, then apply of exactly that plan, for site.yml on bare lab
 
     const forced = await lab.plinth('apply --allow-drift', ['apply', made.file, '-e', `@${newFile}`, '--allow-drift']);
     expectSuccess(forced);
-    expect(forced.stderr).toMatch(/warning: pgpool drifted since the plan: .*applying anyway \(--allow-drift\)/);
+    expect(forced.stderr).toMatch(/warning: pgpool drifted since the plan: [\s\S]*applying anyway \(--allow-drift\)/);
     expect(await onHost('pgpool', `cat ${POOL_HBA}`)).not.toContain(marker);
     expect(await onHost('pgpool', 'cat /etc/pgpool2/pool_passwd')).not.toBe(poolPasswd);
     await eventually(async () => expect(await viaPgpool(secrets.app_password, 'SELECT current_user')).toEqual([['app']]));

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { hashTree, localInventory, plinth, tempTree } from '../../helpers/cli.js';
+import { startFakeKubeApiServer } from '../../helpers/fake-kube-apiserver.js';
 import type { PlanFile } from '../../../engine/plan/plan-file.js';
 
 /**
@@ -173,5 +174,38 @@ describe('plan, then apply of that plan', () => {
     expect(r.code).toBe(0);
     expect(await fs.readFile(path.join(state, 'a.conf'), 'utf8')).toBe('port = 5432\nmax_connections = 200\n');
     expect(existsSync(path.join(state, 'handler-ran'))).toBe(true);
+  });
+
+  it('pins what controller-side modules observe too: a ConfigMap edited after the plan stops the apply', async () => {
+    const api = await startFakeKubeApiServer();
+    try {
+      const configMap = (value: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app', namespace: 'default' }, data: { setting: value } });
+      api.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } }, 'kube-apiserver');
+      api.seed(configMap('1'));
+      const dir = await tempTree({
+        'kubeconfig': `apiVersion: v1\nkind: Config\ncurrent-context: t\nclusters:\n- name: t\n  cluster: {server: ${api.url}}\nusers:\n- name: u\n  user: {}\ncontexts:\n- name: t\n  context: {cluster: t, user: u}\n`,
+        'site.yml': `- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: the app's settings
+      k8s:
+        kubeconfig: "{{ playbook_dir }}/kubeconfig"
+        force_conflicts: true
+        definition: ${JSON.stringify(configMap('2'))}
+`,
+      });
+      const r = await plinth(['plan', 'site.yml', '-o', 'plan.json'], { cwd: dir });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      api.seed(configMap('edited-by-hand'));
+      const writes = api.writes;
+      const refused = await plinth(['apply', 'plan.json'], { cwd: dir });
+      expect(refused.code).toBe(2);
+      expect(refused.stdout).toContain('localhost drifted since the plan: task "the app\'s settings" (site.yml:4) observes a different state');
+      expect(refused.stdout).toContain('edited-by-hand');
+      expect(api.writes).toBe(writes);
+      expect(api.object('v1', 'ConfigMap', 'app', 'default')!.data.setting).toBe('edited-by-hand');
+    } finally {
+      await api.close();
+    }
   });
 });
