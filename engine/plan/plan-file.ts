@@ -116,14 +116,15 @@ export class PlanRecorder implements TaskObserver {
 function pin(s: TaskStep): PinnedStep {
   // Only states the plan knows exactly are pinned: not those predicted from changes it could not model.
   const exact = s.observed !== undefined && s.exact && (s.status === 'ok' || s.status === 'changed');
-  const snapshot = exact && !s.secret ? redactor.redact(observationText(s.observed)) : undefined;
+  const snapshot = exact && !s.secret && !s.noLog ? redactor.redact(observationText(s.observed)) : undefined;
+  const shown = !s.noLog;
   return {
     key: s.key,
     task: s.task,
     module: s.module,
     status: s.status,
-    ...(s.summary ? { summary: redactor.redact(s.summary) } : {}),
-    ...(s.message ? { message: redactor.redact(sources.displayText(s.message)) } : {}),
+    ...(s.summary && shown ? { summary: redactor.redact(s.summary) } : {}),
+    ...(s.message && shown ? { message: redactor.redact(sources.displayText(s.message)) } : {}),
     ...(s.args ? { args: fingerprintOf(redactor.redactValue(s.args)) } : {}),
     action: fingerprintOf(redactor.redactValue({ status: s.status, summary: s.summary, diffs: s.diffs })),
     ...(exact ? { observed: fingerprintOf(s.observed) } : {}),
@@ -197,12 +198,12 @@ function describe(s: PinnedStep): string {
 }
 
 function driftText(host: string, p: PinnedStep, n: PinnedStep): string {
-  const head = `${host} drifted since the plan: task "${p.task}" (${p.key}) observes a different state (before: when planned, after: now)`;
+  const head = `${host} drifted since the plan: task "${p.task}" (${p.key}) observes a different state`;
   if (p.snapshot !== undefined && n.snapshot !== undefined) {
-    return `${head}:\n${renderDiff({ target: `state observed by ${p.key}`, before: p.snapshot, after: n.snapshot }, false)}`;
+    return `${head} (before: when planned, after: now):\n${renderDiff({ target: `state observed by ${p.key}`, before: p.snapshot, after: n.snapshot }, false)}`;
   }
   if (p.observed === undefined) return `${head}: the plan could only predict it, now it is known (${describe(n)})`;
-  if (n.observed === undefined) return `${head}: the plan observed it, now it can only be predicted (${describe(n)})`;
+  if (n.observed === undefined) return `${head}: now ${describe(n)}`;
   return `${head} (not shown: the task handles secrets)`;
 }
 
@@ -218,11 +219,11 @@ export class StalePlanError extends Error {
   override name = 'StalePlanError';
 }
 
-/** Applying a plan: hosts a survey found drifted are stopped at their first task that may change them. */
+/** Applying a plan: hosts a survey found drifted are stopped at their first task. */
 export class DriftGuard implements TaskObserver {
   constructor(private readonly drifted: Map<string, string>) {}
 
-  beforePlan(host: string): void {
+  beforeTask(host: string): void {
     const what = this.drifted.get(host);
     if (what) throw new DriftError(`${what}\nnothing is changed on ${host}: plan again, or apply with --allow-drift`);
   }

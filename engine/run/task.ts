@@ -39,8 +39,8 @@ export interface TaskRunContext {
  * `key` names the task on this host: file:line, loop item, occurrence.
  */
 export interface TaskObserver {
-  /** Before the module plans, for tasks that may change the host; may throw to stop the host (applying a plan that drifted). */
-  beforePlan?(host: string, key: string, observed: unknown): void;
+  /** Before each task (or loop item) on a host; may throw to stop the host (applying a plan to a host that drifted). */
+  beforeTask?(host: string, key: string): void;
   /** Once the task (or one loop item of it) is decided. */
   step?(host: string, step: TaskStep): void;
 }
@@ -59,8 +59,10 @@ export interface TaskStep {
   observed?: unknown;
   /** The observation is of the host as it is, not predicted after a change check mode could not model. */
   exact: boolean;
-  /** The task handles secrets (secret arguments, no_log): what it observed is never shown. */
+  /** The task has secret arguments: what it observed is never shown. */
   secret?: boolean;
+  /** no_log: neither what it observed nor its summary and messages are shown. */
+  noLog?: boolean;
   message?: string;
 }
 
@@ -190,6 +192,8 @@ async function runWithRetries(task: TaskNode, kw: Keywords, scope: Scope, ctx: T
 async function runStep(task: TaskNode, kw: Keywords, scope: Scope, ctx: TaskRunContext, key: string): Promise<TaskOutcome> {
   const step: TaskStep = { key, task: task.name, module: task.module.name, status: 'failed', diffs: [], exact: ctx.state.speculative.length === 0 };
   try {
+    ctx.observer?.beforeTask?.(ctx.state.name, key);
+    step.noLog = flag(kw.no_log, scope, 'no_log') === true;
     const outcome = await runOnce(task, kw, scope, ctx, step);
     Object.assign(step, { status: outcome.status, summary: outcome.summary, diffs: outcome.diffs, message: outcome.message });
     return outcome;
@@ -218,7 +222,7 @@ async function runOnce(task: TaskNode, kw: Keywords, outer: Scope, ctx: TaskRunC
     throw new TaskError(`${module.name}: ${p.path.join('.') || 'arguments'}: ${p.message} (after rendering expressions)`);
   }
   step.args = args;
-  step.secret = markSecretArgs(module.schema, args) || flag(kw.no_log, scope, 'no_log') === true;
+  step.secret = markSecretArgs(module.schema, args);
 
   const become = {
     become: flag(kw.become, scope, 'become') ?? truthy(scope.render(ctx.state.inventoryVars.ansible_become)),
@@ -250,7 +254,6 @@ async function runOnce(task: TaskNode, kw: Keywords, outer: Scope, ctx: TaskRunC
     ? undefined
     : (o: unknown) => {
         step.observed = o;
-        ctx.observer?.beforePlan?.(ctx.state.name, step.key, o);
       };
   // check_mode: true makes a task a preview even in a real run.
   const check = ctx.check || flag(kw.check_mode, scope, 'check_mode') === true;
