@@ -62,7 +62,7 @@ export const copy: Module<CopyArgs, CopyObserved, ManagedFileAction> = {
       if (file.stat?.type === 'directory') throw new ModuleError(`copy: ${file.path} is a directory`);
     }
     if (file.stat && file.stat.type !== 'file') throw new ModuleError(`copy: ${file.path} exists and is not a regular file`);
-    return { file, desired, src: source?.path };
+    return { file, desired, src: source?.name };
   },
 
   plan(observed, args) {

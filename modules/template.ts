@@ -56,7 +56,7 @@ export const template: Module<TemplateArgs, TemplateObserved, ManagedFileAction>
     }
     const file = await observeManagedFile(ctx, args.dest, { mode: args.mode, owner: args.owner, group: args.group });
     if (file.stat && file.stat.type !== 'file') throw new ModuleError(`template: ${args.dest} exists and is not a regular file`);
-    return { file, rendered: Buffer.from(rendered, 'utf8'), src: source.path };
+    return { file, rendered: Buffer.from(rendered, 'utf8'), src: source.name };
   },
 
   plan(observed, args) {

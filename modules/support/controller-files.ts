@@ -7,6 +7,8 @@ import { sources } from '../../engine/load/sources.js';
 
 export interface ControllerFile {
   path: string;
+  /** The path as users see it, relative to the repository root: the same wherever the repository is checked out. */
+  name: string;
   content: Buffer;
 }
 
@@ -20,7 +22,7 @@ export async function findControllerFile(baseDirs: string[], subdir: string, src
     if (st.isDirectory()) throw new ModuleError(`src ${candidate} is a directory; copying directories is not supported`);
     const content = await fs.readFile(candidate);
     sources.record(candidate, content);
-    return { path: candidate, content };
+    return { path: candidate, name: sources.display(candidate), content };
   }
   throw new ModuleError(`could not find src '${src}' (looked in: ${candidates.join(', ')})`);
 }
