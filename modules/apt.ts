@@ -40,6 +40,7 @@ export const schema = {
   additionalProperties: false,
   properties: {
     name: {
+      'x-aliases': ['package', 'pkg'],
       oneOf: [
         { type: 'string', pattern: '^[a-z0-9][a-z0-9+.-]*(=[A-Za-z0-9.+~:-]+)?$' },
         { type: 'array', items: { type: 'string', pattern: '^[a-z0-9][a-z0-9+.-]*(=[A-Za-z0-9.+~:-]+)?$' } },

@@ -34,7 +34,7 @@ export const schema = {
   additionalProperties: false,
   required: ['path'],
   properties: {
-    path: { type: 'string', minLength: 1, description: 'absolute path of the file on the host' },
+    path: { type: 'string', minLength: 1, 'x-aliases': ['dest', 'destfile', 'name'], description: 'absolute path of the file on the host' },
     block: { type: 'string', default: '', description: 'the lines between the markers; empty removes the block' },
     marker: {
       type: 'string',

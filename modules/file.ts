@@ -51,7 +51,7 @@ export const schema = {
   additionalProperties: false,
   required: ['path'],
   properties: {
-    path: { type: 'string', minLength: 1, description: 'absolute path on the host' },
+    path: { type: 'string', minLength: 1, 'x-aliases': ['dest', 'name'], description: 'absolute path on the host' },
     state: {
       type: 'string',
       enum: ['file', 'directory', 'link', 'touch', 'absent'],

@@ -15,6 +15,7 @@ const registry: Record<string, () => Promise<Module>> = {
   assert: async () => (await import('./assert.js')).assert,
   set_fact: async () => (await import('./set_fact.js')).set_fact,
   debug: async () => (await import('./debug.js')).debug,
+  fail: async () => (await import('./fail.js')).fail,
   pgpool_enc: async () => (await import('./pgpool_enc.js')).pgpoolEnc,
   k8s: async () => (await import('./k8s.js')).k8s,
   coredns_hosts: async () => (await import('./coredns_hosts.js')).corednsHosts,

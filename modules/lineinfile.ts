@@ -33,7 +33,7 @@ export const schema = {
   additionalProperties: false,
   required: ['path'],
   properties: {
-    path: { type: 'string', minLength: 1, description: 'absolute path of the file on the host' },
+    path: { type: 'string', minLength: 1, 'x-aliases': ['dest', 'destfile', 'name'], description: 'absolute path of the file on the host' },
     line: { type: 'string', description: 'the line to have in the file (required with state: present)' },
     regexp: { type: 'string', description: 'Python regular expression: the last matching line is replaced (or removed with state: absent)' },
     search_string: { type: 'string', description: 'literal text: the last line containing it is replaced (or removed)' },

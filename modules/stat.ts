@@ -16,7 +16,7 @@ export const schema = {
   additionalProperties: false,
   required: ['path'],
   properties: {
-    path: { type: 'string', minLength: 1, description: 'absolute path on the host' },
+    path: { type: 'string', minLength: 1, 'x-aliases': ['dest', 'name'], description: 'absolute path on the host' },
     follow: { type: 'boolean', default: false, description: 'report on the target of a symbolic link instead of the link' },
     get_checksum: { type: 'boolean', default: true, description: 'include the SHA-1 checksum of a regular file' },
   },

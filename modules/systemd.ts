@@ -38,7 +38,7 @@ export const schema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    name: { type: 'string', minLength: 1, pattern: '^[^\\s/]+$', description: 'unit name, e.g. postgresql@15-main (".service" may be omitted)' },
+    name: { type: 'string', minLength: 1, 'x-aliases': ['service', 'unit'], pattern: '^[^\\s/]+$', description: 'unit name, e.g. postgresql@15-main (".service" may be omitted)' },
     state: { enum: ['started', 'stopped', 'restarted', 'reloaded'], description: 'started/stopped act only when needed; restarted/reloaded always act' },
     enabled: { type: 'boolean', description: 'start at boot' },
     masked: { type: 'boolean', description: 'masked units cannot be started' },

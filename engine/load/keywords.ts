@@ -110,7 +110,6 @@ export const KEYWORDS = {
   delay: { isa: 'amount', on: ['task', 'handler'], inherit: 'no' },
   args: { isa: 'mapping', on: ['task', 'handler', 'include'], inherit: 'no', description: 'Module arguments (alternative to the module key value).' },
   listen: { isa: 'names', on: ['handler'], inherit: 'no' },
-  apply: { isa: 'mapping', on: ['include'], inherit: 'no', description: 'Keywords handed down to the included tasks.' },
 
   hosts: { isa: 'raw', on: ['play'], inherit: 'no', schema: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], description: 'A host pattern.' } },
   vars_files: { isa: 'raw', on: ['play'], inherit: 'no', schema: { type: 'array', items: { type: 'string' } } },

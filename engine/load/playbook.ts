@@ -1,12 +1,13 @@
 // Playbooks and roles in Ansible's shape become plays of task nodes; every node keeps its file:line.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { loadYamlFile, SourceError, whereOf, whereAtPath, writtenAsOctal, type Where } from './yaml.js';
+import { loadYamlFile, SourceError, whereOf, whereOfValue, whereAtPath, writtenAsOctal, type Where } from './yaml.js';
 import { validateAgainst } from './validate.js';
 import { blockSections, playSchema, roleMetaSchema } from './schemas.js';
 import { booleanWord, inheritable, keywordsOn, loadKeywords, type Flag, type Keywords } from './keywords.js';
 import { readVarsFile } from './inventory.js';
 import type { Module } from '../types.js';
+import { engineActions, importRoleSchema, type EngineAction, type MetaAction } from './actions.js';
 
 export interface TaskNode {
   kind: 'task';
@@ -23,6 +24,10 @@ export interface TaskNode {
   /** Where the task looks for files and templates: its role, then the playbook's folder. */
   baseDirs: string[];
   role?: RoleInstance;
+  /** Set when the engine itself carries out the task (meta, include_tasks, include_role). */
+  action?: EngineAction;
+  /** The tags of the enclosing blocks, roles and play (not the task's own): what an include's tasks get. */
+  outerTags: string[];
 }
 
 export interface BlockNode {
@@ -78,6 +83,8 @@ export interface Play {
   secretVars: string[];
   where: Where;
   dir: string;
+  /** What loaded the play: dynamic includes load their files with it at run time. */
+  loader: LoadContext;
 }
 
 /** Modules by name: loaded, or a loader called the first time a playbook names the module. */
@@ -89,6 +96,8 @@ export interface LoadContext {
   rolesPath: string[];
   /** Folders searched last for files and templates (plinth's own: its `templates/` serve every playbook). */
   sharedDirs?: string[];
+  /** Handlers of roles brought in by import_role, collected while a play loads. */
+  importedHandlers?: TaskNode[];
 }
 
 export async function loadPlaybook(file: string, ctx: LoadContext): Promise<Play[]> {
@@ -110,7 +119,8 @@ export async function loadPlaybook(file: string, ctx: LoadContext): Promise<Play
   return plays;
 }
 
-async function loadPlay(raw: Record<string, unknown>, dir: string, ctx: LoadContext, where: Where): Promise<Play> {
+async function loadPlay(raw: Record<string, unknown>, dir: string, loadContext: LoadContext, where: Where): Promise<Play> {
+  const ctx: LoadContext = { ...loadContext, importedHandlers: [] };
   const varsFiles: Record<string, unknown> = {};
   for (const [i, f] of ((raw.vars_files as string[] | undefined) ?? []).entries()) {
     const file = path.resolve(dir, f);
@@ -131,7 +141,7 @@ async function loadPlay(raw: Record<string, unknown>, dir: string, ctx: LoadCont
     ...(await loadTasks(raw.tasks, dirs, ctx, playTags)),
     ...(await loadTasks(raw.post_tasks, dirs, ctx, playTags)),
   ];
-  handlers.push(...(await loadHandlers(raw.handlers, dirs, ctx)));
+  handlers.push(...ctx.importedHandlers!, ...(await loadHandlers(raw.handlers, dirs, ctx)));
   const hosts = Array.isArray(raw.hosts) ? raw.hosts.join(':') : String(raw.hosts);
   const { keywords } = loadKeywords(raw, 'play');
   // The play's vars are their own precedence layer, and its tags were given to each task above.
@@ -154,6 +164,7 @@ async function loadPlay(raw: Record<string, unknown>, dir: string, ctx: LoadCont
     secretVars: (raw.secret_vars as string[] | undefined) ?? [],
     where,
     dir,
+    loader: ctx,
   };
 }
 
@@ -165,7 +176,9 @@ async function loadHandlers(list: unknown, baseDirs: string[], ctx: LoadContext)
   return nodes as TaskNode[];
 }
 
-const IMPORT_KEYS = ['import_tasks', 'include_tasks'];
+const IMPORT_KEYS = ['import_tasks', 'ansible.builtin.import_tasks'];
+const IMPORT_ROLE_KEYS = ['import_role', 'ansible.builtin.import_role'];
+const INCLUDE_KEYS = ['include_tasks', 'include_role', 'ansible.builtin.include_tasks', 'ansible.builtin.include_role'];
 
 /** Loads a list of tasks (and blocks, and imported task files). */
 export async function loadTasks(
@@ -197,6 +210,11 @@ export async function loadTasks(
       const { name, ...handedDown } = keywords;
       if (Object.keys(handedDown).length === 0) out.push(...nodes);
       else out.push({ kind: 'block', name, block: nodes, rescue: [], always: [], keywords: handedDown, tags, where });
+      continue;
+    }
+    const importRoleKey = IMPORT_ROLE_KEYS.find((k) => k in task);
+    if (importRoleKey) {
+      out.push(...(await importRole(task, importRoleKey, where, baseDirs, ctx, inheritedTags, place)));
       continue;
     }
     out.push('block' in task ? await loadBlock(task, where, baseDirs, ctx, inheritedTags, role) : await loadTask(task, where, baseDirs, ctx, inheritedTags, role, place));
@@ -239,25 +257,28 @@ async function loadTask(
   role: RoleInstance | undefined,
   place: 'task' | 'handler',
 ): Promise<TaskNode> {
-  const { keywords, others: moduleKeys } = loadKeywords(raw, place);
+  const include = INCLUDE_KEYS.find((k) => k in raw);
+  const { keywords, others: moduleKeys } = loadKeywords(raw, include ? 'include' : place, [], include);
   if (moduleKeys.length === 0) throw new SourceError('task has no module: add a key such as `command:` or `copy:`', where);
   if (moduleKeys.length > 1) {
-    const unknown = moduleKeys.find((k) => !ctx.modules.has(shortName(k)));
+    const unknown = moduleKeys.find((k) => !ctx.modules.has(shortName(k)) && !engineActions.has(shortName(k)));
     const key = unknown ?? moduleKeys[1];
+    const known = include ? keywordsOn('include') : [...ctx.modules.keys(), ...engineActions.keys(), ...keywordsOn(place)];
     throw new SourceError(
       unknown
-        ? `unknown ${place} keyword or module '${unknown}'${suggest(unknown, [...ctx.modules.keys(), ...keywordsOn(place)])}`
+        ? `${include ? `unknown keyword '${unknown}' on ${include}` : `unknown ${place} keyword or module '${unknown}'`}${suggest(unknown, known)}`
         : `task names two modules: '${moduleKeys.join("', '")}'`,
       whereOf(raw, key),
     );
   }
   const moduleKey = moduleKeys[0];
-  const entry = ctx.modules.get(shortName(moduleKey));
+  const entry = engineActions.get(shortName(moduleKey)) ?? ctx.modules.get(shortName(moduleKey));
   const module = typeof entry === 'function' ? await entry() : entry;
   if (!module) {
-    throw new SourceError(`unknown module '${moduleKey}'${suggest(shortName(moduleKey), [...ctx.modules.keys()])}`, whereOf(raw, moduleKey));
+    throw new SourceError(`unknown module '${moduleKey}'${suggest(shortName(moduleKey), [...ctx.modules.keys(), ...engineActions.keys()])}`, whereOf(raw, moduleKey));
   }
   const args = moduleArgs(module, raw[moduleKey], keywords.args, whereOf(raw, moduleKey));
+  renameAliases(module, args, raw[moduleKey], whereOf(raw, moduleKey));
   for (const [k, v] of Object.entries(args)) {
     // `mode: 0644` is octal in YAML 1.1, as in Ansible; a mode written without its leading zero is refused below.
     if (/mode$/.test(k) && typeof v === 'number' && (writtenAsOctal(raw[moduleKey], k) || writtenAsOctal(raw.args, k))) args[k] = octalMode(v);
@@ -271,11 +292,76 @@ async function loadTask(
     args,
     keywords,
     tags: [...inheritedTags, ...(keywords.tags ?? [])],
+    outerTags: inheritedTags,
     where,
     source: raw,
     baseDirs,
     role,
+    action: engineActionOf(module, args),
   };
+}
+
+function engineActionOf(module: Module, args: Record<string, unknown>): EngineAction | undefined {
+  if (module.name === 'meta') return { kind: 'meta', meta: args.free_form as MetaAction };
+  if (module.name !== 'include_tasks' && module.name !== 'include_role') return undefined;
+  // `apply:` is checked now, as a block's keywords; the included file is read only when a host reaches it.
+  if (args.apply !== undefined) args.apply = loadKeywords(args.apply as Record<string, unknown>, 'block', [], `${module.name} apply`).keywords;
+  return { kind: module.name };
+}
+
+/** The keywords an include's `apply:` hands down (loaded and typed at load time). */
+export function appliedKeywords(task: TaskNode): Keywords {
+  return (task.args.apply as Keywords | undefined) ?? {};
+}
+
+/** An include_tasks' file, read when a host reaches it: its tasks, with the include's role and folders. */
+export async function loadIncludedTasks(task: TaskNode, file: string, ctx: LoadContext, tags: string[]): Promise<Node[]> {
+  const target = resolveIn(task.baseDirs, 'tasks', file);
+  const data = await loadYamlFile(await firstExisting(target, task.where));
+  return loadTasks(data, task.baseDirs, ctx, tags, task.role);
+}
+
+/** An include_role, loaded when a host reaches it: the role's nodes (dependencies first) and its handlers. */
+export async function loadIncludedRole(task: TaskNode, args: Record<string, unknown>, play: Play, tags: string[]): Promise<{ nodes: Node[]; handlers: TaskNode[] }> {
+  const handlers: TaskNode[] = [];
+  const nodes = await loadRole({ role: args.name }, play.dir, play.loader, task.where, tags, handlers, new Set(), roleFiles(args));
+  return { nodes, handlers };
+}
+
+interface RoleFiles {
+  tasks_from?: string;
+  vars_from?: string;
+  defaults_from?: string;
+  handlers_from?: string;
+}
+
+function roleFiles(args: Record<string, unknown>): RoleFiles {
+  const { tasks_from, vars_from, defaults_from, handlers_from } = args as RoleFiles;
+  return { tasks_from, vars_from, defaults_from, handlers_from };
+}
+
+/** import_role: the role loaded now, as a `roles:` entry would be, where it is written among the tasks. */
+async function importRole(
+  raw: Record<string, unknown>,
+  key: string,
+  where: Where,
+  baseDirs: string[],
+  ctx: LoadContext,
+  inheritedTags: string[],
+  place: 'task' | 'handler',
+): Promise<Node[]> {
+  if (place === 'handler') throw new SourceError('import_role is not allowed among handlers', whereOf(raw, key));
+  const { others } = loadKeywords(raw, 'role', [key], key);
+  if (others.length) throw new SourceError(`unknown keyword '${others[0]}' on ${key}`, whereOf(raw, others[0]));
+  const { [key]: args, ...written } = raw;
+  const problems = validateAgainst(importRoleSchema, args);
+  if (problems.length) throw problemError(key, args, problems[0]);
+  const a = args as Record<string, unknown>;
+  const handlers: TaskNode[] = [];
+  const playDir = baseDirs[baseDirs.length - 1 - (ctx.sharedDirs?.length ?? 0)] ?? baseDirs[0];
+  const nodes = await loadRole({ role: a.name, ...written }, playDir, ctx, where, inheritedTags, handlers, new Set(), roleFiles(a));
+  (ctx.importedHandlers ??= []).push(...handlers);
+  return nodes;
 }
 
 function moduleArgs(module: Module, value: unknown, extra: unknown, where?: Where): Record<string, unknown> {
@@ -322,6 +408,20 @@ function splitWords(text: string): string[] {
   return words;
 }
 
+/** `dest:` for lineinfile's `path:`: each field's aliases, declared in the module's schema, become the field. */
+function renameAliases(module: Module, args: Record<string, unknown>, written: unknown, where?: Where): void {
+  const props = (module.schema.properties ?? {}) as Record<string, { 'x-aliases'?: string[] }>;
+  for (const [field, spec] of Object.entries(props)) {
+    for (const alias of spec['x-aliases'] ?? []) {
+      if (!(alias in args)) continue;
+      const at = whereOf(written, alias) ?? where;
+      if (field in args) throw new SourceError(`${module.name}: '${alias}' is another name for '${field}': write only one of them`, at);
+      args[field] = args[alias];
+      delete args[alias];
+    }
+  }
+}
+
 /** `create=yes` in key=value arguments: the words become what the module's schema says the field is. */
 function typedKeyValues(module: Module, args: Record<string, unknown>): Record<string, unknown> {
   const props = (module.schema.properties ?? {}) as Record<string, { type?: string | string[] }>;
@@ -339,7 +439,8 @@ export function checkArgs(module: Module, args: Record<string, unknown>, source:
   if (problems.length === 0) return;
   const p = problems[0];
   const argsNode = source[moduleKey] && typeof source[moduleKey] === 'object' ? source[moduleKey] : source;
-  const where = whereAtPath(argsNode, p.path) ?? whereOf(source, moduleKey);
+  // A free-form value (`meta: flush_handler`, `command: ls`) is the argument itself.
+  const where = (typeof source[moduleKey] === 'string' ? whereOfValue(source, moduleKey) : whereAtPath(argsNode, p.path)) ?? whereOf(source, moduleKey);
   throw new SourceError(`${module.name}: ${p.path.join('.') || 'arguments'}: ${explain(p.path, p.message, valueAt(args, p.path))}`, where);
 }
 
@@ -378,14 +479,18 @@ async function loadRole(
   inheritedTags: string[],
   handlers: TaskNode[],
   seen: Set<string>,
+  files: RoleFiles = {},
 ): Promise<Node[]> {
   const spec = typeof ref === 'string' ? { role: ref } : (ref as Record<string, unknown>);
   const name = String(spec.role);
   const { keywords, others } = loadKeywords(spec, 'role', ['role']);
   const params = Object.fromEntries(others.map((k) => [k, spec[k]]));
   const dir = await findRole(name, playDir, ctx, where);
-  const read = async (sub: string) => {
-    const f = await firstExistingOrNull([path.join(dir, sub, 'main.yml'), path.join(dir, sub, 'main.yaml')]);
+  const read = async (sub: string, from?: string) => {
+    const names = from ? [from, `${from}.yml`, `${from}.yaml`] : ['main.yml', 'main.yaml'];
+    const candidates = names.map((n) => path.join(dir, sub, n));
+    const f = await firstExistingOrNull(candidates);
+    if (!f && from) throw new SourceError(`role ${name}: ${sub}/${from} not found; looked in: ${candidates.join(', ')}`, where);
     return f ? loadYamlFile(f) : null;
   };
   const metaFile = await firstExistingOrNull([path.join(dir, 'meta', 'main.yml'), path.join(dir, 'meta', 'main.yaml')]);
@@ -398,8 +503,8 @@ async function loadRole(
   const role: RoleInstance = {
     name,
     dir,
-    defaults: ((await read('defaults')) as Record<string, unknown> | null) ?? {},
-    vars: { ...(((await read('vars')) as Record<string, unknown> | null) ?? {}), ...keywords.vars },
+    defaults: ((await read('defaults', files.defaults_from)) as Record<string, unknown> | null) ?? {},
+    vars: { ...(((await read('vars', files.vars_from)) as Record<string, unknown> | null) ?? {}), ...keywords.vars },
     params,
     argumentSpec: specs?.options ? { options: specs.options, where: whereOf(specs) ?? where } : undefined,
   };
@@ -413,8 +518,8 @@ async function loadRole(
   }
   seen.add(name);
   const baseDirs = [dir, playDir, ...(ctx.sharedDirs ?? [])];
-  const tasks = await loadTasks(await read('tasks'), baseDirs, ctx, roleTags, role);
-  handlers.push(...(await loadHandlers(await read('handlers'), baseDirs, ctx)).map((h) => ({ ...h, role })));
+  const tasks = await loadTasks(await read('tasks', files.tasks_from), baseDirs, ctx, roleTags, role);
+  handlers.push(...(await loadHandlers(await read('handlers', files.handlers_from), baseDirs, ctx)).map((h) => ({ ...h, role })));
   // The role's vars are their own precedence layer (role vars), not block vars.
   const { vars: _vars, name: _name, ...handedDown } = keywords;
   out.push({ kind: 'block', name: `role ${name}`, block: tasks, rescue: [], always: [], keywords: handedDown, tags: roleTags, where, role });

@@ -47,6 +47,14 @@ export function publishedSchemas(modules: ReadonlyMap<string, Module>): Record<s
   };
 }
 
+/** Without plinth's own keywords; a field's aliases become fields of the same schema, so editors accept them. */
 function stripExtensions(schema: Record<string, unknown>): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(schema, (k, v) => (k === 'x-secret' ? undefined : v)));
+  const out = JSON.parse(JSON.stringify(schema, (k, v) => (k === 'x-secret' ? undefined : v)));
+  const props = (out.properties ?? {}) as Record<string, Record<string, unknown>>;
+  for (const spec of Object.values(props)) {
+    const aliases = (spec['x-aliases'] as string[] | undefined) ?? [];
+    delete spec['x-aliases'];
+    for (const alias of aliases) props[alias] = spec;
+  }
+  return out;
 }

@@ -21,6 +21,8 @@ export function newAjv(extra: Options = {}): AjvClass {
   const ajv = new Ajv({ ...AJV_OPTIONS, ...extra });
   addFormats(ajv);
   ajv.addKeyword({ keyword: 'x-secret', schemaType: 'boolean' });
+  // Other names a field accepts, as Ansible modules declare them; the loader renames them to the field.
+  ajv.addKeyword({ keyword: 'x-aliases', schemaType: 'array' });
   return ajv;
 }
 

@@ -9,6 +9,8 @@ export class HostState {
   facts?: Record<string, unknown>;
   failed = false;
   unreachable = false;
+  /** `meta: end_host`: the host left the current play without failing. */
+  ended = false;
   readonly notified = new Set<string>();
   readonly counts: HostCounts = emptyCounts();
   /** In check mode: changes predicted without knowing their effect on the host (package installs, commands). */
@@ -27,7 +29,12 @@ export class HostState {
   ) {}
 
   get active(): boolean {
-    return !this.failed && !this.unreachable;
+    return !this.failed && !this.unreachable && !this.ended;
+  }
+
+  /** Failed or unreachable: what failure limits count. */
+  get lost(): boolean {
+    return this.failed || this.unreachable;
   }
 
   /** The connection, opened on first use and kept for the run. In check mode reads see predicted writes. */

@@ -14,9 +14,13 @@ import { redactor } from '../secrets/redact.js';
 import { factVariables, gatherFacts } from './facts.js';
 import { HostState } from './host-state.js';
 import { selectHosts } from './patterns.js';
-import { flag, registeredValue, runTask, type TaskObserver, type TaskOutcome } from './task.js';
-import { inheritKeywords, resolveAmount, type Keywords } from '../load/keywords.js';
+import { flag, registeredValue, runTask, whenHolds, type TaskObserver, type TaskOutcome } from './task.js';
+import { inheritKeywords, loopOf, resolveAmount, type Keywords } from '../load/keywords.js';
 import { Semaphore } from '../semaphore.js';
+import { loopItems } from './loops.js';
+import { appliedKeywords, loadIncludedRole, loadIncludedTasks } from '../load/playbook.js';
+import type { MetaAction } from '../load/actions.js';
+import { validateAgainst } from '../load/validate.js';
 import { checkRoleArguments } from './role-arguments.js';
 import { tagsSelected } from './tags.js';
 import type { HostCounts, RunEvent, TaskStatus } from './events.js';
@@ -75,6 +79,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
       }
       const hosts = selectHosts(o.inventory, play.hosts).filter((h) => !limited || limited.has(h));
       for (const h of hosts) played.add(h);
+      for (const h of hosts) stateOf(h).ended = false;
       emit({ type: 'play', name: play.name, hosts, where: formatWhere(play.where) });
       const stopped = await new PlayRun(play, hosts.map(stateOf), o, emit, stateOf).run();
       // As in Ansible: a play stopped by its failure limits ends the run; later plays do not start.
@@ -93,6 +98,8 @@ class PlayRun {
   private batch: HostState[] = [];
   /** Why max_fail_percentage, any_errors_fatal or a wholly failed batch stopped the play: no task, batch or play starts after it. */
   private stopped?: string;
+  /** `meta: end_play`: no further task of this play runs, on any host; the run goes on with the next play. */
+  private ended = false;
 
   constructor(
     private readonly play: Play,
@@ -119,16 +126,17 @@ class PlayRun {
         // Each host gathers its facts and walks the tasks alone: a slow host holds back no other.
         await this.forEachHost(this.batch, async (h) => {
           if (this.play.gatherFacts) await this.gather([h]);
-          this.checkLimits(this.play.keywords.any_errors_fatal === true && !h.active ? [h] : []);
+          this.checkLimits(this.play.keywords.any_errors_fatal === true && h.lost ? [h] : []);
           await this.runNodes(this.play.tasks, [h], []);
         });
       } else {
         if (this.play.gatherFacts) await this.gather(batch);
-        this.checkLimits(this.play.keywords.any_errors_fatal === true ? this.batch.filter((h) => !h.active) : []);
+        this.checkLimits(this.play.keywords.any_errors_fatal === true ? this.batch.filter((h) => h.lost) : []);
         await this.runNodes(this.play.tasks, batch, []);
       }
+      if (this.ended) return false;
       await this.runHandlers(batch);
-      const failed = this.batch.filter((h) => !h.active).length;
+      const failed = this.batch.filter((h) => h.lost).length;
       if (!this.stopped && this.batch.length > 0 && failed === this.batch.length) {
         this.stop(this.hosts.length > batch.length ? 'every host of the batch failed' : 'every host failed');
       }
@@ -144,7 +152,7 @@ class PlayRun {
    */
   private checkLimits(fatal: HostState[]): void {
     if (this.stopped || this.batch.length === 0) return;
-    const failed = this.batch.filter((h) => !h.active).length;
+    const failed = this.batch.filter((h) => h.lost).length;
     const limit = this.play.maxFailPercentage;
     if (limit !== undefined && (failed / this.batch.length) * 100 > limit) {
       this.stop(`${failed} of ${this.batch.length} hosts failed, more than max_fail_percentage ${limit}%`);
@@ -201,10 +209,117 @@ class PlayRun {
 
   private async runNodes(nodes: Node[], hosts: HostState[], chain: BlockNode[]): Promise<void> {
     for (const node of nodes) {
-      if (this.o.signal?.aborted || this.stopped) return;
+      if (this.o.signal?.aborted || this.stopped || this.ended) return;
       if (node.kind === 'block') await this.runBlock(node, hosts, chain);
-      else if (this.selectedByTags(node)) await this.runTaskOnHosts(node, hosts, chain, false);
+      else if (node.action?.kind === 'meta' && (node.action.meta === 'flush_handlers' || this.selectedByTags(node))) await this.runMeta(node, node.action.meta, hosts, chain);
+      else if (!this.selectedByTags(node)) continue;
+      else if (node.action) await this.runInclude(node, hosts, chain);
+      else await this.runTaskOnHosts(node, hosts, chain, false);
     }
+  }
+
+  /** `meta:` acts on the run: handlers now, the end of the play or of a host, facts forgotten. */
+  private async runMeta(task: TaskNode, meta: MetaAction, hosts: HostState[], chain: BlockNode[]): Promise<void> {
+    const keywords = this.keywordsOf(chain, task);
+    const chosen: HostState[] = [];
+    for (const h of hosts.filter((x) => x.active)) {
+      try {
+        if (whenHolds(keywords, this.scopeFor(h, task))) chosen.push(h);
+      } catch (e) {
+        this.failInclude(task, h, e);
+      }
+    }
+    if (chosen.length === 0) return;
+    this.emit({ type: 'log', message: `META: ${meta} (${task.where.file}:${task.where.line}) for ${chosen.map((h) => h.name).join(', ')}` });
+    switch (meta) {
+      case 'flush_handlers':
+        await this.runHandlers(chosen);
+        break;
+      case 'end_host':
+        for (const h of chosen) h.ended = true;
+        break;
+      case 'end_play':
+        this.ended = true;
+        break;
+      case 'clear_facts':
+        for (const h of chosen) h.facts = undefined;
+        break;
+      case 'noop':
+        break;
+    }
+  }
+
+  /**
+   * include_tasks / include_role: for each host that reaches it (its `when` holding, once per loop
+   * item), the file or role is read now and its tasks run; hosts that included the same file with
+   * the same item run it together, as in Ansible's linear strategy.
+   */
+  private async runInclude(task: TaskNode, hosts: HostState[], chain: BlockNode[]): Promise<void> {
+    const active = hosts.filter((h) => h.active);
+    if (active.length === 0 || this.stopped) return;
+    const keywords = this.keywordsOf(chain, task);
+    this.emit({ type: 'task', play: this.play.name, name: task.name, where: `${task.where.file}:${task.where.line}`, hosts: active.map((h) => h.name) });
+    const groups = new Map<string, { args: Record<string, unknown>; itemVars: Record<string, unknown>; hosts: HostState[] }>();
+    const { apply: _apply, ...written } = task.args;
+    for (const h of active) {
+      const t0 = Date.now();
+      const scope = this.scopeFor(h, task).withBelow('registered', 'task vars', keywords.vars ?? {});
+      const noLog = flagOrFailure(keywords.no_log, scope, 'no_log').value === true;
+      try {
+        const loop = loopOf(keywords);
+        const items = loop ? await loopItems(loop, keywords[loop], scope, task.baseDirs) : [undefined];
+        const included: string[] = [];
+        for (const [index, item] of items.entries()) {
+          const control = keywords.loop_control ?? {};
+          const itemVars = loop ? { [control.loop_var ?? 'item']: item, ...(control.index_var ? { [control.index_var]: index } : {}) } : {};
+          const itemScope = loop ? scope.with('loop', itemVars, true) : scope;
+          if (!whenHolds({ when: keywords.when }, itemScope)) continue;
+          const args = itemScope.render(written) as Record<string, unknown>;
+          const problems = validateAgainst(task.module.schema, args);
+          if (problems.length) throw new Error(`${task.module.name}: ${problems[0].path.join('.') || 'arguments'}: ${problems[0].message} (after rendering expressions)`);
+          const key = JSON.stringify([args, itemVars]);
+          const group = groups.get(key) ?? { args, itemVars, hosts: [] };
+          group.hosts.push(h);
+          groups.set(key, group);
+          included.push(String(args.file ?? args.name));
+        }
+        const outcome: TaskOutcome = included.length
+          ? { status: 'ok', summary: `included: ${included.join(', ')}`, diffs: [], result: { included } }
+          : { status: 'skipped', diffs: [], result: { skipped: true } };
+        this.report(task, h, outcome, Date.now() - t0, false, { noLog });
+      } catch (e) {
+        this.failInclude(task, h, e);
+      }
+    }
+    const apply = appliedKeywords(task);
+    const tags = [...task.outerTags, ...(apply.tags ?? [])];
+    for (const group of groups.values()) {
+      const members = group.hosts.filter((h) => h.active);
+      if (members.length === 0) continue;
+      let nodes: Node[];
+      try {
+        nodes = await this.loadIncluded(task, group.args, tags);
+      } catch (e) {
+        for (const h of members) this.failInclude(task, h, e);
+        continue;
+      }
+      const handedDown = { ...apply, vars: { ...task.keywords.vars, ...apply.vars, ...group.itemVars } };
+      await this.runBlock({ kind: 'block', name: task.name, block: nodes, rescue: [], always: [], keywords: handedDown, tags, where: task.where }, members, chain);
+    }
+  }
+
+  private async loadIncluded(task: TaskNode, args: Record<string, unknown>, tags: string[]): Promise<Node[]> {
+    if (task.action?.kind === 'include_tasks') return loadIncludedTasks(task, String(args.file), this.play.loader, tags);
+    const { nodes, handlers } = await loadIncludedRole(task, args, this.play, tags);
+    const known = new Set(this.play.handlers);
+    for (const handler of handlers) if (![...known].some((k) => k.where.file === handler.where.file && k.where.line === handler.where.line)) this.play.handlers.push(handler);
+    this.knownHandlers = undefined;
+    return nodes;
+  }
+
+  private failInclude(task: TaskNode, h: HostState, e: unknown): void {
+    const message = `${formatWhere(task.where)}: ${(e as Error).message}`;
+    this.report(task, h, { status: 'failed', diffs: [], message, result: { failed: true, msg: message } }, 0, false, { noLog: false });
   }
 
   private async runBlock(block: BlockNode, hosts: HostState[], chain: BlockNode[]): Promise<void> {

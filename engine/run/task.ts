@@ -416,6 +416,12 @@ function allConditions(list: Condition[], scope: Scope, mode: 'all' | 'any' = 'a
   return mode === 'all' ? list.every((c) => truthyCondition(c, scope)) : list.some((c) => truthyCondition(c, scope));
 }
 
+/** Whether a task's `when` conditions (all of them) hold, with its vars in scope. */
+export function whenHolds(kw: Keywords, scope: Scope): boolean {
+  const withVars = taskScope(scope, kw.vars ?? {});
+  return (kw.when ?? []).every((c) => truthyCondition(c, withVars));
+}
+
 /** A flag keyword's value for this host. */
 export function flag(value: Keywords['no_log'], scope: Scope, name: string): boolean | undefined {
   return resolveFlag(value, (t) => scope.render(t), name);

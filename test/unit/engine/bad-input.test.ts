@@ -66,7 +66,7 @@ describe('load-time errors: exit 4, one line on stderr, nothing on stdout', () =
   it('an unknown keyword on include_tasks', async () => {
     const root = await tempTree({ 'pb.yml': '- hosts: localhost\n  tasks:\n    - include_tasks: t.yml\n      whn: true\n', 't.yml': '- command: echo\n' });
     const r = await plinth(['run', path.join(root, 'pb.yml')]);
-    expect(r.stderr).toBe(`ERROR! ${root}/pb.yml:4:7: unknown keyword 'whn' on include_tasks\n`);
+    expect(r.stderr).toBe(`ERROR! ${root}/pb.yml:4:7: unknown keyword 'whn' on include_tasks (did you mean 'when'?)\n`);
     expect(r.code).toBe(4);
   });
 
