@@ -8,6 +8,8 @@
 //   npx tsc -p . && node bench/fleet.mjs [--hosts 1,16,64] [--runs 3] [--ansible-runs N]
 //       [--ansible-runs-64 1] [--skip-ansible] [--skip-floor] [--scenarios converge,noop,check]
 //       [--cpu-prof DIR] [--node-arg ARG]... [--keep]
+//   node bench/fleet.mjs --slow-host SECONDS [--hosts 16] [--runs 3]
+//       strategy linear vs free when the first host's first task takes SECONDS longer (plinth only)
 // --node-arg passes ARG to the node running plinth (e.g. --node-arg=--import=/tmp/patch.mjs to try a fix).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,7 +28,7 @@ const EXPECTED = {
 };
 
 function parseArgs(argv) {
-  const o = { hosts: [1, 16, 64], runs: 3, ansibleRuns: undefined, ansibleRuns64: 1, skipAnsible: false, skipFloor: false, scenarios: SCENARIOS, cpuProf: undefined, nodeArgs: [], keep: false };
+  const o = { slowHost: undefined, hosts: [1, 16, 64], runs: 3, ansibleRuns: undefined, ansibleRuns64: 1, skipAnsible: false, skipFloor: false, scenarios: SCENARIOS, cpuProf: undefined, nodeArgs: [], keep: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a.startsWith('--node-arg=')) {
@@ -47,6 +49,7 @@ function parseArgs(argv) {
     else if (a === '--cpu-prof') o.cpuProf = path.resolve(next());
     else if (a === '--node-arg') o.nodeArgs.push(next());
     else if (a === '--keep') o.keep = true;
+    else if (a === '--slow-host') o.slowHost = Number(next());
     else if (a === '-h' || a === '--help') {
       console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 10).join('\n'));
       process.exit(0);
@@ -333,6 +336,67 @@ async function crossCheck(fleet, tools, skipAnsible) {
   return lines;
 }
 
+// ---------------------------------------------------------------- a slow host: linear vs free
+
+/**
+ * pg-node.yml converged from empty with a first task that sleeps on pg01 only, under each
+ * strategy: when did the other hosts finish (their last result line on --json, read as it
+ * arrives), and when did the run end? Under linear every host waits at each task for pg01.
+ */
+async function slowHost(options, fleet) {
+  const plays = path.join(fleet.dir, 'slow-host');
+  mkdirSync(plays, { recursive: true });
+  if (!existsSync(path.join(plays, 'templates'))) execFileSync('ln', ['-s', path.join(BENCH, 'plinth', 'templates'), path.join(plays, 'templates')]);
+  const base = readFileSync(path.join(BENCH, 'plinth', 'pg-node.yml'), 'utf8');
+  const variant = (strategy) => {
+    const file = path.join(plays, `pg-node-${strategy}.yml`);
+    const slowTask = `  tasks:\n    - name: Slow host (bench)\n      command: sleep ${options.slowHost}\n      when: inventory_hostname == '${hostName(1)}'\n`;
+    writeFileSync(file, base.replace('  gather_facts: false\n', `  gather_facts: false\n  strategy: ${strategy}\n`).replace('  tasks:\n', slowTask));
+    return file;
+  };
+  const rows = ['| K hosts | strategy | other hosts done (median) | other hosts done (last) | slow host done | whole run | runs |', '|---|---|---|---|---|---|---|'];
+  for (const k of options.hosts) {
+    const { inv } = fleet.writeInventories(k);
+    for (const strategy of ['linear', 'free']) {
+      const playbook = variant(strategy);
+      const runs = [];
+      for (let run = 1; run <= options.runs; run++) {
+        fleet.reset(k);
+        const r = await streamed(process.execPath, ['bin/plinth.js', 'run', '-i', inv, playbook, '--json']);
+        const lastOf = new Map();
+        for (const { at, event } of r.events) if (event.type === 'result') lastOf.set(event.host, at);
+        const others = [...lastOf].filter(([h]) => h !== hostName(1)).map(([, at]) => at).sort((a, b) => a - b);
+        if (r.code !== 0 || lastOf.size !== k) console.error(`WARNING: ${strategy} K=${k}: exit ${r.code}, results from ${lastOf.size} of ${k} hosts`);
+        runs.push({ othersMedian: k > 1 ? median(others) : NaN, othersLast: k > 1 ? others.at(-1) : NaN, slow: lastOf.get(hostName(1)), total: r.seconds });
+        console.error(`  ${k} host(s)  run ${run}  ${strategy.padEnd(6)} others done ${runs.at(-1).othersLast?.toFixed(2)} s, slow host ${runs.at(-1).slow?.toFixed(2)} s, run ${r.seconds.toFixed(2)} s`);
+      }
+      const fmt = (x) => (Number.isFinite(x) ? `${x.toFixed(2)} s` : '–');
+      const med = (key) => fmt(median(runs.map((x) => x[key])));
+      rows.push(`| ${k} | ${strategy} | ${med('othersMedian')} | ${med('othersLast')} | ${med('slow')} | ${med('total')} | ${runs.length} |`);
+    }
+  }
+  return [`slow host: ${hostName(1)}'s first task sleeps ${options.slowHost} s; times from the start of the run`, '', ...rows].join('\n');
+}
+
+/** Runs a process; every JSON line of its stdout with the seconds since the start at which it arrived. */
+function streamed(cmd, args) {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const since = () => Number(process.hrtime.bigint() - start) / 1e9;
+    const child = spawn(cmd, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'ignore'] });
+    const events = [];
+    let rest = '';
+    child.stdout.on('data', (b) => {
+      const at = since();
+      const lines = (rest + b.toString('utf8')).split('\n');
+      rest = lines.pop();
+      for (const l of lines) if (l.startsWith('{')) events.push({ at, event: JSON.parse(l) });
+    });
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, events, seconds: since() }));
+  });
+}
+
 // ---------------------------------------------------------------- the table
 
 function table(options, { results, toolList }) {
@@ -367,7 +431,7 @@ function table(options, { results, toolList }) {
 async function main() {
   const options = parseArgs(process.argv.slice(2));
   if (!existsSync(path.join(REPO, 'dist', 'engine', 'cli', 'main.js'))) throw new Error('build plinth first: npx tsc -p .');
-  if (!options.skipAnsible && spawnSync('ansible-playbook', ['--version']).status !== 0) {
+  if (!options.skipAnsible && options.slowHost === undefined && spawnSync('ansible-playbook', ['--version']).status !== 0) {
     throw new Error('ansible-playbook not found: apt-get install -y ansible, or pass --skip-ansible');
   }
   const dir = mkdtempSync(path.join(os.tmpdir(), 'plinth-bench-'));
@@ -385,6 +449,10 @@ async function main() {
     const header = machine();
     console.error(`fleet of ${fleet.size} sshd in ${dir}`);
     await fleet.start();
+    if (options.slowHost !== undefined) {
+      console.log(['', ...header.map((l) => `- ${l}`), '', await slowHost(options, fleet)].join('\n'));
+      return;
+    }
     const tools = new Tools(fleet, options);
     const cross = await crossCheck(fleet, tools, options.skipAnsible);
     const measured = await measure(options, fleet, tools);

@@ -9,7 +9,8 @@ import { redactor } from '../secrets/redact.js';
 import { SECRET_NAME } from '../expr/scope.js';
 import { UsageError } from './exit-codes.js';
 import { useVaultPassword } from './vault-command.js';
-import { addInventoryOption } from './run-command.js';
+import { addInventoryOption, withProjectDefaults } from './run-command.js';
+import { loadProjectConfig } from './project-config.js';
 
 export interface InventoryFlags {
   inventory?: string[];
@@ -38,7 +39,8 @@ export function registerInventoryCommand(program: Command): void {
     });
 }
 
-export async function inventoryCommand(flags: InventoryFlags): Promise<string> {
+export async function inventoryCommand(given: InventoryFlags): Promise<string> {
+  const flags = withProjectDefaults(given, await loadProjectConfig());
   const modes = [flags.list, flags.graph, flags.host].filter((m) => m !== undefined && m !== false);
   if (modes.length !== 1) throw new UsageError('plinth inventory: give exactly one of --list, --graph or --host NAME');
   useVaultPassword(flags.vaultPasswordFile);

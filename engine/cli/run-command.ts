@@ -17,6 +17,7 @@ import { JsonReporter } from '../report/json.js';
 import type { Reporter } from '../report/reporter.js';
 import { parseExtraVars } from './extra-vars.js';
 import { ExitCode, UsageError } from './exit-codes.js';
+import { loadProjectConfig, type ProjectConfig } from './project-config.js';
 import { askHidden, useVaultPassword } from './vault-command.js';
 import { setPassphrasePrompt } from '../connection/ssh-options.js';
 import { redactor } from '../secrets/redact.js';
@@ -31,7 +32,7 @@ export interface RunFlags {
   tags?: string;
   skipTags?: string;
   extraVars: string[];
-  forks: string;
+  forks?: string;
   listHosts?: boolean;
   listTasks?: boolean;
   verbose: number;
@@ -57,7 +58,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('-t, --tags <tags>', 'only tasks with one of these tags (comma-separated; also "tagged", "untagged", "all")')
     .option('--skip-tags <tags>', 'skip tasks with one of these tags (comma-separated)')
     .option('-e, --extra-vars <vars>', 'variables with the highest precedence: k=v pairs, JSON or YAML, or @file.yml (repeatable)', collect, [])
-    .option('-f, --forks <n>', `hosts worked on at once (default ${DEFAULT_FORKS})`, String(DEFAULT_FORKS))
+    .option('-f, --forks <n>', `hosts worked on at once (default: forks in plinth.cfg, else ${DEFAULT_FORKS})`)
     .option('--list-hosts', 'print the hosts each play would run on, then exit')
     .option('--list-tasks', 'print the tasks each play would run (after tag selection), then exit')
     .option('-v, --verbose', 'more output: task paths, module results, connection logs (repeatable)', increase, 0)
@@ -88,9 +89,12 @@ export interface ExecuteExtras {
 }
 
 /** Loads and runs a playbook with reporters as the flags ask; undefined for --list-hosts/--list-tasks. */
-export async function executePlaybook(playbook: string, flags: RunFlags, extras: ExecuteExtras): Promise<RunSummary | undefined> {
-  const forks = Number(flags.forks);
+export async function executePlaybook(playbook: string, given: RunFlags, extras: ExecuteExtras): Promise<RunSummary | undefined> {
+  const config = await loadProjectConfig();
+  const flags = withProjectDefaults(given, config);
+  const forks = Number(flags.forks ?? config?.forks ?? DEFAULT_FORKS);
   if (!Number.isInteger(forks) || forks < 1) throw new UsageError(`--forks must be a positive integer, got '${flags.forks}'`);
+  if (config?.ignored.length && flags.verbose > 0) process.stderr.write(`${config.file}: not used by plinth: ${config.ignored.join(', ')}\n`);
   useVaultPassword(flags.vaultPasswordFile);
   if (process.stdin.isTTY) setPassphrasePrompt(askHidden);
   const extraVars = await parseExtraVars(flags.extraVars);
@@ -98,7 +102,7 @@ export async function executePlaybook(playbook: string, flags: RunFlags, extras:
   // Extra-vars files are not sources of the plan: they may hold secrets, and their values are digested apart.
   sources.begin(extras.root ?? repositoryRootOf(playbook), extras.expectedSources);
   const inventory = await loadInventory(flags.inventory);
-  const plays = await loadPlaybook(playbook, { modules: moduleLoaders, /* plinth's own roles/ and templates/ serve every playbook */ rolesPath: [path.join(PLINTH_ROOT, 'roles')], sharedDirs: [PLINTH_ROOT] });
+  const plays = await loadPlaybook(playbook, { modules: moduleLoaders, /* plinth's own roles/ and templates/ serve every playbook */ rolesPath: [...(config?.rolesPath ?? []), path.join(PLINTH_ROOT, 'roles')], sharedDirs: [PLINTH_ROOT] });
   await loadVarsFolders(inventory, path.dirname(path.resolve(playbook)));
   const limit = flags.limit === undefined ? undefined : await readLimitFiles(flags.limit);
   if (limit !== undefined && selectHosts(inventory, limit).length === 0) {
@@ -141,6 +145,7 @@ export async function executePlaybook(playbook: string, flags: RunFlags, extras:
       skipTags,
       extraVars,
       forks,
+      hostDefaults: config?.hostDefaults,
       signal: abort.signal,
       observer: extras.observer,
       onEvent: (e) => {
@@ -176,6 +181,11 @@ export async function readLimitFiles(limit: string): Promise<string> {
   }
   if (out.length === 0) throw new UsageError(`--limit ${limit}: the file names no host`);
   return out.join(',');
+}
+
+/** Options given on the command line win; plinth.cfg fills in the others. */
+export function withProjectDefaults<T extends { inventory?: string[]; vaultPasswordFile?: string }>(flags: T, config: ProjectConfig | undefined): T {
+  return { ...flags, inventory: flags.inventory ?? config?.inventory, vaultPasswordFile: flags.vaultPasswordFile ?? config?.vaultPasswordFile };
 }
 
 /** Nothing to do because nothing matched: an error (exit 1), as in ansible-playbook. */

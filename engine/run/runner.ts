@@ -39,6 +39,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Opens a host's connection (tests may pass their own; default: from the inventory's ansible_* vars). */
   connect?: (name: string, vars: Record<string, unknown>) => Promise<Host>;
+  /** Connection and become defaults for every host (plinth.cfg), below the inventory's variables. */
+  hostDefaults?: Record<string, unknown>;
   /** Sees every module observation: `plinth plan` records them, `plinth apply` compares them. */
   observer?: TaskObserver;
 }
@@ -57,7 +59,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
   const stateOf = (name: string): HostState => {
     let s = states.get(name);
     if (!s) {
-      const vars = o.inventory.hosts.has(name) ? o.inventory.varsOf(name) : { ansible_connection: 'local' };
+      const vars = o.inventory.hosts.has(name) ? { ...o.hostDefaults, ...o.inventory.varsOf(name) } : { ansible_connection: 'local' };
       s = new HostState(name, vars, () => connect(name, vars), o.check);
       states.set(name, s);
     }
