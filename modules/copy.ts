@@ -1,14 +1,15 @@
 // copy: puts a file on the host from inline `content` or a controller file `src`.
 import * as path from 'node:path';
-import { ModuleError, type Module } from '../engine/types.js';
+import { ModuleError, type Module, type ModuleContext } from '../engine/types.js';
 import { attributeProperties, type FileAttributes } from './support/attributes.js';
-import { findControllerFile } from './support/controller-files.js';
+import { findControllerFile, type ControllerFile } from './support/controller-files.js';
 import {
   applyManagedFile,
   observeManagedFile,
   planManagedFile,
   type ManagedFile,
   type ManagedFileAction,
+  validateProperty,
 } from './support/managed-file.js';
 
 interface CopyArgs extends FileAttributes {
@@ -16,7 +17,9 @@ interface CopyArgs extends FileAttributes {
   content?: string;
   src?: string;
   backup: boolean;
+  validate?: string;
   force: boolean;
+  remote_src: boolean;
 }
 
 interface CopyObserved {
@@ -40,6 +43,8 @@ export const schema = {
       description: 'file on the controller: files/<src>, then <src>, under each playbook or role directory',
     },
     backup: { type: 'boolean', default: false, description: 'keep a timestamped copy of the old file beside it' },
+    validate: validateProperty,
+    remote_src: { type: 'boolean', default: false, description: 'src is a file on the host, not on the controller' },
     force: { type: 'boolean', default: true, description: 'replace a file whose content differs; false only creates missing files' },
     ...attributeProperties,
   },
@@ -52,7 +57,7 @@ export const copy: Module<CopyArgs, CopyObserved, ManagedFileAction> = {
 
   async observe(ctx, args) {
     if (args.content !== undefined && args.src !== undefined) throw new ModuleError('copy: content and src are mutually exclusive');
-    const source = args.src !== undefined ? await findControllerFile(ctx.baseDirs, 'files', args.src) : undefined;
+    const source = args.src === undefined ? undefined : args.remote_src ? await hostFile(ctx, args.src) : await findControllerFile(ctx.baseDirs, 'files', args.src);
     const desired = source ? source.content : Buffer.from(args.content ?? '', 'utf8');
     const attrs = { mode: args.mode, owner: args.owner, group: args.group };
     let file = await observeManagedFile(ctx, args.dest, attrs);
@@ -69,8 +74,16 @@ export const copy: Module<CopyArgs, CopyObserved, ManagedFileAction> = {
     const { file } = observed;
     const result = { dest: file.path, ...(observed.src ? { src: observed.src } : {}) };
     if (args.force === false && file.stat) return { changed: false, result };
-    return planManagedFile(file, observed.desired, { backup: args.backup, result });
+    return planManagedFile(file, observed.desired, { backup: args.backup, validate: args.validate, result });
   },
 
   apply: (ctx, action) => applyManagedFile(ctx, action),
 };
+
+async function hostFile(ctx: ModuleContext, src: string): Promise<ControllerFile> {
+  const st = await ctx.host.stat(src, { ...ctx.become, follow: true });
+  if (st?.type === 'directory') throw new ModuleError(`copy: src ${src} on the host is a directory; copying directories is not supported`);
+  const content = st ? await ctx.host.read(src, { ...ctx.become }) : null;
+  if (!content) throw new ModuleError(`copy: src ${src} does not exist on ${ctx.host.name} (remote_src: true reads it from the host)`);
+  return { path: src, content };
+}

@@ -3,7 +3,7 @@
 // The file must exist; it is rewritten atomically, with a backup when asked.
 import { ModuleError, type Module } from '../engine/types.js';
 import { attributeProperties, type FileAttributes } from './support/attributes.js';
-import { applyManagedFile, observeManagedFile, planManagedFile, type ManagedFile, type ManagedFileAction } from './support/managed-file.js';
+import { applyManagedFile, observeManagedFile, planManagedFile, type ManagedFile, type ManagedFileAction, validateProperty } from './support/managed-file.js';
 import { compilePythonRegexWith, expandTemplate } from './support/python-regex.js';
 import { decodeText } from './support/text.js';
 
@@ -14,6 +14,7 @@ interface ReplaceArgs extends FileAttributes {
   after?: string;
   before?: string;
   backup: boolean;
+  validate?: string;
 }
 
 export const schema = {
@@ -28,6 +29,7 @@ export const schema = {
     after: { type: 'string', minLength: 1, description: 'only replace after the first match of this expression' },
     before: { type: 'string', minLength: 1, description: 'only replace before the first match of this expression (after `after` when both are given)' },
     backup: { type: 'boolean', default: false, description: 'keep a timestamped copy of the old file beside it' },
+    validate: validateProperty,
     ...attributeProperties,
   },
 } as const;
@@ -85,7 +87,7 @@ export const replace: Module<ReplaceArgs, ManagedFile, ManagedFileAction> = {
     const r = replaceInText(contents, args);
     const msg = r.sectionMissing ? `Pattern for before/after params did not match the given file: ${r.sectionMissing}` : r.count && r.text !== contents ? `${r.count} replacements made` : '';
     const desired = r.text !== contents ? Buffer.from(r.text, 'utf8') : null;
-    return planManagedFile(file, desired, { backup: args.backup, result: { msg, rc: 0 } });
+    return planManagedFile(file, desired, { backup: args.backup, validate: args.validate, result: { msg, rc: 0 } });
   },
 
   apply: (ctx, action) => applyManagedFile(ctx, action),

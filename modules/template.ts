@@ -8,12 +8,14 @@ import {
   planManagedFile,
   type ManagedFile,
   type ManagedFileAction,
+  validateProperty,
 } from './support/managed-file.js';
 
 interface TemplateArgs extends FileAttributes {
   src: string;
   dest: string;
   backup: boolean;
+  validate?: string;
   force: boolean;
 }
 
@@ -36,6 +38,7 @@ export const schema = {
     },
     dest: { type: 'string', minLength: 1, description: 'absolute path of the file on the host' },
     backup: { type: 'boolean', default: false, description: 'keep a timestamped copy of the old file beside it' },
+    validate: validateProperty,
     force: { type: 'boolean', default: true, description: 'replace a file whose content differs; false only creates missing files' },
     ...attributeProperties,
   },
@@ -62,7 +65,7 @@ export const template: Module<TemplateArgs, TemplateObserved, ManagedFileAction>
   plan(observed, args) {
     const result = { dest: observed.file.path, src: observed.src };
     if (args.force === false && observed.file.stat) return { changed: false, result };
-    return planManagedFile(observed.file, observed.rendered, { backup: args.backup, result });
+    return planManagedFile(observed.file, observed.rendered, { backup: args.backup, validate: args.validate, result });
   },
 
   apply: (ctx, action) => applyManagedFile(ctx, action),

@@ -1,5 +1,6 @@
 // A file whose content and attributes a module decides: copy, template, lineinfile and
 // blockinfile observe it, compute the content they want, and let this plan and apply it.
+import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import type { ApplyResult, Diff, FileStat, ModuleContext, Plan, PlannedWrite } from '../../engine/types.js';
 import { ModuleError, UnreachableError } from '../../engine/types.js';
@@ -14,6 +15,7 @@ import {
 } from './attributes.js';
 import { backupFile, execOrFail } from './host-commands.js';
 import { diffText, holdsSecret, isBinary } from './text.js';
+import { splitWords } from './words.js';
 
 export interface ManagedFile {
   path: string;
@@ -32,6 +34,8 @@ export interface ManagedFileAction {
   attributeChanges: AttributeChange[];
   backup: boolean;
   makeParents: boolean;
+  /** A command that must accept the new content (at %s) before it replaces the file. */
+  validate?: string;
 }
 
 export interface ManagedFileOptions {
@@ -40,7 +44,15 @@ export interface ManagedFileOptions {
   makeParents?: boolean;
   /** Merged into the module's result. */
   result?: Record<string, unknown>;
+  validate?: string;
 }
+
+/** The `validate` argument of copy, template and replace (as Ansible's). */
+export const validateProperty = {
+  type: 'string',
+  pattern: '%s',
+  description: "command that checks the new content before it replaces the file; %s is a temporary file holding it (e.g. 'visudo -cf %s')",
+} as const;
 
 /** Reads the file and its attributes. A directory at the path is the caller's to refuse. */
 export async function observeManagedFile(ctx: ModuleContext, file: string, wanted: FileAttributes): Promise<ManagedFile> {
@@ -89,6 +101,7 @@ export function planManagedFile(file: ManagedFile, desired: Buffer | null, opts:
       attributeChanges: changes,
       backup: !!opts.backup && !creating && contentChanges,
       makeParents: creating && !file.parentExists,
+      ...(opts.validate !== undefined && contentChanges ? { validate: opts.validate } : {}),
     },
   };
 }
@@ -115,6 +128,7 @@ export async function applyManagedFile(ctx: ModuleContext, action: ManagedFileAc
     const dir = path.dirname(action.path);
     await execOrFail(ctx, ['mkdir', '-p', '--', dir], `cannot create directory ${dir}`);
   }
+  if (action.content !== undefined && action.validate !== undefined) await validateContent(ctx, action);
   if (action.content !== undefined) {
     try {
       await ctx.host.write(action.path, Buffer.from(action.content, 'base64'), { ...action.attributes, ...ctx.become });
@@ -128,4 +142,19 @@ export async function applyManagedFile(ctx: ModuleContext, action: ManagedFileAc
     await applyAttributes(ctx, action.path, action.attributeChanges);
   }
   return { result };
+}
+
+/** Writes the content beside the file, runs the validate command on it, and removes it again. */
+async function validateContent(ctx: ModuleContext, action: ManagedFileAction): Promise<void> {
+  const temp = path.join(path.dirname(action.path), `.${path.basename(action.path)}.plinth-validate-${randomBytes(6).toString('hex')}`);
+  const argv = splitWords(action.validate!).map((w) => w.replace('%s', temp));
+  await ctx.host.write(temp, Buffer.from(action.content!, 'base64'), { mode: action.attributes.mode ?? '0600', ...ctx.become });
+  try {
+    const r = await ctx.host.exec(argv, { ...ctx.become });
+    if (r.exitCode !== 0) {
+      throw new ModuleError(`failed to validate ${action.path} with '${action.validate}': rc ${r.exitCode}: ${(r.stderr.trim() || r.stdout.trim()).replaceAll(temp, '%s')}`);
+    }
+  } finally {
+    await ctx.host.exec(['rm', '-f', '--', temp], { ...ctx.become });
+  }
 }

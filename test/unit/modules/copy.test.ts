@@ -165,7 +165,7 @@ describe('copy: schema', () => {
     { name: 'mode as a number', args: { dest: '/x', content: '', mode: 600 }, problem: /mode: must be string, got number/ },
     { name: 'missing dest', args: { content: 'x' }, problem: /dest: missing required field 'dest'/ },
     { name: 'neither content nor src', args: { dest: '/x' }, problem: /missing required field '(content|src)'/ },
-    { name: 'unknown field', args: { dest: '/x', content: '', remote_src: true }, problem: /unknown field 'remote_src'/ },
+    { name: 'unknown field', args: { dest: '/x', content: '', remote_srcs: true }, problem: /unknown field 'remote_srcs'/ },
     { name: 'content not a string', args: { dest: '/x', content: 5 }, problem: /content: must be string/ },
   ])('rejects $name', ({ args, problem }) => {
     const text = schemaProblems(copy, args).map((p) => `${p.path.join('.')}: ${p.message}`).join('\n');
