@@ -39,6 +39,13 @@ const registry: Record<string, () => Promise<Module>> = {
   sysctl: async () => (await import('./sysctl.js')).sysctl,
   package: async () => (await import('./package.js')).packageModule,
   service: async () => (await import('./service.js')).service,
+  get_url: async () => (await import('./get_url.js')).get_url,
+  fetch: async () => (await import('./fetch.js')).fetch,
+  hostname: async () => (await import('./hostname.js')).hostname,
+  timezone: async () => (await import('./timezone.js')).timezone,
+  service_facts: async () => (await import('./service_facts.js')).service_facts,
+  openssh_keypair: async () => (await import('./openssh_keypair.js')).openssh_keypair,
+  cron: async () => (await import('./cron.js')).cron,
 };
 
 /** name → its loader: what the playbook loader takes (it loads only the modules a playbook names). */

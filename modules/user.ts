@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 import { ModuleError, type Diff, type Module, type ModuleContext } from '../engine/types.js';
 import { execOrFail } from './support/host-commands.js';
+import { ensureKeyDir, generateKeyPair } from './support/ssh-keys.js';
 import { ACCOUNT_NAME, getent, groupEntry, passwdEntry, type PasswdEntry } from './support/accounts.js';
 
 interface UserArgs {
@@ -217,16 +218,11 @@ function keyFile(args: UserArgs, home: string): string {
 
 /** ssh-keygen as root, then the pair and its directory given to the user (0700, as ssh wants). */
 async function generateKey(ctx: ModuleContext, entry: PasswdEntry, key: NonNullable<UserAction['sshKey']>, args: UserArgs): Promise<string> {
-  const dir = path.posix.dirname(key.file);
-  const owner = `${entry.uid}:${entry.gid}`;
-  const exists = await ctx.host.stat(dir, { ...ctx.become });
-  if (!exists) await execOrFail(ctx, ['install', '-d', '-m', '0700', '-o', String(entry.uid), '-g', String(entry.gid), dir], `cannot create ${dir}`);
+  await ensureKeyDir(ctx, key.file, String(entry.uid), String(entry.gid));
   const hostname = (await ctx.host.exec(['hostname'])).stdout.trim();
-  const comment = key.comment.replace('$HOSTNAME', hostname);
-  const argv = ['ssh-keygen', '-q', '-t', key.type, ...(key.bits ? ['-b', String(key.bits)] : []), '-C', comment, '-f', key.file, '-N', args.ssh_key_passphrase ?? ''];
-  await execOrFail(ctx, argv, `ssh-keygen for ${args.name} failed`);
-  await execOrFail(ctx, ['chown', owner, key.file, `${key.file}.pub`], `cannot give ${key.file} to ${args.name}`);
-  return ((await ctx.host.read(`${key.file}.pub`, { ...ctx.become })) ?? Buffer.from('')).toString('utf8').trim();
+  const publicKey = await generateKeyPair(ctx, { ...key, comment: key.comment.replace('$HOSTNAME', hostname) }, args.ssh_key_passphrase);
+  await execOrFail(ctx, ['chown', `${entry.uid}:${entry.gid}`, key.file, `${key.file}.pub`], `cannot give ${key.file} to ${args.name}`);
+  return publicKey;
 }
 
 const FLAG_NAMES: Record<string, string> = { '-u': 'uid', '-g': 'group', '-G': 'groups', '-s': 'shell', '-d': 'home', '-c': 'comment', '-L': 'lock', '-U': 'unlock' };

@@ -173,4 +173,27 @@ describe('everyday modules on a lab host', { timeout: 10 * 60_000 }, () => {
       await execOnHost(host, 'rm -f /tmp/plinth-everyday.conf /etc/sysctl.d/30-plinth-everyday.conf');
     }
   });
+
+  test('hostname, timezone, cron.d and service_facts; each set back afterwards', async () => {
+    const zone = await onHost('cat /etc/timezone');
+    try {
+      const { first } = await converges(
+        'system',
+        [
+          `- hostname: { name: ${host}-renamed }`,
+          '- timezone: { name: Europe/Berlin }',
+          '- cron: { name: vacuum, job: "vacuumdb --all --analyze", minute: 30, hour: 3, user: postgres, cron_file: plinth-everyday }',
+        ].join('\n'),
+        3,
+      );
+      expect(first.stdout).toContain(`hostname ${host} → ${host}-renamed`);
+      expect(await onHost('hostname; cat /etc/hostname; readlink /etc/localtime; cat /etc/timezone; date +%Z; cat /etc/cron.d/plinth-everyday')).toBe(
+        `${host}-renamed\n${host}-renamed\n/usr/share/zoneinfo/Europe/Berlin\nEurope/Berlin\n${await onHost('TZ=Europe/Berlin date +%Z')}\n#Ansible: vacuum\n30 3 * * * postgres vacuumdb --all --analyze`,
+      );
+      const facts = await playbook('services', ['- service_facts:', '- assert:', '    that:', '      - ansible_facts.services["ssh.service"].state == "running"', '      - ansible_facts.services["ssh.service"].status == "enabled"'].join('\n'));
+      expect(facts.code, facts.stdout + facts.stderr).toBe(0);
+    } finally {
+      await execOnHost(host, `hostname ${host}; echo ${host} > /etc/hostname; ln -sfn /usr/share/zoneinfo/${zone} /etc/localtime; echo ${zone} > /etc/timezone; rm -f /etc/cron.d/plinth-everyday`);
+    }
+  });
 });
