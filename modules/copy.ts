@@ -85,5 +85,5 @@ async function hostFile(ctx: ModuleContext, src: string): Promise<ControllerFile
   if (st?.type === 'directory') throw new ModuleError(`copy: src ${src} on the host is a directory; copying directories is not supported`);
   const content = st ? await ctx.host.read(src, { ...ctx.become }) : null;
   if (!content) throw new ModuleError(`copy: src ${src} does not exist on ${ctx.host.name} (remote_src: true reads it from the host)`);
-  return { path: src, content };
+  return { path: src, name: src, content };
 }
