@@ -6,14 +6,14 @@
 #           postgresql-client-15 (real clusters in temp dirs), pgpool2 (the real pg_enc),
 #           etcd-server (the store of the real kube-apiserver the k8s tests start),
 #           ansible-core (only for ansible-inventory: the inventory test compares plinth's merged
-#           inventory with Ansible's; 8 packages, 24 MB installed, about 6 s)
+#           inventory with Ansible's; 8 packages, 24 MB installed, about 6 s), doas (become_method doas)
 #
 # No service is started: policy-rc.d tells invoke-rc.d to start nothing while we install, so
 # the machine keeps no system sshd, PostgreSQL or pgpool running. Tests start their own.
 set -eu
 
 packages="mmdebstrap systemd-container iproute2 openssh-client apt-cacher-ng iptables util-linux
-openssh-server sudo postgresql-15 postgresql-client-15 pgpool2 etcd-server ca-certificates ansible-core"
+openssh-server sudo postgresql-15 postgresql-client-15 pgpool2 etcd-server ca-certificates ansible-core doas"
 
 if [ "$(id -u)" != 0 ]; then
   echo "install-debian-packages: run as root (sudo $0)" >&2

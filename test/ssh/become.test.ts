@@ -4,7 +4,7 @@
 // and `plinthtest2` and a sudoers rule, and removes them after.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -318,16 +318,52 @@ describe('root login: su and runuser need no password; become_flags reach the to
     }
   });
 
-  test('doas, where the host lacks it, fails with the shell\'s "not found"; an unknown method is refused', async () => {
+  test('an unknown method is refused before anything runs', async () => {
     const host = await SshHost.connect(options({ become: true, becomeUser: USER }));
     try {
-      const hasDoas = (await host.exec(['sh', '-c', 'command -v doas'])).exitCode === 0;
-      const r = await host.exec(['id', '-un'], { becomeMethod: 'doas' });
-      if (hasDoas) expect(r.stderr).not.toBe('');
-      else expect(r.exitCode).toBe(127);
       await expect(host.exec(['id'], { becomeMethod: 'pbrun' as never })).rejects.toThrow("become_method 'pbrun' is not supported; plinth knows sudo, su, runuser, doas");
     } finally {
       await host.close();
+    }
+  });
+});
+
+describe(`become_method doas (Debian's opendoas): login as ${USER}, doas to ${USER2} by a nopass rule`, () => {
+  const DOAS_CONF = '/etc/doas.conf';
+  let madeConf = false;
+  beforeAll(() => {
+    expect(existsSync('/usr/bin/doas'), 'doas is not installed: run scripts/install-debian-packages.sh').toBe(true);
+    if (existsSync(DOAS_CONF)) throw new Error(`${DOAS_CONF} exists: this test writes its own and will not replace it`);
+    writeFileSync(DOAS_CONF, `permit nopass ${USER} as ${USER2}\n`, { mode: 0o600 });
+    madeConf = true;
+  });
+  afterAll(() => {
+    if (madeConf) rmSync(DOAS_CONF, { force: true });
+  });
+
+  test('commands and stdin run as the other user', async () => {
+    const host = await SshHost.connect(options({ user: USER, become: true, becomeUser: USER2, becomeMethod: 'doas' }));
+    try {
+      expect(await host.exec(['sh', '-c', 'id -un; cat'], { stdin: 'in' })).toEqual({ exitCode: 0, stdout: `${USER2}\nin`, stderr: '' });
+    } finally {
+      await host.close();
+    }
+  });
+
+  test('a target the rules do not permit fails at once (doas -n), and a doas password is refused with the reason', async () => {
+    const host = await SshHost.connect(options({ user: USER, become: true, becomeUser: 'root', becomeMethod: 'doas' }));
+    try {
+      const r = await host.exec(['id', '-un'], { timeout: 60_000 });
+      expect(r.exitCode).not.toBe(0);
+      expect(r.stdout).toBe('');
+    } finally {
+      await host.close();
+    }
+    const withPassword = await SshHost.connect(options({ user: USER, become: true, becomeUser: USER2, becomeMethod: 'doas', becomePassword: password }));
+    try {
+      await expect(withPassword.exec(['id'])).rejects.toThrow('doas reads a password only from a terminal');
+    } finally {
+      await withPassword.close();
     }
   });
 });
