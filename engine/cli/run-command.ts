@@ -19,7 +19,7 @@ import { parseExtraVars } from './extra-vars.js';
 import { ExitCode, UsageError } from './exit-codes.js';
 import { loadProjectConfig, type ProjectConfig } from './project-config.js';
 import { askHidden, useVaultPassword } from './vault-command.js';
-import { setPassphrasePrompt } from '../connection/ssh-options.js';
+import { setPassphrasePrompt } from '../connection/passphrase-prompt.js';
 import { redactor } from '../secrets/redact.js';
 import { repositoryRootOf, sources } from '../load/sources.js';
 

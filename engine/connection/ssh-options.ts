@@ -7,6 +7,7 @@ import { becomePasswords } from './become.js';
 import { EncryptedKeyError, SshHost, type SshOptions } from './ssh.js';
 import { loadSshConfig, sshOptionsFor } from './ssh-config.js';
 import { redactor } from '../secrets/redact.js';
+import { passphrasePrompt } from './passphrase-prompt.js';
 
 type Vars = Record<string, unknown>;
 
@@ -48,24 +49,19 @@ export async function connectSsh(name: string, vars: Vars, become: BecomeOptions
   try {
     return await SshHost.connect(options);
   } catch (e) {
-    if (!(e instanceof EncryptedKeyError) || !passphrasePrompt || options.passphrase) throw e;
+    if (!(e instanceof EncryptedKeyError) || !passphrasePrompt() || options.passphrase) throw e;
     options.passphrase = await askPassphrase(e.keyPath);
     return SshHost.connect(options);
   }
 }
 
 /** Asks for a key's passphrase (a terminal prompt, set by the CLI); asked once per key file. */
-let passphrasePrompt: ((question: string) => Promise<string>) | null = null;
 const passphrases = new Map<string, Promise<string>>();
-
-export function setPassphrasePrompt(prompt: (question: string) => Promise<string>): void {
-  passphrasePrompt = prompt;
-}
 
 function askPassphrase(keyPath: string): Promise<string> {
   let p = passphrases.get(keyPath);
   if (!p) {
-    p = passphrasePrompt!(`Enter passphrase for key '${keyPath}': `).then((v) => {
+    p = passphrasePrompt()!(`Enter passphrase for key '${keyPath}': `).then((v) => {
       redactor.add(v);
       return v;
     });
