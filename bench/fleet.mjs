@@ -7,7 +7,7 @@
 //
 //   npx tsc -p . && node bench/fleet.mjs [--hosts 1,16,64] [--runs 3] [--ansible-runs N]
 //       [--ansible-runs-64 1] [--skip-ansible] [--skip-floor] [--scenarios converge,noop,check]
-//       [--cpu-prof DIR] [--node-arg ARG]... [--keep]
+//       [--cpu-prof DIR] [--node-arg ARG]... [--keep] [--addresses 127.0.1]
 //   node bench/fleet.mjs --slow-host SECONDS [--hosts 16] [--runs 3]
 //       strategy linear vs free when the first host's first task takes SECONDS longer (plinth only)
 // --node-arg passes ARG to the node running plinth (e.g. --node-arg=--import=/tmp/patch.mjs to try a fix).
@@ -50,6 +50,7 @@ function parseArgs(argv) {
     else if (a === '--node-arg') o.nodeArgs.push(next());
     else if (a === '--keep') o.keep = true;
     else if (a === '--slow-host') o.slowHost = Number(next());
+    else if (a === '--addresses') o.addresses = next();
     else if (a === '-h' || a === '--help') {
       console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 10).join('\n'));
       process.exit(0);
@@ -58,6 +59,7 @@ function parseArgs(argv) {
   if (o.hosts.some((k) => !Number.isInteger(k) || k < 1 || k > 1000)) throw new Error('--hosts: integers from 1 to 1000');
   if (o.scenarios.some((s) => !SCENARIOS.includes(s))) throw new Error(`--scenarios: some of ${SCENARIOS.join(',')}`);
   o.ansibleRuns ??= o.runs;
+  if (o.addresses && !/^127\.\d{1,3}\.\d{1,3}$/.test(o.addresses)) throw new Error('--addresses: three bytes in 127.0.0.0/8, e.g. 127.20.1');
   return o;
 }
 
@@ -66,7 +68,9 @@ function parseArgs(argv) {
 const hostName = (i) => `pg${String(i).padStart(2, '0')}`;
 /** 250 addresses; host 251 is the second sshd on 127.0.1.1 (port 2222), host 501 the third (2223). */
 const ADDRESSES = 250;
-const hostAddress = (i) => `127.0.1.${((i - 1) % ADDRESSES) + 1}`;
+/** The first three bytes of the fleet's addresses (--addresses): another fleet on the machine may hold 127.0.1.X:22. */
+let network = '127.0.1';
+const hostAddress = (i) => `${network}.${((i - 1) % ADDRESSES) + 1}`;
 const hostPort = (i) => (i <= ADDRESSES ? 22 : 2221 + Math.floor((i - 1) / ADDRESSES));
 /** As ssh and known_hosts write it: the address alone on port 22, else [address]:port. */
 const hostKeyName = (i) => (hostPort(i) === 22 ? hostAddress(i) : `[${hostAddress(i)}]:${hostPort(i)}`);
@@ -134,11 +138,17 @@ class Fleet {
       const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', log] });
       this.pids.push(child.pid);
     }
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + 15_000 + 100 * this.size;
     for (let i = 1; i <= this.size; i++) {
       while (!(await canConnect(hostAddress(i), hostPort(i)))) {
         if (Date.now() > deadline) throw new Error(`sshd on ${hostAddress(i)}:${hostPort(i)} did not start; see ${path.join(this.dir, 'sshd.log')}`);
         await new Promise((r) => setTimeout(r, 50));
+      }
+      // An sshd that could not bind (the address is another fleet's) has exited: its port may still answer.
+      try {
+        process.kill(this.pids[i - 1], 0);
+      } catch {
+        throw new Error(`sshd for ${hostAddress(i)}:${hostPort(i)} exited (address in use? try --addresses); see ${path.join(this.dir, 'sshd.log')}`);
       }
     }
   }
@@ -432,6 +442,7 @@ function table(options, { results, toolList }) {
 
 async function main() {
   const options = parseArgs(process.argv.slice(2));
+  if (options.addresses) network = options.addresses;
   if (!existsSync(path.join(REPO, 'dist', 'engine', 'cli', 'main.js'))) throw new Error('build plinth first: npx tsc -p .');
   if (!options.skipAnsible && options.slowHost === undefined && spawnSync('ansible-playbook', ['--version']).status !== 0) {
     throw new Error('ansible-playbook not found: apt-get install -y ansible, or pass --skip-ansible');
