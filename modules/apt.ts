@@ -11,6 +11,9 @@ interface AptArgs {
   cache_valid_time?: number;
   install_recommends?: boolean;
   purge: boolean;
+  deb?: string;
+  autoremove: boolean;
+  default_release?: string;
 }
 
 interface PackageState {
@@ -19,17 +22,22 @@ interface PackageState {
   version?: string;
   installed: string | null;
   candidate: string | null;
+  /** A .deb file on the host that provides this package (the `deb` argument). */
+  deb?: string;
 }
 
 interface Observed {
   packages: PackageState[];
   cacheAge: number | null;
+  /** What `apt-get autoremove` would remove (asked only with autoremove: true). */
+  autoremovable?: string[];
 }
 
 interface AptAction {
   updateCache: boolean;
   install: string[];
   remove: string[];
+  autoremove?: string[];
 }
 
 const STAMPS = ['/var/lib/apt/periodic/update-success-stamp', '/var/lib/apt/lists'];
@@ -52,6 +60,9 @@ export const schema = {
     cache_valid_time: { type: 'integer', minimum: 0, description: 'skip the update when the cache is younger than this many seconds' },
     install_recommends: { type: 'boolean', description: 'install recommended packages (default: apt’s configuration)' },
     purge: { type: 'boolean', default: false, description: 'with state absent: remove configuration files too' },
+    deb: { type: 'string', pattern: '^/.*\\.deb$', description: 'a .deb file on the host to install (its package and version are read from it)' },
+    autoremove: { type: 'boolean', default: false, description: 'remove packages nothing depends on any more (apt-get autoremove)' },
+    default_release: { type: 'string', pattern: '^[A-Za-z0-9.+~/-]+$', description: 'the release to take packages from, e.g. bookworm-backports (apt -t)' },
   },
 } as const;
 
@@ -61,16 +72,19 @@ export const apt: Module<AptArgs, Observed, AptAction> = {
   schema,
 
   async observe(ctx, args) {
-    const wanted = names(args).map(splitVersion);
+    const wanted: { name: string; version?: string; deb?: string }[] = names(args).map(splitVersion);
+    if (args.deb) wanted.push(await debPackage(ctx, args.deb));
     // The cache's age and dpkg's status are independent: asked together, one round trip.
     const [installed, age] = await Promise.all([installedVersions(ctx, wanted.map((p) => p.name)), args.update_cache ? cacheAge(ctx) : null]);
     // `apt-cache policy` reads the whole package cache (seconds on a small host): asked only when
     // the plan needs the candidate, for a package that is missing, not the pinned version, or latest.
     const unsettled = wanted.filter((p) => needsCandidate(args.state, p.version, installed.get(p.name)));
-    const candidates = unsettled.length ? await candidateVersions(ctx, unsettled.map((p) => p.name)) : new Map<string, string>();
+    const fromRepository = unsettled.filter((p) => !p.deb);
+    const candidates = fromRepository.length ? await candidateVersions(ctx, fromRepository.map((p) => p.name), args.default_release) : new Map<string, string>();
     return {
-      packages: wanted.map((p) => ({ ...p, installed: installed.get(p.name) ?? null, candidate: candidates.get(p.name) ?? null })),
+      packages: wanted.map((p) => ({ ...p, installed: installed.get(p.name) ?? null, candidate: p.deb ? p.version! : candidates.get(p.name) ?? null })),
       cacheAge: age,
+      ...(args.autoremove ? { autoremovable: await autoremovable(ctx) } : {}),
     };
   },
 
@@ -79,6 +93,7 @@ export const apt: Module<AptArgs, Observed, AptAction> = {
     const updateCache = !!args.update_cache && (args.cache_valid_time === undefined || observed.cacheAge === null || observed.cacheAge > args.cache_valid_time);
     const install: string[] = [];
     const remove: string[] = [];
+    const installNames: string[] = [];
     const versions: Record<string, string | null> = {};
     for (const p of observed.packages) {
       if (state === 'absent') {
@@ -92,21 +107,27 @@ export const apt: Module<AptArgs, Observed, AptAction> = {
         if (updateCache && ctx.check) return { unknown: true, summary: `install ${p.name}`, reason: `${reason} until the cache is updated` };
         if (!updateCache) throw new ModuleError(`${reason} (is the name right? is the apt cache up to date?)`);
       }
-      install.push(p.version ? `${p.name}=${p.version}` : p.name);
+      install.push(p.deb ?? (p.version ? `${p.name}=${p.version}` : p.name));
+      installNames.push(p.name);
       versions[p.name] = p.version ?? p.candidate;
     }
-    const result = { installed: install, removed: remove, versions, cache_updated: updateCache };
-    if (!install.length && !remove.length && !updateCache) return { changed: false, summary: 'packages up to date', result };
+    const autoremove = observed.autoremovable?.filter((n) => !install.some((i) => i.split('=')[0] === n)) ?? [];
+    const result = { installed: install, removed: remove, versions, cache_updated: updateCache, ...(args.autoremove ? { autoremoved: autoremove } : {}) };
+    if (!install.length && !remove.length && !updateCache && !autoremove.length) return { changed: false, summary: 'packages up to date', result };
     const parts = [
       updateCache ? 'update cache' : null,
-      install.length ? `install ${install.map((n) => (n.includes('=') || !versions[n] ? n : `${n} (${versions[n]})`)).join(', ')}` : null,
+      install.length ? `install ${install.map((n, i) => (n.includes('=') || !versions[installNames[i]] ? n : `${n} (${versions[installNames[i]]})`)).join(', ')}` : null,
       remove.length ? `${args.purge ? 'purge' : 'remove'} ${remove.join(', ')}` : null,
+      autoremove.length ? `autoremove ${autoremove.join(', ')}` : null,
     ].filter(Boolean);
     return {
       changed: true,
       summary: parts.join('; '),
-      diffs: install.length || remove.length ? [packageDiff(observed.packages, install, remove)] : [],
-      action: { updateCache, install, remove },
+      diffs: [
+        ...(install.length || remove.length ? [packageDiff(observed.packages, installNames, remove)] : []),
+        ...(autoremove.length ? [{ target: 'packages nothing needs', before: autoremove.join('\n') + '\n', after: '' }] : []),
+      ],
+      action: { updateCache, install, remove, ...(autoremove.length ? { autoremove } : {}) },
       result,
     };
   },
@@ -115,12 +136,16 @@ export const apt: Module<AptArgs, Observed, AptAction> = {
     if (action.updateCache) await aptGet(ctx, ['update'], 'apt-get update');
     if (action.install.length) {
       const recommends = args.install_recommends === undefined ? [] : [`-o`, `APT::Install-Recommends=${args.install_recommends ? 'true' : 'false'}`];
-      await aptGet(ctx, ['-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold', ...recommends, 'install', ...action.install], 'apt-get install');
+      const release = args.default_release ? ['-t', args.default_release] : [];
+      await aptGet(ctx, ['-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold', ...recommends, ...release, 'install', ...action.install], 'apt-get install');
     }
     if (action.remove.length) await aptGet(ctx, [args.purge ? 'purge' : 'remove', ...action.remove], 'apt-get remove');
-    const installed = await installedVersions(ctx, action.install.map((n) => n.split('=')[0]));
+    if (action.autoremove?.length) await aptGet(ctx, ['autoremove', ...(args.purge ? ['--purge'] : [])], 'apt-get autoremove');
+    // A .deb path in the install list stands for the package it holds.
+    const debName = args.deb && action.install.includes(args.deb) ? (await debPackage(ctx, args.deb)).name : undefined;
+    const installed = await installedVersions(ctx, action.install.map((n) => (n === args.deb ? debName! : n.split('=')[0])));
     return {
-      changed: action.install.length > 0 || action.remove.length > 0,
+      changed: action.install.length > 0 || action.remove.length > 0 || !!action.autoremove?.length,
       result: { versions: Object.fromEntries(installed) },
     };
   },
@@ -159,8 +184,8 @@ export function parseDpkgQuery(stdout: string): Map<string, string> {
   return out;
 }
 
-async function candidateVersions(ctx: ModuleContext, packages: string[]): Promise<Map<string, string>> {
-  const r = await ctx.host.exec(['env', 'LC_ALL=C', 'apt-cache', 'policy', ...packages]);
+async function candidateVersions(ctx: ModuleContext, packages: string[], release?: string): Promise<Map<string, string>> {
+  const r = await ctx.host.exec(['env', 'LC_ALL=C', 'apt-cache', ...(release ? ['-t', release] : []), 'policy', ...packages]);
   return parseAptPolicy(r.stdout);
 }
 
@@ -203,4 +228,23 @@ function packageDiff(packages: PackageState[], install: string[], remove: string
     before: touched.map((p) => line(p, p.installed)).join('\n') + '\n',
     after: touched.map((p) => line(p, remove.includes(p.name) ? null : p.version ?? p.candidate)).join('\n') + '\n',
   };
+}
+
+/** The package and version a .deb file holds. */
+async function debPackage(ctx: ModuleContext, file: string): Promise<{ name: string; version: string; deb: string }> {
+  const r = await ctx.host.exec(['dpkg-deb', '--showformat=${Package}\\t${Version}\\n', '--show', file], { ...ctx.become });
+  if (r.exitCode !== 0) throw new ModuleError(`apt: ${file} is not a readable .deb on ${ctx.host.name}: ${r.stderr.trim() || `exit code ${r.exitCode}`}`);
+  const [name, version] = r.stdout.trim().split('\t');
+  return { name, version, deb: file };
+}
+
+/** `apt-get -s autoremove`: the "Remv name [version]" lines of the simulation. */
+async function autoremovable(ctx: ModuleContext): Promise<string[]> {
+  const r = await ctx.host.exec(['env', 'LC_ALL=C', 'apt-get', '-s', 'autoremove']);
+  if (r.exitCode !== 0) throw new ModuleError(`apt-get -s autoremove failed: ${r.stderr.trim()}`);
+  return parseAutoremove(r.stdout);
+}
+
+export function parseAutoremove(stdout: string): string[] {
+  return [...stdout.matchAll(/^Remv (\S+)/gm)].map((m) => m[1].split(':')[0]);
 }

@@ -28,7 +28,7 @@ export const packageModule = moduleAlias(apt, {
   name: 'package',
   description: 'Install or remove packages with the host’s package manager (apt)',
   schema,
-  toBase: (args: PackageArgs) => ({ name: args.name, state: STATES[args.state ?? 'present'], update_cache: false, purge: false }),
+  toBase: (args: PackageArgs) => ({ name: args.name, state: STATES[args.state ?? 'present'], update_cache: false, purge: false, autoremove: false }),
   checkHost(ctx, args) {
     const family = ctx.facts.os_family;
     if (args.use !== 'apt' && family !== undefined && family !== 'Debian') {

@@ -196,4 +196,31 @@ describe('everyday modules on a lab host', { timeout: 10 * 60_000 }, () => {
       await execOnHost(host, `hostname ${host}; echo ${host} > /etc/hostname; ln -sfn /usr/share/zoneinfo/${zone} /etc/localtime; echo ${zone} > /etc/timezone; rm -f /etc/cron.d/plinth-everyday`);
     }
   });
+
+  test('apt: a local .deb, default_release, autoremove', async () => {
+    const pkg = path.join(work, 'deb');
+    await fs.mkdir(path.join(pkg, 'DEBIAN'), { recursive: true });
+    await fs.writeFile(path.join(pkg, 'DEBIAN', 'control'), 'Package: plinth-everyday\nVersion: 1.0-1\nArchitecture: all\nMaintainer: plinth tests <root@localhost>\nDescription: a package the lab test builds\n');
+    execFileSync('dpkg-deb', ['--root-owner-group', '--build', pkg, path.join(work, 'plinth-everyday_1.0-1_all.deb')], { stdio: 'ignore' });
+    try {
+      const copied = await playbook('deb-copy', `- copy: { src: ${path.join(work, 'plinth-everyday_1.0-1_all.deb')}, dest: /tmp/plinth-everyday_1.0-1_all.deb }`);
+      expect(copied.code, copied.stdout + copied.stderr).toBe(0);
+      const deb = await converges('deb', '- apt: { deb: /tmp/plinth-everyday_1.0-1_all.deb }', 1);
+      expect(deb.check.stdout).toContain('install /tmp/plinth-everyday_1.0-1_all.deb (1.0-1)');
+      expect(await onHost("dpkg-query -W -f '${Version}' plinth-everyday")).toBe('1.0-1');
+      // default_release decides the candidate: the plan names the version that release offers.
+      for (const release of ['bookworm', 'bookworm-security']) {
+        const candidate = /Candidate: (\S+)/.exec(await onHost(`apt-cache -t ${release} policy jq`))?.[1];
+        const plan = await playbook(`release-${release}`, `- apt: { name: jq, default_release: ${release} }`, '--check');
+        expect(plan.stdout).toContain(`install jq (${candidate})`);
+      }
+      await converges('release', '- apt: { name: jq, default_release: bookworm-security }', 1);
+      await onHost('DEBIAN_FRONTEND=noninteractive apt-get remove -y -q jq >/dev/null');
+      const auto = await converges('autoremove', '- apt: { autoremove: true }', 1);
+      expect(auto.first.stdout).toMatch(/autoremove .*libjq1/);
+      expect((await execOnHost(host, 'dpkg-query -W -f "${Status}" libjq1 | grep -q "install ok installed"')).code).not.toBe(0);
+    } finally {
+      await execOnHost(host, 'DEBIAN_FRONTEND=noninteractive apt-get purge -y -q plinth-everyday >/dev/null; rm -f /tmp/plinth-everyday_1.0-1_all.deb');
+    }
+  });
 });
