@@ -114,8 +114,10 @@ export const postgres_privs: Module<PrivsArgs, Observed, PrivsAction> = {
       const targetRoles = type === 'default_privs' ? await defaultPrivsRoles(ctx, target, args) : [];
       params.target_roles = JSON.stringify(targetRoles);
       params.roles = JSON.stringify([...roles, ...targetRoles]);
-      const known = await queryRows<{ rolname: string }>(ctx, target, `SELECT rolname FROM pg_roles WHERE rolname IN (SELECT json_array_elements_text(:'roles'::json))`, params);
-      const rows = await queryRows<AclRow>(ctx, target, aclQuery(type, names), params);
+      const [known, rows] = await Promise.all([
+        queryRows<{ rolname: string }>(ctx, target, `SELECT rolname FROM pg_roles WHERE rolname IN (SELECT json_array_elements_text(:'roles'::json))`, params),
+        queryRows<AclRow>(ctx, target, aclQuery(type, names), params),
+      ]);
       const objects = collect(rows);
       const found = new Set(objects.map((o) => objectKey(o)));
       const wantedKeys = type === 'default_privs'
