@@ -1,5 +1,5 @@
 // `plinth vault encrypt|decrypt|view|edit|rekey FILE`, and where the vault password comes from:
-// --vault-password-file, then PLINTH_VAULT_PASSWORD, then a prompt on a terminal.
+// --vault-password-file, then ANSIBLE_VAULT_PASSWORD_FILE, then PLINTH_VAULT_PASSWORD, then a prompt on a terminal.
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -12,6 +12,8 @@ import { UsageError } from './exit-codes.js';
 export function passwordSource(file?: string, prompt = 'Vault password: '): () => Promise<string> {
   return async () => {
     let password: string | undefined;
+    // Ansible's variable, so an Ansible project's setup works unchanged.
+    file ??= process.env.ANSIBLE_VAULT_PASSWORD_FILE || undefined;
     if (file) password = (await fs.readFile(file, 'utf8').catch(() => {
       throw new UsageError(`cannot read the vault password file ${file}`);
     })).split('\n')[0];

@@ -4,9 +4,7 @@
 // group_vars/ and host_vars/ beside a source (and beside the playbook) are read as Ansible does.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { parseYaml, readText, SourceError, whereOf, type Where } from './yaml.js';
-import { decryptVault, isVaultText, vaultPassword } from '../secrets/vault.js';
-import { redactor } from '../secrets/redact.js';
+import { loadYamlFile, parseYaml, readText, revealVaulted, SourceError, whereOf, type Where } from './yaml.js';
 import { hostPatternAt } from './host-ranges.js';
 import { readYamlInventory } from './inventory-yaml.js';
 import { readIniInventory } from './inventory-ini.js';
@@ -240,11 +238,11 @@ async function addFile(inv: Inventory, file: string, mode: number): Promise<void
   const text = await readText(file);
   if (mode & 0o111 && text.startsWith('#!')) return readScriptInventory(inv, file);
   const ext = path.extname(file);
-  if (['.yml', '.yaml', '.json'].includes(ext)) return readYamlInventory(inv, file, parseYaml(text, file));
+  if (['.yml', '.yaml', '.json'].includes(ext)) return readYamlInventory(inv, file, await revealVaulted(parseYaml(text, file), file));
   if (ext === '') {
     // As Ansible: a file without extension is YAML when it reads as a YAML mapping, else INI.
     const data = tryYaml(text, file);
-    if (data && typeof data === 'object' && !Array.isArray(data)) return readYamlInventory(inv, file, data);
+    if (data && typeof data === 'object' && !Array.isArray(data)) return readYamlInventory(inv, file, await revealVaulted(data, file));
   }
   readIniInventory(inv, file, text);
 }
@@ -291,10 +289,7 @@ async function varsFilesIn(dir: string): Promise<string[]> {
 
 /** A vars file, plain or encrypted with `plinth vault`; every value of an encrypted file is a secret. */
 export async function readVarsFile(file: string): Promise<Record<string, unknown>> {
-  const text = await readText(file);
-  const encrypted = isVaultText(text);
-  const data = encrypted ? parseYaml(decryptVault(text, await vaultPassword(file), file), file) : parseYaml(text, file);
-  if (encrypted) markAllSecret(data);
+  const data = await loadYamlFile(file);
   if (data === null) return {};
   if (typeof data !== 'object' || Array.isArray(data)) {
     throw new SourceError('a vars file must be a mapping of variable names to values', whereOf(data) ?? { file, line: 1, col: 1 });
@@ -308,7 +303,3 @@ function implicitLocalhost(): Inventory {
   return inv;
 }
 
-function markAllSecret(value: unknown): void {
-  if (typeof value === 'string' || typeof value === 'number') redactor.add(String(value));
-  else if (value && typeof value === 'object') for (const v of Object.values(value)) markAllSecret(v);
-}

@@ -1,6 +1,8 @@
 // YAML files become plain JavaScript values that remember where they came from:
 // every mapping and list keeps its file:line:col, and so does every key and item in it.
 import { promises as fs } from 'node:fs';
+import { decryptVault, isVaultText, vaultPassword } from '../secrets/vault.js';
+import { redactor } from '../secrets/redact.js';
 import { isMap, isPair, isScalar, isSeq, isAlias, LineCounter, parseDocument, type Node, type Document, type DocumentOptions, type ParseOptions, type SchemaOptions, type Tags, type ScalarTag } from 'yaml';
 import { sources } from './sources.js';
 
@@ -83,9 +85,21 @@ const pyyamlBool = (value: boolean, words: string): ScalarTag => ({
   test: new RegExp(`^(?:${words})$`),
   resolve: () => value,
 });
+/** An inline `!vault |` value, decrypted once the file is read (the password may have to be asked for). */
+export class VaultedText {
+  constructor(readonly text: string) {}
+}
+
+const vaultTag: ScalarTag = {
+  tag: '!vault',
+  identify: (v) => v instanceof VaultedText,
+  resolve: (text) => new VaultedText(text),
+};
+
 export const YAML_1_1: ParseOptions & DocumentOptions & SchemaOptions = {
   version: '1.1',
   customTags: (tags: Tags) => [
+    vaultTag,
     ...tags.filter((t) => !['tag:yaml.org,2002:bool', 'tag:yaml.org,2002:timestamp'].includes((t as ScalarTag).tag)),
     pyyamlBool(true, 'yes|Yes|YES|true|True|TRUE|on|On|ON'),
     pyyamlBool(false, 'no|No|NO|false|False|FALSE|off|Off|OFF'),
@@ -98,7 +112,32 @@ export function writtenAsOctal(value: unknown, key: string | number): boolean {
 }
 
 export async function loadYamlFile(file: string): Promise<unknown> {
-  return parseYaml(await readText(file), file);
+  const text = await readText(file);
+  const plain = isVaultText(text) ? decryptVault(text, await vaultPassword(file), file) : text;
+  const data = await revealVaulted(parseYaml(plain, file), file);
+  if (plain !== text) markAllSecret(data);
+  return data;
+}
+
+/** Inline `!vault` values decrypted in place; their plaintext is a secret from then on. */
+export async function revealVaulted(data: unknown, file: string): Promise<unknown> {
+  if (data instanceof VaultedText) {
+    const plain = decryptVault(data.text, await vaultPassword(file), file);
+    redactor.add(plain);
+    return plain;
+  }
+  if (Array.isArray(data)) {
+    for (const [i, v] of data.entries()) data[i] = await revealVaulted(v, file);
+  } else if (data && typeof data === 'object') {
+    for (const [k, v] of Object.entries(data)) (data as Record<string, unknown>)[k] = await revealVaulted(v, file);
+  }
+  return data;
+}
+
+/** Every value of a decrypted file is a secret. */
+export function markAllSecret(value: unknown): void {
+  if (typeof value === 'string' || typeof value === 'number') redactor.add(String(value));
+  else if (value && typeof value === 'object') for (const v of Object.values(value)) markAllSecret(v);
 }
 
 /** Reads a source file; the run's record of sources notes its digest. */

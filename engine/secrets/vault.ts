@@ -6,6 +6,7 @@
 //
 // GCM authenticates the data: a wrong password or a changed byte is an error, never garbage.
 import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
+import { decryptAnsibleVault, isAnsibleVaultText } from './ansible-vault.js';
 
 export const VAULT_HEADER = '$PLINTH_VAULT;1;AES256-GCM;SCRYPT';
 
@@ -29,8 +30,9 @@ interface Envelope {
   data: string;
 }
 
+/** plinth's own vault, or Ansible's (read only: plinth writes its own format). */
 export function isVaultText(text: string): boolean {
-  return text.trimStart().startsWith('$PLINTH_VAULT;');
+  return text.trimStart().startsWith('$PLINTH_VAULT;') || isAnsibleVaultText(text);
 }
 
 export function encryptVault(plaintext: string, password: string): string {
@@ -55,6 +57,7 @@ export function encryptVault(plaintext: string, password: string): string {
 }
 
 export function decryptVault(text: string, password: string, file = 'vault'): string {
+  if (isAnsibleVaultText(text)) return decryptAnsibleVault(text, password, file);
   const [header, ...lines] = text.trim().split('\n');
   if (header.trim() !== VAULT_HEADER) {
     throw new VaultError(`${file}: not a plinth vault file of a version this plinth knows (header '${header.slice(0, 40)}')`);
