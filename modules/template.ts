@@ -1,5 +1,6 @@
 // template: renders an EJS file from the controller with the task's variables and writes it.
 import { ModuleError, type Module } from '../engine/types.js';
+import { TemplateError } from '../engine/expr/template.js';
 import { attributeProperties, type FileAttributes } from './support/attributes.js';
 import { findControllerFile } from './support/controller-files.js';
 import {
@@ -55,6 +56,8 @@ export const template: Module<TemplateArgs, TemplateObserved, ManagedFileAction>
     try {
       rendered = await ctx.renderTemplate(source.content.toString('utf8'), { filename: source.path });
     } catch (e) {
+      // An error in the template itself (an undefined name, a syntax error) keeps its kind: check mode fails on it too.
+      if (e instanceof TemplateError) throw new TemplateError(`template ${args.src}: ${e.message}`, e.file, e.line);
       throw new ModuleError(`template ${args.src}: ${(e as Error).message}`);
     }
     const file = await observeManagedFile(ctx, args.dest, { mode: args.mode, owner: args.owner, group: args.group });

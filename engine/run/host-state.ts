@@ -17,6 +17,8 @@ export class HostState {
   readonly speculative: string[] = [];
   /** In check mode: every change predicted so far on this host (exactly known or not). */
   readonly predicted: string[] = [];
+  /** In check mode: registered names and facts whose values come from tasks check mode did not really run. */
+  readonly unknownResults = new Set<string>();
   /** How often each task ran on this host, to name its observations (see observationKey). */
   readonly occurrences = new Map<string, number>();
   private connection?: Promise<Host>;

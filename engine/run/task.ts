@@ -75,6 +75,11 @@ export interface TaskOutcome {
   ignored?: boolean;
   predicted?: boolean;
   items?: string[];
+  /**
+   * The task failed on its own expressions, arguments or templates, not on what its module found:
+   * check mode fails it as the real run will, unless it used a result check mode did not produce.
+   */
+  definite?: { variable?: string };
   /** Handlers to notify (the task changed); `notify` may hold expressions over the task's result. */
   notify?: string[];
 }
@@ -114,6 +119,7 @@ export async function runTask(task: TaskNode, ctx: TaskRunContext): Promise<Task
   if (ctx.check && outcome.status === 'failed') outcome = unknownInCheckMode(task, outcome, ctx);
   if (ctx.check && outcome.status === 'ok') outcome = okOnlyForNow(task, outcome, ctx);
   if (outcome.status === 'unknown') ctx.state.speculative.push(`${task.name} (unknown until apply)`);
+  if (ctx.check) trackUnknownResults(task, kw, outcome, ctx.state);
   if (kw.register !== undefined && outcome.status !== 'unreachable') {
     ctx.state.registered[kw.register] = registeredValue(outcome);
   }
@@ -180,6 +186,11 @@ async function runWithRetries(task: TaskNode, kw: Keywords, scope: Scope, ctx: T
     if (outcome.status === 'skipped' || outcome.status === 'unreachable' || (ctx.check && outcome.predicted)) return outcome;
     const withResult = scope.with('this result', { [name]: outcome.result, result: outcome.result }, true);
     if (outcome.status !== 'failed' && allConditions(until, withResult)) return outcome;
+    // Waiting cannot help while the condition depends on changes check mode does not apply.
+    const dependsOn = ctx.check ? unappliedChanges(ctx) : [];
+    if (dependsOn.length) {
+      return unknownUntilApply(`the until condition is not met yet and depends on ${dependsOn[dependsOn.length - 1]}, which check mode does not apply; not retried in check mode`, outcome);
+    }
     if (attempt <= retries) {
       ctx.log(`${task.name}: retrying (${attempt}/${retries}) in ${delay} s`);
       await new Promise((r) => setTimeout(r, delay * 1000));
@@ -316,7 +327,44 @@ function failure(task: TaskNode, e: unknown): TaskOutcome {
   }
   const known = e instanceof ModuleError || e instanceof TaskError || e instanceof UndefinedVariableError || e instanceof ExpressionError || e instanceof TemplateError || e instanceof TimeoutError || e instanceof SourceError || e instanceof LoopError;
   const message = known ? (e as Error).message : `${(e as Error).name ?? 'Error'}: ${(e as Error).message ?? String(e)}`;
-  return { status: 'failed', diffs: [], message: `${formatWhere(task.where)}: ${message}`, result: { failed: true, changed: false, msg: message } };
+  return { status: 'failed', diffs: [], message: `${formatWhere(task.where)}: ${message}`, result: { failed: true, changed: false, msg: message }, definite: definiteCause(e) };
+}
+
+function definiteCause(e: unknown): TaskOutcome['definite'] {
+  if (e instanceof UndefinedVariableError) return { variable: e.variable };
+  if (e instanceof TemplateError) {
+    // Other failures inside a template may come from the values it reads, which the task does not name.
+    const variable = /undefined variable '([^']+)'/.exec(e.message)?.[1];
+    return variable !== undefined ? { variable } : /syntax error/.test(e.message) ? {} : undefined;
+  }
+  if (e instanceof ExpressionError || e instanceof TaskError || e instanceof LoopError) return {};
+  return undefined;
+}
+
+/**
+ * In check mode, the names whose values come from a task check mode did not really run (a
+ * predicted or unknown outcome): its `register`, and the facts a set_fact over such values sets.
+ */
+function trackUnknownResults(task: TaskNode, kw: Keywords, outcome: TaskOutcome, state: HostState): void {
+  const unknown = outcome.status === 'unknown' || !!outcome.predicted || (outcome.status !== 'skipped' && usesUnknownResult(task, state));
+  const names = [...(kw.register !== undefined ? [kw.register] : []), ...(task.module.name === 'set_fact' ? Object.keys(task.args) : [])];
+  for (const name of names) {
+    if (unknown) state.unknownResults.add(name);
+    else state.unknownResults.delete(name);
+  }
+}
+
+/** The task's text names a value check mode did not produce. */
+function usesUnknownResult(task: TaskNode, state: HostState): boolean {
+  if (state.unknownResults.size === 0) return false;
+  const text = JSON.stringify(task.source);
+  return [...state.unknownResults].some((name) => new RegExp(`(^|[^\\w.])${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(text));
+}
+
+/** A definite failure fails check mode too, unless what failed is a value check mode did not produce. */
+function failsInCheckModeToo(task: TaskNode, definite: NonNullable<TaskOutcome['definite']>, state: HostState): boolean {
+  if (definite.variable !== undefined) return !state.unknownResults.has(definite.variable);
+  return !usesUnknownResult(task, state);
 }
 
 /**
@@ -325,13 +373,25 @@ function failure(task: TaskNode, e: unknown): TaskOutcome {
  * A read-only command that runs in check mode sees the host as it is, without predicted files.
  */
 function unknownInCheckMode(task: TaskNode, outcome: TaskOutcome, ctx: TaskRunContext): TaskOutcome {
-  const dependsOn = readOnlyTask(ctx.keywords) ? ctx.state.predicted : ctx.state.speculative;
+  const dependsOn = unappliedChanges(ctx);
   if (dependsOn.length === 0) return outcome;
+  if (outcome.definite && failsInCheckModeToo(task, outcome.definite, ctx.state)) return outcome;
+  // What failed in check mode is detail for -v: the reason for the operator is the unapplied change.
+  ctx.log(`${task.name}: in check mode: ${outcome.message ?? 'failed'}`);
+  return unknownUntilApply(`depends on ${dependsOn[dependsOn.length - 1]}, which check mode does not apply`, outcome);
+}
+
+/** The changes of this check run that may change what the task finds (read-only tasks see none of the predictions). */
+function unappliedChanges(ctx: TaskRunContext): string[] {
+  return readOnlyTask(ctx.keywords) ? ctx.state.predicted : ctx.state.speculative;
+}
+
+function unknownUntilApply(reason: string, outcome: TaskOutcome): TaskOutcome {
   return {
     status: 'unknown',
     diffs: [],
     summary: 'unknown until apply',
-    message: `unknown until apply: depends on ${dependsOn[dependsOn.length - 1]}; in check mode: ${outcome.message ?? 'failed'}`,
+    message: `unknown until apply: ${reason}`,
     result: { ...outcome.result, failed: false, changed: false, unknown: true },
   };
 }
