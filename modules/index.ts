@@ -46,6 +46,8 @@ const registry: Record<string, () => Promise<Module>> = {
   service_facts: async () => (await import('./service_facts.js')).service_facts,
   openssh_keypair: async () => (await import('./openssh_keypair.js')).openssh_keypair,
   cron: async () => (await import('./cron.js')).cron,
+  apt_repository: async () => (await import('./apt_repository.js')).apt_repository,
+  deb822_repository: async () => (await import('./deb822_repository.js')).deb822_repository,
 };
 
 /** name → its loader: what the playbook loader takes (it loads only the modules a playbook names). */

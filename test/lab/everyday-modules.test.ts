@@ -223,4 +223,36 @@ describe('everyday modules on a lab host', { timeout: 10 * 60_000 }, () => {
       await execOnHost(host, 'DEBIAN_FRONTEND=noninteractive apt-get purge -y -q plinth-everyday >/dev/null; rm -f /tmp/plinth-everyday_1.0-1_all.deb');
     }
   });
+
+  test('apt_repository and deb822_repository: files apt itself accepts; removed again', async () => {
+    const key = '/usr/share/keyrings/debian-archive-bookworm-stable.gpg';
+    try {
+      await converges(
+        'sources',
+        [
+          `- apt_repository: { repo: "deb [signed-by=${key}] http://deb.debian.org/debian bookworm-backports main", filename: plinth-everyday, update_cache: false }`,
+          `- deb822_repository: { name: plinth-everyday, uris: http://deb.debian.org/debian, suites: bookworm-backports, components: [main, contrib], signed_by: ${key}, enabled: false }`,
+        ].join('\n'),
+        2,
+      );
+      expect(await onHost('cat /etc/apt/sources.list.d/plinth-everyday.list /etc/apt/sources.list.d/plinth-everyday.sources')).toBe(
+        `deb [signed-by=${key}] http://deb.debian.org/debian bookworm-backports main\nX-Repolib-Name: plinth-everyday\nTypes: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main contrib\nEnabled: no\nSigned-By: ${key}`,
+      );
+      // apt reads both files without a complaint (a malformed entry is an error here).
+      const apt = await execOnHost(host, 'apt-get update --print-uris 2>&1');
+      expect(apt.stdout).toContain("'http://deb.debian.org/debian/dists/bookworm-backports/InRelease'");
+      expect(apt.stdout).not.toMatch(/^(E|W):/m);
+      await converges(
+        'sources-gone',
+        [
+          `- apt_repository: { repo: "deb [signed-by=${key}] http://deb.debian.org/debian bookworm-backports main", filename: plinth-everyday, state: absent, update_cache: false }`,
+          '- deb822_repository: { name: plinth-everyday, state: absent }',
+        ].join('\n'),
+        2,
+      );
+      expect(await onHost('cat /etc/apt/sources.list.d/plinth-everyday.list; test -e /etc/apt/sources.list.d/plinth-everyday.sources || echo gone')).toBe('gone');
+    } finally {
+      await execOnHost(host, 'rm -f /etc/apt/sources.list.d/plinth-everyday.list /etc/apt/sources.list.d/plinth-everyday.sources');
+    }
+  });
 });
