@@ -56,6 +56,10 @@ tier=pg
 const YAML = `all:
   vars:
     site: lab
+    # YAML 1.1, as Ansible reads it: yes is true, 0644 is octal
+    enabled: yes
+    mode: 0644
+    ratio: 1_000
   hosts:
     bastion:
       ansible_host: 10.0.0.1
