@@ -115,20 +115,33 @@ export class Inventory {
     this.membersCache.clear();
   }
 
-  /** All hosts of a group, its children's included, in inventory order. */
+  /**
+   * All hosts of a group, its children's included, in Ansible's order (what `groups['pg'][0]`
+   * and `pg[0]` pick): the group's own hosts, then its child groups' level by level, each group's
+   * hosts in the order they were added.
+   */
   hostsOf(group: string): string[] {
     const cached = this.membersCache.get(group);
     if (cached) return cached;
     if (!this.groups.has(group)) return [];
-    let members: string[];
-    if (group === 'all') members = [...this.hosts.keys()];
-    else {
-      const set = new Set(this.groups.get(group)!.hosts);
-      for (const d of this.descendantsOf(group)) for (const h of this.groups.get(d)!.hosts) set.add(h);
-      members = [...this.hosts.keys()].filter((h) => set.has(h));
+    const members = new Set<string>();
+    const seen = new Set<string>([group]);
+    let level = [group];
+    while (level.length) {
+      for (const g of level) for (const h of this.groups.get(g)!.hosts) members.add(h);
+      const next: string[] = [];
+      for (const c of level.flatMap((g) => this.groups.get(g)!.children)) {
+        if (seen.has(c)) continue;
+        seen.add(c);
+        next.push(c);
+      }
+      level = next;
     }
-    this.membersCache.set(group, members);
-    return members;
+    // Every host is in `all`, even one added to no group yet.
+    if (group === 'all') for (const h of this.hosts.keys()) members.add(h);
+    const list = [...members];
+    this.membersCache.set(group, list);
+    return list;
   }
 
   /** The groups a host belongs to, directly or through children, `all` excluded. */

@@ -271,3 +271,50 @@ EOF
     await fs.rm(root, { recursive: true, force: true });
   }, 120_000);
 });
+
+describe('group order and subscripts are Ansible\'s', () => {
+  const ini = `[primary]
+pg1
+[replicas]
+r1
+r2
+[pg:children]
+replicas
+primary
+[pg]
+pgdirect
+[other]
+r2
+`;
+
+  async function ansible(args: string[], root: string): Promise<string> {
+    await fs.mkdir(path.join(root, '.ansible'), { recursive: true });
+    await fs.writeFile(path.join(root, '.ansible', 'ansible.cfg'), '[defaults]\n');
+    const env = { ...process.env, ANSIBLE_CONFIG: path.join(root, '.ansible', 'ansible.cfg'), ANSIBLE_HOME: path.join(root, '.ansible'), ANSIBLE_LOCAL_TEMP: path.join(root, '.ansible', 'tmp'), ANSIBLE_NOCOLOR: '1' };
+    return new Promise((resolve, reject) => {
+      execFile('ansible', args, { cwd: root, env, encoding: 'utf8' }, (err, stdout, stderr) => (err ? reject(new Error(`ansible ${args.join(' ')}: ${stderr}${stdout}`)) : resolve(stdout)));
+    });
+  }
+
+  test('groups[...] lists each group\'s hosts in the order Ansible gives them', async () => {
+    const root = await tempTree({ 'h.ini': ini, 'pb.yml': '- hosts: localhost\n  gather_facts: false\n  tasks:\n    - debug: { var: groups }\n' });
+    // "localhost | SUCCESS => {...}"
+    const printed = await ansible(['localhost', '-i', path.join(root, 'h.ini'), '-m', 'debug', '-a', 'var=groups'], root);
+    const expected = JSON.parse(printed.slice(printed.indexOf('=>') + 2)).groups;
+    const ours = await plinth(['run', '--json', '-i', path.join(root, 'h.ini'), path.join(root, 'pb.yml')]);
+    const result = ours.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.type === 'result');
+    expect(result.result.msg).toEqual(expected);
+    expect(expected.pg).toEqual(['pgdirect', 'r1', 'r2', 'pg1']);
+    await fs.rm(root, { recursive: true, force: true });
+  }, 120_000);
+
+  test.each(['pg[0]', 'pg[1:2]', 'pg[-1]', 'replicas[1:]', 'pg[0]:primary', 'pg:!replicas[0]'])('--limit %s selects the hosts Ansible selects', async (pattern) => {
+    const root = await tempTree({ 'h.ini': ini, 'pb.yml': '- hosts: all\n  gather_facts: false\n  tasks: []\n' });
+    const listed = (await ansible(['all', '-i', path.join(root, 'h.ini'), '--limit', pattern, '--list-hosts'], root)).split('\n').slice(1).map((l) => l.trim()).filter(Boolean);
+    const ours = await plinth(['run', '-i', path.join(root, 'h.ini'), path.join(root, 'pb.yml'), '--limit', pattern, '--list-hosts']);
+    expect(ours.code).toBe(0);
+    const mine = ours.stdout.split('\n').slice(1).map((l) => l.trim()).filter(Boolean);
+    expect(mine.sort()).toEqual(listed.sort());
+    await fs.rm(root, { recursive: true, force: true });
+  }, 120_000);
+});
