@@ -249,7 +249,10 @@ async function addFolder(inv: Inventory, dir: string): Promise<void> {
 
 async function addFile(inv: Inventory, file: string, mode: number): Promise<void> {
   const text = await readText(file);
-  if (mode & 0o111 && text.startsWith('#!')) return readScriptInventory(inv, file);
+  if (text.startsWith('#!')) {
+    if (mode & 0o111) return readScriptInventory(inv, file);
+    throw new SourceError(`inventory ${file} starts with #! but is not executable: to use it as an inventory script, chmod +x it`);
+  }
   const ext = path.extname(file);
   if (['.yml', '.yaml', '.json'].includes(ext)) return readYamlInventory(inv, file, await revealVaulted(parseYaml(text, file), file));
   if (ext === '') {

@@ -174,6 +174,12 @@ describe('inventory sources the Ansible way', () => {
     expect(err.message).toBe(`inventory script ${root}/inv.sh --list exited with status 3: no such cloud`);
   });
 
+  test('a script without its executable bit says so instead of failing as INI', async () => {
+    const root = await tempTree({ 'inv.py': '#!/usr/bin/env python3\nimport json\n' });
+    const err = await loadInventory(path.join(root, 'inv.py')).catch((e) => e);
+    expect(err.message).toBe(`inventory ${root}/inv.py starts with #! but is not executable: to use it as an inventory script, chmod +x it`);
+  });
+
   test('a missing source says how to write a host list', async () => {
     const err = await loadInventory('/nonexistent/hosts').catch((e) => e);
     expect(err.message).toBe('inventory source /nonexistent/hosts does not exist (a host list needs a comma: "/nonexistent/hosts,")');
