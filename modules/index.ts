@@ -48,6 +48,10 @@ const registry: Record<string, () => Promise<Module>> = {
   cron: async () => (await import('./cron.js')).cron,
   apt_repository: async () => (await import('./apt_repository.js')).apt_repository,
   deb822_repository: async () => (await import('./deb822_repository.js')).deb822_repository,
+  postgresql_user: async () => (await import('./postgresql_user.js')).postgresql_user,
+  postgresql_query: async () => (await import('./postgresql_query.js')).postgresql_query,
+  postgresql_set: async () => (await import('./postgresql_set.js')).postgresql_set,
+  postgresql_pg_hba: async () => (await import('./postgresql_pg_hba.js')).postgresql_pg_hba,
 };
 
 /** name → its loader: what the playbook loader takes (it loads only the modules a playbook names). */

@@ -570,7 +570,7 @@ export function toList(v: unknown): string[] {
 }
 
 function shortName(key: string): string {
-  return key.replace(/^ansible\.(builtin|legacy)\./, '').replace(/^plinth\./, '');
+  return key.replace(/^ansible\.(builtin|legacy)\./, '').replace(/^(plinth|community\.postgresql|community\.crypto|community\.general|ansible\.posix)\./, '');
 }
 
 function problemError(what: string, data: unknown, p: { path: (string | number)[]; message: string }): SourceError {
