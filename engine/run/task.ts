@@ -1,5 +1,6 @@
 // One task on one host: conditions, loop, argument rendering and validation, the module,
 // changed_when / failed_when, register and notify.
+import { stringify as stringifyYaml } from 'yaml';
 import type { BecomeMethod, Diff, ExecOptions, Host, Module } from '../types.js';
 import { ModuleError } from '../types.js';
 import { octalMode, type TaskNode } from '../load/playbook.js';
@@ -80,6 +81,8 @@ export interface TaskOutcome {
    * check mode fails it as the real run will, unless it used a result check mode did not produce.
    */
   definite?: { variable?: string };
+  /** In check mode: what the task will ensure, from its rendered arguments; shown when its outcome is unknown. */
+  desired?: Diff[];
   /** Handlers to notify (the task changed); `notify` may hold expressions over the task's result. */
   notify?: string[];
 }
@@ -120,6 +123,8 @@ export async function runTask(task: TaskNode, ctx: TaskRunContext): Promise<Task
   if (ctx.check && outcome.status === 'ok') outcome = okOnlyForNow(task, outcome, ctx);
   if (outcome.status === 'unknown') ctx.state.speculative.push(`${task.name} (unknown until apply)`);
   if (ctx.check) trackUnknownResults(task, kw, outcome, ctx.state);
+  // An unknown task still shows what it will ensure, even when what it will find can't be predicted.
+  if (outcome.status === 'unknown' && outcome.diffs.length === 0 && outcome.desired?.length) outcome = { ...outcome, diffs: outcome.desired };
   if (kw.register !== undefined && outcome.status !== 'unreachable') {
     ctx.state.registered[kw.register] = registeredValue(outcome);
   }
@@ -156,6 +161,7 @@ async function runLoop(task: TaskNode, kw: Keywords, loop: LoopKeyword, ctx: Tas
     status,
     summary: results.map((r, i) => (r.summary ? `(${itemLabel(items[i], control.label, ctx, loopVar)}) ${r.summary}` : '')).filter(Boolean).join('; ') || undefined,
     diffs: results.flatMap((r) => r.diffs),
+    desired: results.flatMap((r) => r.desired ?? []),
     message: results.map((r) => r.message).filter(Boolean).join('\n') || undefined,
     predicted: results.some((r) => r.predicted),
     result: {
@@ -207,9 +213,11 @@ async function runStep(task: TaskNode, kw: Keywords, scope: Scope, ctx: TaskRunC
     step.noLog = flag(kw.no_log, scope, 'no_log') === true;
     const outcome = await runOnce(task, kw, scope, ctx, step);
     Object.assign(step, { status: outcome.status, summary: outcome.summary, diffs: outcome.diffs, message: outcome.message });
+    if (ctx.check && step.args) outcome.desired = [desiredState(task.module, step.args)];
     return outcome;
   } catch (e) {
     step.message = (e as Error).message;
+    if (ctx.check && step.args && e && typeof e === 'object') desiredAtFailure.set(e, [desiredState(task.module, step.args)]);
     throw e;
   } finally {
     ctx.observer?.step?.(ctx.state.name, step);
@@ -327,7 +335,26 @@ function failure(task: TaskNode, e: unknown): TaskOutcome {
   }
   const known = e instanceof ModuleError || e instanceof TaskError || e instanceof UndefinedVariableError || e instanceof ExpressionError || e instanceof TemplateError || e instanceof TimeoutError || e instanceof SourceError || e instanceof LoopError;
   const message = known ? (e as Error).message : `${(e as Error).name ?? 'Error'}: ${(e as Error).message ?? String(e)}`;
-  return { status: 'failed', diffs: [], message: `${formatWhere(task.where)}: ${message}`, result: { failed: true, changed: false, msg: message }, definite: definiteCause(e) };
+  const desired = e && typeof e === 'object' ? desiredAtFailure.get(e) : undefined;
+  return { status: 'failed', diffs: [], message: `${formatWhere(task.where)}: ${message}`, result: { failed: true, changed: false, msg: message }, definite: definiteCause(e), desired };
+}
+
+/** The desired state of a task whose attempt threw after its arguments were rendered. */
+const desiredAtFailure = new WeakMap<object, Diff[]>();
+
+/**
+ * What a task will ensure, as its module's arguments after rendering: the settings of
+ * postgres_conf, the rules of pg_hba, a role's attributes, a unit's state. Secret arguments and
+ * arguments left at their defaults are not shown.
+ */
+function desiredState(module: Module, args: Record<string, unknown>): Diff {
+  const props = (module.schema.properties ?? {}) as Record<string, Record<string, unknown>>;
+  const shown = Object.fromEntries(
+    Object.entries(args)
+      .filter(([k, v]) => v !== undefined && JSON.stringify(v) !== JSON.stringify(props[k]?.default))
+      .map(([k, v]) => [k, props[k]?.['x-secret'] ? '(secret)' : v]),
+  );
+  return { target: `${module.name}: what it will ensure (the current state is known after apply)`, before: '', after: redactor.redact(stringifyYaml(shown, { lineWidth: 0 })) };
 }
 
 function definiteCause(e: unknown): TaskOutcome['definite'] {
@@ -390,6 +417,7 @@ function unknownUntilApply(reason: string, outcome: TaskOutcome): TaskOutcome {
   return {
     status: 'unknown',
     diffs: [],
+    desired: outcome.desired,
     summary: 'unknown until apply',
     message: `unknown until apply: ${reason}`,
     result: { ...outcome.result, failed: false, changed: false, unknown: true },

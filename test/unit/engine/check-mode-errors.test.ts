@@ -87,6 +87,10 @@ describe('check mode after a change it could not model', () => {
     expect(check.code).toBe(0);
     expect(check.events.find((e) => e.status === 'unknown')!.message).toMatch(/^unknown until apply: the until condition is not met yet and depends on make the marker .*; not retried in check mode$/);
     expect(check.stderr).not.toContain('retrying');
+    // Unknown, it still shows what it will run.
+    const [desired] = check.events.find((e) => e.status === 'unknown')!.diff;
+    expect(desired.target).toBe('command: what it will ensure (the current state is known after apply)');
+    expect(desired.after).toMatch(/^cmd: cat \S+\/marker$/m);
 
     const real = await plinthJson(['-i', 'inventory.yml', 'site.yml'], { cwd: dir });
     expect(results(real.events)).toEqual(['make the marker=changed', 'wait for the marker=ok']);
