@@ -7,6 +7,7 @@ import { addRunOptions, executePlaybook, exitCodeOf, type RunFlags } from './run
 import { DriftGuard, PlanRecorder, StalePlanError, digestOf, planDifferences, readPlan, type PlanFile } from '../plan/plan-file.js';
 import { planMarkdown } from '../plan/markdown.js';
 import { repositoryRootOf, sources } from '../load/sources.js';
+import { PLINTH_ROOT } from '../paths.js';
 import { ExitCode, UsageError } from './exit-codes.js';
 
 interface PlanFlags extends RunFlags {
@@ -120,10 +121,11 @@ async function applyCommand(planFile: string, flags: ApplyFlags): Promise<number
 
 /**
  * The repository root the plan's paths are relative to: the one above the current directory or
- * the plan file that holds the plan's playbook, so that a plan applies from any directory.
+ * the plan file that holds the plan's playbook (else plinth's own, for its playbooks), so that a
+ * plan applies from any directory.
  */
 function locateRoot(plan: PlanFile, planFile: string): string {
-  const starts = [process.cwd(), path.dirname(path.resolve(planFile))];
+  const starts = [process.cwd(), path.dirname(path.resolve(planFile)), PLINTH_ROOT];
   const candidates = [...new Set(starts.flatMap((d) => [repositoryRootOf(path.join(d, 'x')), d]))];
   for (const c of candidates) {
     const playbook = path.join(c, plan.playbook);

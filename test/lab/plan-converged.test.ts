@@ -1,0 +1,81 @@
+// Plans of day-2 changes on a converged cluster (issue 13, case 2): `plinth plan` of a pull request,
+// then `plinth apply` of that plan right away. Each applies cleanly (no drift: the restarts the
+// apply itself makes are expected) with exactly the planned changes, and the plan is exact.
+// Needs root; runs when PLINTH_LAB=1. The tests share one lab and run in order.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import YAML from 'yaml';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import {
+  HOOK_TIMEOUT_MS, LabSession, PRIMARY, REPLICAS, SITE, expectReplicated, expectStreamingFirst1, expectSuccess, hostSql, log,
+  newSecrets, resultKey, type RunResult,
+} from '../helpers/lab-cluster.js';
+import type { PlanFile, PlannedTask } from '../../engine/plan/plan-file.js';
+
+const key = (t: { host: string; task: string; play: string; handler?: boolean }) => resultKey(t);
+
+describe('plan, then apply, of day-2 changes on a converged cluster', { timeout: 20 * 60_000 }, () => {
+  let lab: LabSession;
+  let secretsFile: string;
+
+  beforeAll(async () => {
+    lab = await LabSession.open('plan-converged');
+    secretsFile = await lab.writeSecrets('secrets.yml', newSecrets());
+    expectSuccess(await lab.run('converge', [secretsFile]));
+  }, HOOK_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await lab?.close();
+  }, 5 * 60_000);
+
+  /** A pull request's change, as a vars file: plan it, check the plan, apply it, compare. */
+  async function planThenApply(name: string, change: Record<string, unknown>): Promise<{ plan: PlanFile; applied: RunResult }> {
+    const vars = path.join(lab.tmp, `${name}.yml`);
+    await fs.writeFile(vars, YAML.stringify(change));
+    const planFile = path.join(lab.tmp, `${name}.plan.json`);
+    const report = path.join(lab.tmp, `${name}.md`);
+    const made = await lab.plinth(`plan ${name}`, ['plan', '-i', lab.inventory, SITE, '-e', `@${secretsFile}`, '-e', `@${vars}`, '-o', planFile, '--report', report, '--detailed-exitcode']);
+    expect(made.code, made.stderr.slice(-3000)).toBe(2);
+    const plan = JSON.parse(await fs.readFile(planFile, 'utf8')) as PlanFile;
+    lab.keep(`${name}: plan file`, JSON.stringify(plan));
+    const markdown = await fs.readFile(report, 'utf8');
+    lab.keep(`${name}: report`, markdown);
+    expect(markdown).not.toMatch(/`\/[^`]*\.yml:\d+`/);
+
+    const applied = await lab.plinth(`apply ${name}`, ['apply', planFile, '-e', `@${secretsFile}`, '-e', `@${vars}`]);
+    expectSuccess(applied);
+    expect(applied.stdout + applied.stderr).not.toMatch(/drift|stale/);
+
+    const planned = plan.tasks.filter((t) => t.status === 'changed').map(key).sort();
+    const made2 = applied.results.filter((e) => e.status === 'changed').map(resultKey).sort();
+    expect(made2).toEqual(planned);
+    const exact = plan.tasks.filter((t) => t.status !== 'unknown').length;
+    log(`${name}: ${plan.tasks.length} task results planned, ${exact} exactly (${percent(exact, plan.tasks.length)}); ` +
+      `${planned.length} changes planned, apply made ${made2.length}, the same ones`);
+    console.log(`figure: ${name} on a converged cluster: planned exactly ${exact} of ${plan.tasks.length} (${percent(exact, plan.tasks.length)}); changes planned ${planned.length}, applied ${made2.length}, identical: ${JSON.stringify(made2) === JSON.stringify(planned)}`);
+    return { plan, applied };
+  }
+
+  test('a restart-required setting (max_connections): exact plan, restarts in the apply are not drift', async () => {
+    const { plan } = await planThenApply('max-connections', { pg_extra_settings: { max_connections: 200 } });
+    const changed = plan.tasks.filter((t) => t.status === 'changed');
+    expect(changed.filter((t) => t.handler).map((t) => t.task)).toContain('restart postgresql');
+    expect(plan.tasks.filter((t: PlannedTask) => t.status === 'unknown').map(key)).toEqual([]);
+    for (const h of [PRIMARY, ...REPLICAS]) expect(await hostSql(h, 'SHOW max_connections')).toEqual([['200']]);
+    await expectStreamingFirst1(REPLICAS);
+    await expectReplicated(REPLICAS);
+  });
+
+  test('a pg_hba rule: exact plan, applied as planned', async () => {
+    const { plan } = await planThenApply('hba-rule', { pg_extra_settings: { max_connections: 200 }, pg_app_networks: ['10.77.0.0/16'] });
+    expect(plan.tasks.filter((t) => t.status === 'unknown').map(key)).toEqual([]);
+    const diff = plan.tasks.filter((t) => t.status === 'changed').flatMap((t) => t.diffs).map((d) => d.after).join('\n');
+    expect(diff).toContain('10.77.0.0/16');
+    const rules = await hostSql(PRIMARY, "SELECT count(*) FROM pg_hba_file_rules WHERE address = '10.77.0.0'");
+    expect(rules).not.toEqual([['0']]);
+  });
+});
+
+function percent(n: number, of: number): string {
+  return `${of === 0 ? 100 : Math.round((n / of) * 1000) / 10}%`;
+}
