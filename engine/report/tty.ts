@@ -21,8 +21,9 @@ export class TtyReporter implements Reporter {
 
   onEvent(e: RunEvent): void {
     if (e.type === 'task') {
-      this.pending = new Map(e.hosts.map((h) => [h, deferred()]));
-      const pending = this.pending;
+      // Results are matched by host: under strategy free, hosts are at different tasks at once.
+      const pending = new Map(e.hosts.map((h) => [h, deferred()]));
+      for (const [host, d] of pending) this.pending.set(host, d);
       const list = new Listr(
         e.hosts.map((host) => ({
           title: host,
@@ -45,8 +46,8 @@ export class TtyReporter implements Reporter {
       return;
     }
     if (e.type === 'result') {
-      const p = this.pending.get(e.host);
-      if (p) p.resolve(e);
+      this.pending.get(e.host)?.resolve(e);
+      this.pending.delete(e.host);
       if ((e.diff ?? this.o.diff) && e.diffs?.length) {
         const text = e.diffs.map((d) => renderDiff(d, this.o.colour)).join('\n');
         this.queue = this.queue.then(() => this.o.write(`${text}\n`));
