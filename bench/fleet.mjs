@@ -5,7 +5,7 @@
 // Prints a Markdown table of median wall times and ratios. Not a test: nothing here passes or
 // fails on timing; wrong change counts print a WARNING line.
 //
-//   npx tsc -p . && node bench/fleet.mjs [--hosts 1,16,64] [--runs 3] [--ansible-runs N]
+//   npm run build && node bench/fleet.mjs [--hosts 1,16,64] [--runs 3] [--ansible-runs N]
 //       [--ansible-runs-64 1] [--skip-ansible] [--skip-floor] [--scenarios converge,noop,check]
 //       [--cpu-prof DIR] [--node-arg ARG]... [--keep] [--addresses 127.0.1]
 //   node bench/fleet.mjs --slow-host SECONDS [--hosts 16] [--runs 3]
@@ -443,7 +443,7 @@ function table(options, { results, toolList }) {
 async function main() {
   const options = parseArgs(process.argv.slice(2));
   if (options.addresses) network = options.addresses;
-  if (!existsSync(path.join(REPO, 'dist', 'engine', 'cli', 'main.js'))) throw new Error('build plinth first: npx tsc -p .');
+  if (!existsSync(path.join(REPO, 'dist', 'engine', 'cli', 'main.js'))) throw new Error('build plinth first: npm run build');
   if (!options.skipAnsible && options.slowHost === undefined && spawnSync('ansible-playbook', ['--version']).status !== 0) {
     throw new Error('ansible-playbook not found: apt-get install -y ansible, or pass --skip-ansible');
   }

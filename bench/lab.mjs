@@ -6,7 +6,7 @@
 // every host of the run at once. Prints a Markdown table (wall, CPU, time to the first result,
 // ratio to the floor). Not a test: nothing passes or fails on timing.
 //
-//   npx tsc -p . && PLINTH_LAB_NAME=h20 node bench/lab.mjs [--runs 3] [--scenarios check,noop,plan,add-replica]
+//   npm run build && PLINTH_LAB_NAME=h20 node bench/lab.mjs [--runs 3] [--scenarios check,noop,plan,add-replica]
 //       [--node-arg ARG]... [--cpu-prof DIR] [--reuse] [--keep-lab] [--before DIR] [--plinth DIR]
 // --plinth DIR: the checkout (built) whose plinth is measured (default: this one; a copy keeps a
 // rebuild of this work tree, e.g. by vitest, out of a running benchmark);

@@ -8,8 +8,8 @@ import type { Ajv as AjvClass, ErrorObject, Options, ValidateFunction } from 'aj
 
 const require = createRequire(import.meta.url);
 
-/** Written by scripts/build-validators.mjs beside this file's build (dist/engine/load/). */
-export const PRECOMPILED_FILE = 'validators.generated.cjs';
+/** Written by scripts/build-validators.mjs beside this file's build (dist/engine/load/): one file per validator. */
+export const PRECOMPILED_DIR = 'validators';
 
 /** The options of every validator, precompiled or not: errors must look the same either way. */
 export const AJV_OPTIONS: Options = { allErrors: true, strict: false, useDefaults: true, verbose: true };
@@ -38,18 +38,14 @@ export function precompiledName(schema: Record<string, unknown>): string {
   return `v${createHash('sha256').update(JSON.stringify(schema)).digest('hex').slice(0, 32)}`;
 }
 
-let precompiled: Record<string, ValidateFunction> | null | undefined;
-
 function precompiledFor(schema: Record<string, unknown>): ValidateFunction | undefined {
-  if (precompiled === undefined) {
-    try {
-      precompiled = require(`./${PRECOMPILED_FILE}`) as Record<string, ValidateFunction>;
-    } catch {
-      // Not built (tsc alone, or vitest running the sources): every schema is compiled at run time.
-      precompiled = null;
-    }
+  try {
+    return require(`./${PRECOMPILED_DIR}/${precompiledName(schema)}.cjs`) as ValidateFunction;
+  } catch (e) {
+    // Not built (tsc alone, vitest running the sources) or a schema changed since: compiled at run time.
+    if ((e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return undefined;
+    throw e;
   }
-  return precompiled?.[precompiledName(schema)];
 }
 
 const compiled = new WeakMap<object, ValidateFunction>();
