@@ -8,10 +8,13 @@ import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   HOOK_TIMEOUT_MS, LabSession, PRIMARY, REPLICAS, SITE, expectReplicated, expectStreamingFirst1, expectSuccess, hostSql, log,
-  newSecrets, resultKey, type RunResult,
+  appName, newSecrets, resultKey, type RunResult,
 } from '../helpers/lab-cluster.js';
 import type { PlanFile, PlannedTask } from '../../engine/plan/plan-file.js';
+import { plinth } from '../helpers/cli.js';
 
+const NEW_REPLICA = 'pg-replica-3';
+const ADD_REPLICA = 'playbooks/add-replica.yml';
 const key = (t: { host: string; task: string; play: string; handler?: boolean }) => resultKey(t);
 
 describe('plan, then apply, of day-2 changes on a converged cluster', { timeout: 20 * 60_000 }, () => {
@@ -73,6 +76,53 @@ describe('plan, then apply, of day-2 changes on a converged cluster', { timeout:
     expect(diff).toContain('10.77.0.0/16');
     const rules = await hostSql(PRIMARY, "SELECT count(*) FROM pg_hba_file_rules WHERE address = '10.77.0.0'");
     expect(rules).not.toEqual([['0']]);
+  });
+
+  test('a new replica (add-replica.yml): existing hosts planned exactly, the new host shows what it will ensure', async () => {
+    const userInventory = path.join(lab.tmp, 'four-db-hosts.yml');
+    await fs.writeFile(userInventory, YAML.stringify({
+      all: {
+        children: {
+          primary: { hosts: { [PRIMARY]: null } },
+          replicas: { hosts: Object.fromEntries([...REPLICAS, NEW_REPLICA].map((h) => [h, null])) },
+          pgpool: { hosts: { pgpool: null } },
+        },
+      },
+    }));
+    const grown = path.join(lab.tmp, 'inventory-grown.yml');
+    const grow = await plinth(['lab', 'up', '--inventory', userInventory, '--write-inventory', grown]);
+    expect(grow.code, grow.stderr).toBe(0);
+    const vars = path.join(lab.tmp, 'hba-rule.yml');
+    const planFile = path.join(lab.tmp, 'add-replica.plan.json');
+    const made = await lab.plinth('plan add-replica', ['plan', '-i', grown, ADD_REPLICA, '-e', `@${secretsFile}`, '-e', `@${vars}`, '-o', planFile, '--detailed-exitcode']);
+    expect(made.code, made.stderr.slice(-3000)).toBe(2);
+    const plan = JSON.parse(await fs.readFile(planFile, 'utf8')) as PlanFile;
+    lab.keep('add-replica: plan file', JSON.stringify(plan));
+    const existing = plan.tasks.filter((t) => t.host !== NEW_REPLICA);
+    const fresh = plan.tasks.filter((t) => t.host === NEW_REPLICA);
+    expect(existing.filter((t) => t.status === 'unknown').map(key)).toEqual([]);
+    const pending = fresh.filter((t) => t.status === 'changed' || t.status === 'unknown');
+    const shown = pending.filter((t) => t.diffs.length > 0);
+    for (const t of fresh.filter((x) => x.status === 'unknown')) expect(t.message ?? '', key(t)).not.toMatch(/sudo:|stderr|Error:/);
+    const basebackup = fresh.find((t) => t.module === 'basebackup');
+    // "clone from the primary as replicator, application_name ...", the password never shown.
+    const clone = basebackup?.diffs.map((d) => d.after).join('\n') ?? '';
+    expect(clone).toMatch(/^primary_host: \S+$/m);
+    expect(clone).toContain('replication_user: replicator');
+    expect(clone).toContain(`application_name: ${appName(NEW_REPLICA)}`);
+    expect(clone).toContain('replication_password: (secret)');
+    console.log(`figure: add-replica.yml: existing hosts planned exactly ${existing.filter((t) => t.status !== 'unknown').length} of ${existing.length}; ` +
+      `the new host: ${pending.length} pending (${fresh.filter((t) => t.status === 'unknown').length} unknown), desired state shown for ${shown.length} of ${pending.length}`);
+    expect(pending.filter((t) => t.diffs.length === 0).map(key)).toEqual([]);
+
+    const applied = await lab.plinth('apply add-replica', ['apply', planFile, '-e', `@${secretsFile}`, '-e', `@${vars}`]);
+    expectSuccess(applied);
+    expect(applied.stdout + applied.stderr).not.toMatch(/drift|stale/);
+    const planned = existing.filter((t) => t.status === 'changed').map(key).sort();
+    expect(applied.results.filter((e) => e.host !== NEW_REPLICA && e.status === 'changed').map(resultKey).sort()).toEqual(planned);
+    const allowed = new Set(pending.map(key));
+    expect(applied.results.filter((e) => e.host === NEW_REPLICA && e.status === 'changed').map(resultKey).filter((k) => !allowed.has(k))).toEqual([]);
+    await expectStreamingFirst1([...REPLICAS, NEW_REPLICA]);
   });
 });
 
