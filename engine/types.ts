@@ -165,6 +165,11 @@ export interface Module<Args = any, Observed = any, Action = any> {
   observe(ctx: ModuleContext, args: Args): Promise<Observed>;
   plan(observed: Observed, args: Args, ctx: ModuleContext): Plan<Action> | Promise<Plan<Action>>;
   apply(ctx: ModuleContext, action: Action, args: Args): Promise<ApplyResult>;
+  /**
+   * What the task will ensure, for a check-mode outcome that is unknown (the current state can't
+   * be observed yet); without it, the rendered arguments are shown. Reads only the controller.
+   */
+  desiredState?(ctx: ModuleContext, args: Args): Promise<Diff[]>;
 }
 
 /** Connection failures: a module lets them pass, so that the host is reported unreachable, not failed. */

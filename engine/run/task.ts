@@ -1,7 +1,7 @@
 // One task on one host: conditions, loop, argument rendering and validation, the module,
 // changed_when / failed_when, register and notify.
 import { stringify as stringifyYaml } from 'yaml';
-import type { BecomeMethod, Diff, ExecOptions, Host, Module } from '../types.js';
+import type { BecomeMethod, Diff, ExecOptions, Host, Module, ModuleContext } from '../types.js';
 import { ModuleError } from '../types.js';
 import { octalMode, type TaskNode } from '../load/playbook.js';
 import { loopOf, resolveAmount, resolveFlag, type Condition, type Keywords, type LoopKeyword } from '../load/keywords.js';
@@ -64,6 +64,8 @@ export interface TaskStep {
   secret?: boolean;
   /** no_log: neither what it observed nor its summary and messages are shown. */
   noLog?: boolean;
+  /** In check mode: what the task will ensure, computed when its outcome is unknown. */
+  describe?: () => Promise<Diff[]>;
   message?: string;
 }
 
@@ -82,7 +84,7 @@ export interface TaskOutcome {
    */
   definite?: { variable?: string };
   /** In check mode: what the task will ensure, from its rendered arguments; shown when its outcome is unknown. */
-  desired?: Diff[];
+  desired?: () => Promise<Diff[]>;
   /** Handlers to notify (the task changed); `notify` may hold expressions over the task's result. */
   notify?: string[];
 }
@@ -124,7 +126,7 @@ export async function runTask(task: TaskNode, ctx: TaskRunContext): Promise<Task
   if (outcome.status === 'unknown') ctx.state.speculative.push(`${task.name} (unknown until apply)`);
   if (ctx.check) trackUnknownResults(task, kw, outcome, ctx.state);
   // An unknown task still shows what it will ensure, even when what it will find can't be predicted.
-  if (outcome.status === 'unknown' && outcome.diffs.length === 0 && outcome.desired?.length) outcome = { ...outcome, diffs: outcome.desired };
+  if (outcome.status === 'unknown' && outcome.diffs.length === 0 && outcome.desired) outcome = { ...outcome, diffs: await outcome.desired() };
   if (kw.register !== undefined && outcome.status !== 'unreachable') {
     ctx.state.registered[kw.register] = registeredValue(outcome);
   }
@@ -161,7 +163,7 @@ async function runLoop(task: TaskNode, kw: Keywords, loop: LoopKeyword, ctx: Tas
     status,
     summary: results.map((r, i) => (r.summary ? `(${itemLabel(items[i], control.label, ctx, loopVar)}) ${r.summary}` : '')).filter(Boolean).join('; ') || undefined,
     diffs: results.flatMap((r) => r.diffs),
-    desired: results.flatMap((r) => r.desired ?? []),
+    desired: async () => (await Promise.all(results.map((r) => r.desired?.() ?? []))).flat(),
     message: results.map((r) => r.message).filter(Boolean).join('\n') || undefined,
     predicted: results.some((r) => r.predicted),
     result: {
@@ -213,11 +215,11 @@ async function runStep(task: TaskNode, kw: Keywords, scope: Scope, ctx: TaskRunC
     step.noLog = flag(kw.no_log, scope, 'no_log') === true;
     const outcome = await runOnce(task, kw, scope, ctx, step);
     Object.assign(step, { status: outcome.status, summary: outcome.summary, diffs: outcome.diffs, message: outcome.message });
-    if (ctx.check && step.args) outcome.desired = [desiredState(task.module, step.args)];
+    if (ctx.check && step.describe) outcome.desired = step.describe;
     return outcome;
   } catch (e) {
     step.message = (e as Error).message;
-    if (ctx.check && step.args && e && typeof e === 'object') desiredAtFailure.set(e, [desiredState(task.module, step.args)]);
+    if (ctx.check && step.describe && e && typeof e === 'object') desiredAtFailure.set(e, step.describe);
     throw e;
   } finally {
     ctx.observer?.step?.(ctx.state.name, step);
@@ -232,6 +234,8 @@ async function runOnce(task: TaskNode, kw: Keywords, outer: Scope, ctx: TaskRunC
     }
   }
   const module = task.module;
+  // Until they render, what the task will ensure is shown as written.
+  step.describe = async () => [argumentsAsDesired(module, task.args, 'as written; its values are known after apply')];
   const args = scope.render(task.args) as Record<string, unknown>;
   // A mode that renders to a number is permission bits, as in Ansible (a YAML 1.1 var `0644` is 420).
   for (const [k, v] of Object.entries(args)) if (/mode$/.test(k) && typeof v === 'number' && task.args[k] !== v) args[k] = octalMode(v);
@@ -266,6 +270,7 @@ async function runOnce(task: TaskNode, kw: Keywords, outer: Scope, ctx: TaskRunC
     evaluate: (e) => scope.evaluate(e),
   });
   moduleCtx.renderTemplate = async (source, opts) => renderEjs(source, locals, opts?.filename);
+  step.describe = () => desiredState(module, args, moduleCtx);
 
   const readOnly = readOnlyTask(kw);
   // What read-only tasks see is data for later tasks, not state they change: it is not pinned.
@@ -340,21 +345,30 @@ function failure(task: TaskNode, e: unknown): TaskOutcome {
 }
 
 /** The desired state of a task whose attempt threw after its arguments were rendered. */
-const desiredAtFailure = new WeakMap<object, Diff[]>();
+const desiredAtFailure = new WeakMap<object, () => Promise<Diff[]>>();
 
 /**
  * What a task will ensure, as its module's arguments after rendering: the settings of
  * postgres_conf, the rules of pg_hba, a role's attributes, a unit's state. Secret arguments and
  * arguments left at their defaults are not shown.
  */
-function desiredState(module: Module, args: Record<string, unknown>): Diff {
+async function desiredState(module: Module, args: Record<string, unknown>, ctx: ModuleContext): Promise<Diff[]> {
+  if (module.desiredState) {
+    // What the module can say better (a template's rendered content); its arguments otherwise.
+    const better = await module.desiredState(ctx, args).catch(() => null);
+    if (better?.length) return better;
+  }
+  return [argumentsAsDesired(module, args)];
+}
+
+function argumentsAsDesired(module: Module, args: Record<string, unknown>, note = 'the current state is known after apply'): Diff {
   const props = (module.schema.properties ?? {}) as Record<string, Record<string, unknown>>;
   const shown = Object.fromEntries(
     Object.entries(args)
       .filter(([k, v]) => v !== undefined && JSON.stringify(v) !== JSON.stringify(props[k]?.default))
       .map(([k, v]) => [k, props[k]?.['x-secret'] ? '(secret)' : v]),
   );
-  return { target: `${module.name}: what it will ensure (the current state is known after apply)`, before: '', after: redactor.redact(stringifyYaml(shown, { lineWidth: 0 })) };
+  return { target: `${module.name}: what it will ensure (${note})`, before: '', after: redactor.redact(stringifyYaml(shown, { lineWidth: 0 })) };
 }
 
 function definiteCause(e: unknown): TaskOutcome['definite'] {

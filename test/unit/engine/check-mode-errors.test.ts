@@ -1,7 +1,7 @@
 // Check mode fails on definite errors (case 5 of issue 13): only a failure that depends on a
 // result check mode did not produce becomes "unknown"; `until` never waits on such a result.
 import { describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { localInventory, plinth, plinthJson, tempTree } from '../../helpers/cli.js';
 
@@ -94,5 +94,19 @@ describe('check mode after a change it could not model', () => {
 
     const real = await plinthJson(['-i', 'inventory.yml', 'site.yml'], { cwd: dir });
     expect(results(real.events)).toEqual(['make the marker=changed', 'wait for the marker=ok']);
+  });
+
+  it('shows the rendered content of a template whose destination cannot be predicted yet', async () => {
+    const { dir } = await project(`    - name: the conf
+      template:
+        src: t.ejs
+        dest: "{{ state }}/not-yet/t.conf"
+`);
+    await fs.mkdir(path.join(dir, 'templates'));
+    await fs.writeFile(path.join(dir, 'templates/t.ejs'), 'port = <%= 5432 + 1 %>\n');
+    const check = await plinthJson(['-i', 'inventory.yml', 'site.yml', '--check'], { cwd: dir });
+    const unknown = check.events.find((e) => e.task === 'the conf')!;
+    expect(unknown.status).toBe('unknown');
+    expect(unknown.diff).toEqual([{ target: expect.stringMatching(/\/not-yet\/t\.conf$/), before: '', after: 'port = 5433\n' }]);
   });
 });
