@@ -56,7 +56,8 @@ export class SourceLog {
 
   /** "file:line", or a message naming files, with the files as display() names them. */
   displayText(text: string): string {
-    const start = text.replace(/^([^\s:][^:\n]*)(?=:\d+)/, (file) => this.display(file));
+    // Only a leading name that is a file is one: "connection to db2 (root@127.0.0.1:2201) lost" is not.
+    const start = text.replace(/^([^\s:][^:\n]*)(?=:\d+)/, (file) => (existsSync(file) ? this.display(file) : file));
     const inPlinth = this.display(PLINTH_ROOT).startsWith(PLINTH_PREFIX) ? [PLINTH_ROOT] : [];
     return [this.root, ...inPlinth].reduce((t, dir) => t.split(`${dir}${path.sep}`).join(dir === this.root ? '' : PLINTH_PREFIX), start);
   }
