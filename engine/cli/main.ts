@@ -10,6 +10,7 @@ import { redactor } from '../secrets/redact.js';
 import { registerLabCommands } from '../../lab/cli.js';
 import { registerVaultCommands } from './vault-command.js';
 import { registerPlanCommands } from './plan-command.js';
+import { registerAdhocCommand } from './adhoc-command.js';
 
 const program = new Command();
 program
@@ -28,6 +29,7 @@ Examples:
   plinth lab up                                     start the built-in lab (4 Debian hosts, see the README)
   plinth run -i /var/lib/plinth-lab/inventory.yml playbooks/site.yml -e @secrets.yml
   plinth run playbooks/example-local.yml --check --diff   preview on this machine
+  plinth adhoc pg -i hosts.yml -m ping                one module on a pattern's hosts (like ansible -m)
   plinth inventory -i hosts.ini --graph             the groups and hosts plinth reads (like ansible-inventory)
   plinth modules copy                               arguments of a module
 
@@ -60,6 +62,7 @@ program
     process.stdout.write(await writeSchemas(dir));
   });
 
+registerAdhocCommand(program);
 registerInventoryCommand(program);
 registerPlanCommands(program);
 registerVaultCommands(program);

@@ -14,7 +14,7 @@ import { tagsSelected } from '../run/tags.js';
 import { moduleLoaders } from '../../modules/index.js';
 import { PlainReporter } from '../report/plain.js';
 import { JsonReporter } from '../report/json.js';
-import type { Reporter } from '../report/reporter.js';
+import type { Reporter, ReporterOptions } from '../report/reporter.js';
 import { parseExtraVars } from './extra-vars.js';
 import { ExitCode, UsageError } from './exit-codes.js';
 import { loadProjectConfig, type ProjectConfig } from './project-config.js';
@@ -86,6 +86,8 @@ export interface ExecuteExtras {
   root?: string;
   /** Applying a plan: the digests of the sources it was made with; any other file or content stops the run. */
   expectedSources?: Record<string, string>;
+  /** The human output instead of the playbook reporter (adhoc's compact lines). */
+  reporter?: (options: ReporterOptions) => Reporter;
 }
 
 /** Loads and runs a playbook with reporters as the flags ask; undefined for --list-hosts/--list-tasks. */
@@ -123,7 +125,7 @@ export async function executePlaybook(playbook: string, given: RunFlags, extras:
   const interactive = !flags.json && process.stdout.isTTY && !process.env.CI && (process.stdout.columns ?? 0) >= 40;
   const options = { diff: !!flags.diff, verbose: flags.verbose, colour: !!(flags.json ? process.stderr.isTTY : process.stdout.isTTY) && !process.env.NO_COLOR, check, write: human };
   // listr2 is loaded only for a terminal.
-  const reporters: Reporter[] = [interactive ? new (await import('../report/tty.js')).TtyReporter(options) : new PlainReporter(options)];
+  const reporters: Reporter[] = [extras.reporter ? extras.reporter(options) : interactive ? new (await import('../report/tty.js')).TtyReporter(options) : new PlainReporter(options)];
   if (flags.json) reporters.push(new JsonReporter((line) => process.stdout.write(line)));
   if (extras.quiet) reporters.length = 0;
 

@@ -255,4 +255,22 @@ describe('everyday modules on a lab host', { timeout: 10 * 60_000 }, () => {
       await execOnHost(host, 'rm -f /etc/apt/sources.list.d/plinth-everyday.list /etc/apt/sources.list.d/plinth-everyday.sources');
     }
   });
+
+  test('plinth adhoc against the lab inventory: facts, a command, a change with check and diff, become', async () => {
+    const facts = await plinth(['adhoc', 'all', '-i', inventory, '-m', 'setup', '-a', 'filter=ansible_distribution_major_version']);
+    expect(facts.stdout, facts.stderr).toContain(`${host} | SUCCESS => {"ansible_facts":{"ansible_distribution_major_version":"12"}}`);
+    const cmd = await plinth(['adhoc', host, '-i', inventory, '-a', 'cat /etc/hostname']);
+    expect(cmd.stdout).toBe(`${host} | CHANGED | rc=0 >>\n${host}\n`);
+    const args = ['adhoc', host, '-i', inventory, '-b', '-m', 'group', '-a', 'name=plinth_adhoc gid=3199'];
+    try {
+      const check = await plinth([...args, '--check', '--diff']);
+      expect(check.stdout).toContain(`${host} | CHANGED (check mode) | create group plinth_adhoc (gid 3199)`);
+      expect((await execOnHost(host, 'getent group plinth_adhoc')).code).not.toBe(0);
+      expect((await plinth(args)).stdout).toContain(`${host} | CHANGED | create group plinth_adhoc (gid 3199)`);
+      expect((await plinth(args)).stdout).toMatch(new RegExp(`^${host} \\| SUCCESS => `));
+      expect(await onHost('getent group plinth_adhoc')).toBe('plinth_adhoc:x:3199:');
+    } finally {
+      await execOnHost(host, 'groupdel plinth_adhoc');
+    }
+  });
 });
