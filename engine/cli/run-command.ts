@@ -45,7 +45,7 @@ export interface RunFlags {
 export function addInventoryOption(cmd: Command): Command {
   return cmd.option(
     '-i, --inventory <source>',
-    'inventory (repeatable, merged in order): a YAML or INI file as Ansible writes them, an executable script (--list JSON), a folder of those, or a host list ("web1,web[01:03],"); default: localhost only',
+    'inventory (repeatable, merged in order): a YAML or INI file as Ansible writes them, an executable script (--list JSON), a folder of those, or a host list ("web1,web[01:03],"); default: the inventory of plinth.cfg, else localhost only',
     collect,
   );
 }
