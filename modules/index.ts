@@ -28,6 +28,8 @@ const registry: Record<string, () => Promise<Module>> = {
   postgres_query: async () => (await import('./postgres_query.js')).postgres_query,
   postgres_db: async () => (await import('./postgres_db.js')).postgres_db,
   postgres_privs: async () => (await import('./postgres_privs.js')).postgres_privs,
+  postgres_standby_health: async () => (await import('./postgres_standby_health.js')).postgres_standby_health,
+  postgres_restart: async () => (await import('./postgres_restart.js')).postgres_restart,
   ping: async () => (await import('./ping.js')).ping,
   setup: async () => (await import('./setup.js')).setup,
   wait_for: async () => (await import('./wait_for.js')).wait_for,

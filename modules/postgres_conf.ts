@@ -16,6 +16,7 @@ interface ConfArgs extends ClusterArgs {
   settings: Record<string, Value>;
   config_file?: string;
   reload: boolean;
+  defer_lowering?: string[];
 }
 
 interface ServerSetting extends ParamInfo {
@@ -59,6 +60,11 @@ export const schema = {
     },
     config_file: { type: 'string', minLength: 1, description: 'path of postgresql.conf (default CONFIG_DIR/postgresql.conf)' },
     reload: { type: 'boolean', default: false, description: 'reload the server after a change that needs no restart' },
+    defer_lowering: {
+      type: 'array',
+      items: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+      description: 'parameters this task only raises: a value below the current one (in the file or running) is left for a later task. On standbys, the hot-standby parameters (max_connections, ...): lowered only after the primary',
+    },
     ...clusterProperties,
   },
 } as const;
@@ -103,6 +109,8 @@ export const postgres_conf: Module<ConfArgs, Observed, ConfAction> = {
     let restart = false;
     let reload = false;
     const warnings: string[] = [];
+    const deferrable = new Set((args.defer_lowering ?? []).map((n) => n.toLowerCase()));
+    const deferred: string[] = [];
     for (const [name, value] of Object.entries(args.settings)) {
       const key = name.toLowerCase();
       const info = observed.params.get(key);
@@ -113,6 +121,10 @@ export const postgres_conf: Module<ConfArgs, Observed, ConfAction> = {
       const current = file.get(key);
       const fileSame = current !== undefined && normalizeValue(current.value, info) === normalizeValue(wanted, info);
       if (!fileSame) {
+        if (deferrable.has(key) && lowers(wanted, [current?.value, observed.server?.get(key)?.setting], info)) {
+          deferred.push(`${name} = ${formatValue(value)}`);
+          continue;
+        }
         changes[name] = value;
         if (!info || needsRestart(info.context)) restart = true;
         else reload = true;
@@ -129,12 +141,13 @@ export const postgres_conf: Module<ConfArgs, Observed, ConfAction> = {
       }
     }
     const changed_settings = Object.keys(changes);
-    const result = { restart_required: restart, reload_required: reload && !restart, changed_settings, warnings };
-    if (changed_settings.length === 0) return { changed: false, summary: 'settings up to date', result };
+    const result = { restart_required: restart, reload_required: reload && !restart, changed_settings, warnings, deferred_lowering: deferred };
+    const later = deferred.length ? `; lowering left for later: ${deferred.join(', ')}` : '';
+    if (changed_settings.length === 0) return { changed: false, summary: `settings up to date${later}`, result };
     const content = setConfValues(observed.content, changes);
     return {
       changed: true,
-      summary: `set ${changed_settings.map((n) => `${n} = ${formatValue(changes[n])}`).join(', ')}${restart ? ' (restart required)' : ' (reload required)'}`,
+      summary: `set ${changed_settings.map((n) => `${n} = ${formatValue(changes[n])}`).join(', ')}${restart ? ' (restart required)' : ' (reload required)'}${later}`,
       diffs: [{ target: observed.path, before: observed.content, after: content, secret: holdsSecret(content) || undefined }],
       writes: [{ path: observed.path, content }],
       action: { path: observed.path, content, before: observed.content, restart },
@@ -157,6 +170,16 @@ export const postgres_conf: Module<ConfArgs, Observed, ConfAction> = {
     return {};
   },
 };
+
+/** True when the wanted quantity is below one of the current values (unknown units: false). */
+function lowers(wanted: string, currents: (string | undefined)[], info: ParamInfo | undefined): boolean {
+  const quantity = (v: string) => /^(-?\d+(?:\.\d+)?)(B|ms)?$/.exec(normalizeValue(v, info));
+  const w = quantity(wanted);
+  return currents.some((c) => {
+    const q = c === undefined ? null : quantity(c);
+    return !!w && !!q && (w[2] ?? '') === (q[2] ?? '') && Number(w[1]) < Number(q[1]);
+  });
+}
 
 function formatValueForCompare(value: Value): string {
   return typeof value === 'boolean' ? (value ? 'on' : 'off') : String(value);

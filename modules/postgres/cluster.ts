@@ -95,10 +95,10 @@ export async function clusterState(ctx: ModuleContext, cluster: Cluster): Promis
   throw new ModuleError(`pg_ctl status -D ${cluster.dataDir} failed: ${r.stderr.trim() || `exit code ${r.exitCode}`}`);
 }
 
-/** Starts or stops the cluster the way its layout expects (systemd through pg_ctlcluster on Debian). */
-export async function controlCluster(ctx: ModuleContext, cluster: Cluster, action: 'start' | 'stop'): Promise<void> {
+/** Starts, stops or restarts the cluster the way its layout expects (systemd through pg_ctlcluster on Debian). */
+export async function controlCluster(ctx: ModuleContext, cluster: Cluster, action: 'start' | 'stop' | 'restart'): Promise<void> {
   const argv = cluster.debian
-    ? ['pg_ctlcluster', cluster.version, cluster.name, action, ...(action === 'stop' ? ['-m', 'fast'] : [])]
+    ? ['pg_ctlcluster', cluster.version, cluster.name, action, ...(action !== 'start' ? ['-m', 'fast'] : [])]
     : pgCtlArgv(cluster, action);
   const r = await ctx.host.exec(argv, cluster.debian ? { ...ctx.become } : { ...asOwner(cluster), timeout: 180_000 });
   if (r.exitCode !== 0) {
@@ -106,9 +106,9 @@ export async function controlCluster(ctx: ModuleContext, cluster: Cluster, actio
   }
 }
 
-function pgCtlArgv(cluster: Cluster, action: 'start' | 'stop'): string[] {
-  const base = [`${cluster.binDir}/pg_ctl`, action, '-D', cluster.dataDir, '-w'];
-  if (action === 'stop') return [...base, '-m', 'fast'];
+function pgCtlArgv(cluster: Cluster, action: 'start' | 'stop' | 'restart'): string[] {
+  const base = [`${cluster.binDir}/pg_ctl`, action, '-D', cluster.dataDir, '-w', ...(action !== 'start' ? ['-m', 'fast'] : [])];
+  if (action === 'stop') return base;
   // pg_ctl hands -o to a shell, hence the quoting; the options win over a copied postgresql.conf.
   const options = `-c port=${cluster.port} -c unix_socket_directories=${quoteArg(cluster.socketDir)}`;
   return [...base, '-l', `${cluster.dataDir}.log`, '-o', options];

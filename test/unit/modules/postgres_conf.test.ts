@@ -110,6 +110,23 @@ describe('postgres_conf', () => {
     expect(pg.psql('SHOW max_wal_senders')).toBe('7');
   });
 
+  test('defer_lowering: a raise is written, a lowering (below the file or the running value) is left for later', async () => {
+    const args = { ...pg.args, settings: { max_connections: 150, max_wal_senders: 10 }, defer_lowering: ['max_connections', 'max_wal_senders'] };
+    const raise = await run(postgres_conf, args);
+    expect(raise.summary).toBe('set max_connections = 150, max_wal_senders = 10 (restart required)');
+    expect((await run(postgres_conf, args)).status).toBe('ok');
+    const lower = await run(postgres_conf, { ...args, settings: { max_connections: 120, max_wal_senders: 8, shared_buffers: '64MB' } });
+    expect(lower.summary).toBe('set shared_buffers = 64MB (restart required); lowering left for later: max_connections = 120, max_wal_senders = 8');
+    expect(lower.result).toMatchObject({ deferred_lowering: ['max_connections = 120', 'max_wal_senders = 8'] });
+    expect(read()).toMatch(/^max_connections = 150/m);
+    // Without defer_lowering (the later task), the lowering is written.
+    const later = await run(postgres_conf, { ...pg.args, settings: { max_connections: 120 } });
+    expect(later.summary).toBe('set max_connections = 120 (restart required)');
+    // The file says 120, the server still runs with 100 (no restart yet): 110 lowers the file's value, 90 both.
+    expect((await run(postgres_conf, { ...args, settings: { max_connections: 110 } }, { check: true })).summary).toMatch(/^settings up to date; lowering left for later: max_connections = 110/);
+    expect((await run(postgres_conf, { ...args, settings: { max_connections: 90 } }, { check: true })).summary).toMatch(/^settings up to date; lowering left for later: max_connections = 90/);
+  });
+
   test('check mode on a host without the file is unknown with the reason', async () => {
     const out = await run(postgres_conf, { ...pg.args, config_file: '/nonexistent/postgresql.conf', settings: { wal_level: 'replica' } }, { check: true });
     expect(out.status).toBe('unknown');

@@ -60,7 +60,29 @@ export async function startTempCluster(opts: { extraConf?: string; hba?: string 
     `\n# test cluster\nport = ${port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '${dir}'\nfsync = off\n${opts.extraConf ?? ''}`,
   );
   if (opts.hba) appendFileSync(path.join(dataDir, 'pg_hba.conf'), opts.hba);
-  const cluster: TempCluster = {
+  const cluster = clusterAt(dir, dataDir, port);
+  cluster.pgCtl('start', '-D', dataDir, '-l', path.join(dir, 'server.log'), '-w');
+  return cluster;
+}
+
+/**
+ * A streaming standby of a temp cluster, cloned with pg_basebackup -R over the primary's unix
+ * socket (peer authentication as postgres), with its own port and socket directory.
+ */
+export async function startTempStandby(primary: TempCluster, applicationName = 'standby1'): Promise<TempCluster> {
+  const dir = postgresTempDir('plinth-pg-standby-');
+  const dataDir = path.join(dir, 'data');
+  const port = await freePort();
+  asPostgres(['pg_basebackup', '-D', dataDir, '-X', 'stream', '-R', '-c', 'fast', '-d', `host=${primary.dir} port=${primary.port} user=postgres application_name=${applicationName}`]);
+  appendFileSync(path.join(dataDir, 'postgresql.conf'), `\n# standby\nport = ${port}\nunix_socket_directories = '${dir}'\nlisten_addresses = ''\n`);
+  const standby = clusterAt(dir, dataDir, port);
+  standby.pgCtl('start', '-D', dataDir, '-l', path.join(dir, 'server.log'), '-w');
+  return standby;
+}
+
+/** The handle of a cluster in a temp dir (its socket there too); stop() also removes the dir. */
+function clusterAt(dir: string, dataDir: string, port: number): TempCluster {
+  return {
     dir,
     dataDir,
     port,
@@ -74,6 +96,4 @@ export async function startTempCluster(opts: { extraConf?: string; hba?: string 
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  cluster.pgCtl('start', '-D', dataDir, '-l', path.join(dir, 'server.log'), '-w');
-  return cluster;
 }
