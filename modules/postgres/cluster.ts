@@ -95,14 +95,20 @@ export async function clusterState(ctx: ModuleContext, cluster: Cluster): Promis
   throw new ModuleError(`pg_ctl status -D ${cluster.dataDir} failed: ${r.stderr.trim() || `exit code ${r.exitCode}`}`);
 }
 
+const CONTROL_TIMEOUT_S = 300;
+
 /** Starts, stops or restarts the cluster the way its layout expects (systemd through pg_ctlcluster on Debian). */
 export async function controlCluster(ctx: ModuleContext, cluster: Cluster, action: 'start' | 'stop' | 'restart'): Promise<void> {
+  // systemd can keep a unit "activating" for good after the server failed to start (seen in the
+  // lab with a standby refused for a too low max_connections): the host's own timeout bounds it.
   const argv = cluster.debian
-    ? ['pg_ctlcluster', cluster.version, cluster.name, action, ...(action !== 'start' ? ['-m', 'fast'] : [])]
+    ? ['timeout', String(CONTROL_TIMEOUT_S), 'pg_ctlcluster', cluster.version, cluster.name, action, ...(action !== 'start' ? ['-m', 'fast'] : [])]
     : pgCtlArgv(cluster, action);
   const r = await ctx.host.exec(argv, cluster.debian ? { ...ctx.become } : { ...asOwner(cluster), timeout: 180_000 });
   if (r.exitCode !== 0) {
-    throw new ModuleError(`cannot ${action} PostgreSQL ${cluster.dataDir}: ${(r.stderr || r.stdout).trim() || `exit code ${r.exitCode}`}`);
+    const why = r.exitCode === 124 && cluster.debian ? `no result after ${CONTROL_TIMEOUT_S} s` : (r.stderr || r.stdout).trim() || `exit code ${r.exitCode}`;
+    const log = cluster.debian ? ` (see journalctl -u postgresql@${cluster.version}-${cluster.name} and /var/log/postgresql/postgresql-${cluster.version}-${cluster.name}.log)` : '';
+    throw new ModuleError(`cannot ${action} PostgreSQL ${cluster.dataDir}: ${why}${log}`);
   }
 }
 

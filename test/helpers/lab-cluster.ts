@@ -209,9 +209,9 @@ export async function labAddress(host: string): Promise<string> {
 }
 
 /** psql on this machine through pgpool (or any address), password in the environment only. */
-export async function psqlAt(opts: { host?: string; port?: number; user?: string; password: string; sql: string }): Promise<PsqlResult> {
+export async function psqlAt(opts: { host?: string; port?: number; user?: string; database?: string; password: string; sql: string }): Promise<PsqlResult> {
   const argv = ['-X', '-q', '-A', '-t', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-h', opts.host ?? await labAddress(PGPOOL),
-    '-p', String(opts.port ?? 5432), '-U', opts.user ?? 'app', '-d', 'postgres', '-c', opts.sql];
+    '-p', String(opts.port ?? 5432), '-U', opts.user ?? 'app', '-d', opts.database ?? 'postgres', '-c', opts.sql];
   return new Promise((resolve, reject) => {
     const child = spawn('psql', argv, {
       env: { ...process.env, PGPASSWORD: opts.password, PGCONNECT_TIMEOUT: '10', PGSSLMODE: 'disable' },

@@ -97,3 +97,17 @@ function clusterAt(dir: string, dataDir: string, port: number): TempCluster {
     },
   };
 }
+
+/** A primary (max_connections 100) and its streaming standby, for the suite of one test file. */
+export function useTempPrimaryAndStandby(hooks: { beforeAll: (fn: () => Promise<void>, timeout: number) => void; afterAll: (fn: () => void) => void }) {
+  const pair = {} as { primary: TempCluster; standby: TempCluster };
+  hooks.beforeAll(async () => {
+    pair.primary = await startTempCluster({ extraConf: 'max_connections = 100\n' });
+    pair.standby = await startTempStandby(pair.primary);
+  }, 120_000);
+  hooks.afterAll(() => {
+    pair.standby?.stop();
+    pair.primary?.stop();
+  });
+  return pair;
+}
