@@ -214,7 +214,10 @@ describe('day 2 on the converged blog cluster', { timeout: 20 * 60_000 }, () => 
       expect(pgpoolChanges).not.toContain('restart pgpool');
       expect(pgpoolChanges).not.toContain('pgpool starts again');
 
-      expect(await session.backendPid('after-add')).toBe(pid);
+      expect(await session.backendPid('after-add').catch(async (e) => {
+        log(`pgpool's journal:\n${await onHost(PGPOOL, "journalctl -u pgpool2 --since -600s --no-pager | grep -v 'health check' | tail -60")}`);
+        throw e;
+      })).toBe(pid);
       const newAddress = await addressOf(grownInventory, NEW_REPLICA);
       await eventually(async () => {
         const node = (await poolNodes(secrets.app_password)).find((n) => n.hostname === newAddress);
