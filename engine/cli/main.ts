@@ -4,7 +4,7 @@ import { addRunOptions, runCommand, type RunFlags } from './run-command.js';
 import { registerInventoryCommand } from './inventory-command.js';
 import { describeModules, writeSchemas } from './modules-command.js';
 import { ExitCode, UsageError } from './exit-codes.js';
-import { SourceError } from '../load/yaml.js';
+import { SourceError, SourceErrors } from '../load/yaml.js';
 import { PatternError } from '../run/patterns.js';
 import { redactor } from '../secrets/redact.js';
 import { registerLabCommands } from '../../lab/cli.js';
@@ -90,7 +90,9 @@ async function main(): Promise<void> {
     if (!(e instanceof CommanderError)) {
       const message = e instanceof Error ? e.message : String(e);
       const known = e instanceof SourceError || e instanceof UsageError || e instanceof PatternError || (e as Error)?.name?.endsWith('Error');
-      process.stderr.write(`ERROR! ${redactor.redact(message)}\n`);
+      const problems = e instanceof SourceErrors ? e.problems.map((p) => p.message) : [message];
+      for (const problem of problems) process.stderr.write(`ERROR! ${redactor.redact(problem)}\n`);
+      if (e instanceof SourceErrors) process.stderr.write(`${e.problems.length} problems${e.capped ? ' (stopped looking after that many)' : ''}\n`);
       if (!known || process.env.PLINTH_DEBUG) process.stderr.write(redactor.redact(String((e as Error).stack ?? '')) + '\n');
     }
     process.exitCode = code;

@@ -4,9 +4,12 @@ import * as path from 'node:path';
 import { PLINTH_ROOT } from '../paths.js';
 import type { Command } from 'commander';
 import { loadInventory } from '../load/inventory.js';
-import { loadPlaybook, type Node, type Play } from '../load/playbook.js';
+import { loadPlaybook, tasksOf, type Node, type Play } from '../load/playbook.js';
+import { syntaxCheck } from '../load/syntax-check.js';
+import { SourceErrors } from '../load/yaml.js';
+import { createInterface } from 'node:readline';
 import { loadVarsFolders } from '../load/inventory.js';
-import { runPlaybook, DEFAULT_FORKS, type RunSummary } from '../run/runner.js';
+import { runPlaybook, taskMatches, DEFAULT_FORKS, type RunSummary } from '../run/runner.js';
 import type { TaskObserver } from '../run/task.js';
 import type { RunEvent } from '../run/events.js';
 import { selectHosts, splitPattern } from '../run/patterns.js';
@@ -35,6 +38,9 @@ export interface RunFlags {
   forks?: string;
   listHosts?: boolean;
   listTasks?: boolean;
+  syntaxCheck?: boolean;
+  startAtTask?: string;
+  step?: boolean;
   verbose: number;
   json?: boolean;
   vaultPasswordFile?: string;
@@ -61,6 +67,9 @@ export function addRunOptions(cmd: Command): Command {
     .option('-f, --forks <n>', `hosts worked on at once (default: forks in plinth.cfg, else ${DEFAULT_FORKS})`)
     .option('--list-hosts', 'print the hosts each play would run on, then exit')
     .option('--list-tasks', 'print the tasks each play would run (after tag selection), then exit')
+    .option('--syntax-check', 'load the playbook and its roles, compile every expression and template, report every problem; connect to nothing')
+    .option('--start-at-task <name>', 'skip the tasks before the first one of this name (or glob, or "role : name")')
+    .option('--step', 'ask before each task: (y)es, (n)o, (c)ontinue without asking')
     .option('-v, --verbose', 'more output: task paths, module results, connection logs (repeatable)', increase, 0)
     .option('--vault-password-file <file>', 'file whose first line is the vault password (else PLINTH_VAULT_PASSWORD, else a prompt when a vault file is read)')
     .option('--json', 'one JSON object per line on stdout for every task result, then a recap object; human output goes to stderr');
@@ -116,9 +125,19 @@ export async function executePlaybook(playbook: string, given: RunFlags, extras:
   // `plinth run ... | head`: a closed pipe must not crash a run that is changing hosts; the rest goes unread.
   for (const stream of [process.stdout, process.stderr]) stream.on('error', ignoreClosedPipe);
   const out = (s: string) => process.stdout.write(s);
+  if (flags.syntaxCheck) {
+    const problems = await syntaxCheck(plays);
+    if (problems.length === 1) throw problems[0];
+    if (problems.length > 1) throw new SourceErrors(problems, false);
+    out(`playbook: ${playbook}\n`);
+    return undefined;
+  }
   if (flags.listHosts || flags.listTasks) {
     out(listPlays(plays, inventory, { ...flags, limit }, tags, skipTags));
     return undefined;
+  }
+  if (flags.startAtTask !== undefined && !plays.some((p) => [...tasksOf(p.tasks)].some((t) => taskMatches(t, flags.startAtTask!)))) {
+    throw new UsageError(`--start-at-task: no task of the playbook is named '${flags.startAtTask}'`);
   }
   const human = flags.json ? (s: string) => process.stderr.write(s) : out;
   // listr2 redraws lines in place: only on a real terminal of usable width.
@@ -137,6 +156,7 @@ export async function executePlaybook(playbook: string, given: RunFlags, extras:
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
+  const step = flags.step ? stepPrompt() : undefined;
   try {
     return await runPlaybook({
       inventory,
@@ -150,6 +170,8 @@ export async function executePlaybook(playbook: string, given: RunFlags, extras:
       hostDefaults: config?.hostDefaults,
       signal: abort.signal,
       observer: extras.observer,
+      startAtTask: flags.startAtTask,
+      confirmTask: step?.ask,
       onEvent: (e) => {
         reporters.forEach((r) => r.onEvent(e));
         extras.onEvent?.(e);
@@ -158,6 +180,7 @@ export async function executePlaybook(playbook: string, given: RunFlags, extras:
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
+    step?.close();
     await Promise.all(reporters.map((r) => r.finish()));
   }
 }
@@ -226,6 +249,31 @@ function listPlays(plays: Play[], inventory: Awaited<ReturnType<typeof loadInven
     }
   }
   return redactor.redact(lines.join('\n') + '\n');
+}
+
+/** --step: "Perform task: NAME (N)o/(y)es/(c)ontinue:" on stderr, the answer read from stdin (no by default). */
+function stepPrompt(): { ask: (name: string) => Promise<'yes' | 'no' | 'continue'>; close: () => void } {
+  const lines: string[] = [];
+  const waiting: ((line: string | undefined) => void)[] = [];
+  let ended = false;
+  const reader = createInterface({ input: process.stdin });
+  reader.on('line', (line) => (waiting.length ? waiting.shift()!(line) : lines.push(line)));
+  reader.on('close', () => {
+    ended = true;
+    for (const w of waiting.splice(0)) w(undefined);
+  });
+  const next = () => new Promise<string | undefined>((resolve) => (lines.length ? resolve(lines.shift()) : ended ? resolve(undefined) : waiting.push(resolve)));
+  const ask = async (name: string): Promise<'yes' | 'no' | 'continue'> => {
+    process.stderr.write(`Perform task: ${name} (N)o/(y)es/(c)ontinue: `);
+    const answer = ((await next()) ?? '').trim().toLowerCase();
+    process.stderr.write('\n');
+    if (answer === 'c' || answer === 'continue') {
+      reader.close();
+      return 'continue';
+    }
+    return answer === 'y' || answer === 'yes' ? 'yes' : 'no';
+  };
+  return { ask, close: () => reader.close() };
 }
 
 function ignoreClosedPipe(e: NodeJS.ErrnoException): void {

@@ -23,6 +23,11 @@ const GLOBALS = new Set([
 
 const compiled = new Map<string, (scope: object) => unknown>();
 
+/** Compiles without running: an ExpressionError for what is not a JavaScript expression. */
+export function compileExpression(expression: string): void {
+  compile(expression);
+}
+
 function compile(expression: string): (scope: object) => unknown {
   let fn = compiled.get(expression);
   if (!fn) {

@@ -139,6 +139,11 @@ export type Keywords = { -readonly [K in KeywordName]?: Loaded[(typeof KEYWORDS)
 
 const SPECS: Record<string, KeywordSpec> = KEYWORDS;
 
+/** Keywords whose strings are bare expressions (`when: x > 1`), not text with `{{ }}`. */
+export function isConditionKeyword(name: string): boolean {
+  return isKeyword(name) && SPECS[name].isa === 'conditions';
+}
+
 export function isKeyword(name: string): name is KeywordName {
   return Object.prototype.hasOwnProperty.call(SPECS, name);
 }

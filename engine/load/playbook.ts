@@ -1,7 +1,8 @@
 // Playbooks and roles in Ansible's shape become plays of task nodes; every node keeps its file:line.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { loadYamlFile, SourceError, whereOf, whereOfValue, whereAtPath, writtenAsOctal, type Where } from './yaml.js';
+import { checkExpressions } from './expressions.js';
+import { loadYamlFile, SourceError, SourceErrors, whereOf, whereOfValue, whereAtPath, writtenAsOctal, type Where } from './yaml.js';
 import { validateAgainst } from './validate.js';
 import { blockSections, playSchema, roleMetaSchema } from './schemas.js';
 import { booleanWord, inheritable, keywordsOn, loadKeywords, type Flag, type Keywords } from './keywords.js';
@@ -98,9 +99,32 @@ export interface LoadContext {
   sharedDirs?: string[];
   /** Handlers of roles brought in by import_role, collected while a play loads. */
   importedHandlers?: TaskNode[];
+  /** Problems found so far: loading goes on after one, to report them all at once. */
+  problems?: SourceError[];
 }
 
-export async function loadPlaybook(file: string, ctx: LoadContext): Promise<Play[]> {
+/** More problems than this in one load: the rest are not looked for. */
+const MAX_PROBLEMS = 20;
+
+/** Records a problem in the file and lets loading go on (when problems are being collected). */
+function collect(ctx: LoadContext, e: unknown): void {
+  if (!(e instanceof SourceError) || e instanceof SourceErrors || !ctx.problems) throw e;
+  ctx.problems.push(e);
+  if (ctx.problems.length >= MAX_PROBLEMS) throw new SourceErrors(ctx.problems, true);
+}
+
+export async function loadPlaybook(file: string, loadContext: LoadContext): Promise<Play[]> {
+  if (loadContext.problems) return loadPlays(file, loadContext);
+  const ctx = { ...loadContext, problems: [] };
+  const plays = await loadPlays(file, ctx);
+  if (ctx.problems.length === 1) throw ctx.problems[0];
+  if (ctx.problems.length > 1) throw new SourceErrors(ctx.problems, false);
+  // At run time, an include's problem is the failure of the hosts that reach it.
+  for (const play of plays) play.loader = { ...play.loader, problems: undefined };
+  return plays;
+}
+
+async function loadPlays(file: string, ctx: LoadContext): Promise<Play[]> {
   const data = await loadYamlFile(file);
   const fileWhere = { file, line: 1, col: 1 };
   if (!Array.isArray(data)) throw new SourceError('a playbook must be a list of plays', whereOf(data) ?? fileWhere);
@@ -109,12 +133,16 @@ export async function loadPlaybook(file: string, ctx: LoadContext): Promise<Play
   for (const [i, raw] of data.entries()) {
     if (raw && typeof raw === 'object' && 'import_playbook' in raw) {
       const target = path.resolve(dir, String((raw as Record<string, unknown>).import_playbook));
-      plays.push(...(await loadPlaybook(target, ctx)));
+      plays.push(...(await loadPlays(target, ctx)));
       continue;
     }
-    const problems = validateAgainst(playSchema, raw);
-    if (problems.length) throw problemError('play', raw, problems[0]);
-    plays.push(await loadPlay(raw as Record<string, unknown>, dir, ctx, whereOf(data, i) ?? fileWhere));
+    try {
+      const problems = validateAgainst(playSchema, raw);
+      if (problems.length) throw problemError('play', raw, problems[0]);
+      plays.push(await loadPlay(raw as Record<string, unknown>, dir, ctx, whereOf(data, i) ?? fileWhere));
+    } catch (e) {
+      collect(ctx, e);
+    }
   }
   return plays;
 }
@@ -133,7 +161,11 @@ async function loadPlay(raw: Record<string, unknown>, dir: string, loadContext: 
   const seenRoles = new Set<string>();
   const dirs = [dir, ...(ctx.sharedDirs ?? [])];
   for (const [i, r] of ((raw.roles as unknown[]) ?? []).entries()) {
-    roleBlocks.push(...(await loadRole(r, dir, ctx, whereOf(raw.roles, i) ?? where, playTags, handlers, seenRoles)));
+    try {
+      roleBlocks.push(...(await loadRole(r, dir, ctx, whereOf(raw.roles, i) ?? where, playTags, handlers, seenRoles)));
+    } catch (e) {
+      collect(ctx, e);
+    }
   }
   const tasks = [
     ...(await loadTasks(raw.pre_tasks, dirs, ctx, playTags)),
@@ -193,33 +225,49 @@ export async function loadTasks(
   if (!Array.isArray(list)) throw new SourceError('tasks must be a list', whereOf(list));
   const out: Node[] = [];
   for (const [i, raw] of list.entries()) {
-    const where = whereOf(list, i) ?? { file: '?', line: 0, col: 0 };
-    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
-      throw new SourceError('a task must be a mapping with a module name as one of its keys', where);
+    try {
+      out.push(...(await loadTaskEntry(raw, whereOf(list, i) ?? { file: '?', line: 0, col: 0 }, baseDirs, ctx, inheritedTags, role, place)));
+    } catch (e) {
+      collect(ctx, e);
     }
-    const task = raw as Record<string, unknown>;
-    const importKey = IMPORT_KEYS.find((k) => k in task);
-    if (importKey) {
-      // An import is a block around the imported tasks: what is written on it applies to each of them.
-      const { keywords, others } = loadKeywords(task, 'block', [importKey], importKey);
-      if (others.length) throw new SourceError(`unknown keyword '${others[0]}' on ${importKey}`, whereOf(task, others[0]));
-      const target = resolveIn(baseDirs, 'tasks', String(task[importKey]));
-      const imported = await loadYamlFile(await firstExisting(target, whereOf(task, importKey)));
-      const tags = [...inheritedTags, ...(keywords.tags ?? [])];
-      const nodes = await loadTasks(imported, baseDirs, ctx, tags, role, place);
-      const { name, ...handedDown } = keywords;
-      if (Object.keys(handedDown).length === 0) out.push(...nodes);
-      else out.push({ kind: 'block', name, block: nodes, rescue: [], always: [], keywords: handedDown, tags, where });
-      continue;
-    }
-    const importRoleKey = IMPORT_ROLE_KEYS.find((k) => k in task);
-    if (importRoleKey) {
-      out.push(...(await importRole(task, importRoleKey, where, baseDirs, ctx, inheritedTags, place)));
-      continue;
-    }
-    out.push('block' in task ? await loadBlock(task, where, baseDirs, ctx, inheritedTags, role) : await loadTask(task, where, baseDirs, ctx, inheritedTags, role, place));
   }
   return out;
+}
+
+/** One entry of a task list: a task, a block, or an import (of tasks or a role). */
+async function loadTaskEntry(
+  raw: unknown,
+  where: Where,
+  baseDirs: string[],
+  ctx: LoadContext,
+  inheritedTags: string[],
+  role: RoleInstance | undefined,
+  place: 'task' | 'handler',
+): Promise<Node[]> {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new SourceError('a task must be a mapping with a module name as one of its keys', where);
+  }
+  const task = raw as Record<string, unknown>;
+  const importKey = IMPORT_KEYS.find((k) => k in task);
+  if (importKey) {
+    // An import is a block around the imported tasks: what is written on it applies to each of them.
+    const { keywords, others } = loadKeywords(task, 'block', [importKey], importKey);
+    if (others.length) throw new SourceError(`unknown keyword '${others[0]}' on ${importKey}`, whereOf(task, others[0]));
+    const target = resolveIn(baseDirs, 'tasks', String(task[importKey]));
+    const imported = await loadYamlFile(await firstExisting(target, whereOf(task, importKey)));
+    const tags = [...inheritedTags, ...(keywords.tags ?? [])];
+    const nodes = await loadTasks(imported, baseDirs, ctx, tags, role, place);
+    const { name, ...handedDown } = keywords;
+    checkExpressions(task, where, [importKey]);
+    if (Object.keys(handedDown).length === 0) return nodes;
+    return [{ kind: 'block', name, block: nodes, rescue: [], always: [], keywords: handedDown, tags, where }];
+  }
+  const importRoleKey = IMPORT_ROLE_KEYS.find((k) => k in task);
+  if (importRoleKey) {
+    checkExpressions(task, where);
+    return importRole(task, importRoleKey, where, baseDirs, ctx, inheritedTags, place);
+  }
+  return ['block' in task ? await loadBlock(task, where, baseDirs, ctx, inheritedTags, role) : await loadTask(task, where, baseDirs, ctx, inheritedTags, role, place)];
 }
 
 async function loadBlock(
@@ -235,6 +283,7 @@ async function loadBlock(
     const key = others[0];
     throw new SourceError(`unknown block keyword '${key}'${suggest(key, keywordsOn('block'))}`, whereOf(raw, key));
   }
+  checkExpressions(raw, where, blockSections);
   const tags = [...inheritedTags, ...(keywords.tags ?? [])];
   return {
     kind: 'block',
@@ -285,6 +334,7 @@ async function loadTask(
   }
   // Arguments are checked here as far as they are literal; expressions are checked after rendering.
   checkArgs(module, args, raw, moduleKey);
+  checkExpressions(raw, where);
   return {
     kind: 'task',
     name: keywords.name ?? `${module.name}${typeof raw[moduleKey] === 'string' ? ` ${raw[moduleKey]}` : ''}`,
@@ -318,7 +368,7 @@ export function appliedKeywords(task: TaskNode): Keywords {
 export async function loadIncludedTasks(task: TaskNode, file: string, ctx: LoadContext, tags: string[]): Promise<Node[]> {
   const target = resolveIn(task.baseDirs, 'tasks', file);
   const data = await loadYamlFile(await firstExisting(target, task.where));
-  return loadTasks(data, task.baseDirs, ctx, tags, task.role);
+  return loadTasks(data, task.baseDirs, { ...ctx, problems: undefined }, tags, task.role);
 }
 
 /** An include_role, loaded when a host reaches it: the role's nodes (dependencies first) and its handlers. */
@@ -484,6 +534,7 @@ async function loadRole(
   const spec = typeof ref === 'string' ? { role: ref } : (ref as Record<string, unknown>);
   const name = String(spec.role);
   const { keywords, others } = loadKeywords(spec, 'role', ['role']);
+  checkExpressions(spec, where, ['role']);
   const params = Object.fromEntries(others.map((k) => [k, spec[k]]));
   const dir = await findRole(name, playDir, ctx, where);
   const read = async (sub: string, from?: string) => {
@@ -550,6 +601,14 @@ async function firstExistingOrNull(candidates: string[]): Promise<string | null>
 
 async function isDir(p: string): Promise<boolean> {
   return fs.stat(p).then((s) => s.isDirectory(), () => false);
+}
+
+/** Every task below some nodes, blocks' sections in order. */
+export function* tasksOf(nodes: Node[]): Generator<TaskNode> {
+  for (const n of nodes) {
+    if (n.kind === 'task') yield n;
+    else for (const section of [n.block, n.rescue, n.always]) yield* tasksOf(section);
+  }
 }
 
 /** A play keyword that must be written as a boolean, not an expression. */

@@ -35,6 +35,17 @@ export class SourceError extends Error {
   }
 }
 
+/** Every problem one load found (each with its file:line:col), up to a cap. */
+export class SourceErrors extends SourceError {
+  constructor(
+    readonly problems: SourceError[],
+    readonly capped: boolean,
+  ) {
+    super(problems.map((p) => p.message).join('\n'));
+    this.name = 'SourceErrors';
+  }
+}
+
 export function formatWhere(w: Where): string {
   return `${w.file}:${w.line}:${w.col}`;
 }
@@ -53,6 +64,18 @@ export function whereOfValue(value: unknown, key: string | number): Where | unde
   if (!value || typeof value !== 'object') return undefined;
   const p = positions.get(value);
   return p?.children.get(key) ?? p?.self;
+}
+
+/** Where the first string below `root` that contains `text` was written (a failing expression, for one). */
+export function whereOfText(root: unknown, text: string): Where | undefined {
+  if (!root || typeof root !== 'object') return undefined;
+  for (const [key, value] of Object.entries(root)) {
+    const k = Array.isArray(root) ? Number(key) : key;
+    if (typeof value === 'string' && value.includes(text)) return whereOfValue(root, k);
+    const inner = whereOfText(value, text);
+    if (inner) return inner;
+  }
+  return undefined;
 }
 
 /** Where a value at a path below `root` was written; falls back to the deepest known ancestor. */

@@ -43,6 +43,22 @@ export interface RunOptions {
   hostDefaults?: Record<string, unknown>;
   /** Sees every module observation: `plinth plan` records them, `plinth apply` compares them. */
   observer?: TaskObserver;
+  /** --start-at-task: tasks before the first one of this name (or glob, or "role : name") are skipped. */
+  startAtTask?: string;
+  /** --step: asked before each task; 'continue' stops asking. */
+  confirmTask?: (name: string) => Promise<'yes' | 'no' | 'continue'>;
+}
+
+/** Where --start-at-task and --step stand: it carries over from one play to the next. */
+interface Progress {
+  started: boolean;
+  stepping: boolean;
+}
+
+/** A task's names for --start-at-task: its name, and "role : name" for a role's task. */
+export function taskMatches(task: TaskNode, pattern: string): boolean {
+  const re = new RegExp(`^${pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  return [task.name, ...(task.role ? [`${task.role.name} : ${task.name}`] : [])].some((n) => n === pattern || re.test(n));
 }
 
 export interface RunSummary {
@@ -69,6 +85,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
   const limited = o.limit ? new Set(selectHosts(o.inventory, o.limit)) : null;
   // The recap lists the hosts of the plays, not hosts that were only delegated to.
   const played = new Set<string>();
+  const progress: Progress = { started: !o.startAtTask, stepping: !!o.confirmTask };
   // A notify without its handler is a mistake in the files: found before anything runs.
   for (const play of o.plays) checkHandlersExist(play);
   try {
@@ -83,7 +100,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
       for (const h of hosts) played.add(h);
       for (const h of hosts) stateOf(h).ended = false;
       emit({ type: 'play', name: play.name, hosts, where: formatWhere(play.where) });
-      const stopped = await new PlayRun(play, hosts.map(stateOf), o, emit, stateOf).run();
+      const stopped = await new PlayRun(play, hosts.map(stateOf), o, emit, stateOf, progress).run();
       // As in Ansible: a play stopped by its failure limits ends the run; later plays do not start.
       if (stopped) break;
     }
@@ -109,6 +126,7 @@ class PlayRun {
     private readonly o: RunOptions,
     private readonly emit: (e: RunEvent) => void,
     private readonly stateOf: (name: string) => HostState,
+    private readonly progress: Progress = { started: true, stepping: false },
   ) {}
 
   private knownHandlers?: Set<string>;
@@ -213,11 +231,24 @@ class PlayRun {
     for (const node of nodes) {
       if (this.o.signal?.aborted || this.stopped || this.ended) return;
       if (node.kind === 'block') await this.runBlock(node, hosts, chain);
+      else if (!(await this.reached(node))) continue;
       else if (node.action?.kind === 'meta' && (node.action.meta === 'flush_handlers' || this.selectedByTags(node))) await this.runMeta(node, node.action.meta, hosts, chain);
       else if (!this.selectedByTags(node)) continue;
       else if (node.action) await this.runInclude(node, hosts, chain);
       else await this.runTaskOnHosts(node, hosts, chain, false);
     }
+  }
+
+  /** --start-at-task and --step: whether this task is to run. */
+  private async reached(task: TaskNode): Promise<boolean> {
+    if (!this.progress.started) {
+      if (!taskMatches(task, this.o.startAtTask!)) return false;
+      this.progress.started = true;
+    }
+    if (!this.progress.stepping || !this.o.confirmTask) return true;
+    const answer = await this.o.confirmTask(task.name);
+    if (answer === 'continue') this.progress.stepping = false;
+    return answer !== 'no';
   }
 
   /** `meta:` acts on the run: handlers now, the end of the play or of a host, facts forgotten. */

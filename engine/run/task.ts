@@ -6,7 +6,7 @@ import { ModuleError } from '../types.js';
 import { octalMode, type TaskNode } from '../load/playbook.js';
 import { loopOf, resolveAmount, resolveFlag, type Condition, type Keywords, type LoopKeyword } from '../load/keywords.js';
 import { LoopError, loopItems } from './loops.js';
-import { formatWhere, SourceError } from '../load/yaml.js';
+import { formatWhere, SourceError, whereOfText } from '../load/yaml.js';
 import { validateAgainst } from '../load/validate.js';
 import type { Scope } from '../expr/scope.js';
 import { UndefinedVariableError, ExpressionError } from '../expr/evaluate.js';
@@ -341,7 +341,10 @@ function failure(task: TaskNode, e: unknown): TaskOutcome {
   const known = e instanceof ModuleError || e instanceof TaskError || e instanceof UndefinedVariableError || e instanceof ExpressionError || e instanceof TemplateError || e instanceof TimeoutError || e instanceof SourceError || e instanceof LoopError;
   const message = known ? (e as Error).message : `${(e as Error).name ?? 'Error'}: ${(e as Error).message ?? String(e)}`;
   const desired = e && typeof e === 'object' ? desiredAtFailure.get(e) : undefined;
-  return { status: 'failed', diffs: [], message: `${formatWhere(task.where)}: ${message}`, result: { failed: true, changed: false, msg: message }, definite: definiteCause(e), desired };
+  // An expression's error points at the value that holds the expression, not only at the task.
+  const expression = e instanceof UndefinedVariableError || e instanceof ExpressionError ? e.expression.trim() : '';
+  const where = (expression && whereOfText(task.source, expression)) || task.where;
+  return { status: 'failed', diffs: [], message: `${formatWhere(where)}: ${message}`, result: { failed: true, changed: false, msg: message }, definite: definiteCause(e), desired };
 }
 
 /** The desired state of a task whose attempt threw after its arguments were rendered. */

@@ -78,17 +78,17 @@ describe('load-time errors: exit 4, one line on stderr, nothing on stdout', () =
 });
 
 describe('run-time errors: the host fails (exit 2) with file:line', () => {
-  it('an undefined variable in a task names the variable and the task, and stops that host', async () => {
+  it('an undefined variable in a task names the variable and the line:col of the value that uses it, and stops that host', async () => {
     const r = await runBad('undefined-variable.yml');
     expect(r.code).toBe(2);
-    expect(r.stdout).toContain(`fatal: [localhost] => ${dir}/undefined-variable.yml:6:7: undefined variable 'nope' in expression: nope\n`);
+    expect(r.stdout).toContain(`fatal: [localhost] => ${dir}/undefined-variable.yml:7:16: undefined variable 'nope' in expression: nope\n`);
     expect(await fs.readdir(r.root)).toEqual(['before']);
   });
 
   it('an undefined variable in when', async () => {
     const r = await runBad('undefined-when.yml');
     expect(r.code).toBe(2);
-    expect(r.stdout).toContain(`fatal: [localhost] => ${dir}/undefined-when.yml:4:7: undefined variable 'nope_either' in expression: nope_either > 1\n`);
+    expect(r.stdout).toContain(`fatal: [localhost] => ${dir}/undefined-when.yml:6:13: undefined variable 'nope_either' in expression: nope_either > 1\n`);
   });
 
   it('an EJS syntax error names the template file and line', async () => {
