@@ -29,13 +29,13 @@ describe('check mode after a change it could not model', () => {
   it('fails on an undefined name, as the real run will: run --check exits 2, plan --detailed-exitcode 1', async () => {
     const { dir, state } = await project(`    - name: say it
       debug:
-        msg: "{{ 'x' | upper }}"
+        msg: "{{ upper_of_x }}"
 `);
     const check = await plinthJson(['-i', 'inventory.yml', 'site.yml', '--check'], { cwd: dir });
     expect(results(check.events)).toEqual(['make the marker=changed', 'say it=failed']);
     expect(check.code).toBe(2);
     const failed = check.events.find((e) => e.status === 'failed')!;
-    expect(failed.message).toMatch(/^site.yml:9:7: undefined variable 'upper'/);
+    expect(failed.message).toMatch(/^site.yml:11:14: undefined variable 'upper_of_x'/);
 
     const plan = await plinth(['plan', '-i', 'inventory.yml', 'site.yml', '--detailed-exitcode'], { cwd: dir });
     expect(plan.code).toBe(1);
