@@ -48,6 +48,8 @@ const registry: Record<string, () => Promise<Module>> = {
   service_facts: async () => (await import('./service_facts.js')).service_facts,
   openssh_keypair: async () => (await import('./openssh_keypair.js')).openssh_keypair,
   cron: async () => (await import('./cron.js')).cron,
+  locale_gen: async () => (await import('./locale_gen.js')).locale_gen,
+  unarchive: async () => (await import('./unarchive.js')).unarchive,
   apt_repository: async () => (await import('./apt_repository.js')).apt_repository,
   deb822_repository: async () => (await import('./deb822_repository.js')).deb822_repository,
   postgresql_user: async () => (await import('./postgresql_user.js')).postgresql_user,

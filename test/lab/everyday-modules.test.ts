@@ -273,4 +273,24 @@ describe('everyday modules on a lab host', { timeout: 10 * 60_000 }, () => {
       await execOnHost(host, 'groupdel plinth_adhoc');
     }
   });
+
+  test('locale_gen and unarchive (an archive from the controller, over ssh); removed again', async () => {
+    const src = path.join(work, 'tools');
+    await fs.mkdir(path.join(src, 'pgpool-tools', 'bin'), { recursive: true });
+    await fs.writeFile(path.join(src, 'pgpool-tools', 'bin', 'follow_primary.sh'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    execFileSync('tar', ['-czf', path.join(work, 'pgpool-tools.tar.gz'), '-C', src, 'pgpool-tools']);
+    try {
+      await onHost('mkdir -p /opt/plinth-everyday');
+      await converges(
+        'locale-archive',
+        ['- locale_gen: { name: de_DE.UTF-8 }', `- unarchive: { src: ${path.join(work, 'pgpool-tools.tar.gz')}, dest: /opt/plinth-everyday, owner: daemon }`].join('\n'),
+        2,
+      );
+      expect(await onHost('locale -a | grep -x de_DE.utf8; stat -c "%U %a" /opt/plinth-everyday/pgpool-tools/bin/follow_primary.sh')).toBe('de_DE.utf8\ndaemon 755');
+      await converges('locale-gone', '- locale_gen: { name: de_DE.UTF-8, state: absent }', 1);
+      expect((await execOnHost(host, 'locale -a | grep -x de_DE.utf8')).code).not.toBe(0);
+    } finally {
+      await execOnHost(host, 'rm -rf /opt/plinth-everyday; sed -i "/^de_DE.UTF-8/d" /etc/locale.gen; locale-gen >/dev/null');
+    }
+  });
 });
