@@ -68,7 +68,7 @@ export function findJinja(text: string, bare = false): JinjaFound | undefined {
   if (comment) return { index: comment.index, found: comment[0], hint: 'a Jinja comment; in an EJS template write `<%# comment %>`' };
   const expressions = bare ? [{ body: text, at: 0 }] : [...text.matchAll(/\{\{([\s\S]*?)\}\}/g)].map((m) => ({ body: m[1], at: m.index! + 2 }));
   for (const { body, at } of expressions) {
-    const code = body.replace(/'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|`(?:[^`\\]|\\.)*`/g, (s) => ' '.repeat(s.length));
+    const code = blankLiterals(body);
     const filter = /(?<![|])\|(?![|=])\s*([A-Za-z_]\w*)/.exec(code);
     if (filter) {
       const name = filter[1];
@@ -92,4 +92,12 @@ export function findJinja(text: string, bare = false): JinjaFound | undefined {
     }
   }
   return undefined;
+}
+
+/** Strings and regular expression literals blanked out: a `|` inside them is no filter. */
+function blankLiterals(code: string): string {
+  const blank = (s: string) => ' '.repeat(s.length);
+  return code
+    .replace(/'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|`(?:[^`\\]|\\.)*`/g, blank)
+    .replace(/((?:^|[=(,:[!&|?{};])\s*)(\/(?:[^/\\\n[]|\\.|\[(?:[^\]\\]|\\.)*\])+\/[dgimsuy]*)/g, (_m, before: string, re: string) => before + blank(re));
 }

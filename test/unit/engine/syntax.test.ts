@@ -60,6 +60,23 @@ describe('Jinja where plinth expects JavaScript or EJS', () => {
   });
 });
 
+describe('JavaScript that looks like Jinja is not refused', () => {
+  it('a | inside a regular expression, a string or ||', async () => {
+    const root = await tempTree({
+      'pb.yml': `- hosts: localhost
+  gather_facts: false
+  vars: { flag: "yes", a: false }
+  tasks:
+    - debug: { msg: "{{ /^(true|yes|on|1)$/i.test(String(flag)) }} {{ 'a | b' }} {{ a || 'b' }}" }
+      when: /yes|on/.test(flag) || a
+`,
+    });
+    const r = await plinthJson([path.join(root, 'pb.yml')]);
+    expect(r.code).toBe(0);
+    expect(r.events.find((e) => e.type === 'result')!.status).toBe('ok');
+  });
+});
+
 describe('load errors are collected', () => {
   it('one run reports every problem with file:line:col, in files of the play, its roles and imports', async () => {
     const r = await load({
