@@ -56,6 +56,8 @@ const registry: Record<string, () => Promise<Module>> = {
   postgresql_query: async () => (await import('./postgresql_query.js')).postgresql_query,
   postgresql_set: async () => (await import('./postgresql_set.js')).postgresql_set,
   postgresql_pg_hba: async () => (await import('./postgresql_pg_hba.js')).postgresql_pg_hba,
+  postgresql_db: async () => (await import('./postgresql_db.js')).postgresql_db,
+  postgresql_privs: async () => (await import('./postgresql_privs.js')).postgresql_privs,
 };
 
 /** name → its loader: what the playbook loader takes (it loads only the modules a playbook names). */

@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { postgresql_user, postgresRoleArgs } from '../../../modules/postgresql_user.js';
 import { postgresql_query, numberedQuery } from '../../../modules/postgresql_query.js';
 import { postgresql_pg_hba } from '../../../modules/postgresql_pg_hba.js';
+import { postgresql_db } from '../../../modules/postgresql_db.js';
+import { postgresql_privs } from '../../../modules/postgresql_privs.js';
 import { checkApplyAgain, run } from '../../helpers/modules.js';
 import { plinth, tempTree } from '../../helpers/cli.js';
 import { startTempCluster, type TempCluster } from '../postgres/temp-cluster.js';
@@ -47,6 +49,22 @@ describe('community.postgresql names', () => {
     expect(write.status).toBe('changed');
   });
 
+  test('postgresql_db and postgresql_privs as geerlingguy.postgresql writes them: check, apply, again', async () => {
+    await run(postgresql_user, { ...conn, name: 'blog', role_attr_flags: 'LOGIN' });
+    const db = { ...conn, name: 'blog', owner: 'blog', encoding: 'UTF8', template: 'template0' };
+    const dbRuns = await checkApplyAgain(postgresql_db, db);
+    expect([dbRuns.check.status, dbRuns.first.status, dbRuns.second.status]).toEqual(['changed', 'changed', 'ok']);
+    expect(pg.psql("SELECT pg_get_userbyid(datdba), pg_encoding_to_char(encoding) FROM pg_database WHERE datname = 'blog'")).toBe('blog|UTF8');
+    pg.psql('CREATE TABLE posts (id int); CREATE TABLE comments (id int)', 'blog');
+    await run(postgresql_user, { ...conn, name: 'reader', role_attr_flags: 'LOGIN' });
+    const privs = { ...conn, database: 'blog', roles: 'reader', type: 'table', objs: 'ALL_IN_SCHEMA', schema: 'public', privs: 'select' };
+    const privRuns = await checkApplyAgain(postgresql_privs, privs);
+    expect([privRuns.check.status, privRuns.first.status, privRuns.second.status]).toEqual(['changed', 'changed', 'ok']);
+    expect(pg.psql("SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.role_table_grants WHERE grantee = 'reader' AND privilege_type = 'SELECT'", 'blog')).toBe('comments,posts');
+    await expect(run(postgresql_db, { ...conn, name: 'blog', state: 'dump' })).rejects.toThrow(/state dump is not supported/);
+    await expect(run(postgresql_privs, { ...conn, database: 'blog', roles: 'reader', type: 'function', objs: 'f()', privs: 'EXECUTE' })).rejects.toThrow(/type function is not supported/);
+  });
+
   test('postgresql_pg_hba: a rule with source and netmask; check, apply, again; absent', async () => {
     const dest = path.join(pg.dataDir, 'pg_hba.conf');
     const before = await fs.readFile(dest, 'utf8');
@@ -79,6 +97,18 @@ describe('community.postgresql names', () => {
         `        login_unix_socket: ${conn.login_unix_socket}`,
         '      register: q',
         '    - assert: { that: ["q.query_result[0].n == 1"] }',
+        '    - community.postgresql.postgresql_db:',
+        '        db: appdb',
+        '        owner: app',
+        `        port: ${conn.port}`,
+        `        login_unix_socket: ${conn.login_unix_socket}`,
+        '    - community.postgresql.postgresql_privs:',
+        '        db: appdb',
+        '        type: database',
+        '        privs: CONNECT,TEMPORARY',
+        '        roles: app',
+        `        port: ${conn.port}`,
+        `        login_unix_socket: ${conn.login_unix_socket}`,
         '    - community.postgresql.postgresql_user:',
         '        name: app',
         '        login_host: db.example.com',
@@ -86,7 +116,9 @@ describe('community.postgresql names', () => {
       ].join('\n'),
     });
     const r = await plinth(['run', path.join(root, 'pb.yml')]);
-    expect(r.stdout).toContain(`fatal: [localhost] => ${root}/pb.yml:16:7: postgresql_user: login_host db.example.com: plinth connects to the server on the host itself`);
-    expect(r.stdout).toMatch(/localhost\s*:\s*ok=3\s+changed=1\s+unreachable=0\s+failed=1/);
+    expect(r.stdout).toContain(`fatal: [localhost] => ${root}/pb.yml:28:7: postgresql_user: login_host db.example.com: plinth connects to the server on the host itself`);
+    // The owner of appdb holds CONNECT and TEMPORARY already: the grant finds nothing to do.
+    expect(r.stdout).toMatch(/TASK \[postgresql_privs\] \*+\nok: \[localhost\]/);
+    expect(r.stdout).toMatch(/localhost\s*:\s*ok=5\s+changed=2\s+unreachable=0\s+failed=1/);
   });
 });
