@@ -505,7 +505,7 @@ class PlayRun {
   private async runHandlers(batch: HostState[]): Promise<void> {
     for (const handler of this.play.handlers) {
       const names = namesOf(handler);
-      const hosts = batch.filter((h) => !h.unreachable && (this.play.forceHandlers || !h.failed) && names.some((n) => h.notified.has(n)));
+      const hosts = batch.filter((h) => !h.unreachable && !h.ended && (this.play.forceHandlers || !h.failed) && names.some((n) => h.notified.has(n)));
       if (hosts.length === 0) continue;
       // A host that failed after a change still gets its handler (the restart is owed), unless force_handlers: false.
       const failed = hosts.filter((h) => h.failed);

@@ -179,16 +179,17 @@ describe('meta', () => {
     expect(await lines(r.root, 'h1')).toEqual(['restarted', 'create roles']);
   });
 
-  it('end_host ends one host (not failed); end_play ends the play for all, the next play runs', async () => {
+  it('end_host ends one host (not failed, no handlers); end_play ends the play for all, the next play runs', async () => {
     const r = await runPlay(`- hosts: all
   gather_facts: false
   tasks:
+    - { command: echo x, notify: restart }
     - meta: end_host
       when: inventory_hostname == 'h1'
     - ${log('h2 goes on')}
     - meta: end_play
     - ${log('never')}
-- hosts: all
+${handlers}- hosts: all
   gather_facts: false
   tasks:
     - ${log('second play')}

@@ -319,3 +319,20 @@ describe('recap sanity for inherited ignore_errors', () => {
     expect(recapOf(r.events).h1).toMatchObject({ failed: 0, ignored: 1 });
   });
 });
+
+describe('a role hands down the keywords written on it', () => {
+  const role = { 'roles/r/tasks/main.yml': '- { name: inner, command: id -un, register: who }\n- { name: record, copy: { dest: "{{ root }}/{{ inventory_hostname }}", content: "{{ who.stdout }}" }, become: false }\n' };
+
+  it('on a roles: entry, an import_role and (through apply) an include_role', async () => {
+    for (const tasks of [
+      `  roles:\n    - { role: r, become: true, become_user: nobody, when: "inventory_hostname == 'h1'" }\n`,
+      `  tasks:\n    - import_role: { name: r }\n      become: true\n      become_user: nobody\n      when: inventory_hostname == 'h1'\n`,
+      `  tasks:\n    - include_role:\n        name: r\n        apply: { become: true, become_user: nobody }\n      when: inventory_hostname == 'h1'\n`,
+    ]) {
+      const r = await run({ 'inv.yml': localInventory(['h1', 'h2']), 'pb.yml': `- hosts: all\n  gather_facts: false\n${tasks}`, ...role });
+      expect(r.code).toBe(0);
+      expect(await read(path.join(r.root, 'h1'))).toBe('nobody');
+      await expect(fs.stat(path.join(r.root, 'h2'))).rejects.toThrow();
+    }
+  });
+});
