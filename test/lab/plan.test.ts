@@ -143,7 +143,7 @@ describe('plinth plan, then apply of exactly that plan, for site.yml on bare lab
     expect(refused.code, refused.stderr).toBe(2);
     expect(refused.stdout + refused.stderr).toMatch(/pgpool drifted since the plan: task "pool_hba.conf" \(roles\/[^)]+\) observes a different state/);
     // What drifted is shown as a diff of the observed state: the hand-edited line, not hashes.
-    expect(refused.stdout + refused.stderr).toContain(`+  ${marker}`);
+    expect(refused.stdout + refused.stderr).toMatch(new RegExp(`^\\+ +${marker}$`, 'm'));
     expect(refused.stdout + refused.stderr).toMatch(/nothing is changed on pgpool: plan again, or apply with --allow-drift/);
     expect(refused.recap?.pgpool.failed).toBe(1);
     for (const h of [PRIMARY, ...REPLICAS]) expect(refused.recap?.[h].failed, h).toBe(0);
