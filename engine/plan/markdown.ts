@@ -31,7 +31,8 @@ export function planMarkdown(plan: PlanFile, maxChars = MAX_REPORT_CHARS): strin
     const title = `${t.status === 'changed' ? '🟡' : t.status === 'unknown' ? '⚪' : '🔴'} <code>${escapeHtml(t.host)}</code> ${escapeHtml(t.task)} — ${escapeHtml(t.summary ?? t.status)}`;
     const body: string[] = [`<details><summary>${title}</summary>`, '', `\`${t.file}\` (${t.module})`, ''];
     if (t.message && t.status !== 'changed') body.push(`> ${t.message.split('\n').join('\n> ')}`, '');
-    for (const d of t.diffs) {
+    // A restart changes no text (the unit is active before and after): no empty diff block for it.
+    for (const d of t.diffs.filter((x) => x.secret || x.before !== x.after)) {
       const lines = renderDiff(d, false).split('\n');
       const shown = lines.slice(0, MAX_DIFF_LINES);
       body.push('```diff', ...shown, '```');

@@ -2,6 +2,7 @@
 // outright (sources, tasks, arguments, actions) and which are host drift (--allow-drift).
 import { describe, expect, it } from 'vitest';
 import { planDifferences, PLAN_FORMAT, type PinnedStep, type PlanFile } from '../../../engine/plan/plan-file.js';
+import { planMarkdown } from '../../../engine/plan/markdown.js';
 
 const step = (key: string, over: Partial<PinnedStep> = {}): PinnedStep => ({
   key,
@@ -74,5 +75,22 @@ describe('planDifferences', () => {
     expect(d.changed).toEqual([]);
     expect([...d.drifted.keys()].sort()).toEqual(['h1', 'h2']);
     expect(d.drifted.get('h2')).toMatch(/^h2 depends on a host that drifted/);
+  });
+});
+
+describe('planMarkdown', () => {
+  it('shows no empty diff block for a restart, and the desired state of an unknown task', () => {
+    const md = planMarkdown({
+      ...plan({}),
+      hosts: { h1: { ok: 0, changed: 1, failed: 0, skipped: 0, unreachable: 0, unknown: 1, ignored: 0, rescued: 0 } },
+      tasks: [
+        { host: 'h1', play: 'p', task: 'restart postgresql', file: 'roles/postgresql/handlers/main.yml:1', module: 'systemd', status: 'changed', summary: 'restart postgresql@15-main', diffs: [{ target: 'unit postgresql@15-main', before: 'active\n', after: 'active\n' }], handler: true },
+        { host: 'h1', play: 'p', task: 'settings', file: 'roles/postgresql/tasks/main.yml:14', module: 'postgres_conf', status: 'unknown', summary: 'unknown until apply', message: 'unknown until apply: depends on X', diffs: [{ target: 'postgres_conf: what it will ensure', before: '', after: 'settings:\n  max_connections: 200\n' }] },
+      ],
+    });
+    const restart = md.slice(md.indexOf('restart postgresql'), md.indexOf('</details>', md.indexOf('restart postgresql')));
+    expect(restart).not.toContain('```diff');
+    expect(md).toContain('+  max_connections: 200');
+    expect(md).toContain('`roles/postgresql/tasks/main.yml:14` (postgres_conf)');
   });
 });
