@@ -100,7 +100,15 @@ describe('plan, then apply, of day-2 changes on a converged cluster', { timeout:
     lab.keep('add-replica: plan file', JSON.stringify(plan));
     const existing = plan.tasks.filter((t) => t.host !== NEW_REPLICA);
     const fresh = plan.tasks.filter((t) => t.host === NEW_REPLICA);
-    expect(existing.filter((t) => t.status === 'unknown').map(key)).toEqual([]);
+    // Two tasks of the existing hosts can't be exact yet, and say why: the primary's wait for every
+    // standby to stream (the new one is cloned only by the apply), and pgpool's start after the stop
+    // its restart handler plans (check mode does not model a unit's state after a planned stop).
+    const existingUnknown = existing.filter((t) => t.status === 'unknown');
+    expect(existingUnknown.map(key).sort()).toEqual([
+      'pg-primary: Standbys in pg_stat_replication [Replication status, as the primary sees it]',
+      'pgpool: pgpool starts again [pgpool-II in front of the cluster, handler]',
+    ]);
+    for (const t of existingUnknown) expect(t.diffs.length, key(t)).toBeGreaterThan(0);
     const pending = fresh.filter((t) => t.status === 'changed' || t.status === 'unknown');
     const shown = pending.filter((t) => t.diffs.length > 0);
     for (const t of fresh.filter((x) => x.status === 'unknown')) expect(t.message ?? '', key(t)).not.toMatch(/sudo:|stderr|Error:/);
@@ -111,7 +119,7 @@ describe('plan, then apply, of day-2 changes on a converged cluster', { timeout:
     expect(clone).toContain('replication_user: replicator');
     expect(clone).toContain(`application_name: ${appName(NEW_REPLICA)}`);
     expect(clone).toContain('replication_password: (secret)');
-    console.log(`figure: add-replica.yml: existing hosts planned exactly ${existing.filter((t) => t.status !== 'unknown').length} of ${existing.length}; ` +
+    console.log(`figure: add-replica.yml: existing hosts planned exactly ${existing.filter((t) => t.status !== 'unknown').length} of ${existing.length} (unknown: ${existingUnknown.map(key).join('; ')}); ` +
       `the new host: ${pending.length} pending (${fresh.filter((t) => t.status === 'unknown').length} unknown), desired state shown for ${shown.length} of ${pending.length}`);
     expect(pending.filter((t) => t.diffs.length === 0).map(key)).toEqual([]);
 
