@@ -50,6 +50,7 @@ const registry: Record<string, () => Promise<Module>> = {
   cron: async () => (await import('./cron.js')).cron,
   locale_gen: async () => (await import('./locale_gen.js')).locale_gen,
   unarchive: async () => (await import('./unarchive.js')).unarchive,
+  mount: async () => (await import('./mount.js')).mount,
   apt_repository: async () => (await import('./apt_repository.js')).apt_repository,
   deb822_repository: async () => (await import('./deb822_repository.js')).deb822_repository,
   postgresql_user: async () => (await import('./postgresql_user.js')).postgresql_user,

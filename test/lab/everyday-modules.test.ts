@@ -293,4 +293,19 @@ describe('everyday modules on a lab host', { timeout: 10 * 60_000 }, () => {
       await execOnHost(host, 'rm -rf /opt/plinth-everyday; sed -i "/^de_DE.UTF-8/d" /etc/locale.gen; locale-gen >/dev/null');
     }
   });
+
+  test('mount: a tmpfs in fstab and mounted, remounted with new options, then absent', async () => {
+    const fstab = await onHost('cat /etc/fstab 2>/dev/null || true');
+    try {
+      await converges('mount', '- mount: { path: /mnt/plinth everyday, src: tmpfs, fstype: tmpfs, opts: size=1m, state: mounted }', 1);
+      expect(await onHost("grep -F 'plinth\\040everyday' /etc/fstab; findmnt -n -o FSTYPE,OPTIONS '/mnt/plinth everyday'")).toMatch(/^tmpfs \/mnt\/plinth\\040everyday tmpfs size=1m 0 0\ntmpfs\s+\S*size=1024k/);
+      await converges('remount', '- mount: { path: /mnt/plinth everyday, src: tmpfs, fstype: tmpfs, opts: size=2m, state: mounted }', 1);
+      expect(await onHost("findmnt -n -o OPTIONS '/mnt/plinth everyday'")).toContain('size=2048k');
+      await converges('unmount', '- mount: { path: /mnt/plinth everyday, state: absent }', 1);
+      expect((await execOnHost(host, "findmnt '/mnt/plinth everyday' || test -e '/mnt/plinth everyday' || grep -q plinth /etc/fstab")).code).not.toBe(0);
+    } finally {
+      await execOnHost(host, "umount '/mnt/plinth everyday' 2>/dev/null; rmdir '/mnt/plinth everyday' 2>/dev/null; sed -i '/plinth.040everyday/d' /etc/fstab");
+    }
+    expect(await onHost('cat /etc/fstab 2>/dev/null || true')).toBe(fstab);
+  });
 });
