@@ -510,7 +510,10 @@ class PlayRun {
       // A host that failed after a change still gets its handler (the restart is owed), unless force_handlers: false.
       const failed = hosts.filter((h) => h.failed);
       for (const h of failed) h.failed = false;
-      await this.runTaskOnHosts(handler, hosts, [], true);
+      // A handler may be an include_tasks (a restart written in its own file), as in Ansible.
+      if (handler.action?.kind === 'include_tasks' || handler.action?.kind === 'include_role') await this.runInclude(handler, hosts, []);
+      else if (handler.action?.kind === 'meta') await this.runMeta(handler, handler.action.meta, hosts, []);
+      else await this.runTaskOnHosts(handler, hosts, [], true);
       for (const h of failed) h.failed = true;
     }
     for (const h of batch) h.notified.clear();

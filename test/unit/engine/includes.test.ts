@@ -78,6 +78,15 @@ describe('include_tasks is dynamic', () => {
     expect(await read(path.join(r.root, 'who'))).toBe('nobody');
   });
 
+  it('a handler may be an include_tasks', async () => {
+    const r = await runPlay(
+      `- hosts: h1\n  gather_facts: false\n  tasks:\n    - { command: echo x, notify: restart }\n  handlers:\n    - name: restart\n      include_tasks: restart.yml\n`,
+      { 'restart.yml': `- ${log('stop')}\n- ${log('start')}\n` },
+    );
+    expect(r.code).toBe(0);
+    expect(await lines(r.root, 'h1')).toEqual(['stop', 'start']);
+  });
+
   it('an error in an included file is reported when a host reaches it, with its file:line:col', async () => {
     const r = await runPlay(`- hosts: h1\n  gather_facts: false\n  tasks:\n    - include_tasks: bad.yml\n`, { 'bad.yml': '- name: x\n  comand: ls\n' });
     expect(r.code).toBe(2);
