@@ -1,6 +1,6 @@
 // YAML files become plain JavaScript values that remember where they came from:
 // every mapping and list keeps its file:line:col, and so does every key and item in it.
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import { decryptVault, isVaultText, vaultPassword } from '../secrets/vault.js';
 import { redactor } from '../secrets/redact.js';
 import { isMap, isPair, isScalar, isSeq, isAlias, LineCounter, parseDocument, type Node, type Document, type DocumentOptions, type ParseOptions, type SchemaOptions, type Tags, type ScalarTag } from 'yaml';
@@ -76,6 +76,26 @@ export function whereOfText(root: unknown, text: string): Where | undefined {
     if (inner) return inner;
   }
   return undefined;
+}
+
+/**
+ * Where `text` itself is written, searching the source file from a value's position: the exact
+ * line and column of an expression inside a longer string or a block scalar. Falls back to `from`.
+ */
+export function whereInSource(from: Where, text: string): Where {
+  let source: string;
+  try {
+    source = readFileSync(from.file, 'utf8');
+  } catch {
+    return from;
+  }
+  const lines = source.split('\n');
+  const start = lines.slice(0, from.line - 1).reduce((n, l) => n + l.length + 1, 0) + from.col - 1;
+  const at = source.indexOf(text, start);
+  // Only within the value: a later occurrence elsewhere in the file is not this one.
+  if (at < 0 || at - start > 4000) return from;
+  const before = source.slice(0, at).split('\n');
+  return { file: from.file, line: before.length, col: before[before.length - 1].length + 1 };
 }
 
 /** Where a value at a path below `root` was written; falls back to the deepest known ancestor. */

@@ -6,7 +6,7 @@ import { ModuleError } from '../types.js';
 import { octalMode, type TaskNode } from '../load/playbook.js';
 import { loopOf, resolveAmount, resolveFlag, type Condition, type Keywords, type LoopKeyword } from '../load/keywords.js';
 import { LoopError, loopItems } from './loops.js';
-import { formatWhere, SourceError, whereOfText } from '../load/yaml.js';
+import { formatWhere, SourceError, whereInSource, whereOfText } from '../load/yaml.js';
 import { validateAgainst } from '../load/validate.js';
 import type { Scope } from '../expr/scope.js';
 import { UndefinedVariableError, ExpressionError } from '../expr/evaluate.js';
@@ -343,7 +343,8 @@ function failure(task: TaskNode, e: unknown): TaskOutcome {
   const desired = e && typeof e === 'object' ? desiredAtFailure.get(e) : undefined;
   // An expression's error points at the value that holds the expression, not only at the task.
   const expression = e instanceof UndefinedVariableError || e instanceof ExpressionError ? e.expression.trim() : '';
-  const where = (expression && whereOfText(task.source, expression)) || task.where;
+  const value = expression ? whereOfText(task.source, expression) : undefined;
+  const where = value ? whereInSource(value, expression) : task.where;
   return { status: 'failed', diffs: [], message: `${formatWhere(where)}: ${message}`, result: { failed: true, changed: false, msg: message }, definite: definiteCause(e), desired };
 }
 

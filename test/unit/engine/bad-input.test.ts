@@ -81,7 +81,7 @@ describe('run-time errors: the host fails (exit 2) with file:line', () => {
   it('an undefined variable in a task names the variable and the line:col of the value that uses it, and stops that host', async () => {
     const r = await runBad('undefined-variable.yml');
     expect(r.code).toBe(2);
-    expect(r.stdout).toContain(`fatal: [localhost] => ${dir}/undefined-variable.yml:7:16: undefined variable 'nope' in expression: nope\n`);
+    expect(r.stdout).toContain(`fatal: [localhost] => ${dir}/undefined-variable.yml:7:24: undefined variable 'nope' in expression: nope\n`);
     expect(await fs.readdir(r.root)).toEqual(['before']);
   });
 

@@ -35,7 +35,7 @@ describe('check mode after a change it could not model', () => {
     expect(results(check.events)).toEqual(['make the marker=changed', 'say it=failed']);
     expect(check.code).toBe(2);
     const failed = check.events.find((e) => e.status === 'failed')!;
-    expect(failed.message).toMatch(/^site.yml:11:14: undefined variable 'upper_of_x'/);
+    expect(failed.message).toMatch(/^site.yml:11:18: undefined variable 'upper_of_x'/);
 
     const plan = await plinth(['plan', '-i', 'inventory.yml', 'site.yml', '--detailed-exitcode'], { cwd: dir });
     expect(plan.code).toBe(1);

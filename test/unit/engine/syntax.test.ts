@@ -137,7 +137,7 @@ describe('a run-time expression error points at the expression', () => {
 `,
     });
     const r = await plinthJson(['-i', path.join(root, 'inv.yml'), path.join(root, 'pb.yml'), '-e', `root=${root}`]);
-    expect(r.events.find((e) => e.status === 'failed')!.message).toBe(`pb.yml:7:18: undefined variable 'missing_variable' in expression: missing_variable`);
+    expect(r.events.find((e) => e.status === 'failed')!.message).toBe(`pb.yml:9:14: undefined variable 'missing_variable' in expression: missing_variable`);
   });
 });
 
