@@ -7,7 +7,7 @@
 //
 //   npm run build && node bench/fleet.mjs [--hosts 1,16,64] [--runs 3] [--ansible-runs N]
 //       [--ansible-runs-64 1] [--skip-ansible] [--skip-floor] [--scenarios converge,noop,check]
-//       [--cpu-prof DIR] [--node-arg ARG]... [--keep] [--addresses 127.0.1]
+//       [--cpu-prof DIR] [--node-arg ARG]... [--keep] [--addresses 127.0.1] [--plinth DIR]
 //   node bench/fleet.mjs --slow-host SECONDS [--hosts 16] [--runs 3]
 //       strategy linear vs free when the first host's first task takes SECONDS longer (plinth only)
 // --node-arg passes ARG to the node running plinth (e.g. --node-arg=--import=/tmp/patch.mjs to try a fix).
@@ -51,6 +51,7 @@ function parseArgs(argv) {
     else if (a === '--keep') o.keep = true;
     else if (a === '--slow-host') o.slowHost = Number(next());
     else if (a === '--addresses') o.addresses = next();
+    else if (a === '--plinth') o.plinth = path.resolve(next());
     else if (a === '-h' || a === '--help') {
       console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 10).join('\n'));
       process.exit(0);
@@ -211,7 +212,7 @@ class Tools {
       mkdirSync(this.options.cpuProf, { recursive: true });
       node.push('--cpu-prof', '--cpu-prof-dir', this.options.cpuProf, '--cpu-prof-name', `plinth-${k}-${scenario}-${++this.runCount}.cpuprofile`);
     }
-    const args = [...node, 'bin/plinth.js', 'run', '-i', inv, path.join(BENCH, 'plinth', 'pg-node.yml'), '--json'];
+    const args = [...node, path.join(this.options.plinth ?? REPO, 'bin', 'plinth.js'), 'run', '-i', inv, path.join(BENCH, 'plinth', 'pg-node.yml'), '--json'];
     if (scenario === 'check') args.push('--check', '--diff');
     const r = await timed(process.execPath, args, { measure: true });
     const recap = jsonEvents(r.stdout).find((o) => o.type === 'recap');

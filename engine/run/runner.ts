@@ -566,11 +566,14 @@ class PlayRun {
     return new Scope(layers);
   }
 
+  /** Every group's hosts, made once per play: a scope is made for every host and task (500 hosts: 500 × 500 names each time). */
+  private groups?: Record<string, string[]>;
+
   private magicVars(h: HostState): Record<string, unknown> {
     const inv = this.o.inventory;
-    const groups: Record<string, string[]> = {};
-    for (const g of inv.groups.keys()) groups[g] = inv.hostsOf(g);
+    this.groups ??= Object.fromEntries([...inv.groups.keys()].map((g) => [g, inv.hostsOf(g)]));
     const stateOf = this.stateOf;
+    const activeHosts = () => this.hosts.filter((x) => x.active).map((x) => x.name);
     const hostvars = new Proxy(
       {},
       {
@@ -583,11 +586,16 @@ class PlayRun {
     return {
       inventory_hostname: h.name,
       inventory_hostname_short: h.name.split('.')[0],
-      groups,
+      groups: this.groups,
       group_names: inv.groupsOf(h.name).filter((g) => g !== 'ungrouped'),
       hostvars,
-      play_hosts: this.hosts.filter((x) => x.active).map((x) => x.name),
-      ansible_play_hosts: this.hosts.filter((x) => x.active).map((x) => x.name),
+      // Made when a template reads them.
+      get play_hosts() {
+        return activeHosts();
+      },
+      get ansible_play_hosts() {
+        return activeHosts();
+      },
       ansible_play_name: this.play.name,
       ansible_check_mode: this.o.check,
       plinth_check_mode: this.o.check,
@@ -605,7 +613,14 @@ class PlayRun {
 function openLaterPlaysEarly(o: RunOptions, stateOf: (name: string) => HostState, limited: Set<string> | null): void {
   const [first, ...later] = o.plays;
   if (!first || later.length === 0) return;
-  const inPlay = (play: Play) => selectHosts(o.inventory, play.hosts).filter((h) => !limited || limited.has(h));
+  const inPlay = (play: Play): string[] => {
+    try {
+      return selectHosts(o.inventory, play.hosts).filter((h) => !limited || limited.has(h));
+    } catch {
+      // A pattern that does not resolve fails when its play starts, as without this.
+      return [];
+    }
+  };
   const early = new Set(inPlay(first));
   const pending = [...new Set(later.flatMap(inPlay))].filter((h) => !early.has(h));
   const worker = async () => {
