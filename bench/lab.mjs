@@ -55,7 +55,8 @@ function parseArgs(argv) {
     else if (a === '--json-dir') o.jsonDir = path.resolve(next());
     else if (a === '--plinth') o.plinth = path.resolve(next());
     else if (a === '-h' || a === '--help') {
-      console.log(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(1, 13).join('\n'));
+      const lines = readFileSync(new URL(import.meta.url), 'utf8').split('\n');
+      console.log(lines.slice(1, lines.findIndex((l) => l.startsWith('import'))).join('\n'));
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
