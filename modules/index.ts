@@ -51,6 +51,7 @@ const registry: Record<string, () => Promise<Module>> = {
   locale_gen: async () => (await import('./locale_gen.js')).locale_gen,
   unarchive: async () => (await import('./unarchive.js')).unarchive,
   mount: async () => (await import('./mount.js')).mount,
+  modprobe: async () => (await import('./modprobe.js')).modprobe,
   apt_repository: async () => (await import('./apt_repository.js')).apt_repository,
   deb822_repository: async () => (await import('./deb822_repository.js')).deb822_repository,
   postgresql_user: async () => (await import('./postgresql_user.js')).postgresql_user,

@@ -308,4 +308,15 @@ describe('everyday modules on a lab host', { timeout: 10 * 60_000 }, () => {
     }
     expect(await onHost('cat /etc/fstab 2>/dev/null || true')).toBe(fstab);
   });
+
+  test('modprobe: the files that load a module at boot, written and removed (a container loads no modules)', async () => {
+    try {
+      await converges('modprobe', "- modprobe: { name: softdog, state: absent, params: 'soft_margin=60', persistent: present }", 1);
+      expect(await onHost('cat /etc/modules-load.d/softdog.conf /etc/modprobe.d/softdog.conf')).toBe('softdog\noptions softdog soft_margin=60');
+      await converges('modprobe-gone', '- modprobe: { name: softdog, state: absent, persistent: absent }', 1);
+      expect((await execOnHost(host, 'ls /etc/modules-load.d/softdog.conf /etc/modprobe.d/softdog.conf')).code).not.toBe(0);
+    } finally {
+      await execOnHost(host, 'rm -f /etc/modules-load.d/softdog.conf /etc/modprobe.d/softdog.conf');
+    }
+  });
 });
