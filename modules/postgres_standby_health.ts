@@ -1,6 +1,6 @@
 // postgres_standby_health: fails unless this standby replays: in recovery, replay not paused,
-// its WAL receiver streaming, and replay no more than max_lag_bytes behind a position (the
-// primary's current LSN, read before this task, or else what the standby received). It waits up
+// its WAL receiver streaming, and replay no more than max_lag_bytes behind a position (by
+// default the primary's end of WAL as its WAL sender last reported it; or one given). It waits up
 // to `wait` seconds for replay to catch up; a pause or a promotion fails at once. Read-only: it
 // runs in check mode too.
 import { ModuleError, type Module } from '../engine/types.js';
@@ -24,7 +24,7 @@ export const schema = {
     primary_lsn: {
       type: 'string',
       pattern: '^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$',
-      description: 'the primary’s WAL position (SELECT pg_current_wal_lsn()) that replay must reach; unset: what the standby received',
+      description: 'the primary’s WAL position (SELECT pg_current_wal_lsn()) that replay must reach; unset: the primary’s end of WAL as its WAL sender last reported it to the standby (pg_stat_wal_receiver.latest_end_lsn)',
     },
     max_lag_bytes: { type: 'integer', minimum: 0, default: 0, description: 'bytes of WAL replay may stay behind that position' },
     wait: { type: 'number', minimum: 0, default: 30, description: 'seconds to wait for the standby to stream and catch up before failing' },

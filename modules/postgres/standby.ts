@@ -1,7 +1,8 @@
 // What a standby is doing, as the standby itself sees it. pg_stat_replication on the primary
 // says "streaming" also for a standby whose replay is paused (a hot-standby parameter lower than
 // the primary's pauses it), so health is read here: in recovery, not paused, its WAL receiver
-// streaming, and replay at or past a target position (the primary's, or what it received).
+// streaming, and replay at or past a target position: the primary's, as given or as its WAL
+// sender last reported it to this standby.
 import type { ModuleContext } from '../../engine/types.js';
 import { queryRows, type PgTarget } from './sql.js';
 
@@ -13,7 +14,10 @@ export interface StandbyState {
   receiver: string | null;
   receive_lsn: string | null;
   replay_lsn: string | null;
-  /** What replay must reach: the primary's position given, else what this standby received. */
+  /**
+   * What replay must reach: the primary's position when given, else the primary's end of WAL
+   * as its WAL sender last reported it (pg_stat_wal_receiver.latest_end_lsn), or what was received.
+   */
   target_lsn: string | null;
   /** Bytes of WAL between replay and the target; 0 when replay is at or past it. */
   lag_bytes: number | null;
@@ -30,7 +34,8 @@ export async function readStandbyState(ctx: ModuleContext, target: PgTarget, pri
                     (SELECT status FROM pg_stat_wal_receiver) AS receiver,
                     pg_last_wal_receive_lsn() AS receive_lsn,
                     pg_last_wal_replay_lsn() AS replay_lsn,
-                    coalesce(nullif(:'primary_lsn', '')::pg_lsn, pg_last_wal_receive_lsn()) AS target_lsn) s`,
+                    coalesce(nullif(:'primary_lsn', '')::pg_lsn,
+                             greatest(pg_last_wal_receive_lsn(), (SELECT latest_end_lsn FROM pg_stat_wal_receiver))) AS target_lsn) s`,
     { primary_lsn: primaryLsn ?? '' },
   );
   return { ...row, lag_bytes: row.lag_bytes === null ? null : Number(row.lag_bytes) };
