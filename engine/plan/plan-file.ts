@@ -125,8 +125,10 @@ function pin(s: TaskStep): PinnedStep {
     status: s.status,
     ...(s.summary && shown ? { summary: redactor.redact(s.summary) } : {}),
     ...(s.message && shown ? { message: redactor.redact(sources.displayText(s.message)) } : {}),
-    ...(s.args ? { args: fingerprintOf(redactor.redactValue(s.args)) } : {}),
-    action: fingerprintOf(redactor.redactValue({ status: s.status, summary: s.summary, diffs: s.diffs })),
+    // A read-only task (a status query, a wait for replay past an LSN) changes nothing: its arguments
+    // and output may follow live data; that it runs, and whether it passes, is what the plan pins.
+    ...(s.args && !s.readOnly ? { args: fingerprintOf(redactor.redactValue(s.args)) } : {}),
+    action: fingerprintOf(redactor.redactValue(s.readOnly ? { status: s.status } : { status: s.status, summary: s.summary, diffs: s.diffs })),
     ...(exact ? { observed: fingerprintOf(s.observed) } : {}),
     ...(snapshot !== undefined && snapshot.length <= MAX_SNAPSHOT_CHARS ? { snapshot } : {}),
   };

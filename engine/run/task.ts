@@ -62,6 +62,8 @@ export interface TaskStep {
   exact: boolean;
   /** The task has secret arguments: what it observed is never shown. */
   secret?: boolean;
+  /** The task changes nothing (debug, stat, `changed_when: false`): its arguments and result may follow live data. */
+  readOnly?: boolean;
   /** no_log: neither what it observed nor its summary and messages are shown. */
   noLog?: boolean;
   /** In check mode: what the task will ensure, computed when its outcome is unknown. */
@@ -273,8 +275,9 @@ async function runOnce(task: TaskNode, kw: Keywords, outer: Scope, ctx: TaskRunC
   step.describe = () => desiredState(module, args, moduleCtx);
 
   const readOnly = readOnlyTask(kw);
+  step.readOnly = !!module.readOnly || readOnly;
   // What read-only tasks see is data for later tasks, not state they change: it is not pinned.
-  const onObserved = module.readOnly || readOnly
+  const onObserved = step.readOnly
     ? undefined
     : (o: unknown) => {
         step.observed = o;

@@ -148,6 +148,33 @@ describe('plan, then apply of that plan', () => {
     expect(await fs.readFile(conf, 'utf8')).toBe('keep = me\nedited = by hand\nx = 1\n');
   });
 
+  it('does not pin what read-only tasks read live (a clock, an LSN): the plan applies', async () => {
+    const state = await tempTree();
+    const dir = await tempTree({
+      'inventory.yml': localInventory(['h1'], `  vars:\n    state: ${state}\n`),
+      'site.yml': `- hosts: all
+  gather_facts: false
+  tasks:
+    - name: read something that moves
+      command: date +%s%N
+      changed_when: false
+      register: now
+    - name: wait until it has moved past itself
+      shell: "test $(date +%s%N) -gt {{ now.stdout }}"
+      changed_when: false
+    - name: then the change
+      copy:
+        dest: "{{ state }}/a.conf"
+        content: "port = 5432\\n"
+`,
+    });
+    await planIn(dir);
+    const r = await plinth(['apply', 'plan.json'], { cwd: dir });
+    expect(r.stderr).not.toMatch(/ERROR|stale|drift/);
+    expect(r.code).toBe(0);
+    expect(existsSync(path.join(state, 'a.conf'))).toBe(true);
+  });
+
   it('applies a fresh plan whose later tasks read what earlier tasks of the same apply wrote', async () => {
     const state = await tempTree();
     const dir = await tempTree({
