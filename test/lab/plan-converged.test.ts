@@ -64,7 +64,7 @@ describe('plan, then apply, of day-2 changes on a converged cluster', { timeout:
     return { plan, applied };
   }
 
-  test('a restart-required setting (max_connections): the apply's own restarts are not drift', async () => {
+  test('a restart-required setting (max_connections): the restarts of the apply itself are not drift', async () => {
     const { plan, applied } = await planThenApply('max-connections', { pg_extra_settings: { max_connections: 200 } });
     const made = new Set(applied.results.filter((e) => e.status === 'changed').map(resultKey));
     // Every planned change was made but one: the second pass of the standbys' rolling restart, which
