@@ -215,7 +215,8 @@ describe('day 2 on the converged blog cluster', { timeout: 20 * 60_000 }, () => 
       expect(pgpoolChanges).not.toContain('pgpool starts again');
 
       expect(await session.backendPid('after-add').catch(async (e) => {
-        log(`pgpool's journal:\n${await onHost(PGPOOL, "journalctl -u pgpool2 --since -600s --no-pager | grep -v 'health check' | tail -60")}`);
+        log(`pgpool's journal:\n${await onHost(PGPOOL, "journalctl -u pgpool2 -n 400 --no-pager | grep -iE 'failover|failback|restart|degenerat|child|reload|detected' | tail -40 || true")}`);
+        log(`primary started at: ${(await hostSql(PRIMARY, 'SELECT pg_postmaster_start_time()'))[0][0]}`);
         throw e;
       })).toBe(pid);
       const newAddress = await addressOf(grownInventory, NEW_REPLICA);
