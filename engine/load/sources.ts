@@ -9,6 +9,10 @@ import { PLINTH_ROOT } from '../paths.js';
 /** Names of plinth's own files (its roles and templates) when they are outside the repository. */
 const PLINTH_PREFIX = '<plinth>/';
 
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 /** A source file that differs from the one a plan was made with. */
 export class SourceChangedError extends Error {
   override name = 'SourceChangedError';
@@ -59,7 +63,12 @@ export class SourceLog {
     // Only a leading name that is a file is one: "connection to db2 (root@127.0.0.1:2201) lost" is not.
     const start = text.replace(/^([^\s:][^:\n]*)(?=:\d+)/, (file) => (existsSync(file) ? this.display(file) : file));
     const inPlinth = this.display(PLINTH_ROOT).startsWith(PLINTH_PREFIX) ? [PLINTH_ROOT] : [];
-    return [this.root, ...inPlinth].reduce((t, dir) => t.split(`${dir}${path.sep}`).join(dir === this.root ? '' : PLINTH_PREFIX), start);
+    // Only "file:line" references are controller files; any other path in a message (the host's
+    // /tmp/.../app.conf a write failed on) is the host's, and stays as the host names it.
+    return [this.root, ...inPlinth].reduce((t, dir) => t.replace(
+      new RegExp(`${escapeRegExp(dir + path.sep)}(?=[^\\s:]+:\\d)`, 'g'),
+      dir === this.root ? '' : PLINTH_PREFIX,
+    ), start);
   }
 
   /** The controller path of a name given by display(), against this run's root. */
