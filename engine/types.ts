@@ -1,5 +1,5 @@
 // The contracts that modules and connections implement. Modules see only this file
-// (and engine/connection/shell.ts for quoting); they never import the runner or the CLI.
+// (and engine/connection/shell-quote.ts for quoting); they never import the runner or the CLI.
 
 /** How a command changes user: the tool, and what it is called with. */
 export type BecomeMethod = 'sudo' | 'su' | 'runuser' | 'doas';
@@ -173,4 +173,4 @@ export interface Module<Args = any, Observed = any, Action = any> {
 }
 
 /** Connection failures: a module lets them pass, so that the host is reported unreachable, not failed. */
-export { UnreachableError, TimeoutError } from './connection/errors.js';
+export { UnreachableError, TimeoutError } from './connection/connection-errors.js';

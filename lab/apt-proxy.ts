@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, promises as fs } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { LabError } from './errors.js';
+import { LabError } from './lab-error.js';
 import { APT_PROXY_PORT, type LabNetwork } from './network.js';
 import { isAlive, listProcesses, signal, sleep, waitForExit } from './procs.js';
 import { missingToolError } from './run.js';

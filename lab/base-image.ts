@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { createWriteStream, promises as fs } from 'node:fs';
-import { LabError, type Progress } from './errors.js';
+import { LabError, type Progress } from './lab-error.js';
 import { missingToolError } from './run.js';
 import type { StateDir } from './state-dir.js';
 

@@ -10,12 +10,12 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { aptProxyRunning, ensureAptProxy, stopAptProxy } from './apt-proxy.js';
 import { baseIsCurrent, ensureBaseImage } from './base-image.js';
-import { LabError, quiet, type Progress } from './errors.js';
+import { LabError, quiet, type Progress } from './lab-error.js';
 import {
   bootHost, etcHosts, findContainers, hostPublicKeys, isRunning, prepareHostRoot, removeHostRoot,
   removeHostRoots, stopContainers, writeEtcHosts,
 } from './hosts.js';
-import { assignAddresses, blogLab, inventoryDocument, inventoryText, type LabHost, type LabSpec } from './inventory.js';
+import { assignAddresses, blogLab, inventoryDocument, inventoryText, type LabHost, type LabSpec } from './lab-inventory.js';
 import { ensureLabKey, writeKnownHosts, type HostKeys } from './keys.js';
 import { acquireLock } from './lock.js';
 import {
@@ -23,7 +23,7 @@ import {
   removeNetwork, type LabNetwork,
 } from './network.js';
 import { missingToolError } from './run.js';
-import { sshCapture, sshdAnswers, sshInteractive, waitForSshd, type SshResult } from './ssh.js';
+import { sshCapture, sshdAnswers, sshInteractive, waitForSshd, type SshResult } from './ssh-client.js';
 import { knownLabs, StateDir } from './state-dir.js';
 
 export interface LabOptions {

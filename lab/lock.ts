@@ -3,7 +3,7 @@
 // taken over instead of blocking forever.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { LabError } from './errors.js';
+import { LabError } from './lab-error.js';
 import { isAlive, sleep } from './procs.js';
 
 export type Release = () => Promise<void>;

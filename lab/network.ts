@@ -5,7 +5,7 @@
 // subnet, a bridge, a namespace or a veth. Hosts get no default route: they reach each other
 // and their lab's package proxy on the bridge address, nothing else.
 import { promises as fs } from 'node:fs';
-import { LabError } from './errors.js';
+import { LabError } from './lab-error.js';
 import { acquireLock } from './lock.js';
 import { run, tryRun } from './run.js';
 import { knownLabs, StateDir } from './state-dir.js';

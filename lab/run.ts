@@ -1,7 +1,7 @@
 // Running the host tools the lab is made of (ip, mount, mmdebstrap, ssh-keygen, ...).
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { LabError } from './errors.js';
+import { LabError } from './lab-error.js';
 
 /** The Debian package that provides each tool the lab runs, for "install the Debian package X". */
 export const TOOL_PACKAGES: Record<string, string> = {

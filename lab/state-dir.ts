@@ -19,7 +19,7 @@
 //     apt-cacher-ng/        the lab's package proxy: config, cache and logs
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { LabError } from './errors.js';
+import { LabError } from './lab-error.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/plinth-lab';
 /** The lab `plinth lab up` makes when no name is given: the user's lab. */

@@ -9,7 +9,7 @@ import {
   type CommandAction,
   type CommandObserved,
   type CommandOptions,
-} from './support/run-command.js';
+} from './support/command-and-shell.js';
 
 interface CommandArgs extends CommandOptions {
   cmd?: string;

@@ -3,7 +3,7 @@
 // `reload` plugin of CoreDNS picks the change up; nothing is restarted.
 import { ModuleError, type Module, type Plan } from '../engine/types.js';
 import type { KubeObject } from './k8s/client.js';
-import { apiFailure, connect, connectionProperties, type ConnectionArgs } from './k8s/connect.js';
+import { apiFailure, connect, connectionProperties, type ConnectionArgs } from './k8s/kube-api.js';
 import { ensureHostsBlock, type HostsEntry } from './k8s/corefile.js';
 
 export interface CorednsHostsArgs extends ConnectionArgs {

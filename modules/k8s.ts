@@ -7,7 +7,7 @@
 // do, and the plan names each with its manager. Secrets show key names only.
 import { ModuleError, type Diff, type Module, type ModuleContext, type Plan } from '../engine/types.js';
 import type { KubeClient, KubeObject, ObjectRef } from './k8s/client.js';
-import { apiFailure, conflictsOf, connect, connectionProperties, isMissingNamespace, managerName, waitFor, type ConnectionArgs, type FieldConflict } from './k8s/connect.js';
+import { apiFailure, conflictsOf, connect, connectionProperties, isMissingNamespace, managerName, waitFor, type ConnectionArgs, type FieldConflict } from './k8s/kube-api.js';
 import { concretePath, parseFieldPath, valueAt } from './k8s/field-path.js';
 import { loadManifest } from './k8s/manifest.js';
 import { secretFromEnv, secretFromEnvSchema, type SecretFromEnv } from './k8s/env-secret.js';

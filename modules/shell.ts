@@ -8,7 +8,7 @@ import {
   type CommandAction,
   type CommandObserved,
   type CommandOptions,
-} from './support/run-command.js';
+} from './support/command-and-shell.js';
 
 interface ShellArgs extends CommandOptions {
   cmd: string;

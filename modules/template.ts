@@ -1,6 +1,6 @@
 // template: renders an EJS file from the controller with the task's variables and writes it.
 import { ModuleError, type Module } from '../engine/types.js';
-import { TemplateError } from '../engine/expr/template.js';
+import { TemplateError } from '../engine/expr/ejs-template.js';
 import { attributeProperties, type FileAttributes } from './support/attributes.js';
 import { findControllerFile } from './support/controller-files.js';
 import { holdsSecret } from './support/text.js';

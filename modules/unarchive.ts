@@ -5,7 +5,7 @@
 import { ModuleError, type Module, type ModuleContext } from '../engine/types.js';
 import { findControllerFile } from './support/controller-files.js';
 import { execOrFail } from './support/host-commands.js';
-import { observeCommand, type CommandObserved } from './support/run-command.js';
+import { observeCommand, type CommandObserved } from './support/command-and-shell.js';
 
 interface UnarchiveArgs {
   src: string;

@@ -4,7 +4,7 @@
 // body) goes to curl on its standard input as a config file, never on the command line.
 // GET, HEAD and OPTIONS are sent in check mode too; other methods are not sent in check mode.
 import { ModuleError, type Module } from '../engine/types.js';
-import { observeCommand, type CommandObserved } from './support/run-command.js';
+import { observeCommand, type CommandObserved } from './support/command-and-shell.js';
 
 interface UriArgs {
   url: string;

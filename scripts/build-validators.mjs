@@ -17,9 +17,9 @@ const load = (file) => import(pathToFileURL(path.join(dist, file)).href);
 
 const { newAjv, precompiledName, PRECOMPILED_DIR } = await load('engine/load/validate.js');
 const { allModules } = await load('modules/index.js');
-const { playSchema, inventorySchema, roleMetaSchema } = await load('engine/load/schemas.js');
+const { playSchema, inventorySchema, roleMetaSchema } = await load('engine/load/user-file-schemas.js');
 const { keywordSchemas } = await load('engine/load/keywords.js');
-const { kindSchemas, anyObjectSchema } = await load('modules/k8s/schemas.js');
+const { kindSchemas, anyObjectSchema } = await load('modules/k8s/kind-schemas.js');
 const { _ } = (await import('ajv')).default;
 
 const schemas = [

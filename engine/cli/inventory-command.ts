@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { loadInventory, loadVarsFolders, type Inventory } from '../load/inventory.js';
-import { SECRET_CONNECTION_VARS } from '../connection/connect.js';
+import { SECRET_CONNECTION_VARS } from '../connection/open-connection.js';
 import { redactor } from '../secrets/redact.js';
 import { SECRET_NAME } from '../expr/scope.js';
 import { UsageError } from './exit-codes.js';

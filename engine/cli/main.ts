@@ -7,7 +7,7 @@ import { ExitCode, UsageError } from './exit-codes.js';
 import { SourceError, SourceErrors } from '../load/yaml.js';
 import { PatternError } from '../run/patterns.js';
 import { redactor } from '../secrets/redact.js';
-import { registerLabCommands } from '../../lab/cli.js';
+import { registerLabCommands } from '../../lab/lab-command.js';
 import { registerVaultCommands } from './vault-command.js';
 import { registerPlanCommands } from './plan-command.js';
 import { registerAdhocCommand } from './adhoc-command.js';

@@ -2,7 +2,7 @@
 // (become_method: sudo, su, runuser, doas), with become_flags added to that tool's options.
 // The one place that knows each tool's command line.
 import type { BecomeMethod } from '../types.js';
-import { quoteArgv } from './shell.js';
+import { quoteArgv } from './shell-quote.js';
 
 export const BECOME_METHODS: readonly BecomeMethod[] = ['sudo', 'su', 'runuser', 'doas'];
 

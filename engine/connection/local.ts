@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { BecomeOptions, ExecOptions, ExecResult, FileStat, Host, WriteOptions } from '../types.js';
-import { TimeoutError } from './errors.js';
+import { TimeoutError } from './connection-errors.js';
 import { becomeArgv, becomeMethod } from './become.js';
 
 interface UserTables {

@@ -10,7 +10,7 @@ import ssh2 from 'ssh2';
 import type { AnyAuthMethod, ClientChannel, ConnectConfig, ServerHostKeyAlgorithm, SFTPWrapper, Stats } from 'ssh2';
 import type { BecomeMethod, BecomeOptions, ExecOptions, ExecResult, FileStat, Host, WriteOptions } from '../types.js';
 import { redactor } from '../secrets/redact.js';
-import { TimeoutError, UnreachableError } from './errors.js';
+import { TimeoutError, UnreachableError } from './connection-errors.js';
 import {
   appendKnownHost,
   changedKeyMessage,
@@ -20,7 +20,7 @@ import {
   unknownKeyMessage,
   verifyHostKey,
 } from './known-hosts.js';
-import { quoteArgv } from './shell.js';
+import { quoteArgv } from './shell-quote.js';
 import { Semaphore } from '../semaphore.js';
 import { becomeArgv, becomeMethod, passwordPromptOf } from './become.js';
 

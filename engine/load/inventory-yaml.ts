@@ -3,7 +3,7 @@
 import type { Inventory } from './inventory.js';
 import { SourceError, whereAtPath, whereOf } from './yaml.js';
 import { validateAgainst } from './validate.js';
-import { inventorySchema } from './schemas.js';
+import { inventorySchema } from './user-file-schemas.js';
 import { hostPatternAt } from './host-ranges.js';
 
 interface GroupNode {

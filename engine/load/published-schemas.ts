@@ -2,7 +2,7 @@
 // (with every module's arguments, so an editor completes them), role meta. Generated from the
 // same schemas the loader validates with, so they cannot drift; a test checks schemas/ is current.
 import type { Module } from '../types.js';
-import { blockKeywordSchemas, blockSections, inventorySchema, playSchema, roleMetaSchema, taskKeywordSchemas } from './schemas.js';
+import { blockKeywordSchemas, blockSections, inventorySchema, playSchema, roleMetaSchema, taskKeywordSchemas } from './user-file-schemas.js';
 
 export function publishedSchemas(modules: ReadonlyMap<string, Module>): Record<string, Record<string, unknown>> {
   const taskVariants = [...modules.values()].map((m) => ({

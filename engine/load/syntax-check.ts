@@ -3,7 +3,7 @@
 // and the files of include_tasks/include_role written literally are loaded and checked the same way.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { checkTemplate, TemplateError } from '../expr/template.js';
+import { checkTemplate, TemplateError } from '../expr/ejs-template.js';
 import { loadIncludedRole, loadIncludedTasks, type Node, type Play, type TaskNode } from './playbook.js';
 import { SourceError, whereOfValue } from './yaml.js';
 

@@ -1,6 +1,6 @@
 // Builds the ModuleContext a module runs with.
 import type { Host, ModuleContext } from '../types.js';
-import { renderEjs } from '../expr/template.js';
+import { renderEjs } from '../expr/ejs-template.js';
 import { redactor } from '../secrets/redact.js';
 import { evaluateWithVars } from '../expr/evaluate.js';
 

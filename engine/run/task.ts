@@ -10,14 +10,14 @@ import { formatWhere, SourceError, whereInSource, whereOfText } from '../load/ya
 import { validateAgainst } from '../load/validate.js';
 import type { Scope } from '../expr/scope.js';
 import { UndefinedVariableError, ExpressionError } from '../expr/evaluate.js';
-import { TemplateError } from '../expr/template.js';
-import { renderEjs } from '../expr/template.js';
+import { TemplateError } from '../expr/ejs-template.js';
+import { renderEjs } from '../expr/ejs-template.js';
 import { makeModuleContext } from './context.js';
 import { runModule, type ModuleOutcome } from './run-module.js';
-import { UnreachableError, TimeoutError } from '../connection/errors.js';
+import { UnreachableError, TimeoutError } from '../connection/connection-errors.js';
 import { redactor } from '../secrets/redact.js';
 import { sources } from '../load/sources.js';
-import { truthy } from '../connection/connect.js';
+import { truthy } from '../connection/open-connection.js';
 import { becomeMethod, BecomeError } from '../connection/become.js';
 import type { HostState } from './host-state.js';
 import type { TaskStatus } from './events.js';

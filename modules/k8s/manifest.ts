@@ -5,7 +5,7 @@ import { ModuleError, type ModuleContext } from '../../engine/types.js';
 import { validateAgainst, type SchemaProblem } from '../../engine/load/validate.js';
 import { findControllerFile } from '../support/controller-files.js';
 import type { KubeObject } from './client.js';
-import { schemaFor } from './schemas.js';
+import { schemaFor } from './kind-schemas.js';
 
 export interface ManifestSource {
   definition?: Record<string, unknown>;

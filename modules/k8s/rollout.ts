@@ -3,7 +3,7 @@
 // controller reports that the rollout exceeded its progress deadline.
 import { ModuleError } from '../../engine/types.js';
 import type { KubeClient, KubeObject, ObjectRef } from './client.js';
-import { waitFor } from './connect.js';
+import { waitFor } from './kube-api.js';
 
 interface DeploymentCondition {
   type?: string;

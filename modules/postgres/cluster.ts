@@ -1,7 +1,7 @@
 // Where a PostgreSQL cluster lives on a host, from the task's arguments. Defaults are the
 // Debian layout (version 15, cluster main); tests and other layouts set the paths directly.
 import { ModuleError, type ModuleContext } from '../../engine/types.js';
-import { quoteArg } from '../../engine/connection/shell.js';
+import { quoteArg } from '../../engine/connection/shell-quote.js';
 import type { PgTarget } from './sql.js';
 
 export interface ClusterArgs {

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as YAML from 'yaml';
 import { expect } from 'vitest';
-import { quoteArg } from '../../engine/connection/shell.js';
+import { quoteArg } from '../../engine/connection/shell-quote.js';
 import { acquireLock, type Release } from '../../lab/lock.js';
 import { down, execOnHost, status, up } from '../../lab/lab.js';
 import { DEFAULT_LAB, StateDir } from '../../lab/state-dir.js';

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as YAML from 'yaml';
 import { findContainers } from '../../lab/hosts.js';
-import { labFromInventory, numberedLab, type LabHost } from '../../lab/inventory.js';
+import { labFromInventory, numberedLab, type LabHost } from '../../lab/lab-inventory.js';
 import { acquireLock, type Release } from '../../lab/lock.js';
 import { down, execOnHost, status, up } from '../../lab/lab.js';
 import { listProcesses, signal, waitForExit, type ProcessInfo } from '../../lab/procs.js';

@@ -7,8 +7,8 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { quoteArg } from '../../engine/connection/shell.js';
-import { numberedLab } from '../../lab/inventory.js';
+import { quoteArg } from '../../engine/connection/shell-quote.js';
+import { numberedLab } from '../../lab/lab-inventory.js';
 import { down, execOnHost, up } from '../../lab/lab.js';
 import { selectedLab } from '../../lab/state-dir.js';
 

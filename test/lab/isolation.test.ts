@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as YAML from 'yaml';
 import { acquireLock, type Release } from '../../lab/lock.js';
 import { down, execOnHost, status, up, type UpResult } from '../../lab/lab.js';
-import { sshArgv } from '../../lab/ssh.js';
+import { sshArgv } from '../../lab/ssh-client.js';
 import { StateDir } from '../../lab/state-dir.js';
 
 const dirs = new StateDir();

@@ -5,7 +5,7 @@
 // Needs root; runs when PLINTH_LAB=1.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { numberedLab } from '../../lab/inventory.js';
+import { numberedLab } from '../../lab/lab-inventory.js';
 import { down, execOnHost, status, statusOfAll, up } from '../../lab/lab.js';
 import { acquireLock, type Release } from '../../lab/lock.js';
 import { readLabNetwork } from '../../lab/network.js';

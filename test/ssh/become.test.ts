@@ -8,7 +8,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { UnreachableError } from '../../engine/connection/errors.js';
+import { UnreachableError } from '../../engine/connection/connection-errors.js';
 import { SshHost, type SshOptions } from '../../engine/connection/ssh.js';
 import { redactor } from '../../engine/secrets/redact.js';
 import { sshOptionsTo, startSshd, type TestSshd } from '../helpers/sshd.js';

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { UnreachableError } from '../../engine/connection/errors.js';
+import { UnreachableError } from '../../engine/connection/connection-errors.js';
 import {
   entryMatches,
   fingerprintOf,

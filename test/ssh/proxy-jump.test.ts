@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { UnreachableError } from '../../engine/connection/errors.js';
+import { UnreachableError } from '../../engine/connection/connection-errors.js';
 import { SshHost, type SshOptions } from '../../engine/connection/ssh.js';
 import { parseSshConfig, sshOptionsFor } from '../../engine/connection/ssh-config.js';
 import { sshOptionsTo, startSshd, type TestSshd } from '../helpers/sshd.js';

@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { TimeoutError, UnreachableError } from '../../engine/connection/errors.js';
+import { TimeoutError, UnreachableError } from '../../engine/connection/connection-errors.js';
 import { EncryptedKeyError, SshHost, type SshOptions } from '../../engine/connection/ssh.js';
 import { redactor } from '../../engine/secrets/redact.js';
 import { freePort, keygen, sshOptionsTo, startSshd, type TestSshd } from '../helpers/sshd.js';

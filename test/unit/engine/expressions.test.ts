@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Scope } from '../../../engine/expr/scope.js';
 import { UndefinedVariableError, ExpressionError } from '../../../engine/expr/evaluate.js';
-import { renderEjs, TemplateError } from '../../../engine/expr/template.js';
+import { renderEjs, TemplateError } from '../../../engine/expr/ejs-template.js';
 import { plinth, tempTree } from '../../helpers/cli.js';
 
 const scope = (...layers: Record<string, unknown>[]) => new Scope(layers.map((vars, i) => ({ name: `l${i}`, vars })));

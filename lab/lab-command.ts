@@ -2,8 +2,8 @@
 // the result (human text, or JSON with --json). Errors are LabErrors thrown to the caller,
 // which prints them and sets the exit code; run the program with parseAsync.
 import { Command, Option } from 'commander';
-import { LabError, type Progress } from './errors.js';
-import { blogLab, labFromInventory, numberedLab, type LabSpec } from './inventory.js';
+import { LabError, type Progress } from './lab-error.js';
+import { blogLab, labFromInventory, numberedLab, type LabSpec } from './lab-inventory.js';
 import type { LabStatus, UpResult } from './lab.js';
 
 /** The lab's code is loaded only when a lab command runs: `plinth run` starts faster without it. */

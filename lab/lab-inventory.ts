@@ -9,7 +9,7 @@
 //     its lab host, so its other variables and its groups are kept as they are.
 import { promises as fs } from 'node:fs';
 import * as YAML from 'yaml';
-import { LabError } from './errors.js';
+import { LabError } from './lab-error.js';
 import { FIRST_HOST_OCTET, type LabNetwork } from './network.js';
 
 export interface LabHost {

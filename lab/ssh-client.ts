@@ -2,7 +2,7 @@
 // the lab key and the lab's known_hosts (host key checking stays on).
 import { spawn } from 'node:child_process';
 import * as net from 'node:net';
-import { LabError } from './errors.js';
+import { LabError } from './lab-error.js';
 import { sleep } from './procs.js';
 import { missingToolError } from './run.js';
 import type { StateDir } from './state-dir.js';
