@@ -15,8 +15,23 @@ const ROOT = path.join(PLINTH_ROOT, 'test', 'fixtures', 'plans');
 interface Fixture {
   description?: string;
   args: Record<string, unknown>;
-  observed: unknown;
-  expect: { status?: 'ok' | 'changed' | 'unknown'; summary?: string; reason?: string; action?: unknown; diffs?: unknown; result?: unknown; error?: string };
+  /** Omitted for a case the schema rejects (`expect.invalid`): observe never runs then. */
+  observed?: unknown;
+  /** The task runs in check mode (default true; plans must not depend on it, but a few say so). */
+  check?: boolean;
+  expect: {
+    status?: 'ok' | 'changed' | 'unknown';
+    summary?: string;
+    reason?: string;
+    action?: unknown;
+    diffs?: unknown;
+    writes?: unknown;
+    result?: unknown;
+    /** The plan throws an error whose message contains this text. */
+    error?: string;
+    /** The schema rejects the arguments: "field: message" of one of the problems, as the CLI prints it. */
+    invalid?: string;
+  };
 }
 
 /** File contents observed as Buffers are written the way JSON.stringify writes a Buffer. */
@@ -44,10 +59,15 @@ for (const moduleName of readdirSync(ROOT)) {
     test.each(cases)('%s', async (file) => {
       const fixture = JSON.parse(readFileSync(path.join(ROOT, moduleName, file), 'utf8'), reviveBuffers) as Fixture;
       const args = structuredClone(fixture.args);
-      expect(validateAgainst(mod!.schema, args)).toEqual([]);
-      const ctx = makeModuleContext({ host: noHost, check: true });
-      const planned = (async () => mod!.plan(fixture.observed, args, ctx))();
       const want = fixture.expect;
+      const problems = validateAgainst(mod!.schema, args).map((p) => `${p.path.join('.')}: ${p.message}`);
+      if (want.invalid !== undefined) {
+        expect(problems.join('\n')).toContain(want.invalid);
+        return;
+      }
+      expect(problems).toEqual([]);
+      const ctx = makeModuleContext({ host: noHost, check: fixture.check ?? true });
+      const planned = (async () => mod!.plan(fixture.observed, args, ctx))();
       if (want.error !== undefined) {
         await expect(planned).rejects.toThrow(want.error);
         return;
@@ -55,7 +75,7 @@ for (const moduleName of readdirSync(ROOT)) {
       const plan = (await planned) as Record<string, any>;
       const status = 'unknown' in plan ? 'unknown' : plan.changed ? 'changed' : 'ok';
       expect(status).toBe(want.status);
-      for (const key of ['summary', 'reason', 'action', 'diffs', 'result'] as const) {
+      for (const key of ['summary', 'reason', 'action', 'diffs', 'writes', 'result'] as const) {
         if (want[key] !== undefined) expect(plan[key], key).toEqual(want[key]);
       }
     });
