@@ -13,8 +13,10 @@ function asText(v: unknown): string {
   return v === undefined || v === null ? '' : String(v);
 }
 
-// Configuration files are not HTML: `<%= %>` writes values as they are.
-const OPTIONS = { async: false, strict: false, _with: true, rmWhitespace: false, escape: asText } as const;
+// Configuration files are not HTML: `<%= %>` writes values as they are. The locals are a lazy
+// view of the variables (Scope.locals): ejs's default copy of them would render every variable,
+// so one broken variable would break templates that never name it.
+const OPTIONS = { async: false, strict: false, _with: true, rmWhitespace: false, escape: asText, unsafePrototypeLocals: true } as const;
 
 export function renderEjs(source: string, vars: Record<string, unknown>, filename?: string): string {
   refuseJinja(source, filename);

@@ -69,6 +69,7 @@ export const KEYWORDS = {
   tags: { isa: 'names', on: [...EVERYWHERE, 'include'], inherit: 'extend' },
   vars: { isa: 'mapping', on: [...EVERYWHERE, 'include'], inherit: 'merge' },
   environment: { isa: 'mapping', on: EVERYWHERE, inherit: 'merge', description: 'Environment variables for every command.' },
+  connection: { isa: 'text', on: EVERYWHERE, inherit: 'closest', description: 'local: run on the controller, with the host\'s own variables; ssh: the default.' },
   become: { isa: 'flag', on: EVERYWHERE, inherit: 'closest' },
   become_user: { isa: 'text', on: EVERYWHERE, inherit: 'closest' },
   become_method: { isa: 'text', on: EVERYWHERE, inherit: 'closest', description: 'sudo (default), su, runuser or doas.' },

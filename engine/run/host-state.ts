@@ -2,6 +2,7 @@
 // handlers and counts. Registered results and facts live for the whole run, as in Ansible.
 import type { Host } from '../types.js';
 import { PredictedHost } from '../connection/predicted.js';
+import { LocalHost } from '../connection/local.js';
 import { emptyCounts, type HostCounts } from './events.js';
 
 export class HostState {
@@ -22,6 +23,7 @@ export class HostState {
   /** How often each task ran on this host, to name its observations (see observationKey). */
   readonly occurrences = new Map<string, number>();
   private connection?: Promise<Host>;
+  private controller?: Host;
 
   constructor(
     readonly name: string,
@@ -44,6 +46,14 @@ export class HostState {
     this.connection ??= this.open().then((h) => (this.check ? new PredictedHost(h) : h));
     this.connection.catch(() => {});
     return this.connection;
+  }
+
+  /** `connection: local`: the controller stands in for this host. */
+  hostFor(connection: string | undefined): Promise<Host> {
+    if (connection === undefined || connection === 'ssh') return this.host();
+    if (connection !== 'local') throw new Error(`connection: '${connection}' is not supported (plinth knows local and ssh)`);
+    this.controller ??= this.check ? new PredictedHost(new LocalHost(this.name)) : new LocalHost(this.name);
+    return Promise.resolve(this.controller);
   }
 
   async close(): Promise<void> {

@@ -217,7 +217,7 @@ class PlayRun {
       let status: TaskStatus = 'ok';
       let message: string | undefined;
       try {
-        h.facts = await gatherFacts(await h.host());
+        h.facts = await gatherFacts(await h.hostFor(this.play.keywords.connection));
       } catch (e) {
         status = e instanceof UnreachableError ? 'unreachable' : 'failed';
         message = (e as Error).message;

@@ -256,7 +256,7 @@ async function runOnce(task: TaskNode, kw: Keywords, outer: Scope, ctx: TaskRunC
     becomeFlags: optionalText(kw.become_flags ?? ctx.state.inventoryVars.ansible_become_flags, scope),
   };
   const delegate = kw.delegate_to !== undefined ? String(scope.render(kw.delegate_to)) : undefined;
-  const connection = module.controllerOnly ? nullHost(ctx.state.name) : delegate ? await ctx.connectionFor(delegate) : await ctx.state.host();
+  const connection = module.controllerOnly ? nullHost(ctx.state.name) : delegate ? await ctx.connectionFor(delegate) : await ctx.state.hostFor(optionalText(kw.connection, scope));
   const timeoutSeconds = resolveAmount(kw.timeout, (t) => scope.render(t), 'timeout');
   const withEnv = withEnvironment(connection, scope.render(kw.environment ?? {}) as Record<string, unknown>);
   const host = timeoutSeconds ? withDeadline(withEnv, timeoutSeconds) : withEnv;

@@ -78,6 +78,12 @@ describe('EJS templates', () => {
     expect(() => renderEjs('a\nb = <%= nope %>\n', {}, '/t/x.ejs')).toThrow(/^\/t\/x\.ejs:2: undefined variable 'nope'$/);
   });
 
+  it('reads only the variables the template names: a broken variable elsewhere does not matter', () => {
+    const s = scope({ good: 'hello', broken: '{{ undefined_name_here }}' });
+    expect(renderEjs('v=<%= good %>', s.locals())).toBe('v=hello');
+    expect(() => renderEjs('v=<%= broken %>', s.locals(), '/t/b.ejs')).toThrow(/undefined_name_here/);
+  });
+
   it('a syntax error names the line where it starts', () => {
     expect(() => renderEjs('a\nb\n<%= f( %>\n', {}, '/t/y.ejs')).toThrow(/^\/t\/y\.ejs:3: syntax error: missing \) after argument list$/);
   });

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import * as os from 'node:os';
 import { localInventory, plinth, plinthJson, recapOf, statuses, tempTree } from '../../helpers/cli.js';
 
 const read = (p: string) => fs.readFile(p, 'utf8');
@@ -334,5 +335,33 @@ describe('a role hands down the keywords written on it', () => {
       expect(await read(path.join(r.root, 'h1'))).toBe('nobody');
       await expect(fs.stat(path.join(r.root, 'h2'))).rejects.toThrow();
     }
+  });
+});
+
+describe('connection: local', () => {
+  // The inventory points at a port where nothing listens: only a task run on the controller succeeds.
+  const inventory = 'all:\n  hosts:\n    far: { ansible_host: 127.0.0.9, ansible_port: 1, ansible_user: nobody }\n';
+  const task = '- copy: { dest: "{{ root }}/{{ inventory_hostname }}-{{ ansible_facts.hostname }}", content: "{{ who }}" }\n';
+
+  it('on a play runs its tasks and gathers its facts on the controller, with the host\'s own variables', async () => {
+    const pb = `- hosts: far\n  connection: local\n  vars: { who: "{{ inventory_hostname }}" }\n  tasks:\n${indent(task, 4)}\n`;
+    const r = await run({ 'inv.yml': inventory, 'pb.yml': pb });
+    expect(r.code).toBe(0);
+    const written = await fs.readdir(r.root);
+    expect(written).toContain(`far-${os.hostname()}`);
+    expect(await read(path.join(r.root, `far-${os.hostname()}`))).toBe('far');
+  });
+
+  it('on a task overrides the play; without it the same host is unreachable', async () => {
+    const pb = `- hosts: far\n  gather_facts: false\n  vars: { who: x }\n  tasks:\n    - copy: { dest: "{{ root }}/local", content: ok }\n      connection: local\n    - ping:\n`;
+    const r = await run({ 'inv.yml': inventory, 'pb.yml': pb });
+    expect(await read(path.join(r.root, 'local'))).toBe('ok');
+    expect(recapOf(r.events).far).toMatchObject({ changed: 1, unreachable: 1 });
+  });
+
+  it('refuses a connection plinth does not know', async () => {
+    const r = await run({ 'inv.yml': inventory, 'pb.yml': '- hosts: far\n  gather_facts: false\n  connection: winrm\n  tasks:\n    - ping:\n' });
+    expect(r.code).not.toBe(0);
+    expect(JSON.stringify(r.events)).toContain("connection: 'winrm' is not supported");
   });
 });
