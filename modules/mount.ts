@@ -74,6 +74,16 @@ export function editFstab(lines: string[], mountPoint: string, line: string | nu
   return out;
 }
 
+/** The mount on top at mountPoint in /proc/mounts (the last line for it: mounts stack), or null. */
+export function mountAt(procMounts: string, mountPoint: string): Observed['mounted'] {
+  let mounted: Observed['mounted'] = null;
+  for (const line of procMounts.split('\n')) {
+    const [src, target, fstype, opts] = line.split(' ');
+    if (target && unescape(target) === mountPoint) mounted = { src: unescape(src), fstype, opts };
+  }
+  return mounted;
+}
+
 export const mount: Module<MountArgs, Observed, MountAction> = {
   name: 'mount',
   description: 'Manage a file system in fstab and mount or unmount it',
@@ -84,12 +94,7 @@ export const mount: Module<MountArgs, Observed, MountAction> = {
     const fstab = await observeManagedFile(ctx, args.fstab ?? '/etc/fstab', {});
     const r = await ctx.host.exec(['cat', '/proc/mounts']);
     if (r.exitCode !== 0) throw new ModuleError(`mount: cannot read /proc/mounts: ${r.stderr.trim()}`);
-    let mounted: Observed['mounted'] = null;
-    for (const line of r.stdout.split('\n')) {
-      const [src, target, fstype, opts] = line.split(' ');
-      if (target && unescape(target) === args.path) mounted = { src: unescape(src), fstype, opts };
-    }
-    return { fstab, mounted };
+    return { fstab, mounted: mountAt(r.stdout, args.path) };
   },
 
   plan(o, args) {

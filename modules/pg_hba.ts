@@ -5,7 +5,7 @@
 import { ModuleError, type Module, type ModuleContext } from '../engine/types.js';
 import { clusterProperties, resolveCluster, targetOf, type ClusterArgs } from './postgres/cluster.js';
 import { HBA_METHODS, HBA_TYPES, mergeEntries, parseHbaFile, renderHbaFile, validateEntry, type HbaEntry } from './postgres/hba.js';
-import { queryRows, queryRowsIfRunning, ServerUnavailableError } from './postgres/sql.js';
+import { asJsonRows, parseJsonRows, queryRowsIfRunning, runSql, ServerUnavailableError } from './postgres/sql.js';
 
 type WantedEntry = HbaEntry & { state: 'present' | 'absent' };
 
@@ -107,17 +107,19 @@ export const pg_hba: Module<HbaArgs, Observed, HbaAction> = {
   },
 };
 
+/** The rules the running server rejects, when it reads the file at psql variable :path. */
+export const HBA_ERRORS_SQL = `SELECT line_number, error FROM pg_hba_file_rules
+        WHERE error IS NOT NULL AND current_setting('hba_file') = :'path'`;
+
+/** psql's output of HBA_ERRORS_SQL → "line N: error" for each rejected rule. */
+export function parseHbaErrors(psqlOutput: string): string[] {
+  return parseJsonRows<{ line_number: number | null; error: string }>(psqlOutput).map((r) => `line ${r.line_number}: ${r.error}`);
+}
+
 /** Rules the running server would reject, when it reads this very file. */
 async function hbaErrors(ctx: ModuleContext, args: HbaArgs, path: string): Promise<string[]> {
   try {
-    const rows = await queryRows<{ line_number: number | null; error: string }>(
-      ctx,
-      targetOf(resolveCluster(args)),
-      `SELECT line_number, error FROM pg_hba_file_rules
-        WHERE error IS NOT NULL AND current_setting('hba_file') = :'path'`,
-      { path },
-    );
-    return rows.map((r) => `line ${r.line_number}: ${r.error}`);
+    return parseHbaErrors(await runSql(ctx, targetOf(resolveCluster(args)), asJsonRows(HBA_ERRORS_SQL), { path }));
   } catch (e) {
     if (e instanceof ServerUnavailableError) return [];
     throw e;

@@ -6,7 +6,7 @@
 import { ModuleError, type Module, type ModuleContext } from '../engine/types.js';
 import { clusterProperties, resolveCluster, targetOf, asOwner, type Cluster, type ClusterArgs } from './postgres/cluster.js';
 import { parseConf, setConfValues } from './postgres/conf.js';
-import { queryRows, queryRowsIfRunning, ServerUnavailableError } from './postgres/sql.js';
+import { asJsonRows, parseJsonRows, queryRows, queryRowsIfRunning, runSql, ServerUnavailableError } from './postgres/sql.js';
 import { formatValue, invalidValue, needsRestart, normalizeValue, parseVarType, type ParamInfo } from './postgres/values.js';
 import { holdsSecret } from './support/text.js';
 
@@ -31,9 +31,10 @@ type Observed =
   | {
       path: string;
       content: string;
-      params: Map<string, ParamInfo>;
-      /** null when the server does not run. */
-      server: Map<string, ServerSetting> | null;
+      /** What each parameter is (by lower-case name): from pg_settings, else `postgres --describe-config`. */
+      params: Record<string, ParamInfo>;
+      /** The running server's settings by lower-case name; null when the server does not run. */
+      server: Record<string, ServerSetting> | null;
       /** The config file the running server reads. */
       serverConfigFile: string | null;
     };
@@ -89,8 +90,8 @@ export const postgres_conf: Module<ConfArgs, Observed, ConfAction> = {
       throw new ModuleError(reason);
     }
     if ('e' in server) throw server.e;
-    let params: Map<string, ParamInfo>;
-    if (server.v) params = new Map([...server.v.settings].map(([k, v]) => [k, v as ParamInfo]));
+    let params: Record<string, ParamInfo>;
+    if (server.v) params = server.v.settings;
     else {
       try {
         params = await describeConfig(ctx, cluster);
@@ -113,7 +114,7 @@ export const postgres_conf: Module<ConfArgs, Observed, ConfAction> = {
     const deferred: string[] = [];
     for (const [name, value] of Object.entries(args.settings)) {
       const key = name.toLowerCase();
-      const info = observed.params.get(key);
+      const info = observed.params[key];
       if (!info && !key.includes('.')) throw new ModuleError(`unknown PostgreSQL parameter '${name}' (not in pg_settings / postgres --describe-config)`);
       const wanted = String(formatValueForCompare(value));
       const invalid = info && invalidValue(wanted, info);
@@ -121,7 +122,7 @@ export const postgres_conf: Module<ConfArgs, Observed, ConfAction> = {
       const current = file.get(key);
       const fileSame = current !== undefined && normalizeValue(current.value, info) === normalizeValue(wanted, info);
       if (!fileSame) {
-        if (deferrable.has(key) && lowers(wanted, [current?.value, observed.server?.get(key)?.setting], info)) {
+        if (deferrable.has(key) && lowers(wanted, [current?.value, observed.server?.[key]?.setting], info)) {
           deferred.push(`${name} = ${formatValue(value)}`);
           continue;
         }
@@ -130,7 +131,7 @@ export const postgres_conf: Module<ConfArgs, Observed, ConfAction> = {
         else reload = true;
         continue;
       }
-      const live = observed.server?.get(key);
+      const live = observed.server?.[key];
       if (!live) continue;
       if (live.pending_restart) restart = true;
       else if (normalizeValue(live.setting, info) !== normalizeValue(wanted, info)) {
@@ -185,30 +186,41 @@ function formatValueForCompare(value: Value): string {
   return typeof value === 'boolean' ? (value ? 'on' : 'off') : String(value);
 }
 
+/** The running server's view of the named parameters (psql variable :names, a JSON array). */
+export const SERVER_SETTINGS_SQL = `SELECT name, context, vartype, unit, enumvals, setting, pending_restart, sourcefile, sourceline, current_setting('config_file') AS config_file
+       FROM pg_settings WHERE name IN (SELECT json_array_elements_text(:'names'::json))`;
+
 async function serverSettings(ctx: ModuleContext, cluster: Cluster, names: string[]) {
-  const rows = await queryRowsIfRunning<ServerSetting & { vartype: string; config_file: string }>(
-    ctx,
-    targetOf(cluster),
-    `SELECT name, context, vartype, unit, enumvals, setting, pending_restart, sourcefile, sourceline, current_setting('config_file') AS config_file
-       FROM pg_settings WHERE name IN (SELECT json_array_elements_text(:'names'::json))`,
-    { names: JSON.stringify(names) },
-  );
-  if (rows === null) return null;
-  const settings = new Map(rows.map((r) => [r.name, { ...r, vartype: parseVarType(r.vartype) }]));
-  const configFile = rows[0]?.config_file ?? null;
-  return { settings, configFile };
+  try {
+    return parseServerSettings(await runSql(ctx, targetOf(cluster), asJsonRows(SERVER_SETTINGS_SQL), { names: JSON.stringify(names) }));
+  } catch (e) {
+    if (e instanceof ServerUnavailableError) return null;
+    throw e;
+  }
+}
+
+/** psql's output of SERVER_SETTINGS_SQL → the settings by lower-case name, and the file the server reads. */
+export function parseServerSettings(psqlOutput: string): { settings: Record<string, ServerSetting>; configFile: string | null } {
+  const rows = parseJsonRows<ServerSetting & { vartype: string; config_file: string }>(psqlOutput);
+  const settings = Object.fromEntries(rows.map(({ config_file: _file, ...r }) => [r.name.toLowerCase(), { ...r, vartype: parseVarType(r.vartype) }]));
+  return { settings, configFile: rows[0]?.config_file ?? null };
 }
 
 /** The installed server's own parameter list: name, context, group, type, ... (tab-separated). */
-async function describeConfig(ctx: ModuleContext, cluster: Cluster): Promise<Map<string, ParamInfo>> {
+async function describeConfig(ctx: ModuleContext, cluster: Cluster): Promise<Record<string, ParamInfo>> {
   const r = await ctx.host.exec([`${cluster.binDir}/postgres`, '--describe-config'], asOwner(cluster));
   if (r.exitCode !== 0) {
     throw new ModuleError(`PostgreSQL ${cluster.version} is not installed here (${cluster.binDir}/postgres --describe-config: ${r.stderr.trim() || `exit code ${r.exitCode}`})`);
   }
-  const params = new Map<string, ParamInfo>();
-  for (const line of r.stdout.split('\n')) {
+  return parseDescribeConfig(r.stdout);
+}
+
+/** `postgres --describe-config` → each parameter's context and type, by lower-case name. */
+export function parseDescribeConfig(stdout: string): Record<string, ParamInfo> {
+  const params: Record<string, ParamInfo> = {};
+  for (const line of stdout.split('\n')) {
     const [name, context, , vartype] = line.split('\t');
-    if (name && context && vartype) params.set(name.toLowerCase(), { name, context, vartype: parseVarType(vartype), unit: null });
+    if (name && context && vartype) params[name.toLowerCase()] = { name, context, vartype: parseVarType(vartype), unit: null };
   }
   return params;
 }
