@@ -1,5 +1,6 @@
 // The contracts that modules and connections implement. Modules see only this file
-// (and engine/connection/shell-quote.ts for quoting); they never import the runner or the CLI.
+// (and the pure helpers engine/connection/shell-quote.ts, engine/schema-validation.ts); they never import the runner or the CLI.
+import { UserError } from './user-error.js';
 
 /** How a command changes user: the tool, and what it is called with. */
 export type BecomeMethod = 'sudo' | 'su' | 'runuser' | 'doas';
@@ -121,6 +122,8 @@ export interface ModuleContext {
   renderTemplate(source: string, opts?: { filename?: string }): Promise<string>;
   /** Registers a value that must never be printed. */
   markSecret(value: string): void;
+  /** True when the text contains a value registered as secret (by anyone, in any form it can leak in). */
+  isSecret(text: string): boolean;
   /** Verbose log line (shown with -v), redacted. */
   log(message: string): void;
   /** Facts gathered for the host (os, hostname, addresses). */
@@ -128,7 +131,7 @@ export interface ModuleContext {
 }
 
 /** Thrown by modules for failures the user must read: no stack trace is printed. */
-export class ModuleError extends Error {
+export class ModuleError extends UserError {
   constructor(message: string, readonly details?: Record<string, unknown>) {
     super(message);
     this.name = 'ModuleError';

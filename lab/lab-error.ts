@@ -1,7 +1,8 @@
 // Every failure of the lab is a LabError whose message tells the user what to do next.
 // The CLI prints the message (no stack trace) and sets the exit code.
+import { UserError } from '../engine/user-error.js';
 
-export class LabError extends Error {
+export class LabError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = 'LabError';

@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { ModuleError, type Diff, type Module } from '../engine/types.js';
-import { diffText, holdsSecret } from './support/text.js';
+import { diffText } from './support/text.js';
 
 interface FetchArgs {
   src: string;
@@ -66,7 +66,6 @@ export const fetch: Module<FetchArgs, Observed, FetchAction> = {
     }
     if (o.local?.equals(o.content)) return { changed: false, summary: `${o.dest} up to date`, result };
     const diff: Diff = { target: `${o.dest} (controller)`, before: diffText(o.local), after: diffText(o.content) };
-    if (holdsSecret(diff.before) || holdsSecret(diff.after)) diff.secret = true;
     return { changed: true, summary: `fetch ${o.src} to ${o.dest}`, diffs: [diff], action: { dest: o.dest }, result };
   },
 

@@ -8,7 +8,6 @@ import { clusterProperties, resolveCluster, targetOf, asOwner, type Cluster, typ
 import { parseConf, setConfValues } from './postgres/conf.js';
 import { asJsonRows, parseJsonRows, queryRows, queryRowsIfRunning, runSql, ServerUnavailableError } from './postgres/sql.js';
 import { formatValue, invalidValue, needsRestart, normalizeValue, parseVarType, type ParamInfo } from './postgres/values.js';
-import { holdsSecret } from './support/text.js';
 
 type Value = string | number | boolean;
 
@@ -149,7 +148,7 @@ export const postgres_conf: Module<ConfArgs, Observed, ConfAction> = {
     return {
       changed: true,
       summary: `set ${changed_settings.map((n) => `${n} = ${formatValue(changes[n])}`).join(', ')}${restart ? ' (restart required)' : ' (reload required)'}${later}`,
-      diffs: [{ target: observed.path, before: observed.content, after: content, secret: holdsSecret(content) || undefined }],
+      diffs: [{ target: observed.path, before: observed.content, after: content }],
       writes: [{ path: observed.path, content }],
       action: { path: observed.path, content, before: observed.content, restart },
       result,

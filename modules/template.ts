@@ -3,7 +3,6 @@ import { ModuleError, type Module } from '../engine/types.js';
 import { TemplateError } from '../engine/expr/ejs-template.js';
 import { attributeProperties, type FileAttributes } from './support/attributes.js';
 import { findControllerFile } from './support/controller-files.js';
-import { holdsSecret } from './support/text.js';
 import {
   applyManagedFile,
   observeManagedFile,
@@ -77,6 +76,6 @@ export const template: Module<TemplateArgs, TemplateObserved, ManagedFileAction>
   async desiredState(ctx, args) {
     const source = await findControllerFile(ctx.baseDirs, 'templates', args.src);
     const rendered = await ctx.renderTemplate(source.content.toString('utf8'), { filename: source.path });
-    return [{ target: args.dest, before: '', after: rendered, ...(holdsSecret(rendered) ? { secret: true } : {}) }];
+    return [{ target: args.dest, before: '', after: rendered, ...(ctx.isSecret(rendered) ? { secret: true } : {}) }];
   },
 };

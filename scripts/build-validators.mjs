@@ -2,11 +2,11 @@
 // Compiles, at build time, every JSON Schema a run validates against (module arguments, playbook
 // plays, inventories, role meta, keyword values, the Kubernetes kinds) into plain JavaScript with
 // ajv's standalone code, so that a run does not compile them again: about 0.2 s of CPU at every
-// start. Each validator is named by a digest of its schema (engine/load/validate.ts looks it up
+// start. Each validator is named by a digest of its schema (engine/schema-validation.ts looks it up
 // the same way); a schema changed after the build is compiled at run time, so a stale file is
 // never wrong, only slower. Run after tsc (npm run build does both):
 //
-//   node scripts/build-validators.mjs [DIST [OUT]]     (default: dist, DIST/engine/load/validators/)
+//   node scripts/build-validators.mjs [DIST [OUT]]     (default: dist, DIST/engine/validators/)
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -15,7 +15,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.resolve(root, process.argv[2] ?? 'dist');
 const load = (file) => import(pathToFileURL(path.join(dist, file)).href);
 
-const { newAjv, precompiledName, PRECOMPILED_DIR } = await load('engine/load/validate.js');
+const { newAjv, precompiledName, PRECOMPILED_DIR } = await load('engine/schema-validation.js');
 const { allModules } = await load('modules/index.js');
 const { playSchema, inventorySchema, roleMetaSchema } = await load('engine/load/user-file-schemas.js');
 const { keywordSchemas } = await load('engine/load/keywords.js');
@@ -36,7 +36,7 @@ const ajv = newAjv({ code: { source: true, formats: _`require("ajv-formats/dist/
 const { default: standaloneCode } = await import('ajv/dist/standalone/index.js');
 // One file per validator: a run loads only those of the schemas it uses (one file of all of them
 // took longer to load than the few compilations it saved).
-const out = path.resolve(process.argv[3] ?? path.join(dist, 'engine', 'load', PRECOMPILED_DIR));
+const out = path.resolve(process.argv[3] ?? path.join(dist, 'engine', PRECOMPILED_DIR));
 const tmp = `${out}.tmp-${process.pid}`;
 rmSync(tmp, { recursive: true, force: true });
 mkdirSync(tmp, { recursive: true });

@@ -1,4 +1,5 @@
 // Exit codes as ansible-playbook documents them.
+import { UserError } from '../user-error.js';
 export const ExitCode = {
   Ok: 0,
   Error: 1,
@@ -10,4 +11,4 @@ export const ExitCode = {
 } as const;
 
 /** A flag or argument the user got wrong: exit 5. */
-export class UsageError extends Error {}
+export class UsageError extends UserError {}

@@ -5,12 +5,22 @@ import { registerInventoryCommand } from './inventory-command.js';
 import { describeModules, writeSchemas } from './modules-command.js';
 import { ExitCode, UsageError } from './exit-codes.js';
 import { SourceError, SourceErrors } from '../load/yaml.js';
+import { UserError } from '../user-error.js';
 import { PatternError } from '../run/patterns.js';
 import { redactor } from '../secrets/redact.js';
 import { registerLabCommands } from '../../lab/lab-command.js';
 import { registerVaultCommands } from './vault-command.js';
 import { registerPlanCommands } from './plan-command.js';
 import { registerAdhocCommand } from './adhoc-command.js';
+
+// A reader that stops early (`plinth lab status | head -1`) closes the pipe: stop quietly, as git
+// does, with the status a process killed by SIGPIPE has (128 + 13).
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(141);
+  });
+}
 
 const program = new Command();
 program
@@ -86,17 +96,22 @@ async function main(): Promise<void> {
   try {
     await program.parseAsync(process.argv);
   } catch (e) {
-    const code = exitCodeFor(e);
-    if (!(e instanceof CommanderError)) {
-      const message = e instanceof Error ? e.message : String(e);
-      const known = e instanceof SourceError || e instanceof UsageError || e instanceof PatternError || (e as Error)?.name?.endsWith('Error');
-      const problems = e instanceof SourceErrors ? e.problems.map((p) => p.message) : [message];
-      for (const problem of problems) process.stderr.write(`ERROR! ${redactor.redact(problem)}\n`);
-      if (e instanceof SourceErrors) process.stderr.write(`${e.problems.length} problems${e.capped ? ' (stopped looking after that many)' : ''}\n`);
-      if (!known || process.env.PLINTH_DEBUG) process.stderr.write(redactor.redact(String((e as Error).stack ?? '')) + '\n');
-    }
-    process.exitCode = code;
+    process.exitCode = exitCodeFor(e);
+    if (!(e instanceof CommanderError)) reportError(e);
   }
+}
+
+/** A user's mistake is one line (or one per problem); anything else is a bug in plinth and shows its stack. */
+function reportError(e: unknown): void {
+  if (e instanceof UserError) {
+    const problems = e instanceof SourceErrors ? e.problems.map((p) => p.message) : [e.message];
+    for (const problem of problems) process.stderr.write(`ERROR! ${redactor.redact(problem)}\n`);
+    if (e instanceof SourceErrors) process.stderr.write(`${e.problems.length} problems${e.capped ? ' (stopped looking after that many)' : ''}\n`);
+    if (process.env.PLINTH_DEBUG) process.stderr.write(redactor.redact(String(e.stack ?? '')) + '\n');
+    return;
+  }
+  const text = e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e);
+  process.stderr.write(`ERROR! internal error (a bug in plinth), please report it with this trace:\n${redactor.redact(text)}\n`);
 }
 
 await main();

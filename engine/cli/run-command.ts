@@ -25,6 +25,7 @@ import { askHidden, useVaultPassword } from './vault-command.js';
 import { setPassphrasePrompt } from '../connection/passphrase-prompt.js';
 import { redactor } from '../secrets/redact.js';
 import { repositoryRootOf, sources } from '../load/sources.js';
+import { UserError } from '../user-error.js';
 
 export interface RunFlags {
   /** Every -i, in order: merged as Ansible merges them. */
@@ -214,7 +215,7 @@ export function withProjectDefaults<T extends { inventory?: string[]; vaultPassw
 }
 
 /** Nothing to do because nothing matched: an error (exit 1), as in ansible-playbook. */
-export class NoHostsError extends Error {
+export class NoHostsError extends UserError {
   override name = 'NoHostsError';
 }
 

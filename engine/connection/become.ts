@@ -3,6 +3,7 @@
 // The one place that knows each tool's command line.
 import type { BecomeMethod } from '../types.js';
 import { quoteArgv } from './shell-quote.js';
+import { UserError } from '../user-error.js';
 
 export const BECOME_METHODS: readonly BecomeMethod[] = ['sudo', 'su', 'runuser', 'doas'];
 
@@ -13,7 +14,7 @@ export interface BecomeCommand {
   flags?: string;
 }
 
-export class BecomeError extends Error {
+export class BecomeError extends UserError {
   override name = 'BecomeError';
 }
 

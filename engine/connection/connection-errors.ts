@@ -1,5 +1,6 @@
+import { UserError } from '../user-error.js';
 /** The host could not be reached or the connection dropped: the host is reported unreachable. */
-export class UnreachableError extends Error {
+export class UnreachableError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = 'UnreachableError';
@@ -7,7 +8,7 @@ export class UnreachableError extends Error {
 }
 
 /** A command or transfer ran past its timeout and was stopped. */
-export class TimeoutError extends Error {
+export class TimeoutError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = 'TimeoutError';

@@ -3,6 +3,7 @@ import type { BecomeOptions, Host } from '../types.js';
 import { becomeMethod } from './become.js';
 import { LocalHost } from './local.js';
 import { redactor } from '../secrets/redact.js';
+import { UserError } from '../user-error.js';
 
 export interface ConnectionVars {
   [name: string]: unknown;
@@ -36,7 +37,7 @@ export async function openConnection(name: string, vars: ConnectionVars): Promis
   };
   const kind = (vars.ansible_connection as string | undefined) ?? (LOCAL_NAMES.has(name) && !vars.ansible_host ? 'local' : 'ssh');
   if (kind === 'local') return new LocalHost(name, become);
-  if (kind !== 'ssh') throw new Error(`host ${name}: unsupported ansible_connection '${kind}' (plinth knows local and ssh)`);
+  if (kind !== 'ssh') throw new UserError(`host ${name}: unsupported ansible_connection '${kind}' (plinth knows local and ssh)`);
   for (const secret of SECRET_CONNECTION_VARS) redactor.add(vars[secret]);
   const { connectSsh } = await import('./ssh-options.js');
   return connectSsh(name, vars, become);

@@ -5,7 +5,8 @@ import type { BecomeOptions, ExecOptions, ExecResult, FileStat, Host, PlannedWri
 
 export class CheckModeWriteError extends Error {
   constructor(path: string) {
-    super(`internal error: a module tried to write ${path} in check mode`);
+    super(`a module tried to write ${path} in check mode`);
+    this.name = 'CheckModeWriteError';
   }
 }
 

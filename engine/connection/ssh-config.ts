@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { wildcardMatch } from './known-hosts.js';
 import type { SshOptions } from './ssh.js';
+import { UserError } from '../user-error.js';
 
 export interface SshConfigBlock {
   /** Host patterns; null for the options before the first Host line (they apply to every host). */
@@ -41,7 +42,7 @@ export interface ResolvedSshHost {
   serverAliveCountMax?: number;
 }
 
-export class SshConfigError extends Error {
+export class SshConfigError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = 'SshConfigError';

@@ -1,11 +1,11 @@
 // EJS templates: `<%= port %>` with the task's variables in scope.
 import ejs from 'ejs';
 import { findJinja } from './jinja.js';
+import { UserError } from '../user-error.js';
 
-export class TemplateError extends Error {
-  constructor(message: string, readonly file?: string, readonly line?: number) {
-    super(message);
-    this.name = 'TemplateError';
+export class TemplateError extends UserError {
+  constructor(message: string, file?: string, line?: number) {
+    super(message, { file, line });
   }
 }
 

@@ -1,14 +1,15 @@
 // Expressions are JavaScript over the variables. Names that are not variables and not
 // JavaScript globals are an UndefinedVariableError naming the variable.
+import { UserError } from '../user-error.js';
 
-export class UndefinedVariableError extends Error {
+export class UndefinedVariableError extends UserError {
   constructor(readonly variable: string, readonly expression: string) {
     super(`undefined variable '${variable}' in expression: ${expression}`);
     this.name = 'UndefinedVariableError';
   }
 }
 
-export class ExpressionError extends Error {
+export class ExpressionError extends UserError {
   constructor(message: string, readonly expression: string) {
     super(message);
     this.name = 'ExpressionError';

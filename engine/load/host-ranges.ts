@@ -3,8 +3,9 @@
 // `:port` suffix (`web1:2222`, `[2001:db8::1]:2222`).
 
 import { SourceError, type Where } from './yaml.js';
+import { UserError } from '../user-error.js';
 
-export class HostRangeError extends Error {}
+export class HostRangeError extends UserError {}
 
 export interface HostPattern {
   hosts: string[];

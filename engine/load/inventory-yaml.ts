@@ -2,7 +2,7 @@
 // Host keys may hold ranges and a port (`web[01:10]:2222`).
 import type { Inventory } from './inventory.js';
 import { SourceError, whereAtPath, whereOf } from './yaml.js';
-import { validateAgainst } from './validate.js';
+import { validateAgainst } from '../schema-validation.js';
 import { inventorySchema } from './user-file-schemas.js';
 import { hostPatternAt } from './host-ranges.js';
 

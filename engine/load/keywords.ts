@@ -4,7 +4,7 @@
 // resolves what was written into typed values; the runner reads typed fields and the inherited
 // values that `inheritKeywords` computes from this same table.
 import { SourceError, whereOf, whereOfValue, type Where } from './yaml.js';
-import { validateAgainst } from './validate.js';
+import { validateAgainst } from '../schema-validation.js';
 
 /** Where a keyword is written. `include` is a dynamic include_tasks/include_role (an import is a block). */
 export type Place = 'play' | 'role' | 'block' | 'task' | 'handler' | 'include';

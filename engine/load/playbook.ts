@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { checkExpressions } from './expressions.js';
 import { loadYamlFile, SourceError, SourceErrors, whereOf, whereOfValue, whereAtPath, writtenAsOctal, type Where } from './yaml.js';
-import { validateAgainst } from './validate.js';
+import { validateAgainst } from '../schema-validation.js';
 import { blockSections, playSchema, roleMetaSchema } from './user-file-schemas.js';
 import { booleanWord, inheritable, keywordsOn, loadKeywords, type Flag, type Keywords } from './keywords.js';
 import { readVarsFile } from './inventory.js';

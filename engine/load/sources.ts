@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { PLINTH_ROOT } from '../paths.js';
+import { UserError } from '../user-error.js';
 
 /** Names of plinth's own files (its roles and templates) when they are outside the repository. */
 const PLINTH_PREFIX = '<plinth>/';
@@ -14,7 +15,7 @@ function escapeRegExp(text: string): string {
 }
 
 /** A source file that differs from the one a plan was made with. */
-export class SourceChangedError extends Error {
+export class SourceChangedError extends UserError {
   override name = 'SourceChangedError';
 }
 

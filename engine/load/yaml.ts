@@ -5,6 +5,7 @@ import { decryptVault, isVaultText, vaultPassword } from '../secrets/vault.js';
 import { redactor } from '../secrets/redact.js';
 import { isMap, isPair, isScalar, isSeq, isAlias, LineCounter, parseDocument, type Node, type Document, type DocumentOptions, type ParseOptions, type SchemaOptions, type Tags, type ScalarTag } from 'yaml';
 import { sources } from './sources.js';
+import { UserError } from '../user-error.js';
 
 export interface Where {
   file: string;
@@ -25,13 +26,12 @@ interface Positions {
 const positions = new WeakMap<object, Positions>();
 
 /** A problem in a file the user wrote: reported as file:line:col, exit code 4 at load time. */
-export class SourceError extends Error {
+export class SourceError extends UserError {
   constructor(
     message: string,
     readonly where?: Where,
   ) {
-    super(where ? `${formatWhere(where)}: ${message}` : message);
-    this.name = 'SourceError';
+    super(where ? `${formatWhere(where)}: ${message}` : message, where ?? {});
   }
 }
 

@@ -11,6 +11,7 @@ import { fingerprintOf, observationText } from './fingerprint.js';
 import { renderDiff } from '../report/diff.js';
 import { redactor } from '../secrets/redact.js';
 import { sources } from '../load/sources.js';
+import { UserError } from '../user-error.js';
 
 export const PLAN_FORMAT = 'plinth-plan/2';
 
@@ -209,7 +210,7 @@ function driftText(host: string, p: PinnedStep, n: PinnedStep): string {
   return `${head} (not shown: the task handles secrets)`;
 }
 
-export class DriftError extends Error {
+export class DriftError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = 'DriftError';
@@ -217,7 +218,7 @@ export class DriftError extends Error {
 }
 
 /** A plan whose sources, tasks, arguments or actions differ from what apply would run now. */
-export class StalePlanError extends Error {
+export class StalePlanError extends UserError {
   override name = 'StalePlanError';
 }
 
@@ -240,8 +241,8 @@ export async function readPlan(file: string): Promise<PlanFile> {
   try {
     plan = JSON.parse(await fs.readFile(file, 'utf8')) as PlanFile;
   } catch (e) {
-    throw new Error(`cannot read the plan ${file}: ${(e as Error).message}`);
+    throw new UserError(`cannot read the plan ${file}: ${(e as Error).message}`, { file });
   }
-  if (plan.format !== PLAN_FORMAT) throw new Error(`${file} is not a plinth plan of this version (format ${String(plan.format)}; expected ${PLAN_FORMAT}): plan again`);
+  if (plan.format !== PLAN_FORMAT) throw new StalePlanError(`${file} is not a plinth plan of this version (format ${String(plan.format)}; expected ${PLAN_FORMAT}): plan again`);
   return plan;
 }

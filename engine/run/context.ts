@@ -27,6 +27,7 @@ export function makeModuleContext(o: ContextOptions): ModuleContext {
     evaluate: o.evaluate ?? ((expression) => evaluateWithVars(expression, vars)),
     renderTemplate: async (source, opts) => renderEjs(source, vars, opts?.filename),
     markSecret: (value) => redactor.add(value),
+    isSecret: (text) => redactor.holdsSecret(text),
     log: (line) => o.log?.(redactor.redact(line)),
   };
 }

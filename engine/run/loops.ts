@@ -5,8 +5,9 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { LoopKeyword } from '../load/keywords.js';
 import type { Scope } from '../expr/scope.js';
+import { UserError } from '../user-error.js';
 
-export class LoopError extends Error {
+export class LoopError extends UserError {
   override name = 'LoopError';
 }
 

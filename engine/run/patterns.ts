@@ -2,8 +2,9 @@
 // globs (`pg-*`), regular expressions (`~pg-replica-\d+`), group and host names, and subscripts
 // of what a term selects (`replicas[0]`, `replicas[-1]`, `replicas[1:3]` inclusive, `replicas[1:]`).
 import type { Inventory } from '../load/inventory.js';
+import { UserError } from '../user-error.js';
 
-export class PatternError extends Error {}
+export class PatternError extends UserError {}
 
 export function selectHosts(inv: Inventory, pattern: string): string[] {
   const terms = splitPattern(pattern);

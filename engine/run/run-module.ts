@@ -1,5 +1,5 @@
 // One module on one host: observe → plan → apply (or predict, in check mode).
-import type { Diff, Host, Module, ModuleContext } from '../types.js';
+import type { Diff, Module, ModuleContext, Plan } from '../types.js';
 import { PredictedHost } from '../connection/predicted.js';
 
 export type ModuleStatus = 'ok' | 'changed' | 'failed' | 'unknown';
@@ -35,7 +35,7 @@ export async function runModule(
 ): Promise<ModuleOutcome> {
   const observed = await mod.observe(ctx, args);
   opts.onObserved?.(observed);
-  const plan = await mod.plan(observed, args, ctx);
+  const plan = markSecretDiffs(await mod.plan(observed, args, ctx), ctx);
   if ('unknown' in plan) {
     if (!opts.check) return { status: 'failed', diffs: [], result: {}, message: `${plan.summary}: ${plan.reason}` };
     return { status: 'unknown', summary: plan.summary, diffs: [], result: {}, message: plan.reason };
@@ -58,7 +58,12 @@ export async function runModule(
   };
 }
 
-/** The host a module sees: in check mode, reads include the predicted writes of earlier tasks. */
-export function hostForMode(host: Host, check: boolean): Host {
-  return check ? new PredictedHost(host) : host;
+/**
+ * A diff that holds a secret is shown as "changed (secret)" only. The engine decides it, not each
+ * module: plans stay pure, and a module cannot forget it.
+ */
+function markSecretDiffs<P extends Plan>(plan: P, ctx: ModuleContext): P {
+  if (!('changed' in plan) || !plan.changed || !plan.diffs) return plan;
+  const diffs = plan.diffs.map((d) => (!d.secret && (ctx.isSecret(d.before) || ctx.isSecret(d.after)) ? { ...d, secret: true } : d));
+  return { ...plan, diffs };
 }

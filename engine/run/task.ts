@@ -2,12 +2,11 @@
 // changed_when / failed_when, register and notify.
 import { stringify as stringifyYaml } from 'yaml';
 import type { BecomeMethod, Diff, ExecOptions, Host, Module, ModuleContext } from '../types.js';
-import { ModuleError } from '../types.js';
 import { octalMode, type TaskNode } from '../load/playbook.js';
 import { loopOf, resolveAmount, resolveFlag, type Condition, type Keywords, type LoopKeyword } from '../load/keywords.js';
 import { LoopError, loopItems } from './loops.js';
-import { formatWhere, SourceError, whereInSource, whereOfText } from '../load/yaml.js';
-import { validateAgainst } from '../load/validate.js';
+import { formatWhere, whereInSource, whereOfText } from '../load/yaml.js';
+import { validateAgainst } from '../schema-validation.js';
 import type { Scope } from '../expr/scope.js';
 import { UndefinedVariableError, ExpressionError } from '../expr/evaluate.js';
 import { TemplateError } from '../expr/ejs-template.js';
@@ -21,6 +20,7 @@ import { truthy } from '../connection/open-connection.js';
 import { becomeMethod, BecomeError } from '../connection/become.js';
 import type { HostState } from './host-state.js';
 import type { TaskStatus } from './events.js';
+import { UserError } from '../user-error.js';
 
 export interface TaskRunContext {
   check: boolean;
@@ -92,7 +92,7 @@ export interface TaskOutcome {
 }
 
 /** A failure whose message names the task's file:line. */
-export class TaskError extends Error {}
+export class TaskError extends UserError {}
 
 /** become_method of the task (or block, play), else the inventory's ansible_become_method; checked. */
 function becomeMethodOf(keyword: string | undefined, inventory: unknown, scope: Scope): BecomeMethod | undefined {
@@ -341,14 +341,24 @@ function failure(task: TaskNode, e: unknown): TaskOutcome {
   if (e instanceof UnreachableError) {
     return { status: 'unreachable', diffs: [], message: redactor.redact(e.message), result: { unreachable: true, msg: e.message } };
   }
-  const known = e instanceof ModuleError || e instanceof TaskError || e instanceof UndefinedVariableError || e instanceof ExpressionError || e instanceof TemplateError || e instanceof TimeoutError || e instanceof SourceError || e instanceof LoopError;
-  const message = known ? (e as Error).message : `${(e as Error).name ?? 'Error'}: ${(e as Error).message ?? String(e)}`;
+  const message = failureMessage(e);
   const desired = e && typeof e === 'object' ? desiredAtFailure.get(e) : undefined;
   // An expression's error points at the value that holds the expression, not only at the task.
   const expression = e instanceof UndefinedVariableError || e instanceof ExpressionError ? e.expression.trim() : '';
   const value = expression ? whereOfText(task.source, expression) : undefined;
   const where = value ? whereInSource(value, expression) : task.where;
   return { status: 'failed', diffs: [], message: `${formatWhere(where)}: ${message}`, result: { failed: true, changed: false, msg: message }, definite: definiteCause(e), desired };
+}
+
+/**
+ * What a user must fix is its message; a system call's failure on the controller (EACCES, ENOSPC)
+ * keeps its name; anything else is a bug in plinth and carries its stack.
+ */
+function failureMessage(e: unknown): string {
+  if (e instanceof UserError) return e.message;
+  if (!(e instanceof Error)) return `internal error (a bug in plinth): ${String(e)}`;
+  if (typeof (e as NodeJS.ErrnoException).code === 'string' && (e as NodeJS.ErrnoException).syscall) return `${e.name}: ${e.message}`;
+  return `internal error (a bug in plinth): ${e.stack ?? `${e.name}: ${e.message}`}`;
 }
 
 /** The desired state of a task whose attempt threw after its arguments were rendered. */

@@ -8,10 +8,11 @@
 // AES-256 key, the HMAC-SHA256 key and the 16-byte initial counter of AES-256-CTR. The plaintext
 // is PKCS#7-padded; the HMAC covers the ciphertext and is checked before anything is decrypted.
 import { createDecipheriv, createHmac, pbkdf2Sync, timingSafeEqual } from 'node:crypto';
+import { UserError } from '../user-error.js';
 
 export const ANSIBLE_VAULT_PREFIX = '$ANSIBLE_VAULT;';
 
-export class AnsibleVaultError extends Error {
+export class AnsibleVaultError extends UserError {
   override name = 'VaultError';
 }
 

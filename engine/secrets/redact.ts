@@ -24,6 +24,11 @@ export class Redactor {
     return this.needles.has(value);
   }
 
+  /** True when the text contains a registered secret in any of its forms. */
+  holdsSecret(text: string): boolean {
+    return text !== '' && this.redact(text) !== text;
+  }
+
   get size(): number {
     return this.needles.size;
   }

@@ -7,13 +7,14 @@
 // GCM authenticates the data: a wrong password or a changed byte is an error, never garbage.
 import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
 import { decryptAnsibleVault, isAnsibleVaultText } from './ansible-vault.js';
+import { UserError } from '../user-error.js';
 
 export const VAULT_HEADER = '$PLINTH_VAULT;1;AES256-GCM;SCRYPT';
 
 /** scrypt cost: 2^15 × 8 × 1 takes about 32 MiB and ~100 ms: slow for guessing, quick for one file. */
 const COST = { N: 1 << 15, r: 8, p: 1 };
 
-export class VaultError extends Error {
+export class VaultError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = 'VaultError';

@@ -2,7 +2,7 @@
 // and its offline validation: a problem names file:line for files, the field path otherwise.
 import { LineCounter, parseAllDocuments, type Document } from 'yaml';
 import { ModuleError, type ModuleContext } from '../../engine/types.js';
-import { validateAgainst, type SchemaProblem } from '../../engine/load/validate.js';
+import { validateAgainst, type SchemaProblem } from '../../engine/schema-validation.js';
 import { findControllerFile } from '../support/controller-files.js';
 import type { KubeObject } from './client.js';
 import { schemaFor } from './kind-schemas.js';

@@ -14,7 +14,7 @@ import {
   type FileAttributes,
 } from './attributes.js';
 import { backupFile, execOrFail } from './host-commands.js';
-import { diffText, holdsSecret, isBinary } from './text.js';
+import { diffText, isBinary } from './text.js';
 import { splitWords } from './words.js';
 
 export interface ManagedFile {
@@ -124,11 +124,9 @@ function summarize(file: ManagedFile, contentChanges: boolean, changes: Attribut
 
 function contentDiff(target: string, before: Buffer | null, after: Buffer): Diff {
   const binary = (before !== null && isBinary(before)) || isBinary(after);
-  const diff: Diff = binary
+  return binary
     ? { target, before: diffText(before), after: `binary file changed (${after.length} bytes)\n` }
     : { target, before: diffText(before), after: after.toString('utf8') };
-  if (holdsSecret(diff.before) || holdsSecret(diff.after)) diff.secret = true;
-  return diff;
 }
 
 export async function applyManagedFile(ctx: ModuleContext, action: ManagedFileAction): Promise<ApplyResult> {

@@ -1,7 +1,6 @@
 // Text helpers for the file modules: strict UTF-8, Python-compatible line splitting, and
-// diff text for content that may be binary or secret.
+// diff text for content that may be binary.
 import { ModuleError } from '../../engine/types.js';
-import { redactor } from '../../engine/secrets/redact.js';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -32,11 +31,6 @@ export function readLines(text: string): string[] {
 /** Python's bytes.splitlines(True): breaks after "\n", "\r" or "\r\n", which are kept. */
 export function splitLinesKeepEnds(text: string): string[] {
   return text.match(/[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$/g) ?? [];
-}
-
-/** True when the text contains a value registered as secret: its diff must not be shown. */
-export function holdsSecret(text: string): boolean {
-  return text !== '' && redactor.redact(text) !== text;
 }
 
 /** Diff text for one side of a content change. */

@@ -64,7 +64,8 @@ describe('check mode refuses writes', () => {
     const events = await run(true, work);
     const [rogueResult, copyResult] = results(events);
     expect(rogueResult).toMatchObject({ task: 'rogue', status: 'failed', ignored: true });
-    expect(rogueResult.message).toContain(`internal error: a module tried to write ${work}/target.conf in check mode`);
+    expect(rogueResult.message).toContain(`internal error (a bug in plinth): CheckModeWriteError: a module tried to write ${work}/target.conf in check mode`);
+    expect(rogueResult.message).toMatch(/\n\s+at /);
     expect(copyResult).toMatchObject({ task: 'honest copy', status: 'changed', predicted: true });
     // pb.yml is the only file the test itself wrote after hashing; compare the targets.
     expect(readFileSync(path.join(work, 'target.conf'), 'utf8')).toBe('old\n');

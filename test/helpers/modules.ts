@@ -3,7 +3,7 @@ import { LocalHost } from '../../engine/connection/local.js';
 import { PredictedHost } from '../../engine/connection/predicted.js';
 import { makeModuleContext } from '../../engine/run/context.js';
 import { runModule, type ModuleOutcome } from '../../engine/run/run-module.js';
-import { validateAgainst } from '../../engine/load/validate.js';
+import { validateAgainst } from '../../engine/schema-validation.js';
 import type { Host, Module } from '../../engine/types.js';
 
 export const localHost = new LocalHost('localhost');

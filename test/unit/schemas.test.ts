@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { parse } from 'yaml';
 import { publishedSchemas } from '../../engine/load/published-schemas.js';
 import { allModules } from '../../modules/index.js';
-import { ajv } from '../../engine/load/validate.js';
+import { ajv } from '../../engine/schema-validation.js';
 import { PLINTH_ROOT } from '../../engine/paths.js';
 
 const generated = publishedSchemas(await allModules());

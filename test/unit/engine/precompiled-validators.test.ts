@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import type { ValidateFunction } from 'ajv';
-import { ajv, precompiledName } from '../../../engine/load/validate.js';
+import { ajv, precompiledName } from '../../../engine/schema-validation.js';
 import { inventorySchema, playSchema, roleMetaSchema } from '../../../engine/load/user-file-schemas.js';
 import { keywordSchemas } from '../../../engine/load/keywords.js';
 import { allModules } from '../../../modules/index.js';

@@ -6,7 +6,7 @@ import type { KubeObject } from '../../../modules/k8s/client.js';
 import { startKubeApiServer, type KubeTestServer } from '../../helpers/kube-apiserver.js';
 import { localHost, run, schemaProblems } from '../../helpers/modules.js';
 import { makeModuleContext } from '../../../engine/run/context.js';
-import { validateAgainst } from '../../../engine/load/validate.js';
+import { validateAgainst } from '../../../engine/schema-validation.js';
 import { blogCorefile, blogHosts } from '../../fixtures/k8s/blog-corefile.js';
 
 const corefile = blogCorefile;

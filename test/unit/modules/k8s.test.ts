@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { k8s } from '../../../modules/k8s.js';
 import { fingerprintOf } from '../../../engine/plan/fingerprint.js';
 import { makeModuleContext } from '../../../engine/run/context.js';
-import { validateAgainst } from '../../../engine/load/validate.js';
+import { validateAgainst } from '../../../engine/schema-validation.js';
 import type { KubeObject } from '../../../modules/k8s/client.js';
 import { startKubeApiServer, type KubeTestServer } from '../../helpers/kube-apiserver.js';
 import { localHost, run, schemaProblems } from '../../helpers/modules.js';

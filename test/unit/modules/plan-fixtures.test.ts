@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { allModules } from '../../../modules/index.js';
 import { makeModuleContext } from '../../../engine/run/context.js';
-import { validateAgainst } from '../../../engine/load/validate.js';
+import { validateAgainst } from '../../../engine/schema-validation.js';
 import type { Host } from '../../../engine/types.js';
 import { PLINTH_ROOT } from '../../../engine/paths.js';
 

@@ -8,7 +8,7 @@ import type { Ajv as AjvClass, ErrorObject, Options, ValidateFunction } from 'aj
 
 const require = createRequire(import.meta.url);
 
-/** Written by scripts/build-validators.mjs beside this file's build (dist/engine/load/): one file per validator. */
+/** Written by scripts/build-validators.mjs beside this file's build (dist/engine/): one file per validator. */
 export const PRECOMPILED_DIR = 'validators';
 
 /** The options of every validator, precompiled or not: errors must look the same either way. */
