@@ -23,6 +23,8 @@ export function newAjv(extra: Options = {}): AjvClass {
   ajv.addKeyword({ keyword: 'x-secret', schemaType: 'boolean' });
   // Other names a field accepts, as Ansible modules declare them; the loader renames them to the field.
   ajv.addKeyword({ keyword: 'x-aliases', schemaType: 'array' });
+  // What a user reads when a oneOf/anyOf/not of the same schema fails ("write only one of src and content").
+  ajv.addKeyword({ keyword: 'x-message', schemaType: 'string' });
   return ajv;
 }
 
@@ -71,11 +73,22 @@ export function validateAgainst(schema: Record<string, unknown>, data: unknown):
   return simplifyErrors(fn.errors ?? [], data);
 }
 
+const COMBINATORS = ['oneOf', 'anyOf', 'not'];
+
+/** The `x-message` a schema gives for its failed oneOf/anyOf/not. */
+function statedMessage(e: ErrorObject): string | undefined {
+  const message = COMBINATORS.includes(e.keyword) ? (e.parentSchema as { 'x-message'?: unknown } | undefined)?.['x-message'] : undefined;
+  return typeof message === 'string' ? message : undefined;
+}
+
 function simplifyErrors(errors: ErrorObject[], data: unknown): SchemaProblem[] {
+  // A constraint with its own message replaces the errors of its branches.
+  const explained = errors.filter((e) => statedMessage(e) !== undefined).map((e) => `${e.schemaPath}/`);
+  errors = errors.filter((e) => !explained.some((p) => e.schemaPath.startsWith(p)));
   // oneOf/anyOf produce one error per branch; keep the most specific (deepest) ones.
   const deepest = Math.max(...errors.map((e) => e.instancePath.split('/').length));
   const relevant = errors.filter(
-    (e) => !['oneOf', 'anyOf', 'if'].includes(e.keyword) || e.instancePath.split('/').length === deepest,
+    (e) => statedMessage(e) !== undefined || !['oneOf', 'anyOf', 'if'].includes(e.keyword) || e.instancePath.split('/').length === deepest,
   );
   const seen = new Set<string>();
   const problems: SchemaProblem[] = [];
@@ -103,6 +116,8 @@ function valueAt(data: unknown, path: (string | number)[]): unknown {
 
 function describe(e: ErrorObject, value: unknown): string {
   const params = e.params as Record<string, unknown>;
+  const stated = statedMessage(e);
+  if (stated !== undefined) return stated;
   switch (e.keyword) {
     case 'required':
       return `missing required field '${params.missingProperty}'`;

@@ -1,6 +1,7 @@
 // The contracts that modules and connections implement. Modules see only this file
 // (and the pure helpers engine/connection/shell-quote.ts, engine/schema-validation.ts); they never import the runner or the CLI.
 import { UserError } from './user-error.js';
+import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 
 /** How a command changes user: the tool, and what it is called with. */
 export type BecomeMethod = 'sudo' | 'su' | 'runuser' | 'doas';
@@ -149,30 +150,52 @@ export interface ApplyResult {
 }
 
 /**
+ * The arguments a module's observe, plan and apply receive: the TypeScript type of what its
+ * schema (a JSON Schema literal `as const`) accepts. A field with a `default` is always present,
+ * because ajv fills it in before the module runs (useDefaults); `oneOf` branches become a union.
+ * The schema is the one declaration: no module writes an Args interface beside it.
+ */
+export type ArgsOf<Schema> = Schema extends ModuleSchema ? FromSchema<Schema> : LegacyArgs<Schema>;
+
+/** The arguments as a task writes them, before ajv fills in the defaults (fields with a default are optional). */
+export type InputOf<Schema> = Schema extends ModuleSchema ? FromSchema<Schema, { keepDefaultedPropertiesOptional: true }> : LegacyArgs<Schema>;
+
+/** A module's argument schema: a JSON Schema object literal, `as const`. */
+export type ModuleSchema = JSONSchema & { readonly type: 'object'; readonly properties: object };
+
+/** A module not converted yet names its Args interface instead of its schema (issue 15 removes this). */
+type LegacyArgs<Args> = Args;
+
+/**
  * A module: observe → plan → apply.
  * - observe reads the host and never changes it;
  * - plan is pure (no I/O) and decides between "ok" and a change;
  * - apply performs exactly the planned action.
+ * `Module<typeof schema, Observed, Action>`: the arguments' type comes from the schema (ArgsOf).
  */
-export interface Module<Args = any, Observed = any, Action = any> {
+export interface Module<Schema = any, Observed = any, Action = any> {
   name: string;
   description: string;
-  /** JSON Schema (draft-07) of the arguments. Mark secret fields with `"x-secret": true`. */
-  schema: Record<string, unknown>;
+  /**
+   * JSON Schema (draft-07) of the arguments, checked by ajv with defaults filled in. Mark secret
+   * fields with `"x-secret": true`; `"x-message"` beside a `oneOf`/`anyOf`/`not` is the error
+   * a user reads when that constraint fails.
+   */
+  schema: Schema extends ModuleSchema ? Schema : Record<string, unknown>;
   /** Name of the argument that a free-form string value maps to (`command: ls -l` → `cmd`). */
   freeForm?: string;
   /** Runs on the controller only (set_fact, debug, assert): no connection is needed. */
   controllerOnly?: boolean;
   /** Runs in check mode too, because it changes nothing (stat, postgres_query in read mode). */
   readOnly?: boolean;
-  observe(ctx: ModuleContext, args: Args): Promise<Observed>;
-  plan(observed: Observed, args: Args, ctx: ModuleContext): Plan<Action> | Promise<Plan<Action>>;
-  apply(ctx: ModuleContext, action: Action, args: Args): Promise<ApplyResult>;
+  observe(ctx: ModuleContext, args: ArgsOf<Schema>): Promise<Observed>;
+  plan(observed: Observed, args: ArgsOf<Schema>, ctx: ModuleContext): Plan<Action> | Promise<Plan<Action>>;
+  apply(ctx: ModuleContext, action: Action, args: ArgsOf<Schema>): Promise<ApplyResult>;
   /**
    * What the task will ensure, for a check-mode outcome that is unknown (the current state can't
    * be observed yet); without it, the rendered arguments are shown. Reads only the controller.
    */
-  desiredState?(ctx: ModuleContext, args: Args): Promise<Diff[]>;
+  desiredState?(ctx: ModuleContext, args: ArgsOf<Schema>): Promise<Diff[]>;
 }
 
 /** Connection failures: a module lets them pass, so that the host is reported unreachable, not failed. */

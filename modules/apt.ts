@@ -2,19 +2,9 @@
 // `apt-cache policy` gives the version that would be installed. A cache update alone is not
 // a change (it alters no configuration), so update_cache without cache_valid_time stays
 // idempotent in the report. `apt-cache policy` is asked only for what dpkg cannot settle.
-import { ModuleError, type Module, type ModuleContext } from '../engine/types.js';
+import { ModuleError, type ArgsOf, type Module, type ModuleContext } from '../engine/types.js';
 
-interface AptArgs {
-  name?: string | string[];
-  state: 'present' | 'absent' | 'latest';
-  update_cache: boolean;
-  cache_valid_time?: number;
-  install_recommends?: boolean;
-  purge: boolean;
-  deb?: string;
-  autoremove: boolean;
-  default_release?: string;
-}
+type AptArgs = ArgsOf<typeof schema>;
 
 interface PackageState {
   name: string;
@@ -66,7 +56,7 @@ export const schema = {
   },
 } as const;
 
-export const apt: Module<AptArgs, Observed, AptAction> = {
+export const apt: Module<typeof schema, Observed, AptAction> = {
   name: 'apt',
   description: 'Install, upgrade or remove Debian packages',
   schema,
@@ -89,8 +79,8 @@ export const apt: Module<AptArgs, Observed, AptAction> = {
   },
 
   plan(observed, args, ctx) {
-    const state = args.state ?? 'present';
-    const updateCache = !!args.update_cache && (args.cache_valid_time === undefined || observed.cacheAge === null || observed.cacheAge > args.cache_valid_time);
+    const state = args.state;
+    const updateCache = args.update_cache && (args.cache_valid_time === undefined || observed.cacheAge === null || observed.cacheAge > args.cache_valid_time);
     const install: string[] = [];
     const remove: string[] = [];
     const installNames: string[] = [];
@@ -151,7 +141,7 @@ export const apt: Module<AptArgs, Observed, AptAction> = {
   },
 };
 
-export function needsCandidate(state: AptArgs['state'] | undefined, version: string | undefined, installed: string | undefined): boolean {
+export function needsCandidate(state: AptArgs['state'], version: string | undefined, installed: string | undefined): boolean {
   if (state === 'absent') return false;
   return !installed || state === 'latest' || (version !== undefined && version !== installed);
 }

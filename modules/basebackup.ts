@@ -10,23 +10,13 @@
 // primary's), unless force: true. The fresh cluster a package install creates is replaced.
 // The replication password reaches pg_basebackup and psql through their environment, read
 // from stdin by a shell; it is never on a command line.
-import { ModuleError, type Module, type ModuleContext } from '../engine/types.js';
-import { asOwner, clusterProperties, clusterState, controlCluster, resolveCluster, targetOf, type Cluster, type ClusterArgs, type RunState } from './postgres/cluster.js';
+import { ModuleError, type ArgsOf, type Module, type ModuleContext } from '../engine/types.js';
+import { asOwner, clusterProperties, clusterState, controlCluster, resolveCluster, targetOf, type Cluster, type RunState } from './postgres/cluster.js';
 import { parseConf, setConfValues } from './postgres/conf.js';
 import { formatConninfo, parseConninfo } from './postgres/conninfo.js';
 import { queryRows, queryRowsIfRunning, ServerUnavailableError } from './postgres/sql.js';
 
-interface BasebackupArgs extends ClusterArgs {
-  primary_host: string;
-  primary_port: number;
-  replication_user: string;
-  replication_password: string;
-  application_name: string;
-  slot?: string;
-  create_slot: boolean;
-  force: boolean;
-  wait_timeout: number;
-}
+type BasebackupArgs = ArgsOf<typeof schema>;
 
 interface Local {
   state: RunState;
@@ -78,7 +68,7 @@ export const schema = {
   },
 } as const;
 
-export const basebackup: Module<BasebackupArgs, Observed, BasebackupAction> = {
+export const basebackup: Module<typeof schema, Observed, BasebackupAction> = {
   name: 'basebackup',
   description: 'Make the local cluster a streaming standby of a primary (pg_basebackup)',
   schema,
@@ -101,7 +91,7 @@ export const basebackup: Module<BasebackupArgs, Observed, BasebackupAction> = {
 
   plan(observed, args) {
     const cluster = resolveCluster(args);
-    const what = `standby of ${args.primary_host}:${args.primary_port ?? 5432} as ${args.application_name}`;
+    const what = `standby of ${args.primary_host}:${args.primary_port} as ${args.application_name}`;
     if ('unknown' in observed) return { unknown: true, summary: what, reason: observed.unknown };
     const { local, primarySystemId } = observed;
     const sameCluster = local.systemId !== null && local.systemId === primarySystemId;
@@ -112,18 +102,18 @@ export const basebackup: Module<BasebackupArgs, Observed, BasebackupAction> = {
     if (local.state === 'running' && local.inRecovery && sameCluster && configuredFor(local.conninfo, args, false)) {
       return planConfigured(local, args, what, false);
     }
-    if (observed.primaryError) throw new ModuleError(`cannot reach the primary ${args.primary_host}:${args.primary_port ?? 5432}: ${observed.primaryError}`);
-    refuseUnsafe(local, cluster, primarySystemId!, args.force ?? false);
+    if (observed.primaryError) throw new ModuleError(`cannot reach the primary ${args.primary_host}:${args.primary_port}: ${observed.primaryError}`);
+    refuseUnsafe(local, cluster, primarySystemId!, args.force);
     const steps = [
       local.state === 'running' ? 'stop the cluster' : null,
       local.nonEmpty ? `move ${cluster.dataDir} aside` : null,
-      `pg_basebackup from ${args.primary_host}:${args.primary_port ?? 5432}`,
+      `pg_basebackup from ${args.primary_host}:${args.primary_port}`,
       'start as standby',
     ].filter(Boolean);
     return {
       changed: true,
       summary: `${what}: ${steps.join(', ')}`,
-      diffs: [{ target: `cluster ${cluster.dataDir}`, before: describeLocal(local), after: `standby of ${args.primary_host}:${args.primary_port ?? 5432} (system identifier ${primarySystemId}), application_name ${args.application_name}\n` }],
+      diffs: [{ target: `cluster ${cluster.dataDir}`, before: describeLocal(local), after: `standby of ${args.primary_host}:${args.primary_port} (system identifier ${primarySystemId}), application_name ${args.application_name}\n` }],
       action: { op: 'clone', stop: local.state === 'running', moveAside: local.nonEmpty },
       result: { streaming: false },
     };
@@ -167,7 +157,7 @@ function wantedConninfo(args: BasebackupArgs): string {
     user: args.replication_user,
     password: args.replication_password,
     host: args.primary_host,
-    port: args.primary_port ?? 5432,
+    port: args.primary_port,
     application_name: args.application_name,
   });
 }
@@ -175,7 +165,7 @@ function wantedConninfo(args: BasebackupArgs): string {
 /** The configured primary_conninfo points at this primary; `exact` also compares password and name. */
 function configuredFor(conninfo: Record<string, string> | null, args: BasebackupArgs, exact: boolean): boolean {
   if (!conninfo) return false;
-  const same = conninfo.host === args.primary_host && (conninfo.port ?? '5432') === String(args.primary_port ?? 5432) && conninfo.user === args.replication_user;
+  const same = conninfo.host === args.primary_host && (conninfo.port ?? '5432') === String(args.primary_port) && conninfo.user === args.replication_user;
   if (!exact) return same;
   return same && conninfo.password === args.replication_password && conninfo.application_name === args.application_name;
 }
@@ -184,7 +174,7 @@ function isStreamingFromPrimary(local: Local, args: BasebackupArgs): boolean {
   const r = local.receiver;
   if (!r || r.status !== 'streaming') return false;
   const app = r.conninfo ? parseConninfo(r.conninfo).application_name : undefined;
-  return r.sender_host === args.primary_host && r.sender_port === (args.primary_port ?? 5432) && app === args.application_name;
+  return r.sender_host === args.primary_host && r.sender_port === (args.primary_port) && app === args.application_name;
 }
 
 function refuseUnsafe(local: Local, cluster: Cluster, primarySystemId: string, force: boolean): void {
@@ -262,7 +252,7 @@ function execWithPassword(ctx: ModuleContext, cluster: Cluster, argv: string[], 
 async function identifyPrimary(ctx: ModuleContext, cluster: Cluster, args: BasebackupArgs): Promise<{ systemId: string | null; error: string | null }> {
   const conninfo = formatConninfo({
     host: args.primary_host,
-    port: args.primary_port ?? 5432,
+    port: args.primary_port,
     user: args.replication_user,
     dbname: 'replication',
     replication: 'true',
@@ -284,7 +274,7 @@ async function moveAside(ctx: ModuleContext, cluster: Cluster): Promise<string> 
 }
 
 async function runBasebackup(ctx: ModuleContext, cluster: Cluster, args: BasebackupArgs): Promise<void> {
-  const conninfo = formatConninfo({ host: args.primary_host, port: args.primary_port ?? 5432, user: args.replication_user, application_name: args.application_name });
+  const conninfo = formatConninfo({ host: args.primary_host, port: args.primary_port, user: args.replication_user, application_name: args.application_name });
   const slot = args.slot ? ['-S', args.slot, ...(args.create_slot ? ['-C'] : [])] : [];
   const argv = [`${cluster.binDir}/pg_basebackup`, '-d', conninfo, '-D', cluster.dataDir, '-Fp', '-Xs', '-R', '-c', 'fast', ...slot];
   const r = await execWithPassword(ctx, cluster, argv, args.replication_password, 6 * 3600_000);
@@ -296,7 +286,7 @@ async function writeAutoConf(ctx: ModuleContext, cluster: Cluster, content: stri
 }
 
 async function waitForStreaming(ctx: ModuleContext, cluster: Cluster, args: BasebackupArgs): Promise<void> {
-  const deadline = Date.now() + (args.wait_timeout ?? 120) * 1000;
+  const deadline = Date.now() + (args.wait_timeout) * 1000;
   let last = 'not started';
   for (;;) {
     try {
@@ -307,7 +297,7 @@ async function waitForStreaming(ctx: ModuleContext, cluster: Cluster, args: Base
       if (!(e instanceof ServerUnavailableError) && !/starting up|shutting down/.test((e as Error).message)) throw e;
       last = (e as Error).message;
     }
-    if (Date.now() > deadline) throw new ModuleError(`the standby did not start streaming within ${args.wait_timeout ?? 120} s (last state: ${last})`);
+    if (Date.now() > deadline) throw new ModuleError(`the standby did not start streaming within ${args.wait_timeout} s (last state: ${last})`);
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }

@@ -49,7 +49,7 @@ export function publishedSchemas(modules: ReadonlyMap<string, Module>): Record<s
 
 /** Without plinth's own keywords; a field's aliases become fields of the same schema, so editors accept them. */
 function stripExtensions(schema: Record<string, unknown>): Record<string, unknown> {
-  const out = JSON.parse(JSON.stringify(schema, (k, v) => (k === 'x-secret' ? undefined : v)));
+  const out = JSON.parse(JSON.stringify(schema, (k, v) => (k === 'x-secret' || k === 'x-message' ? undefined : v)));
   const props = (out.properties ?? {}) as Record<string, Record<string, unknown>>;
   for (const spec of Object.values(props)) {
     const aliases = (spec['x-aliases'] as string[] | undefined) ?? [];
