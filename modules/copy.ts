@@ -1,7 +1,7 @@
 // copy: puts a file on the host from inline `content` or a controller file `src`.
 import * as path from 'node:path';
 import { ModuleError, type Module, type ModuleContext } from '../engine/types.js';
-import { attributeProperties, type FileAttributes } from './support/attributes.js';
+import { attributeProperties } from './support/attributes.js';
 import { findControllerFile, type ControllerFile } from './support/controller-files.js';
 import {
   applyManagedFile,
@@ -11,16 +11,6 @@ import {
   type ManagedFileAction,
   validateProperty,
 } from './support/managed-file.js';
-
-interface CopyArgs extends FileAttributes {
-  dest: string;
-  content?: string;
-  src?: string;
-  backup: boolean;
-  validate?: string;
-  force: boolean;
-  remote_src: boolean;
-}
 
 interface CopyObserved {
   file: ManagedFile;
@@ -33,10 +23,11 @@ export const schema = {
   type: 'object',
   additionalProperties: false,
   required: ['dest'],
-  anyOf: [{ required: ['content'] }, { required: ['src'] }],
+  oneOf: [{ required: ['content'] }, { required: ['src'] }],
+  'x-message': 'write either content or src (one of them, not both)',
   properties: {
     dest: { type: 'string', minLength: 1, description: 'absolute path on the host; an existing directory receives src under its own name' },
-    content: { type: 'string', description: 'the exact content to write (mutually exclusive with src)' },
+    content: { type: 'string', description: 'the exact content to write (instead of src)' },
     src: {
       type: 'string',
       minLength: 1,
@@ -50,13 +41,12 @@ export const schema = {
   },
 } as const;
 
-export const copy: Module<CopyArgs, CopyObserved, ManagedFileAction> = {
+export const copy: Module<typeof schema, CopyObserved, ManagedFileAction> = {
   name: 'copy',
   description: 'Copy inline content or a controller file to the host',
   schema,
 
   async observe(ctx, args) {
-    if (args.content !== undefined && args.src !== undefined) throw new ModuleError('copy: content and src are mutually exclusive');
     const source = args.src === undefined ? undefined : args.remote_src ? await hostFile(ctx, args.src) : await findControllerFile(ctx.baseDirs, 'files', args.src);
     const desired = source ? source.content : Buffer.from(args.content ?? '', 'utf8');
     const attrs = { mode: args.mode, owner: args.owner, group: args.group };
@@ -73,7 +63,7 @@ export const copy: Module<CopyArgs, CopyObserved, ManagedFileAction> = {
   plan(observed, args) {
     const { file } = observed;
     const result = { dest: file.path, ...(observed.src ? { src: observed.src } : {}) };
-    if (args.force === false && file.stat) return { changed: false, result };
+    if (!args.force && file.stat) return { changed: false, result };
     return planManagedFile(file, observed.desired, { backup: args.backup, validate: args.validate, result });
   },
 

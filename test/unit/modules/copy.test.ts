@@ -155,8 +155,9 @@ describe('copy: options', () => {
     await expect(run(copy, { dest: join(dir, 'f'), src: 'ghost' }, { baseDirs: [base] })).rejects.toThrow(/could not find src 'ghost'.*files\/ghost/);
   });
 
-  test('content and src together are refused', async () => {
-    await expect(run(copy, { dest: join(dir, 'f'), src: 'a', content: 'b' })).rejects.toThrow(/mutually exclusive/);
+  test('content and src together, or neither, are refused by the schema with its message', async () => {
+    await expect(run(copy, { dest: join(dir, 'f'), src: 'a', content: 'b' })).rejects.toThrow(/^: write either content or src \(one of them, not both\)$/);
+    await expect(run(copy, { dest: join(dir, 'f') })).rejects.toThrow(/^: write either content or src/);
   });
 });
 
@@ -164,7 +165,8 @@ describe('copy: schema', () => {
   test.each([
     { name: 'mode as a number', args: { dest: '/x', content: '', mode: 600 }, problem: /mode: must be string, got number/ },
     { name: 'missing dest', args: { content: 'x' }, problem: /dest: missing required field 'dest'/ },
-    { name: 'neither content nor src', args: { dest: '/x' }, problem: /missing required field '(content|src)'/ },
+    { name: 'neither content nor src', args: { dest: '/x' }, problem: /write either content or src/ },
+    { name: 'both content and src', args: { dest: '/x', content: 'a', src: 'b' }, problem: /write either content or src/ },
     { name: 'unknown field', args: { dest: '/x', content: '', remote_srcs: true }, problem: /unknown field 'remote_srcs'/ },
     { name: 'content not a string', args: { dest: '/x', content: 5 }, problem: /content: must be string/ },
   ])('rejects $name', ({ args, problem }) => {
