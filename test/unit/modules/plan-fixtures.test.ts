@@ -34,10 +34,15 @@ interface Fixture {
   };
 }
 
-/** File contents observed as Buffers are written the way JSON.stringify writes a Buffer. */
+/**
+ * File contents observed as Buffers: {"type": "Buffer", "utf8": "text"} for text, or the way
+ * JSON.stringify writes a Buffer ({"type": "Buffer", "data": [bytes]}) for binary content.
+ */
 function reviveBuffers(_key: string, value: unknown): unknown {
-  const v = value as { type?: unknown; data?: unknown };
-  return v && v.type === 'Buffer' && Array.isArray(v.data) ? Buffer.from(v.data as number[]) : value;
+  const v = value as { type?: unknown; data?: unknown; utf8?: unknown };
+  if (!v || v.type !== 'Buffer') return value;
+  if (typeof v.utf8 === 'string') return Buffer.from(v.utf8, 'utf8');
+  return Array.isArray(v.data) ? Buffer.from(v.data as number[]) : value;
 }
 
 const noHost = new Proxy({ name: 'no-host' } as Host, {
