@@ -1,7 +1,7 @@
 // The items of a task's loop: `loop`, and Ansible's older `with_<lookup>` spellings, each with
 // the meaning its lookup plugin gives it (with_items flattens one level, with_dict gives
 // {key, value} pairs, ...). Files are looked up on the controller, as Ansible's lookups do.
-import { promises as fs } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { LoopKeyword } from '../load/keywords.js';
 import type { Scope } from '../expr/scope.js';
@@ -31,7 +31,7 @@ export async function loopItems(kind: LoopKeyword, source: unknown, scope: Scope
     case 'with_subelements':
       return subelements(value);
     case 'with_first_found': {
-      const found = await firstFound(value, baseDirs);
+      const found = firstFound(value, baseDirs);
       if (found === undefined && skipWhenNoneFound(value)) return [];
       if (found === undefined) throw new LoopError(`with_first_found: none of the files exist: ${firstFoundCandidates(value, baseDirs).join(', ')}`);
       return [found];
@@ -43,18 +43,18 @@ function describe(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a mapping' : `${typeof v} ${JSON.stringify(v)}`;
 }
 
-function toStrings(v: unknown): string[] {
+export function toStrings(v: unknown): string[] {
   return (Array.isArray(v) ? v.flat() : [v]).map(String);
 }
 
 /** Files (not folders) matching each pattern; `*`, `?` and `[...]` in the last part of the path. */
-async function fileglob(patterns: string[], baseDirs: string[]): Promise<string[]> {
+export function fileglob(patterns: string[], baseDirs: string[]): string[] {
   const out: string[] = [];
   for (const pattern of patterns) {
     const dirs = path.isAbsolute(pattern) ? [path.dirname(pattern)] : baseDirs.flatMap((d) => [path.join(d, 'files', path.dirname(pattern)), path.join(d, path.dirname(pattern))]);
     const re = globRegExp(path.basename(pattern));
     for (const dir of dirs) {
-      const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+      const entries = readdirOrNone(dir);
       const matches = entries.filter((e) => e.isFile() && re.test(e.name)).map((e) => path.join(dir, e.name));
       if (matches.length) {
         out.push(...matches.sort());
@@ -63,6 +63,14 @@ async function fileglob(patterns: string[], baseDirs: string[]): Promise<string[
     }
   }
   return out;
+}
+
+function readdirOrNone(dir: string) {
+  try {
+    return readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
 }
 
 function globRegExp(glob: string): RegExp {
@@ -122,18 +130,15 @@ function subelements(value: unknown): unknown[] {
  * `first_found`: a list of files, or `{files: [...], paths: [...], skip: bool}`; relative names are
  * searched in `vars/`, `files/`, `tasks/` and the folder itself of the role, then of the playbook.
  */
-export async function firstFound(value: unknown, baseDirs: string[]): Promise<string | undefined> {
-  for (const candidate of firstFoundCandidates(value, baseDirs)) {
-    if (await fs.stat(candidate).then((s) => s.isFile(), () => false)) return candidate;
-  }
-  return undefined;
+export function firstFound(value: unknown, baseDirs: string[]): string | undefined {
+  return firstFoundCandidates(value, baseDirs).find((candidate) => statSync(candidate, { throwIfNoEntry: false })?.isFile());
 }
 
 function skipWhenNoneFound(value: unknown): boolean {
   return (Array.isArray(value) ? value : [value]).some((v) => v && typeof v === 'object' && (v as Record<string, unknown>).skip === true);
 }
 
-function firstFoundCandidates(value: unknown, baseDirs: string[]): string[] {
+export function firstFoundCandidates(value: unknown, baseDirs: string[]): string[] {
   const specs = (Array.isArray(value) ? value : [value]).flatMap((v) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? [v as Record<string, unknown>] : [{ files: [v] }]));
   const out: string[] = [];
   for (const spec of specs) {

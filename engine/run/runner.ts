@@ -15,6 +15,7 @@ import { factVariables, gatherFacts } from './facts.js';
 import { HostState } from './host-state.js';
 import { selectHosts } from './patterns.js';
 import { flag, registeredValue, runTask, TaskError, whenHolds, type TaskObserver, type TaskOutcome } from './task.js';
+import { lookupFunctions } from './lookups.js';
 import { inheritKeywords, loopOf, resolveAmount, type Keywords } from '../load/keywords.js';
 import { Semaphore } from '../semaphore.js';
 import { loopItems } from './loops.js';
@@ -555,7 +556,7 @@ class PlayRun {
       { name: 'role defaults', vars: role ? { ...this.play.roleDefaults, ...role.defaults } : this.play.roleDefaults },
       { name: 'inventory', vars: h.inventoryVars },
       { name: 'facts', vars: h.facts ? factVariables(h.facts) : {}, data: true },
-      { name: 'magic', vars: this.magicVars(h), data: true },
+      { name: 'magic', vars: this.magicVars(h, task?.baseDirs ?? [this.play.dir]), data: true },
       { name: 'play vars_files', vars: this.play.varsFiles },
       { name: 'play vars', vars: this.play.vars },
       { name: 'role vars', vars: role?.vars ?? {} },
@@ -569,7 +570,7 @@ class PlayRun {
   /** Every group's hosts, made once per play: a scope is made for every host and task (500 hosts: 500 × 500 names each time). */
   private groups?: Record<string, string[]>;
 
-  private magicVars(h: HostState): Record<string, unknown> {
+  private magicVars(h: HostState, baseDirs: string[]): Record<string, unknown> {
     const inv = this.o.inventory;
     this.groups ??= Object.fromEntries([...inv.groups.keys()].map((g) => [g, inv.hostsOf(g)]));
     const stateOf = this.stateOf;
@@ -600,6 +601,7 @@ class PlayRun {
       ansible_check_mode: this.o.check,
       plinth_check_mode: this.o.check,
       playbook_dir: this.play.dir,
+      ...lookupFunctions({ baseDirs, playbookDir: this.play.dir }),
     };
   }
 }

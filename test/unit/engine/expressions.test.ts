@@ -175,3 +175,55 @@ describe('expressions in playbooks', () => {
     expect(r.stdout).toContain(`fatal: [localhost] => ${root}/pb.yml:6:7: undefined variable 'undefined_root' in expression: undefined_root\n`);
   });
 });
+
+describe('lookup and query, as Ansible writes them', () => {
+  it('read the environment, files (role first), commands, globs and passwords on the controller', async () => {
+    const root = await tempTree({
+      'inv.yml': 'all:\n  hosts:\n    h1: { ansible_connection: local }\n',
+      'files/motd.txt': 'from the playbook\n',
+      'roles/r/files/motd.txt': 'from the role\n',
+      'conf.d/a.conf': 'a',
+      'conf.d/b.conf': 'b',
+      'roles/r/tasks/main.yml': `- copy:
+    dest: "{{ root }}/out.json"
+    content: "{{ JSON.stringify({ home: lookup('env', 'PLINTH_LOOKUP_TEST'), unset: lookup('env', 'PLINTH_NOT_SET', { default: 'dflt' }), motd: lookup('file', 'motd.txt'), pipe: lookup('pipe', 'echo piped'), lines: query('lines', 'printf \\"x\\\\ny\\\\n\\"'), globbed: query('fileglob', 'conf.d/*.conf').map((f) => f.split('/').pop()), first: lookup('first_found', ['nope.yml', 'motd.txt']).endsWith('/files/motd.txt') }) }}"
+- copy:
+    dest: "{{ root }}/secret.txt"
+    content: "{{ lookup('password', 'credentials/replicator length=24 chars=ascii_letters') }}"
+`,
+      'pb.yml': '- hosts: h1\n  gather_facts: false\n  roles: [r]\n',
+    });
+    const run = () => plinth(['run', '--diff', '-v', '-i', path.join(root, 'inv.yml'), path.join(root, 'pb.yml'), '-e', `root=${root}`], { env: { PLINTH_LOOKUP_TEST: 'the-env' } });
+    const r = await run();
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(JSON.parse(await fs.readFile(path.join(root, 'out.json'), 'utf8'))).toEqual({
+      home: 'the-env',
+      unset: 'dflt',
+      motd: 'from the role',
+      pipe: 'piped',
+      lines: ['x', 'y'],
+      globbed: ['a.conf', 'b.conf'],
+      first: true,
+    });
+    const stored = await fs.readFile(path.join(root, 'credentials/replicator'), 'utf8');
+    expect(stored).toMatch(/^[A-Za-z]{24}\n$/);
+    expect((await fs.stat(path.join(root, 'credentials/replicator'))).mode & 0o777).toBe(0o600);
+    expect(await fs.readFile(path.join(root, 'secret.txt'), 'utf8')).toBe(stored.trim());
+    expect(r.stdout + r.stderr).not.toContain(stored.trim());
+    // The password file is made once: a second run reads it back and changes nothing.
+    const again = await run();
+    expect(again.stdout).toMatch(/changed=0/);
+    expect(await fs.readFile(path.join(root, 'credentials/replicator'), 'utf8')).toBe(stored);
+  });
+
+  it('name what they could not find, and refuse a plugin plinth lacks', async () => {
+    const root = await tempTree({
+      'inv.yml': 'all:\n  hosts:\n    h1: { ansible_connection: local }\n',
+      'pb.yml': `- hosts: h1\n  gather_facts: false\n  tasks:\n    - debug: { msg: "{{ lookup('file', 'missing.txt') }}" }\n      ignore_errors: true\n    - debug: { msg: "{{ lookup('redis', 'k') }}" }\n`,
+    });
+    const r = await plinth(['run', '-i', path.join(root, 'inv.yml'), path.join(root, 'pb.yml')]);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toContain(`could not find 'missing.txt' (looked in: ${root}/files/missing.txt, ${root}/missing.txt`);
+    expect(r.stdout).toContain("lookup plugin 'redis' is not supported (plinth has: env, file, pipe, lines, fileglob, first_found, password)");
+  });
+});
