@@ -1,8 +1,12 @@
-// copy: puts a file on the host from inline `content` or a controller file `src`.
+// copy: puts a file on the host from inline `content` or a controller file `src`; a controller
+// directory as `src` is copied as a tree (its contents when src ends in '/', else the directory
+// itself), each file compared by checksum and replaced atomically.
 import * as path from 'node:path';
-import { ModuleError, type Module, type ModuleContext } from '../engine/types.js';
-import { attributeProperties } from './support/attributes.js';
-import { findControllerFile, type ControllerFile } from './support/controller-files.js';
+import { sources } from '../engine/load/sources.js';
+import { ModuleError, type ArgsOf, type Module, type ModuleContext } from '../engine/types.js';
+import { attributeProperties, modeSchema, normalizeMode } from './support/attributes.js';
+import { findControllerFile, findControllerPath, readControllerTree, type ControllerFile } from './support/controller-files.js';
+import { applyTree, observeTree, planTree, type TreeAction, type TreeObserved } from './support/file-tree.js';
 import {
   applyManagedFile,
   observeManagedFile,
@@ -12,11 +16,10 @@ import {
   validateProperty,
 } from './support/managed-file.js';
 
-interface CopyObserved {
-  file: ManagedFile;
-  desired: Buffer;
-  src?: string;
-}
+type CopyObserved =
+  | { file: ManagedFile; desired: Buffer; src?: string }
+  /** src is a directory on the controller. */
+  | { tree: TreeObserved };
 
 export const schema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -37,16 +40,23 @@ export const schema = {
     validate: validateProperty,
     remote_src: { type: 'boolean', default: false, description: 'src is a file on the host, not on the controller' },
     force: { type: 'boolean', default: true, description: 'replace a file whose content differs; false only creates missing files' },
+    directory_mode: { ...modeSchema, description: "mode of the directories a directory src creates (existing ones keep theirs), e.g. '0755'" },
     ...attributeProperties,
   },
 } as const;
 
-export const copy: Module<typeof schema, CopyObserved, ManagedFileAction> = {
+type CopyArgs = ArgsOf<typeof schema>;
+
+export const copy: Module<typeof schema, CopyObserved, ManagedFileAction | TreeAction> = {
   name: 'copy',
   description: 'Copy inline content or a controller file to the host',
   schema,
 
   async observe(ctx, args) {
+    if (args.src !== undefined && !args.remote_src) {
+      const found = await findControllerPath(ctx.baseDirs, 'files', args.src);
+      if (found.directory) return { tree: await observeDirectoryCopy(ctx, args, found.path) };
+    }
     const source = args.src === undefined ? undefined : args.remote_src ? await hostFile(ctx, args.src) : await findControllerFile(ctx.baseDirs, 'files', args.src);
     const desired = source ? source.content : Buffer.from(args.content ?? '', 'utf8');
     const attrs = { mode: args.mode, owner: args.owner, group: args.group };
@@ -61,14 +71,28 @@ export const copy: Module<typeof schema, CopyObserved, ManagedFileAction> = {
   },
 
   plan(observed, args) {
+    if ('tree' in observed) {
+      const directoryMode = args.directory_mode === undefined ? undefined : normalizeMode(args.directory_mode);
+      return planTree(observed.tree, { delete: false, replace: args.force, directoryMode }, { src: observed.tree.source });
+    }
     const { file } = observed;
     const result = { dest: file.path, ...(observed.src ? { src: observed.src } : {}) };
     if (!args.force && file.stat) return { changed: false, result };
     return planManagedFile(file, observed.desired, { backup: args.backup, validate: args.validate, result });
   },
 
-  apply: (ctx, action) => applyManagedFile(ctx, action),
+  apply: (ctx, action) => ('mkdir' in action ? applyTree(ctx, action) : applyManagedFile(ctx, action)),
 };
+
+/** A controller directory as the wanted tree under dest (dest/<name> unless src ends in '/'). */
+async function observeDirectoryCopy(ctx: ModuleContext, args: CopyArgs, dir: string): Promise<TreeObserved> {
+  if (args.validate !== undefined) throw new ModuleError(`copy: validate checks one file; src ${args.src} is a directory`);
+  if (args.backup) throw new ModuleError(`copy: backup keeps one file; src ${args.src} is a directory`);
+  const dest = args.src!.endsWith('/') ? args.dest.replace(/(.)\/+$/, '$1') : path.posix.join(args.dest, path.basename(dir));
+  const mode = args.mode === undefined ? undefined : normalizeMode(args.mode);
+  const wanted = (await readControllerTree(dir)).map((e) => (e.type === 'file' ? { path: e.path, type: e.type, content: e.content, mode } : { path: e.path, type: e.type }));
+  return observeTree(ctx, { dest, source: sources.display(dir) + (args.src!.endsWith('/') ? '/' : ''), wanted, delete: false, owner: args.owner, group: args.group });
+}
 
 async function hostFile(ctx: ModuleContext, src: string): Promise<ControllerFile> {
   const st = await ctx.host.stat(src, { ...ctx.become, follow: true });

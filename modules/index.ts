@@ -8,6 +8,7 @@ const registry: Record<string, () => Promise<Module>> = {
   shell: async () => (await import('./shell.js')).shell,
   file: async () => (await import('./file.js')).file,
   copy: async () => (await import('./copy.js')).copy,
+  synchronize: async () => (await import('./synchronize.js')).synchronize,
   template: async () => (await import('./template.js')).template,
   lineinfile: async () => (await import('./lineinfile.js')).lineinfile,
   blockinfile: async () => (await import('./blockinfile.js')).blockinfile,

@@ -13,16 +13,61 @@ export interface ControllerFile {
 }
 
 export async function findControllerFile(baseDirs: string[], subdir: string, src: string): Promise<ControllerFile> {
+  const found = await findControllerPath(baseDirs, subdir, src);
+  if (found.directory) throw new ModuleError(`src ${found.path} is a directory; copying directories is not supported`);
+  const content = await fs.readFile(found.path);
+  sources.record(found.path, content);
+  return { path: found.path, name: sources.display(found.path), content };
+}
+
+/** The first candidate that exists, file or directory. */
+export async function findControllerPath(baseDirs: string[], subdir: string, src: string): Promise<{ path: string; directory: boolean }> {
   const candidates = path.isAbsolute(src)
     ? [src]
     : baseDirs.flatMap((base) => [path.join(base, subdir, src), path.join(base, src)]);
   for (const candidate of candidates) {
     const st = await fs.stat(candidate).catch(() => null);
-    if (!st) continue;
-    if (st.isDirectory()) throw new ModuleError(`src ${candidate} is a directory; copying directories is not supported`);
-    const content = await fs.readFile(candidate);
-    sources.record(candidate, content);
-    return { path: candidate, name: sources.display(candidate), content };
+    if (st) return { path: candidate, directory: st.isDirectory() };
   }
   throw new ModuleError(`could not find src '${src}' (looked in: ${candidates.join(', ')})`);
+}
+
+export interface ControllerTreeEntry {
+  /** Below the directory, POSIX separators. */
+  path: string;
+  type: 'file' | 'directory';
+  /** Permission bits, four octal digits. */
+  mode: string;
+  content?: Buffer;
+}
+
+/**
+ * Every file and directory below `dir` (symbolic links followed, as Ansible's copy does with
+ * local_follow), parents first; `skip` leaves a path and everything below it out.
+ */
+export async function readControllerTree(dir: string, skip: (rel: string, directory: boolean) => boolean = () => false): Promise<ControllerTreeEntry[]> {
+  const out: ControllerTreeEntry[] = [];
+  const walk = async (rel: string, seen: Set<string>): Promise<void> => {
+    const names = (await fs.readdir(path.join(dir, rel))).sort();
+    for (const name of names) {
+      const child = rel ? `${rel}/${name}` : name;
+      const full = path.join(dir, child);
+      const st = await fs.stat(full).catch(() => null);
+      if (!st) throw new ModuleError(`src ${full} is a broken symbolic link`);
+      if (skip(child, st.isDirectory())) continue;
+      const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
+      if (st.isDirectory()) {
+        const real = await fs.realpath(full);
+        if (seen.has(real)) throw new ModuleError(`src ${full} is a symbolic link loop`);
+        out.push({ path: child, type: 'directory', mode });
+        await walk(child, new Set([...seen, real]));
+      } else if (st.isFile()) {
+        const content = await fs.readFile(full);
+        sources.record(full, content);
+        out.push({ path: child, type: 'file', mode, content });
+      }
+    }
+  };
+  await walk('', new Set([await fs.realpath(dir)]));
+  return out;
 }
