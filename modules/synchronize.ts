@@ -9,24 +9,6 @@ import { sources } from '../engine/load/sources.js';
 import { findControllerPath, readControllerTree } from './support/controller-files.js';
 import { applyTree, observeTree, planTree, type TreeAction, type TreeObserved } from './support/file-tree.js';
 
-interface SynchronizeArgs {
-  src: string;
-  dest: string;
-  mode: 'push' | 'pull';
-  delete: boolean;
-  archive: boolean;
-  recursive?: boolean;
-  perms?: boolean;
-  checksum: boolean;
-  times?: boolean;
-  links?: boolean;
-  copy_links: boolean;
-  owner?: boolean;
-  group?: boolean;
-  compress: boolean;
-  rsync_opts: string[];
-}
-
 const ignoredFlag = (what: string) => ({ type: 'boolean', description: `accepted for Ansible playbooks; ${what}` }) as const;
 
 export const schema = {
@@ -58,7 +40,7 @@ export const schema = {
   },
 } as const;
 
-export const synchronize: Module<SynchronizeArgs, TreeObserved, TreeAction> = {
+export const synchronize: Module<typeof schema, TreeObserved, TreeAction> = {
   name: 'synchronize',
   description: 'Make a directory on the host hold a controller directory (ansible.posix.synchronize without rsync)',
   schema,
@@ -66,11 +48,11 @@ export const synchronize: Module<SynchronizeArgs, TreeObserved, TreeAction> = {
   async observe(ctx, args) {
     if (args.mode === 'pull') throw new ModuleError('synchronize: mode pull is not supported (fetch copies files from the host to the controller)');
     if (args.copy_links === false) throw new ModuleError('synchronize: copy_links: false is not supported (symbolic links in src are copied as the files they point to)');
-    const opts = rsyncOptions(args.rsync_opts ?? []);
+    const opts = rsyncOptions(args.rsync_opts);
     const found = await findControllerPath(ctx.baseDirs, 'files', args.src);
     if (!found.directory) throw new ModuleError(`synchronize: src ${found.path} is a file; use copy for a single file`);
-    const recursive = args.recursive ?? args.archive !== false;
-    const perms = args.perms ?? args.archive !== false;
+    const recursive = args.recursive ?? args.archive;
+    const perms = args.perms ?? args.archive;
     const tree = await readControllerTree(found.path, (rel, directory) => (directory && !recursive) || opts.exclude(rel, directory));
     const wanted = tree.map((e) => ({ path: e.path, type: e.type, ...(e.content ? { content: e.content } : {}), ...(perms ? { mode: e.mode } : {}) }));
     const contents = args.src.endsWith('/');
