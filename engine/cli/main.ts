@@ -57,11 +57,12 @@ const runCommandSpec = addRunOptions(
 
 program
   .command('modules')
-  .description('list the modules, or show one module\'s arguments (from its JSON Schema)')
+  .description('list the modules (plinth\'s and ./library\'s), or show one module\'s arguments (from its JSON Schema)')
   .argument('[name]', 'a module name')
   .option('--schema', 'print the JSON Schema itself')
-  .action(async (name: string | undefined, flags: { schema?: boolean }) => {
-    process.stdout.write(await describeModules(name, !!flags.schema));
+  .option('--library <dir...>', "folders of a playbook's own modules (default: ./library)")
+  .action(async (name: string | undefined, flags: { schema?: boolean; library?: string[] }) => {
+    process.stdout.write(await describeModules(name, !!flags.schema, flags.library));
   });
 
 program

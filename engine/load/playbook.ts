@@ -9,6 +9,7 @@ import { booleanWord, inheritable, keywordsOn, loadKeywords, type Flag, type Key
 import { readVarsFile } from './inventory.js';
 import type { Module } from '../types.js';
 import { engineActions, importRoleSchema, type EngineAction, type MetaAction } from './actions.js';
+import { LIBRARY, withLibrary, type ModuleCatalog } from './user-modules.js';
 
 export interface TaskNode {
   kind: 'task';
@@ -88,8 +89,7 @@ export interface Play {
   loader: LoadContext;
 }
 
-/** Modules by name: loaded, or a loader called the first time a playbook names the module. */
-export type ModuleCatalog = ReadonlyMap<string, Module | (() => Promise<Module>)>;
+export type { ModuleCatalog } from './user-modules.js';
 
 export interface LoadContext {
   modules: ModuleCatalog;
@@ -129,6 +129,7 @@ async function loadPlays(file: string, ctx: LoadContext): Promise<Play[]> {
   const fileWhere = { file, line: 1, col: 1 };
   if (!Array.isArray(data)) throw new SourceError('a playbook must be a list of plays', whereOf(data) ?? fileWhere);
   const dir = path.dirname(path.resolve(file));
+  ctx.modules = await withLibrary(ctx.modules, path.join(dir, LIBRARY));
   const plays: Play[] = [];
   for (const [i, raw] of data.entries()) {
     if (raw && typeof raw === 'object' && 'import_playbook' in raw) {
@@ -537,6 +538,8 @@ async function loadRole(
   checkExpressions(spec, where, ['role']);
   const params = Object.fromEntries(others.map((k) => [k, spec[k]]));
   const dir = await findRole(name, playDir, ctx, where);
+  // As in Ansible, a role's modules serve the role and everything loaded after it.
+  ctx.modules = await withLibrary(ctx.modules, path.join(dir, LIBRARY));
   const read = async (sub: string, from?: string) => {
     const names = from ? [from, `${from}.yml`, `${from}.yaml`] : ['main.yml', 'main.yaml'];
     const candidates = names.map((n) => path.join(dir, sub, n));

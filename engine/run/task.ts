@@ -21,6 +21,7 @@ import { becomeMethod, BecomeError } from '../connection/become.js';
 import type { HostState } from './host-state.js';
 import type { TaskStatus } from './events.js';
 import { UserError } from '../user-error.js';
+import { libraryFileOf } from '../load/user-modules.js';
 
 export interface TaskRunContext {
   check: boolean;
@@ -341,7 +342,7 @@ function failure(task: TaskNode, e: unknown): TaskOutcome {
   if (e instanceof UnreachableError) {
     return { status: 'unreachable', diffs: [], message: redactor.redact(e.message), result: { unreachable: true, msg: e.message } };
   }
-  const message = failureMessage(e);
+  const message = failureMessage(e, task.module);
   const desired = e && typeof e === 'object' ? desiredAtFailure.get(e) : undefined;
   // An expression's error points at the value that holds the expression, not only at the task.
   const expression = e instanceof UndefinedVariableError || e instanceof ExpressionError ? e.expression.trim() : '';
@@ -352,13 +353,16 @@ function failure(task: TaskNode, e: unknown): TaskOutcome {
 
 /**
  * What a user must fix is its message; a system call's failure on the controller (EACCES, ENOSPC)
- * keeps its name; anything else is a bug in plinth and carries its stack.
+ * keeps its name; anything else is a bug, in plinth or in the playbook's own module, with its stack.
  */
-function failureMessage(e: unknown): string {
+function failureMessage(e: unknown, module: Module): string {
   if (e instanceof UserError) return e.message;
-  if (!(e instanceof Error)) return `internal error (a bug in plinth): ${String(e)}`;
-  if (typeof (e as NodeJS.ErrnoException).code === 'string' && (e as NodeJS.ErrnoException).syscall) return `${e.name}: ${e.message}`;
-  return `internal error (a bug in plinth): ${e.stack ?? `${e.name}: ${e.message}`}`;
+  const error = e instanceof Error ? e : new Error(String(e));
+  if (typeof (error as NodeJS.ErrnoException).code === 'string' && (error as NodeJS.ErrnoException).syscall) return `${error.name}: ${error.message}`;
+  const library = libraryFileOf(module);
+  if (!library) return `internal error (a bug in plinth): ${error.stack ?? `${error.name}: ${error.message}`}`;
+  // A user module's own `throw new Error('...')` is its message to the user; a TypeError is its bug.
+  return error.constructor === Error ? error.message : `module ${module.name} (${sources.display(library)}) failed: ${error.stack ?? error.message}`;
 }
 
 /** The desired state of a task whose attempt threw after its arguments were rendered. */
