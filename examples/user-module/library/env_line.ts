@@ -1,7 +1,15 @@
 // A playbook's own module: KEY=value lines in an environment file (/etc/default/*, .env).
-import type { Module } from 'plinth';
+import type { ArgsOf, Module } from 'plinth';
 
-interface Args { path: string; values: Record<string, string> }
+// The one declaration of the arguments: plinth validates them with it, TypeScript types them from it.
+const schema = {
+  type: 'object', additionalProperties: false, required: ['path', 'values'],
+  properties: {
+    path: { type: 'string', description: 'The file; created when missing.' },
+    values: { type: 'object', additionalProperties: { type: 'string' }, description: 'KEY: value' },
+  },
+} as const;
+type Args = ArgsOf<typeof schema>;
 interface Observed { text: string | null }
 
 /** Pure: the arguments and what observe saw give the plan, so fixtures test it without a host. */
@@ -21,16 +29,10 @@ export function planEnvLines(observed: Observed, args: Args) {
   return { changed: true as const, summary, diffs, writes: [{ path: args.path, content: after }], action: after };
 }
 
-const envLine: Module<Args, Observed, string> = {
+const envLine: Module<typeof schema, Observed, string> = {
   name: 'env_line',
   description: 'KEY=value lines in an environment file',
-  schema: {
-    type: 'object', additionalProperties: false, required: ['path', 'values'],
-    properties: {
-      path: { type: 'string', description: 'The file; created when missing.' },
-      values: { type: 'object', additionalProperties: { type: 'string' }, description: 'KEY: value' },
-    },
-  },
+  schema,
   async observe(ctx, args) {
     const content = await ctx.host.read(args.path, ctx.become);
     return { text: content === null ? null : content.toString('utf8') };
