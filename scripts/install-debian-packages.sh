@@ -5,6 +5,7 @@
 #   tests:  openssh-server (a real sshd on 127.0.0.1), sudo (become), postgresql-15 and
 #           postgresql-client-15 (real clusters in temp dirs), pgpool2 (the real pg_enc),
 #           etcd-server (the store of the real kube-apiserver the k8s tests start),
+#           zip and unzip (real zip archives for unarchive; unzip only to compare with),
 #           ansible-core (only for ansible-inventory: the inventory test compares plinth's merged
 #           inventory with Ansible's; 8 packages, 24 MB installed, about 6 s), doas (become_method doas)
 #
@@ -13,7 +14,7 @@
 set -eu
 
 packages="mmdebstrap systemd-container iproute2 openssh-client apt-cacher-ng iptables util-linux
-openssh-server sudo postgresql-15 postgresql-client-15 pgpool2 etcd-server ca-certificates ansible-core doas"
+openssh-server sudo postgresql-15 postgresql-client-15 pgpool2 etcd-server ca-certificates ansible-core doas zip unzip"
 
 if [ "$(id -u)" != 0 ]; then
   echo "install-debian-packages: run as root (sudo $0)" >&2
