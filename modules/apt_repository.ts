@@ -2,19 +2,11 @@
 // components") in a file of /etc/apt/sources.list.d, present or absent; the package lists are
 // refreshed after a change. Keys are referenced with signed-by: plinth has no apt_key.
 import * as path from 'node:path';
-import { ModuleError, type Module } from '../engine/types.js';
+import type { ArgsOf, Module } from '../engine/types.js';
 import { applyManagedFile, observeManagedFile, planManagedFile, type ManagedFile, type ManagedFileAction } from './support/managed-file.js';
 import { modeSchema } from './support/attributes.js';
 import { decodeText, readLines } from './support/text.js';
 import { updatePackageLists } from './support/apt-sources.js';
-
-interface AptRepositoryArgs {
-  repo: string;
-  state: 'present' | 'absent';
-  filename?: string;
-  mode?: string;
-  update_cache: boolean;
-}
 
 const SOURCES_D = '/etc/apt/sources.list.d';
 
@@ -43,7 +35,7 @@ export function sourceFileName(repo: string): string {
   return url.replace(/\/+$/, '').replace(/[^A-Za-z0-9]+/g, '_');
 }
 
-export const apt_repository: Module<AptRepositoryArgs, ManagedFile, ManagedFileAction & { updateCache?: boolean }> = {
+export const apt_repository: Module<typeof schema, ManagedFile, ManagedFileAction & { updateCache?: boolean }> = {
   name: 'apt_repository',
   description: 'Add or remove an apt source line (signed-by keys, no apt_key)',
   schema,
@@ -59,9 +51,9 @@ export const apt_repository: Module<AptRepositoryArgs, ManagedFile, ManagedFileA
     if (args.state === 'absent') desired = present ? Buffer.from(kept.join('')) : null;
     else if (!present) desired = Buffer.from(`${lines.join('')}${lines.length && !lines[lines.length - 1].endsWith('\n') ? '\n' : ''}${args.repo.trim()}\n`);
     if (args.state === 'absent' && !file.stat) return { changed: false, result: { repo: args.repo, state: 'absent' } };
-    const plan = planManagedFile(file, desired, { makeParents: true, result: { repo: args.repo, state: args.state ?? 'present', sources_added: [file.path] } });
+    const plan = planManagedFile(file, desired, { makeParents: true, result: { repo: args.repo, state: args.state, sources_added: [file.path] } });
     if (!('action' in plan)) return plan;
-    const update = args.update_cache !== false;
+    const update = args.update_cache;
     return { ...plan, summary: `${plan.summary}${update ? ', apt-get update' : ''}`, action: { ...plan.action, updateCache: update } };
   },
 
@@ -72,8 +64,7 @@ export const apt_repository: Module<AptRepositoryArgs, ManagedFile, ManagedFileA
   },
 };
 
-function sourcesFile(args: AptRepositoryArgs): string {
-  if (args.filename?.includes('/')) throw new ModuleError('apt_repository: filename is a name, not a path');
+function sourcesFile(args: ArgsOf<typeof schema>): string {
   return path.posix.join(SOURCES_D, `${args.filename ?? sourceFileName(args.repo)}.list`);
 }
 

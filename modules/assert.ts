@@ -1,14 +1,6 @@
 // assert: fails the task when an expression over the variables is false.
 import { ModuleError, type Module } from '../engine/types.js';
 
-interface AssertArgs {
-  that: string | boolean | (string | boolean)[];
-  fail_msg?: string;
-  msg?: string;
-  success_msg?: string;
-  quiet: boolean;
-}
-
 interface AssertObserved {
   /** The first expression that was false, if any. */
   failed?: { assertion: string; value: unknown };
@@ -34,7 +26,7 @@ export const schema = {
   },
 } as const;
 
-export const assert: Module<AssertArgs, AssertObserved, never> = {
+export const assert: Module<typeof schema, AssertObserved, never> = {
   name: 'assert',
   description: 'Fail unless every expression in `that` is true',
   schema,

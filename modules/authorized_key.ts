@@ -3,22 +3,11 @@
 // Ansible, so a changed comment or options rewrite the line instead of adding a second one.
 // The file is written atomically, 0600 and owned by the user; ~/.ssh is made 0700 when missing.
 import * as path from 'node:path';
-import { ModuleError, type Module } from '../engine/types.js';
+import { ModuleError, type ArgsOf, type Module } from '../engine/types.js';
 import { ACCOUNT_NAME, groupEntry, passwdEntry } from './support/accounts.js';
 import { applyManagedFile, observeManagedFile, planManagedFile, type ManagedFile, type ManagedFileAction } from './support/managed-file.js';
 import { execOrFail } from './support/host-commands.js';
 import { decodeText, readLines } from './support/text.js';
-
-interface AuthorizedKeyArgs {
-  user: string;
-  key: string;
-  path?: string;
-  state: 'present' | 'absent';
-  exclusive: boolean;
-  key_options?: string;
-  comment?: string;
-  manage_dir: boolean;
-}
 
 interface Observed {
   file: ManagedFile;
@@ -37,6 +26,8 @@ export interface SshKey {
   blob: string;
   comment?: string;
 }
+
+type AuthorizedKeyArgs = ArgsOf<typeof schema>;
 
 const KEY_TYPES = /^(ssh-(rsa|dss|ed25519)|ecdsa-sha2-nistp\d+|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com)(-cert-v01@openssh\.com)?$/;
 
@@ -127,7 +118,7 @@ export function editAuthorizedKeys(lines: string[], args: AuthorizedKeyArgs): st
   return out;
 }
 
-export const authorized_key: Module<AuthorizedKeyArgs, Observed, AuthorizedKeyAction> = {
+export const authorized_key: Module<typeof schema, Observed, AuthorizedKeyAction> = {
   name: 'authorized_key',
   description: "Add or remove ssh public keys in a user's authorized_keys",
   schema,
@@ -154,7 +145,7 @@ export const authorized_key: Module<AuthorizedKeyArgs, Observed, AuthorizedKeyAc
     const after = editAuthorizedKeys(before, args);
     const desired = Buffer.from(after.join(''), 'utf8');
     const unchangedContent = file.content !== null && file.content.equals(desired);
-    const plan = planManagedFile(file, unchangedContent ? null : desired, { result: { user: args.user, key: args.key, exclusive: !!args.exclusive, keyfile: file.path } });
+    const plan = planManagedFile(file, unchangedContent ? null : desired, { result: { user: args.user, key: args.key, exclusive: args.exclusive, keyfile: file.path } });
     if (!plan || !('changed' in plan) || !plan.changed) return plan;
     if (createDir) plan.summary = `create ${createDir.path} (0700), ${plan.summary}`;
     return { ...plan, action: { createDir, file: plan.action } };

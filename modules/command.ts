@@ -1,5 +1,5 @@
 // command: runs a program with arguments, without a shell.
-import { ModuleError, type Module } from '../engine/types.js';
+import { ModuleError, type ArgsOf, type Module } from '../engine/types.js';
 import { splitWords } from './support/words.js';
 import {
   commandOptionProperties,
@@ -8,19 +8,14 @@ import {
   runCommand,
   type CommandAction,
   type CommandObserved,
-  type CommandOptions,
 } from './support/command-and-shell.js';
-
-interface CommandArgs extends CommandOptions {
-  cmd?: string;
-  argv?: string[];
-}
 
 export const schema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   type: 'object',
   additionalProperties: false,
-  anyOf: [{ required: ['cmd'] }, { required: ['argv'] }],
+  oneOf: [{ required: ['cmd'] }, { required: ['argv'] }],
+  'x-message': 'write either cmd or argv (one of them, not both)',
   properties: {
     cmd: { type: 'string', minLength: 1, description: 'the command line, split into words like a shell would but never run by one' },
     argv: { type: 'array', minItems: 1, items: { type: 'string' }, description: 'the command as a list of words (instead of cmd)' },
@@ -28,14 +23,13 @@ export const schema = {
   },
 } as const;
 
-function argvOf(args: CommandArgs): string[] {
-  if (args.cmd !== undefined && args.argv !== undefined) throw new ModuleError('command: cmd and argv are mutually exclusive');
+function argvOf(args: ArgsOf<typeof schema>): string[] {
   const argv = args.argv ?? splitWords(args.cmd ?? '');
   if (!argv.length) throw new ModuleError('command: no command given');
   return argv;
 }
 
-export const command: Module<CommandArgs, CommandObserved, CommandAction> = {
+export const command: Module<typeof schema, CommandObserved, CommandAction> = {
   name: 'command',
   description: 'Run a command on the host, without a shell',
   schema,

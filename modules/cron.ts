@@ -2,25 +2,8 @@
 // the way Ansible marks it ("#Ansible: <name>" above the line), so that crontabs Ansible wrote
 // are managed the same and back.
 import * as path from 'node:path';
-import { ModuleError, type Module, type ModuleContext } from '../engine/types.js';
+import { ModuleError, type ArgsOf, type Module, type ModuleContext } from '../engine/types.js';
 import { readLines } from './support/text.js';
-
-interface CronArgs {
-  name: string;
-  job?: string;
-  state: 'present' | 'absent';
-  user?: string;
-  cron_file?: string;
-  minute: string;
-  hour: string;
-  day: string;
-  month: string;
-  weekday: string;
-  special_time?: string;
-  disabled: boolean;
-  env: boolean;
-  value?: string;
-}
 
 interface Observed {
   lines: string[];
@@ -31,13 +14,27 @@ interface CronAction {
   content: string;
 }
 
+type CronArgs = ArgsOf<typeof schema>;
+
 const FIELD = { type: ['string', 'integer'], default: '*' } as const;
+const TIME_FIELDS = ['minute', 'hour', 'day', 'month', 'weekday'] as const;
 
 export const schema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   type: 'object',
   additionalProperties: false,
   required: ['name'],
+  allOf: [
+    {
+      anyOf: [{ required: ['state'], properties: { state: { const: 'absent' } } }, { required: ['env'], properties: { env: { const: true } } }, { required: ['job'] }],
+      'x-message': 'job is required with state present (unless env: true)',
+    },
+    {
+      // A time field written as '*' is what special_time means too (Ansible accepts it).
+      not: { required: ['special_time'], anyOf: TIME_FIELDS.map((f) => ({ required: [f], properties: { [f]: { not: { const: '*' } } } })) },
+      'x-message': 'special_time cannot be combined with minute, hour, day, month or weekday',
+    },
+  ],
   properties: {
     name: { type: 'string', minLength: 1, pattern: '^[^\\n]+$', description: 'the entry’s name (the "#Ansible: name" marker); with env, the variable' },
     job: { type: 'string', pattern: '^[^\\n]+$', description: 'the command (required with state present, unless env)' },
@@ -63,7 +60,7 @@ function cronFilePath(file: string): string {
 /** The line the entry should have. */
 export function cronLine(args: CronArgs): string {
   if (args.env) return `${args.name}=${args.value ?? ''}`;
-  const when = args.special_time ? `@${args.special_time}` : [args.minute, args.hour, args.day, args.month, args.weekday].map((f) => String(f ?? '*')).join(' ');
+  const when = args.special_time ? `@${args.special_time}` : TIME_FIELDS.map((f) => String(args[f])).join(' ');
   const who = args.cron_file ? ` ${args.user ?? 'root'}` : '';
   return `${args.disabled ? '#' : ''}${when}${who} ${args.job}`;
 }
@@ -93,16 +90,12 @@ export function editCrontab(lines: string[], args: CronArgs): string[] {
   return out;
 }
 
-export const cron: Module<CronArgs, Observed, CronAction> = {
+export const cron: Module<typeof schema, Observed, CronAction> = {
   name: 'cron',
   description: 'Manage a named cron job or variable in a crontab or cron.d file',
   schema,
 
   async observe(ctx, args) {
-    if (args.state !== 'absent' && !args.env && !args.job) throw new ModuleError('cron: job is required with state present');
-    if (args.special_time && ['minute', 'hour', 'day', 'month', 'weekday'].some((f) => (args as unknown as Record<string, unknown>)[f] !== '*' && (args as unknown as Record<string, unknown>)[f] !== undefined)) {
-      throw new ModuleError('cron: special_time cannot be combined with minute, hour, day, month or weekday');
-    }
     if (args.cron_file) {
       const content = await ctx.host.read(cronFilePath(args.cron_file), { ...ctx.become });
       return { lines: content ? readLines(content.toString('utf8')) : [], exists: !!content };
@@ -116,7 +109,7 @@ export const cron: Module<CronArgs, Observed, CronAction> = {
     const before = o.lines.join('');
     const after = editCrontab(o.lines, args).join('');
     const target = args.cron_file ? cronFilePath(args.cron_file) : `crontab of ${args.user ?? 'the login user'}`;
-    const result = { jobs: [args.name], state: args.state ?? 'present', ...(args.cron_file ? { cron_file: cronFilePath(args.cron_file) } : {}) };
+    const result = { jobs: [args.name], state: args.state, ...(args.cron_file ? { cron_file: cronFilePath(args.cron_file) } : {}) };
     if (before === after) return { changed: false, summary: `${args.name} ${args.state === 'absent' ? 'absent' : 'present'} in ${target}`, result };
     return {
       changed: true,

@@ -2,24 +2,10 @@
 // with its key given by path, inline (embedded in Signed-By) or by URL (fetched once into
 // /etc/apt/keyrings/<name>.asc with apt's own downloader), as Ansible's module writes it. Like Ansible's, it does not
 // refresh the package lists: follow it with apt: update_cache=yes.
-import { ModuleError, type Module } from '../engine/types.js';
+import type { ArgsOf, Module } from '../engine/types.js';
 import { applyManagedFile, observeManagedFile, planManagedFile, type ManagedFile, type ManagedFileAction } from './support/managed-file.js';
 import { modeSchema } from './support/attributes.js';
 import { execOrFail } from './support/host-commands.js';
-
-interface Deb822Args {
-  name: string;
-  types: string | string[];
-  uris?: string | string[];
-  suites?: string | string[];
-  components?: string | string[];
-  architectures?: string | string[];
-  signed_by?: string;
-  enabled?: boolean;
-  trusted?: boolean;
-  state: 'present' | 'absent';
-  mode?: string;
-}
 
 interface Observed {
   file: ManagedFile;
@@ -33,6 +19,8 @@ interface Deb822Action {
   fetchKey?: Observed['fetchKey'];
 }
 
+type Deb822Args = ArgsOf<typeof schema>;
+
 const list = { oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 }] } as const;
 
 export const schema = {
@@ -40,6 +28,8 @@ export const schema = {
   type: 'object',
   additionalProperties: false,
   required: ['name'],
+  anyOf: [{ required: ['state'], properties: { state: { const: 'absent' } } }, { required: ['uris', 'suites'] }],
+  'x-message': 'uris and suites are required with state present',
   properties: {
     name: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$', description: 'the repository’s name: the file is /etc/apt/sources.list.d/<name>.sources' },
     types: { ...list, default: ['deb'], description: 'deb and/or deb-src' },
@@ -66,7 +56,7 @@ export function keyPath(name: string): string {
 export function deb822Content(args: Deb822Args): string {
   const fields: [string, string | undefined][] = [
     ['X-Repolib-Name', args.name],
-    ['Types', words(args.types ?? 'deb')],
+    ['Types', words(args.types)],
     ['URIs', words(args.uris)],
     ['Suites', words(args.suites)],
     ['Components', words(args.components)],
@@ -89,21 +79,20 @@ function signedBy(args: Deb822Args): string | undefined {
   return key;
 }
 
-export const deb822_repository: Module<Deb822Args, Observed, Deb822Action> = {
+export const deb822_repository: Module<typeof schema, Observed, Deb822Action> = {
   name: 'deb822_repository',
   description: 'Add or remove an apt source in deb822 form, with its signing key',
   schema,
 
   async observe(ctx, args) {
-    if (args.state !== 'absent' && (args.uris === undefined || args.suites === undefined)) throw new ModuleError('deb822_repository: uris and suites are required with state present');
-    const file = await observeManagedFile(ctx, `/etc/apt/sources.list.d/${args.name}.sources`, { mode: args.mode ?? '0644' });
+    const file = await observeManagedFile(ctx, `/etc/apt/sources.list.d/${args.name}.sources`, { mode: args.mode });
     const url = args.signed_by?.trim();
     const needsKey = args.state !== 'absent' && url && /^https?:\/\//.test(url) && !(await ctx.host.stat(keyPath(args.name), { ...ctx.become }));
     return { file, ...(needsKey ? { fetchKey: { url: url!, path: keyPath(args.name) } } : {}) };
   },
 
   plan({ file, fetchKey }, args) {
-    const result = { repo: file.path, state: args.state ?? 'present', ...(fetchKey ? { key_filename: fetchKey.path } : {}) };
+    const result = { repo: file.path, state: args.state, ...(fetchKey ? { key_filename: fetchKey.path } : {}) };
     if (args.state === 'absent') {
       if (!file.stat) return { changed: false, summary: `${file.path} absent`, result };
       return { changed: true, summary: `remove ${file.path}`, diffs: [{ target: file.path, before: file.content?.toString('utf8') ?? '', after: '' }], writes: [{ path: file.path, content: null }], action: { remove: file.path }, result };

@@ -1,24 +1,20 @@
 // debug: prints a message or the value of an expression.
-import { ModuleError, type Module } from '../engine/types.js';
-
-interface DebugArgs {
-  msg?: unknown;
-  var?: string;
-  verbosity: number;
-}
+import type { Module } from '../engine/types.js';
 
 export const schema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   type: 'object',
   additionalProperties: false,
+  not: { required: ['msg', 'var'] },
+  'x-message': 'write either msg or var, not both',
   properties: {
-    msg: { description: 'the message (any value) to print' },
+    msg: { description: 'the message (any value) to print; without msg and var: Hello world!' },
     var: { type: 'string', minLength: 1, description: 'an expression whose value is printed, e.g. "result.stdout_lines"' },
     verbosity: { type: 'integer', minimum: 0, default: 0, description: 'accepted for Ansible compatibility' },
   },
 } as const;
 
-export const debug: Module<DebugArgs, { msg: unknown }, never> = {
+export const debug: Module<typeof schema, { msg: unknown }, never> = {
   name: 'debug',
   description: 'Print a message or the value of an expression',
   schema,
@@ -26,7 +22,6 @@ export const debug: Module<DebugArgs, { msg: unknown }, never> = {
   readOnly: true,
 
   async observe(ctx, args) {
-    if (args.msg !== undefined && args.var !== undefined) throw new ModuleError('debug: msg and var are mutually exclusive');
     if (args.var !== undefined) return { msg: ctx.evaluate(args.var) };
     return { msg: args.msg ?? 'Hello world!' };
   },

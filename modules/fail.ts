@@ -1,10 +1,6 @@
 // fail: stops the host with a message (Ansible's `fail`), usually under a `when`.
 import { ModuleError, type Module } from '../engine/types.js';
 
-interface FailArgs {
-  msg: unknown;
-}
-
 export const schema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   type: 'object',
@@ -14,7 +10,7 @@ export const schema = {
   },
 } as const;
 
-export const fail: Module<FailArgs, never, never> = {
+export const fail: Module<typeof schema, never, never> = {
   name: 'fail',
   description: 'Fail the host with a message',
   schema,

@@ -6,13 +6,6 @@ import * as path from 'node:path';
 import { ModuleError, type Diff, type Module } from '../engine/types.js';
 import { diffText } from './support/text.js';
 
-interface FetchArgs {
-  src: string;
-  dest: string;
-  flat: boolean;
-  fail_on_missing: boolean;
-}
-
 interface Observed {
   src: string;
   dest: string;
@@ -37,7 +30,7 @@ export const schema = {
   },
 } as const;
 
-export const fetch: Module<FetchArgs, Observed, FetchAction> = {
+export const fetch: Module<typeof schema, Observed, FetchAction> = {
   name: 'fetch',
   description: 'Copy a file from the host to the controller',
   schema,
@@ -61,7 +54,7 @@ export const fetch: Module<FetchArgs, Observed, FetchAction> = {
   plan(o, args) {
     const result = { src: o.src, dest: o.dest };
     if (!o.content) {
-      if (args.fail_on_missing !== false) throw new ModuleError(`fetch: the remote file ${o.src} does not exist`);
+      if (args.fail_on_missing) throw new ModuleError(`fetch: the remote file ${o.src} does not exist`);
       return { changed: false, summary: `${o.src} missing on the host`, result: { ...result, msg: 'the remote file does not exist, not transferring, ignored' } };
     }
     if (o.local?.equals(o.content)) return { changed: false, summary: `${o.dest} up to date`, result };

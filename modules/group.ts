@@ -4,14 +4,6 @@ import type { Module } from '../engine/types.js';
 import { execOrFail } from './support/host-commands.js';
 import { ACCOUNT_NAME, groupEntry, type GroupEntry } from './support/accounts.js';
 
-interface GroupArgs {
-  name: string;
-  gid?: number;
-  state: 'present' | 'absent';
-  system: boolean;
-  non_unique: boolean;
-}
-
 interface GroupAction {
   argv: string[];
 }
@@ -30,7 +22,7 @@ export const schema = {
   },
 } as const;
 
-export const group: Module<GroupArgs, { group: GroupEntry | null }, GroupAction> = {
+export const group: Module<typeof schema, { group: GroupEntry | null }, GroupAction> = {
   name: 'group',
   description: 'Create, change or remove a local group',
   schema,
@@ -38,7 +30,7 @@ export const group: Module<GroupArgs, { group: GroupEntry | null }, GroupAction>
   observe: async (ctx, args) => ({ group: await groupEntry(ctx, args.name) }),
 
   plan({ group: current }, args) {
-    const result = { name: args.name, state: args.state ?? 'present', ...(current ? { gid: current.gid } : {}), system: !!args.system };
+    const result = { name: args.name, state: args.state, ...(current ? { gid: current.gid } : {}), system: args.system };
     const show = (g: { name: string; gid?: number } | null) => (g ? `group ${g.name}\ngid ${g.gid ?? '(assigned by groupadd)'}\n` : '');
     if (args.state === 'absent') {
       if (!current) return { changed: false, summary: `group ${args.name} absent`, result };

@@ -2,10 +2,6 @@
 // strategy sets it.
 import { ModuleError, type Module } from '../engine/types.js';
 
-interface HostnameArgs {
-  name: string;
-}
-
 interface Observed {
   running: string;
   file: string | null;
@@ -22,7 +18,7 @@ export const schema = {
   },
 } as const;
 
-export const hostname: Module<HostnameArgs, Observed, { writeFile: boolean; setRunning: boolean }> = {
+export const hostname: Module<typeof schema, Observed, { writeFile: boolean; setRunning: boolean }> = {
   name: 'hostname',
   description: 'Set the host name (now and at boot)',
   schema,

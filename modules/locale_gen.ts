@@ -6,11 +6,6 @@ import { applyManagedFile, observeManagedFile, planManagedFile, type ManagedFile
 import { execOrFail } from './support/host-commands.js';
 import { decodeText, readLines } from './support/text.js';
 
-interface LocaleGenArgs {
-  name: string;
-  state: 'present' | 'absent';
-}
-
 interface Observed {
   file: ManagedFile;
   generated: boolean;
@@ -38,6 +33,16 @@ export function localeKey(name: string): string {
   return `${lang}${codeset ? `.${codeset.toLowerCase().replace(/-/g, '')}` : ''}${modifier ? `@${modifier}` : ''}`;
 }
 
+/** Whether `locale -a` lists the locale (under its normalized name). */
+export function isGenerated(localeList: string, name: string): boolean {
+  return localeList.split('\n').some((l) => localeKey(l.trim()) === localeKey(name));
+}
+
+/** The locale's line in /usr/share/i18n/SUPPORTED ("de_DE.UTF-8 UTF-8"), null when it is not a supported locale. */
+export function supportedLine(supported: string, name: string): string | null {
+  return supported.split('\n').find((l) => l.split(/\s+/)[0] === name) ?? null;
+}
+
 /** /etc/locale.gen with the locale's line enabled (uncommented or added) or commented out. */
 export function editLocaleGen(lines: string[], name: string, supported: string, enable: boolean): string[] {
   const matches = (l: string) => new RegExp(`^#?\\s*${name.replace(/[.+]/g, '\\$&')}\\s`).test(l);
@@ -54,7 +59,7 @@ export function editLocaleGen(lines: string[], name: string, supported: string, 
   return out;
 }
 
-export const locale_gen: Module<LocaleGenArgs, Observed, { file?: ManagedFileAction }> = {
+export const locale_gen: Module<typeof schema, Observed, { file?: ManagedFileAction }> = {
   name: 'locale_gen',
   description: 'Generate or remove a locale (/etc/locale.gen and locale-gen)',
   schema,
@@ -63,20 +68,18 @@ export const locale_gen: Module<LocaleGenArgs, Observed, { file?: ManagedFileAct
     const file = await observeManagedFile(ctx, LOCALE_GEN, {});
     const list = await ctx.host.exec(['locale', '-a']);
     if (list.exitCode !== 0) throw new ModuleError(`locale -a failed: ${list.stderr.trim()}`);
-    const generated = list.stdout.split('\n').some((l) => localeKey(l.trim()) === localeKey(args.name));
     const supportedFile = await ctx.host.read('/usr/share/i18n/SUPPORTED');
-    const supported = supportedFile?.toString('utf8').split('\n').find((l) => l.split(/\s+/)[0] === args.name) ?? null;
-    return { file, generated, supported };
+    return { file, generated: isGenerated(list.stdout, args.name), supported: supportedLine(supportedFile?.toString('utf8') ?? '', args.name) };
   },
 
   plan(o, args) {
-    const present = (args.state ?? 'present') === 'present';
+    const present = args.state === 'present';
     if (present && !o.supported) throw new ModuleError(`locale_gen: ${args.name} is not a supported locale (see /usr/share/i18n/SUPPORTED; is the locales package installed?)`);
     const lines = o.file.content ? readLines(decodeText(o.file.content, LOCALE_GEN)) : [];
     const desired = Buffer.from(editLocaleGen(lines, args.name, o.supported ?? '', present).join(''));
     const filePlan = planManagedFile(o.file, desired);
     const fileChange = 'action' in filePlan ? filePlan : null;
-    const result = { name: args.name, state: args.state ?? 'present' };
+    const result = { name: args.name, state: args.state };
     if (!fileChange && o.generated === present) return { changed: false, summary: `${args.name} ${present ? 'generated' : 'absent'}`, result };
     return {
       changed: true,

@@ -1,18 +1,11 @@
 // What command and shell share: skipping on creates/removes, running with a timeout,
 // and Ansible's result shape (rc, stdout, stderr and their _lines).
 import * as path from 'node:path';
-import type { ApplyResult, ModuleContext, Plan } from '../../engine/types.js';
+import type { ApplyResult, ArgsOf, ModuleContext, Plan } from '../../engine/types.js';
 import { ModuleError } from '../../engine/types.js';
 
-export interface CommandOptions {
-  chdir?: string;
-  creates?: string;
-  removes?: string;
-  stdin?: string;
-  stdin_add_newline: boolean;
-  strip_empty_ends: boolean;
-  timeout?: number;
-}
+/** The options command and shell share, as their schemas declare them (commandOptionProperties). */
+export type CommandOptions = ArgsOf<{ type: 'object'; properties: typeof commandOptionProperties }>;
 
 export const commandOptionProperties = {
   chdir: { type: 'string', minLength: 1, description: 'directory to run the command in' },

@@ -24,7 +24,7 @@ describe('debug', () => {
   });
 
   test('msg and var together are refused', async () => {
-    await expect(run(debug, { msg: 'a', var: 'port' }, { vars })).rejects.toThrow(/mutually exclusive/);
+    await expect(run(debug, { msg: 'a', var: 'port' }, { vars })).rejects.toThrow(': write either msg or var, not both');
   });
 
   test('runs on the controller', () => {

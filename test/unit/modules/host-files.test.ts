@@ -50,7 +50,7 @@ describe('cron', () => {
     expect(check).toMatchObject({ status: 'changed', summary: `add vacuum in ${file}` });
     expect([first.status, second.status]).toEqual(['changed', 'ok']);
     expect(await fs.readFile(file, 'utf8')).toBe('#Ansible: vacuum\n30 3 * * * postgres vacuumdb --all\n');
-    await expect(run(cron, { name: 'x', cron_file: file })).rejects.toThrow('cron: job is required with state present');
+    await expect(run(cron, { name: 'x', cron_file: file })).rejects.toThrow(': job is required with state present (unless env: true)');
   });
 });
 
