@@ -21,7 +21,7 @@ export const schema = {
     },
     fail_msg: { type: 'string', description: 'message when an assertion is false' },
     msg: { type: 'string', description: 'same as fail_msg' },
-    success_msg: { type: 'string', description: 'message when all assertions are true' },
+    success_msg: { type: 'string', default: 'All assertions passed', description: 'message when all assertions are true' },
     quiet: { type: 'boolean', default: false, description: 'accepted for Ansible compatibility; changes nothing' },
   },
 } as const;
@@ -51,7 +51,7 @@ export const assert: Module<typeof schema, AssertObserved, never> = {
         msg,
       });
     }
-    return { changed: false, result: { msg: args.success_msg ?? 'All assertions passed' } };
+    return { changed: false, result: { msg: args.success_msg } };
   },
 
   async apply() {

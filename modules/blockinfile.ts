@@ -1,8 +1,8 @@
 // blockinfile: ensures a block of lines between two marker lines in a text file.
 // The edit follows Ansible's lib/ansible/modules/blockinfile.py main() step by step, so
 // the bytes plinth writes are the bytes Ansible writes for the same arguments.
-import { ModuleError, type Module } from '../engine/types.js';
-import { attributeProperties, type FileAttributes } from './support/attributes.js';
+import { ModuleError, type ArgsOf, type Module } from '../engine/types.js';
+import { attributeProperties } from './support/attributes.js';
 import {
   applyManagedFile,
   observeManagedFile,
@@ -13,26 +13,15 @@ import {
 import { compilePythonRegex } from './support/python-regex.js';
 import { decodeText, splitLinesKeepEnds } from './support/text.js';
 
-export interface BlockInFileArgs extends FileAttributes {
-  path: string;
-  block: string;
-  marker: string;
-  marker_begin: string;
-  marker_end: string;
-  state: 'present' | 'absent';
-  insertafter?: string;
-  insertbefore?: string;
-  create: boolean;
-  backup: boolean;
-  append_newline: boolean;
-  prepend_newline: boolean;
-}
+type BlockInFileArgs = ArgsOf<typeof schema>;
 
 export const schema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   type: 'object',
   additionalProperties: false,
   required: ['path'],
+  not: { required: ['insertafter', 'insertbefore'] },
+  'x-message': 'insertafter and insertbefore are mutually exclusive',
   properties: {
     path: { type: 'string', minLength: 1, 'x-aliases': ['dest', 'destfile', 'name'], description: 'absolute path of the file on the host' },
     block: { type: 'string', default: '', description: 'the lines between the markers; empty removes the block' },
@@ -133,15 +122,12 @@ function countNewlines(text: string, end: number): number {
   return n;
 }
 
-export const blockinfile: Module<BlockInFileArgs, ManagedFile, ManagedFileAction> = {
+export const blockinfile: Module<typeof schema, ManagedFile, ManagedFileAction> = {
   name: 'blockinfile',
   description: 'Insert, update or remove a block of lines between marker lines',
   schema,
 
   async observe(ctx, args) {
-    if (args.insertafter !== undefined && args.insertbefore !== undefined) {
-      throw new ModuleError('blockinfile: insertafter and insertbefore are mutually exclusive');
-    }
     const file = await observeManagedFile(ctx, args.path, { mode: args.mode, owner: args.owner, group: args.group });
     if (file.stat?.type === 'directory') throw new ModuleError(`blockinfile: ${args.path} is a directory`);
     if (!file.stat && !args.create && args.state !== 'absent') {

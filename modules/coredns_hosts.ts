@@ -3,16 +3,8 @@
 // `reload` plugin of CoreDNS picks the change up; nothing is restarted.
 import { ModuleError, type Module, type Plan } from '../engine/types.js';
 import type { KubeObject } from './k8s/client.js';
-import { apiFailure, connect, connectionProperties, type ConnectionArgs } from './k8s/kube-api.js';
-import { ensureHostsBlock, type HostsEntry } from './k8s/corefile.js';
-
-export interface CorednsHostsArgs extends ConnectionArgs {
-  entries: HostsEntry[];
-  server_block: string;
-  namespace: string;
-  configmap: string;
-  key: string;
-}
+import { apiFailure, connect, connectionProperties } from './k8s/kube-api.js';
+import { ensureHostsBlock } from './k8s/corefile.js';
 
 /** The Corefile, and the ConfigMap's resourceVersion: the apply's precondition (a saved plan fingerprints both). */
 interface Observed {
@@ -51,7 +43,7 @@ export const schema = {
   },
 } as const;
 
-export const corednsHosts: Module<CorednsHostsArgs, Observed, Action> = {
+export const corednsHosts: Module<typeof schema, Observed, Action> = {
   name: 'coredns_hosts',
   description: 'Ensures a hosts { ... fallthrough } block with the given names in the CoreDNS Corefile, keeping every other line.',
   schema,

@@ -1,6 +1,6 @@
 // file: a path's state (file, directory, link, touch, absent) and its attributes.
 import * as path from 'node:path';
-import { ModuleError, type Diff, type FileStat, type Module, type ModuleContext, type Plan, type PlannedWrite } from '../engine/types.js';
+import { ModuleError, type ArgsOf, type Diff, type FileStat, type Module, type ModuleContext, type Plan, type PlannedWrite } from '../engine/types.js';
 import {
   applyAttributes,
   attributeChanges,
@@ -12,16 +12,8 @@ import {
 } from './support/attributes.js';
 import { execOrFail } from './support/host-commands.js';
 
-type State = 'file' | 'directory' | 'link' | 'touch' | 'absent';
-
-interface FileArgs extends FileAttributes {
-  path: string;
-  state?: State;
-  src?: string;
-  recurse: boolean;
-  force: boolean;
-  follow: boolean;
-}
+type FileArgs = ArgsOf<typeof schema>;
+type State = NonNullable<FileArgs['state']>;
 
 interface FileObserved {
   /** The path itself (a link is not followed). */
@@ -50,6 +42,13 @@ export const schema = {
   type: 'object',
   additionalProperties: false,
   required: ['path'],
+  allOf: [
+    { not: { required: ['state'], properties: { state: { const: 'link' } }, not: { required: ['src'] } }, 'x-message': 'src is required with state: link' },
+    {
+      not: { required: ['state', 'mode'], properties: { state: { const: 'link' } } },
+      'x-message': 'mode cannot be set on a symbolic link (Linux ignores it); set it on the target instead',
+    },
+  ],
   properties: {
     path: { type: 'string', minLength: 1, 'x-aliases': ['dest', 'name'], description: 'absolute path on the host' },
     state: {
@@ -102,7 +101,7 @@ async function recurseMismatch(ctx: ModuleContext, dir: string, a: FileAttribute
   return r.exitCode !== 0 || r.stdout.trim() !== '';
 }
 
-export const file: Module<FileArgs, FileObserved, Step[]> = {
+export const file: Module<typeof schema, FileObserved, Step[]> = {
   name: 'file',
   description: 'Manage a path: file, directory, symbolic link, touch, absent; and its mode, owner and group',
   schema,
@@ -230,8 +229,9 @@ function planTouch(o: FileObserved, args: FileArgs): Plan<Step[]> {
 }
 
 function planLink(o: FileObserved, args: FileArgs): Plan<Step[]> {
-  if (!args.src) throw new ModuleError('file: src is required with state: link');
-  if (args.mode) throw new ModuleError('file: mode cannot be set on a symbolic link (Linux ignores it); set it on the target instead');
+  // The schema refuses these with state: link; here the state is implied (the path is a link).
+  if (!args.src) throw new ModuleError(`file: ${args.path} is a symbolic link: give src (and state: link) to manage it, or another state`);
+  if (args.mode) throw new ModuleError(`file: ${args.path} is a symbolic link: mode cannot be set on it (Linux ignores it); set it on the target instead`);
   const owned = attributeChanges(null, o.attributes);
   const linkSteps = (pre: Step[]): Step[] => [
     ...pre,

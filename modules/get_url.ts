@@ -5,22 +5,9 @@
 // predicts a download whenever one would happen.
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
-import { ModuleError, type Module, type ModuleContext } from '../engine/types.js';
+import { ModuleError, type ArgsOf, type Module, type ModuleContext } from '../engine/types.js';
 import { applyAttributes, attributeChanges, attributeProperties, resolveAttributes, type FileAttributes } from './support/attributes.js';
 import { curlConfig } from './uri.js';
-
-interface GetUrlArgs extends FileAttributes {
-  url: string;
-  dest: string;
-  checksum?: string;
-  force: boolean;
-  headers: Record<string, string>;
-  timeout: number;
-  validate_certs: boolean;
-  url_username?: string;
-  url_password?: string;
-  force_basic_auth: boolean;
-}
 
 interface Observed {
   dest: string;
@@ -36,6 +23,8 @@ interface Observed {
 interface GetUrlAction {
   download: boolean;
 }
+
+type GetUrlArgs = ArgsOf<typeof schema>;
 
 const ALGORITHMS = ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'];
 
@@ -63,7 +52,7 @@ export const schema = {
   },
 } as const;
 
-export const get_url: Module<GetUrlArgs, Observed, GetUrlAction> = {
+export const get_url: Module<typeof schema, Observed, GetUrlAction> = {
   name: 'get_url',
   description: 'Download a file from a URL to the host, checked against a checksum',
   schema,
@@ -144,10 +133,16 @@ async function expectedChecksum(ctx: ModuleContext, args: GetUrlArgs): Promise<{
   const r = await ctx.host.exec(['curl', '--silent', '--show-error', '--fail', '--location', '--max-time', String(args.timeout), value]);
   if (r.exitCode !== 0) throw new ModuleError(`get_url: cannot read the checksum file ${value}: ${r.stderr.trim()}`);
   const name = urlFileName(args.url);
-  const lines = r.stdout.split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f[0]);
+  const digest = checksumFromList(r.stdout, name);
+  if (!digest) throw new ModuleError(`get_url: no checksum for ${name} in ${value}`);
+  return { algorithm, digest };
+}
+
+/** The digest for a file name in a checksums file (SHA256SUMS, `sha256sum` output), or its only line's. */
+export function checksumFromList(text: string, name: string): string | undefined {
+  const lines = text.split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f[0]);
   const line = lines.find((f) => f[1]?.replace(/^[*.]\//, '').replace(/^\*/, '') === name) ?? (lines.length === 1 ? lines[0] : undefined);
-  if (!line) throw new ModuleError(`get_url: no checksum for ${name} in ${value}`);
-  return { algorithm, digest: line[0].toLowerCase() };
+  return line?.[0].toLowerCase();
 }
 
 async function digestOnHost(ctx: ModuleContext, file: string, algorithm: string): Promise<string> {

@@ -5,26 +5,16 @@
 // two answers of the server (defaults and all) and an unchanged manifest is "ok". Fields that
 // another manager changed (kubectl scale, kubectl edit) are taken back, as GitOps controllers
 // do, and the plan names each with its manager. Secrets show key names only.
-import { ModuleError, type Diff, type Module, type ModuleContext, type Plan } from '../engine/types.js';
+import { ModuleError, type ArgsOf, type Diff, type Module, type ModuleContext, type Plan } from '../engine/types.js';
 import type { KubeClient, KubeObject, ObjectRef } from './k8s/client.js';
-import { apiFailure, conflictsOf, connect, connectionProperties, isMissingNamespace, managerName, waitFor, type ConnectionArgs, type FieldConflict } from './k8s/kube-api.js';
+import { apiFailure, conflictsOf, connect, connectionProperties, isMissingNamespace, managerName, waitFor, type FieldConflict } from './k8s/kube-api.js';
 import { concretePath, parseFieldPath, valueAt } from './k8s/field-path.js';
 import { loadManifest } from './k8s/manifest.js';
-import { secretFromEnv, secretFromEnvSchema, type SecretFromEnv } from './k8s/env-secret.js';
+import { secretFromEnv, secretFromEnvSchema } from './k8s/env-secret.js';
 import { comparable, describeObject, isSecret, maskSecretPair, sameObject, secretValues, toYaml } from './k8s/objects.js';
 import { waitForRollout } from './k8s/rollout.js';
 
-export interface K8sArgs extends ConnectionArgs {
-  state: 'present' | 'absent';
-  definition?: Record<string, unknown>;
-  src?: string;
-  template?: string;
-  secret_from_env?: SecretFromEnv;
-  namespace?: string;
-  wait: boolean;
-  wait_timeout: number;
-  force_conflicts: boolean;
-}
+type K8sArgs = ArgsOf<typeof schema>;
 
 /** A field the apply takes back from another manager, with its value before and after (none for a Secret). */
 interface TakenBack extends FieldConflict {
@@ -76,6 +66,7 @@ export const schema = {
     ...connectionProperties,
   },
   oneOf: [{ required: ['definition'] }, { required: ['src'] }, { required: ['template'] }, { required: ['secret_from_env'] }],
+  'x-message': 'give exactly one of definition, src, template or secret_from_env',
 } as const;
 
 interface Desired {
@@ -86,7 +77,6 @@ interface Desired {
 
 async function desiredObject(ctx: ModuleContext, args: K8sArgs): Promise<Desired> {
   if (args.secret_from_env) {
-    if (args.definition || args.src || args.template) throw new ModuleError('k8s: secret_from_env cannot be combined with definition, src or template');
     const spec = args.secret_from_env;
     return { object: await secretFromEnv(ctx, spec), locate: () => `secret_from_env ${spec.env_file ?? spec.env_template}` };
   }
@@ -195,7 +185,7 @@ async function dryRunApply(client: KubeClient, desired: KubeObject, live: KubeOb
   }
 }
 
-export const k8s: Module<K8sArgs, Observed, Action> = {
+export const k8s: Module<typeof schema, Observed, Action> = {
   name: 'k8s',
   description: 'Ensures a Kubernetes object is present (server-side apply, field manager "plinth") or absent, from an inline definition, a YAML file, an EJS template or a .env file (Secret).',
   schema,

@@ -1,8 +1,8 @@
 // lineinfile: ensures one line is present in (or absent from) a text file.
 // The edit follows Ansible's lib/ansible/modules/lineinfile.py (present() and absent())
 // step by step, so that a file plinth edits is one Ansible leaves unchanged, and back.
-import { ModuleError, type Module } from '../engine/types.js';
-import { attributeProperties, type FileAttributes } from './support/attributes.js';
+import { ModuleError, type ArgsOf, type Module } from '../engine/types.js';
+import { attributeProperties } from './support/attributes.js';
 import {
   applyManagedFile,
   observeManagedFile,
@@ -13,25 +13,29 @@ import {
 import { compilePythonRegex, expandTemplate } from './support/python-regex.js';
 import { decodeText, readLines } from './support/text.js';
 
-export interface LineInFileArgs extends FileAttributes {
-  path: string;
-  line?: string;
-  regexp?: string;
-  search_string?: string;
-  state: 'present' | 'absent';
-  insertafter?: string;
-  insertbefore?: string;
-  create: boolean;
-  backrefs: boolean;
-  firstmatch: boolean;
-  backup: boolean;
-}
+type LineInFileArgs = ArgsOf<typeof schema>;
+
+const ABSENT = { required: ['state'], properties: { state: { const: 'absent' } } } as const;
 
 export const schema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   type: 'object',
   additionalProperties: false,
   required: ['path'],
+  allOf: [
+    { not: { required: ['insertafter', 'insertbefore'] }, 'x-message': 'insertafter and insertbefore are mutually exclusive' },
+    { not: { required: ['regexp', 'search_string'] }, 'x-message': 'regexp and search_string are mutually exclusive' },
+    { not: { required: ['backrefs', 'search_string'], properties: { backrefs: { const: true } } }, 'x-message': 'backrefs needs regexp, not search_string' },
+    { anyOf: [ABSENT, { required: ['line'] }], 'x-message': 'line is required with state: present' },
+    {
+      not: { required: ['backrefs'], properties: { backrefs: { const: true } }, not: { anyOf: [ABSENT, { required: ['regexp'] }] } },
+      'x-message': 'regexp is required with backrefs: true',
+    },
+    {
+      anyOf: [{ not: ABSENT }, { required: ['line'] }, { required: ['regexp'] }, { required: ['search_string'] }],
+      'x-message': 'one of line, search_string or regexp is required with state: absent',
+    },
+  ],
   properties: {
     path: { type: 'string', minLength: 1, 'x-aliases': ['dest', 'destfile', 'name'], description: 'absolute path of the file on the host' },
     line: { type: 'string', description: 'the line to have in the file (required with state: present)' },
@@ -158,26 +162,12 @@ function ensureFinalNewline(lines: string[]): void {
   if (last !== undefined && !/[\r\n]$/.test(last)) lines.push('\n');
 }
 
-function checkArgs(args: LineInFileArgs): void {
-  const both = (a: unknown, b: unknown) => a !== undefined && b !== undefined;
-  if (both(args.insertafter, args.insertbefore)) throw new ModuleError('lineinfile: insertafter and insertbefore are mutually exclusive');
-  if (both(args.regexp, args.search_string)) throw new ModuleError('lineinfile: regexp and search_string are mutually exclusive');
-  if (args.backrefs && args.search_string !== undefined) throw new ModuleError('lineinfile: backrefs needs regexp, not search_string');
-  if (args.state !== 'absent') {
-    if (args.backrefs && args.regexp === undefined) throw new ModuleError('lineinfile: regexp is required with backrefs: true');
-    if (args.line === undefined) throw new ModuleError('lineinfile: line is required with state: present');
-  } else if (args.line === undefined && args.regexp === undefined && args.search_string === undefined) {
-    throw new ModuleError('lineinfile: one of line, search_string or regexp is required with state: absent');
-  }
-}
-
-export const lineinfile: Module<LineInFileArgs, ManagedFile, ManagedFileAction> = {
+export const lineinfile: Module<typeof schema, ManagedFile, ManagedFileAction> = {
   name: 'lineinfile',
   description: 'Ensure a line is present in or absent from a text file',
   schema,
 
   async observe(ctx, args) {
-    checkArgs(args);
     const file = await observeManagedFile(ctx, args.path, { mode: args.mode, owner: args.owner, group: args.group });
     if (file.stat?.type === 'directory') throw new ModuleError(`lineinfile: ${args.path} is a directory`);
     if (!file.stat && args.state !== 'absent' && !args.create) {

@@ -1,26 +1,20 @@
 // A Secret built from a .env file, like `kubectl create secret generic --from-env-file`,
 // but with the file read the way users expect (see dotenv.ts) and the database URLs checked
 // before anything reaches the cluster. Every value is registered as a secret.
-import { ModuleError, type ModuleContext } from '../../engine/types.js';
+import { ModuleError, type ArgsOf, type ModuleContext } from '../../engine/types.js';
 import { findControllerFile } from '../support/controller-files.js';
 import type { KubeObject } from './client.js';
 import { checkPostgresUrl, parseEnvFile } from './dotenv.js';
 
-export interface SecretFromEnv {
-  name: string;
-  namespace?: string;
-  env_file?: string;
-  env_template?: string;
-  type?: string;
-  labels?: Record<string, string>;
-  postgres_url_keys?: string[];
-  required_keys?: string[];
-}
+/** The `secret_from_env` argument of k8s, as its schema declares it. */
+export type SecretFromEnv = ArgsOf<typeof secretFromEnvSchema>;
 
 export const secretFromEnvSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['name'],
+  oneOf: [{ required: ['env_file'] }, { required: ['env_template'] }],
+  'x-message': 'give exactly one of env_file or env_template',
   description: 'Build a Secret from a .env file (each KEY=value becomes a data key).',
   properties: {
     name: { type: 'string', minLength: 1, description: 'Name of the Secret.' },
@@ -40,9 +34,6 @@ export const secretFromEnvSchema = {
 } as const;
 
 export async function secretFromEnv(ctx: ModuleContext, spec: SecretFromEnv): Promise<KubeObject> {
-  if ((spec.env_file === undefined) === (spec.env_template === undefined)) {
-    throw new ModuleError('secret_from_env: give exactly one of env_file or env_template');
-  }
   let text: string;
   let origin: string;
   if (spec.env_file !== undefined) {
@@ -57,8 +48,8 @@ export async function secretFromEnv(ctx: ModuleContext, spec: SecretFromEnv): Pr
   const entries = parseEnvFile(text, origin);
   for (const { value } of entries.values()) ctx.markSecret(value);
 
-  for (const key of spec.required_keys ?? []) if (!entries.has(key)) throw new ModuleError(`${origin}: ${key} is not defined`);
-  for (const key of spec.postgres_url_keys ?? ['READ_DATABASE_URL', 'WRITE_DATABASE_URL']) {
+  for (const key of spec.required_keys) if (!entries.has(key)) throw new ModuleError(`${origin}: ${key} is not defined`);
+  for (const key of spec.postgres_url_keys) {
     const entry = entries.get(key);
     if (entry) checkPostgresUrl(key, entry, origin);
   }
@@ -68,7 +59,7 @@ export async function secretFromEnv(ctx: ModuleContext, spec: SecretFromEnv): Pr
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: { name: spec.name, ...(spec.namespace ? { namespace: spec.namespace } : {}), ...(spec.labels ? { labels: spec.labels } : {}) },
-    type: spec.type ?? 'Opaque',
+    type: spec.type,
     data,
   };
 }

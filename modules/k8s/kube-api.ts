@@ -1,13 +1,11 @@
 // What every Kubernetes module shares: the connection arguments, the client for them, the
 // translation of API errors into messages a user can act on, and waiting.
-import { ModuleError, type ModuleContext } from '../../engine/types.js';
+import { ModuleError, type ArgsOf, type ModuleContext } from '../../engine/types.js';
 import { KubeApiError, KubeClient } from './client.js';
 import { loadKubeconfig } from './kubeconfig.js';
 
-export interface ConnectionArgs {
-  kubeconfig?: string;
-  context?: string;
-}
+/** The connection arguments every Kubernetes module takes (connectionProperties). */
+export type ConnectionArgs = ArgsOf<{ type: 'object'; properties: typeof connectionProperties }>;
 
 export const connectionProperties = {
   kubeconfig: {

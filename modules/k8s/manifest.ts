@@ -21,10 +21,8 @@ export interface LoadedManifest {
   locate(path: (string | number)[]): string;
 }
 
-/** Loads and validates the manifest of a task; exactly one source must be given. */
+/** Loads and validates the manifest of a task (its schema lets only one source be given). */
 export async function loadManifest(ctx: ModuleContext, source: ManifestSource): Promise<LoadedManifest> {
-  const given = (['definition', 'src', 'template'] as const).filter((k) => source[k] !== undefined);
-  if (given.length !== 1) throw new ModuleError(`k8s: give exactly one of definition, src or template (got ${given.join(', ') || 'none'})`);
   if (source.definition !== undefined) {
     const object = structuredClone(source.definition);
     const locate = (path: (string | number)[]) => ['definition', ...path].join('.');

@@ -1,13 +1,10 @@
 // File attributes (mode, owner, group) shared by file, copy, template, lineinfile and
 // blockinfile: their schema, how they compare with a stat, and how they are applied.
-import type { Diff, FileStat, ModuleContext } from '../../engine/types.js';
+import type { ArgsOf, Diff, FileStat, ModuleContext } from '../../engine/types.js';
 import { execOrFail } from './host-commands.js';
 
-export interface FileAttributes {
-  mode?: string;
-  owner?: string;
-  group?: string;
-}
+/** mode, owner and group as a module's arguments give them (attributeProperties). */
+export type FileAttributes = ArgsOf<{ type: 'object'; properties: typeof attributeProperties }>;
 
 export const modeSchema = {
   type: 'string',
