@@ -114,7 +114,7 @@ export async function executePlaybook(playbook: string, given: RunFlags, extras:
   // Extra-vars files are not sources of the plan: they may hold secrets, and their values are digested apart.
   sources.begin(extras.root ?? repositoryRootOf(playbook), extras.expectedSources);
   const inventory = await loadInventory(flags.inventory);
-  const plays = await loadPlaybook(playbook, { modules: moduleLoaders, /* plinth's own roles/ and templates/ serve every playbook */ rolesPath: [...(config?.rolesPath ?? []), path.join(PLINTH_ROOT, 'roles')], sharedDirs: [PLINTH_ROOT] });
+  const plays = await loadPlaybook(playbook, { modules: moduleLoaders, /* plinth's own roles serve every playbook; its other files serve none */ rolesPath: [...(config?.rolesPath ?? []), path.join(PLINTH_ROOT, 'roles')] });
   await loadVarsFolders(inventory, path.dirname(path.resolve(playbook)));
   const limit = flags.limit === undefined ? undefined : await readLimitFiles(flags.limit);
   if (limit !== undefined && selectHosts(inventory, limit).length === 0) {

@@ -95,8 +95,6 @@ export interface LoadContext {
   modules: ModuleCatalog;
   /** Folders searched for roles after `<playbook dir>/roles`. */
   rolesPath: string[];
-  /** Folders searched last for files and templates (plinth's own: its `templates/` serve every playbook). */
-  sharedDirs?: string[];
   /** Handlers of roles brought in by import_role, collected while a play loads. */
   importedHandlers?: TaskNode[];
   /** Problems found so far: loading goes on after one, to report them all at once. */
@@ -160,7 +158,7 @@ async function loadPlay(raw: Record<string, unknown>, dir: string, loadContext: 
   const handlers: TaskNode[] = [];
   const roleBlocks: Node[] = [];
   const seenRoles = new Set<string>();
-  const dirs = [dir, ...(ctx.sharedDirs ?? [])];
+  const dirs = [dir];
   for (const [i, r] of ((raw.roles as unknown[]) ?? []).entries()) {
     try {
       roleBlocks.push(...(await loadRole(r, dir, ctx, whereOf(raw.roles, i) ?? where, playTags, handlers, seenRoles)));
@@ -409,7 +407,7 @@ async function importRole(
   if (problems.length) throw problemError(key, args, problems[0]);
   const a = args as Record<string, unknown>;
   const handlers: TaskNode[] = [];
-  const playDir = baseDirs[baseDirs.length - 1 - (ctx.sharedDirs?.length ?? 0)] ?? baseDirs[0];
+  const playDir = baseDirs[baseDirs.length - 1];
   const nodes = await loadRole({ role: a.name, ...written }, playDir, ctx, where, inheritedTags, handlers, new Set(), roleFiles(a));
   (ctx.importedHandlers ??= []).push(...handlers);
   return nodes;
@@ -571,7 +569,8 @@ async function loadRole(
     out.push(...(await loadRole(dep, playDir, ctx, whereOf(meta!.dependencies, i) ?? where, roleTags, handlers, seen)));
   }
   seen.add(name);
-  const baseDirs = [dir, playDir, ...(ctx.sharedDirs ?? [])];
+  // Ansible's order for a role's files and templates: the role's, then the playbook's.
+  const baseDirs = [dir, playDir];
   const tasks = await loadTasks(await read('tasks', files.tasks_from), baseDirs, ctx, roleTags, role);
   handlers.push(...(await loadHandlers(await read('handlers', files.handlers_from), baseDirs, ctx)).map((h) => ({ ...h, role })));
   // The role's vars are their own precedence layer (role vars), not block vars.

@@ -29,7 +29,7 @@ export async function findControllerPath(baseDirs: string[], subdir: string, src
     const st = await fs.stat(candidate).catch(() => null);
     if (st) return { path: candidate, directory: st.isDirectory() };
   }
-  throw new ModuleError(`could not find src '${src}' (looked in: ${candidates.join(', ')})`);
+  throw new ModuleError(`src '${src}' not found; looked in: ${candidates.join(', ')}`);
 }
 
 export interface ControllerTreeEntry {

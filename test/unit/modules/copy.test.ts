@@ -152,7 +152,7 @@ describe('copy: options', () => {
   });
 
   test('a missing src names where it looked', async () => {
-    await expect(run(copy, { dest: join(dir, 'f'), src: 'ghost' }, { baseDirs: [base] })).rejects.toThrow(/could not find src 'ghost'.*files\/ghost/);
+    await expect(run(copy, { dest: join(dir, 'f'), src: 'ghost' }, { baseDirs: [base] })).rejects.toThrow(/src 'ghost' not found; looked in: .*files\/ghost/);
   });
 
   test('content and src together, or neither, are refused by the schema with its message', async () => {
