@@ -2,20 +2,12 @@
 // (see postgres/hba.ts for where the block goes and why). Lines outside the block are never
 // touched. When the server runs and reads this file, the new file is checked with
 // pg_hba_file_rules; on an error the old file is restored and the task fails.
-import { ModuleError, type Module, type ModuleContext } from '../engine/types.js';
+import { ModuleError, type Module, type ModuleContext, type ArgsOf } from '../engine/types.js';
 import { clusterProperties, resolveCluster, targetOf, type ClusterArgs } from './postgres/cluster.js';
-import { HBA_METHODS, HBA_TYPES, mergeEntries, parseHbaFile, renderHbaFile, validateEntry, type HbaEntry } from './postgres/hba.js';
+import { hbaFieldProperties, mergeEntries, parseHbaFile, renderHbaFile, validateEntry } from './postgres/hba.js';
 import { asJsonRows, parseJsonRows, queryRowsIfRunning, runSql, ServerUnavailableError } from './postgres/sql.js';
 
-type WantedEntry = HbaEntry & { state: 'present' | 'absent' };
-
-interface HbaArgs extends ClusterArgs {
-  entries: WantedEntry[];
-  path?: string;
-  exclusive: boolean;
-  marker: string;
-  reload: boolean;
-}
+type HbaArgs = ArgsOf<typeof schema>;
 
 type Observed = { unknown: string } | { path: string; content: string };
 
@@ -38,13 +30,13 @@ export const schema = {
         type: 'object',
         additionalProperties: false,
         required: ['type', 'database', 'user', 'method'],
+        anyOf: [
+          { properties: { type: { const: 'local' } }, not: { required: ['address'] } },
+          { properties: { type: { not: { const: 'local' } } }, required: ['address'] },
+        ],
+        'x-message': 'a local rule has no address; every other type needs one (a CIDR such as 10.0.0.5/32, a host name, all, samehost or samenet)',
         properties: {
-          type: { enum: [...HBA_TYPES], description: 'connection type' },
-          database: { type: 'string', minLength: 1, description: 'database name(s), comma-separated; all, sameuser, replication, ...' },
-          user: { type: 'string', minLength: 1, description: 'role name(s), comma-separated; all, +group, ...' },
-          address: { type: 'string', minLength: 1, description: 'CIDR (198.18.0.11/32), host name, all, samehost or samenet; not for local' },
-          method: { enum: [...HBA_METHODS], description: 'authentication method' },
-          options: { type: 'string', minLength: 1, description: 'auth options as name=value pairs, e.g. clientcert=verify-full' },
+          ...hbaFieldProperties,
           state: { enum: ['present', 'absent'], default: 'present', description: 'present adds or updates the rule, absent removes it from the block' },
         },
       },
@@ -57,13 +49,12 @@ export const schema = {
   },
 } as const;
 
-export const pg_hba: Module<HbaArgs, Observed, HbaAction> = {
+export const pg_hba: Module<typeof schema, Observed, HbaAction> = {
   name: 'pg_hba',
   description: 'Ensure or remove pg_hba.conf rules in a managed block',
   schema,
 
   async observe(ctx, args) {
-    args.entries.forEach(validateEntry);
     const path = args.path ?? `${resolveCluster(args).configDir}/pg_hba.conf`;
     const raw = await ctx.host.read(path, { ...ctx.become });
     if (raw === null) {
@@ -75,10 +66,11 @@ export const pg_hba: Module<HbaArgs, Observed, HbaAction> = {
   },
 
   plan(observed, args) {
+    args.entries.forEach(validateEntry);
     if ('unknown' in observed) return { unknown: true, summary: 'pg_hba.conf rules', reason: observed.unknown };
-    const marker = args.marker ?? 'plinth managed';
+    const marker = args.marker;
     const file = parseHbaFile(observed.content, marker);
-    const entries = mergeEntries(file.managed, args.entries.map((e) => ({ ...e, state: e.state ?? 'present' })), args.exclusive ?? false);
+    const entries = mergeEntries(file.managed, args.entries, args.exclusive);
     const content = renderHbaFile(file, entries, marker);
     if (content === observed.content) return { changed: false, summary: 'rules up to date', result: { reload_required: false } };
     return {

@@ -11,12 +11,6 @@ import { formatValue, invalidValue, needsRestart, normalizeValue, parseVarType, 
 
 type Value = string | number | boolean;
 
-interface ConfArgs extends ClusterArgs {
-  settings: Record<string, Value>;
-  config_file?: string;
-  reload: boolean;
-  defer_lowering?: string[];
-}
 
 interface ServerSetting extends ParamInfo {
   setting: string;
@@ -69,7 +63,7 @@ export const schema = {
   },
 } as const;
 
-export const postgres_conf: Module<ConfArgs, Observed, ConfAction> = {
+export const postgres_conf: Module<typeof schema, Observed, ConfAction> = {
   name: 'postgres_conf',
   description: 'Set parameters in postgresql.conf; reports reload_required / restart_required',
   schema,

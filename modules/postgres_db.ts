@@ -1,21 +1,11 @@
 // postgres_db: a database with its owner, encoding and locale. Encoding and locale are fixed
 // when a database is created: a database that exists with others is an error, never dropped
 // and created again behind the user's back. The owner is changed in place.
-import { ModuleError, type Module } from '../engine/types.js';
+import { ModuleError, type Module, type ArgsOf } from '../engine/types.js';
 import { connectionProperties, resolveCluster, targetOf, type ClusterArgs } from './postgres/cluster.js';
 import { observeSql, queryRows, runSql, type SqlParams } from './postgres/sql.js';
 
-interface DbArgs extends ClusterArgs {
-  name: string;
-  state: 'present' | 'absent';
-  owner?: string;
-  encoding?: string;
-  locale?: string;
-  lc_collate?: string;
-  lc_ctype?: string;
-  template?: string;
-  force: boolean;
-}
+type DbArgs = ArgsOf<typeof schema>;
 
 export interface DatabaseRow {
   owner: string;
@@ -51,7 +41,7 @@ export const schema = {
   },
 } as const;
 
-export const postgres_db: Module<DbArgs, Observed, DbAction> = {
+export const postgres_db: Module<typeof schema, Observed, DbAction> = {
   name: 'postgres_db',
   description: 'Create or drop a PostgreSQL database; owner, encoding, locale, template',
   schema,
@@ -73,7 +63,7 @@ export const postgres_db: Module<DbArgs, Observed, DbAction> = {
     const what = `database ${args.name}`;
     if ('unavailable' in observed) return { unknown: true, summary: what, reason: observed.unavailable };
     const db = observed.database;
-    if ((args.state ?? 'present') === 'absent') {
+    if (args.state === 'absent') {
       if (!db) return { changed: false, summary: `${what} absent` };
       return {
         changed: true,

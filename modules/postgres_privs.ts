@@ -2,24 +2,14 @@
 // privileges. The current ACLs are read first (aclexplode over the catalog, with the
 // built-in defaults where an ACL was never set), so only what differs is granted or revoked
 // and a second run changes nothing.
-import { ModuleError, type Module, type ModuleContext } from '../engine/types.js';
+import { ModuleError, type Module, type ModuleContext, type ArgsOf } from '../engine/types.js';
 import { connectionProperties, resolveCluster, targetOf, type ClusterArgs } from './postgres/cluster.js';
 import { observeSql, queryRows, runSql, type PgTarget, type SqlParams } from './postgres/sql.js';
 
 type ObjectType = 'database' | 'schema' | 'table' | 'sequence' | 'default_privs';
 type DefaultKind = 'TABLES' | 'SEQUENCES' | 'FUNCTIONS' | 'TYPES' | 'SCHEMAS';
 
-interface PrivsArgs extends ClusterArgs {
-  db: string;
-  roles: string[];
-  type: ObjectType;
-  objs?: string[];
-  schema?: string;
-  privs: string[];
-  target_roles?: string[];
-  grant_option?: boolean;
-  state: 'present' | 'absent';
-}
+type PrivsArgs = ArgsOf<typeof schema>;
 
 /** One object the task is about, and who holds what on it now. */
 export interface ObservedObject {
@@ -73,6 +63,8 @@ export const schema = {
   type: 'object',
   additionalProperties: false,
   required: ['roles', 'privs'],
+  anyOf: [{ properties: { type: { const: 'database' } }, required: ['type'] }, { required: ['objs'] }],
+  'x-message': 'objs is required unless type is database (whose default object is db)',
   properties: {
     db: { type: 'string', minLength: 1, default: 'postgres', description: 'database of the objects (for type database: the default object)' },
     roles: {
@@ -99,14 +91,14 @@ export const schema = {
   },
 } as const;
 
-export const postgres_privs: Module<PrivsArgs, Observed, PrivsAction> = {
+export const postgres_privs: Module<typeof schema, Observed, PrivsAction> = {
   name: 'postgres_privs',
   description: 'GRANT/REVOKE on databases, schemas, tables, sequences and default privileges; reads the ACLs first',
   schema,
 
   async observe(ctx, args) {
-    const target = targetOf(resolveCluster(args), args.db ?? 'postgres');
-    const type = args.type ?? 'table';
+    const target = targetOf(resolveCluster(args), args.db);
+    const type = args.type;
     const names = objectNames(args);
     const roles = args.roles.filter((r) => !isPublic(r));
     const params: SqlParams = { names: JSON.stringify(names), schema_name: args.schema ?? (type === 'default_privs' ? '' : 'public') };
@@ -133,7 +125,7 @@ export const postgres_privs: Module<PrivsArgs, Observed, PrivsAction> = {
   },
 
   plan(observed, args) {
-    const type = args.type ?? 'table';
+    const type = args.type;
     const what = `privileges on ${describeTarget(args)}`;
     const privsByObject = (o: ObservedObject) => expandPrivs(type, o.name, args.privs);
     // Validates the privileges even when nothing is found (ALL_IN_SCHEMA on an empty schema).
@@ -147,7 +139,7 @@ export const postgres_privs: Module<PrivsArgs, Observed, PrivsAction> = {
       // In check mode an earlier task may be about to create them; applied, that is an error.
       return { unknown: true, summary: what, reason: `${absentThings.join(', ')} does not exist${absentThings.length > 1 ? ' (any of them)' : ''}` };
     }
-    const state = args.state ?? 'present';
+    const state = args.state;
     const statements: PrivStatement[] = [];
     const before: string[] = [];
     const after: string[] = [];
@@ -186,7 +178,7 @@ export const postgres_privs: Module<PrivsArgs, Observed, PrivsAction> = {
   },
 
   async apply(ctx, action, args) {
-    const target = targetOf(resolveCluster(args), args.db ?? 'postgres');
+    const target = targetOf(resolveCluster(args), args.db);
     const params: SqlParams = {};
     const lines = action.statements.map((s, i) => statementSql(args, s, i, params));
     await runSql(ctx, target, `BEGIN;\n${lines.join(';\n')};\nCOMMIT`, params);
@@ -207,10 +199,10 @@ function isPublic(role: string): boolean {
 }
 
 function objectNames(args: PrivsArgs): string[] {
-  const type = args.type ?? 'table';
+  const type = args.type;
   if (args.objs) return type === 'default_privs' ? args.objs.map((o) => o.toUpperCase()) : args.objs;
-  if (type === 'database') return [args.db ?? 'postgres'];
-  throw new ModuleError(`objs is required for type ${type}`);
+  // The schema requires objs for every other type.
+  return [args.db];
 }
 
 function objectKey(o: { name: string; forRole?: string }): string {
@@ -299,8 +291,8 @@ function byCodeUnits(a: string, b: string): number {
 }
 
 function describeTarget(args: PrivsArgs): string {
-  const type = args.type ?? 'table';
-  const objs = (args.objs ?? [args.db ?? 'postgres']).join(', ');
+  const type = args.type;
+  const objs = (args.objs ?? [args.db]).join(', ');
   if (type === 'default_privs') return `default privileges for ${objs}${args.schema ? ` in schema ${args.schema}` : ''}`;
   if (type === 'table' || type === 'sequence') {
     const which = args.objs?.includes(ALL_IN_SCHEMA) ? `all ${type}s` : `${type} ${objs}`;
@@ -327,7 +319,7 @@ function summarize(type: ObjectType, s: PrivStatement): string {
 
 /** One GRANT/REVOKE; names go through psql variables (quoted identifiers), keywords from fixed tables. */
 function statementSql(args: PrivsArgs, s: PrivStatement, i: number, params: SqlParams): string {
-  const type = args.type ?? 'table';
+  const type = args.type;
   const ident = (label: string, value: string) => {
     params[`${label}_${i}`] = value;
     return `:"${label}_${i}"`;

@@ -5,19 +5,14 @@
 // A read-only statement (SELECT, VALUES, TABLE, WITH without data changes, SHOW — or any
 // statement with read_only: true) runs while observing, inside a read-only transaction, so
 // it also runs in check mode and reports ok. Anything else is a change, run only on apply.
-import { ModuleError, type Module, type ModuleContext } from '../engine/types.js';
+import { ModuleError, type Module, type ModuleContext, type ArgsOf } from '../engine/types.js';
 import { connectionProperties, resolveCluster, targetOf, type ClusterArgs } from './postgres/cluster.js';
 import { asJsonRows, parseJsonRows, runSql, ServerUnavailableError, type SqlParams } from './postgres/sql.js';
 import { classify, replacePlaceholders } from './postgres/statement.js';
 
 type Param = string | number | boolean | null;
 
-interface QueryArgs extends ClusterArgs {
-  query: string;
-  params: Param[];
-  db: string;
-  read_only?: boolean;
-}
+type QueryArgs = ArgsOf<typeof schema>;
 
 interface QueryResult {
   rows: Record<string, unknown>[];
@@ -50,7 +45,7 @@ export const schema = {
   },
 } as const;
 
-export const postgres_query: Module<QueryArgs, Observed, null> = {
+export const postgres_query: Module<typeof schema, Observed, null> = {
   name: 'postgres_query',
   description: 'Run a SQL statement with psql and return typed rows',
   schema,
@@ -81,8 +76,8 @@ function isReadOnly(args: QueryArgs): boolean {
 }
 
 async function execute(ctx: ModuleContext, args: QueryArgs, readOnly: boolean): Promise<QueryResult> {
-  const target = targetOf(resolveCluster(args), args.db ?? 'postgres');
-  const { sql, params } = bindParams(args.query, args.params ?? []);
+  const target = targetOf(resolveCluster(args), args.db);
+  const { sql, params } = bindParams(args.query, args.params);
   const info = classify(args.query);
   if (info.multiple && info.kind !== 'command') throw new ModuleError('postgres_query: give one statement per task');
   const guard = readOnly ? 'SET default_transaction_read_only = on;\n' : '';

@@ -13,11 +13,6 @@ import { observeSql, queryRows } from './postgres/sql.js';
 import { waitForStandby } from './postgres/standby.js';
 import { normalizeValue, parseVarType, type ParamInfo } from './postgres/values.js';
 
-interface RestartArgs extends ClusterArgs {
-  force: boolean;
-  defer_when_replicating: boolean;
-  wait: number;
-}
 
 interface RunningSetting {
   name: string;
@@ -57,7 +52,7 @@ export const schema = {
   },
 } as const;
 
-export const postgres_restart: Module<RestartArgs, Observed, { pending: string[] }> = {
+export const postgres_restart: Module<typeof schema, Observed, { pending: string[] }> = {
   name: 'postgres_restart',
   description: 'Restart PostgreSQL when a setting needs it; wait until it serves (a standby: streams and replays)',
   schema,
@@ -101,7 +96,7 @@ export const postgres_restart: Module<RestartArgs, Observed, { pending: string[]
   async apply(ctx, _action, args) {
     const cluster = resolveCluster(args);
     await controlCluster(ctx, cluster, 'restart');
-    const waited = await waitUntilServing(ctx, cluster, (args.wait ?? 300) * 1000);
+    const waited = await waitUntilServing(ctx, cluster, args.wait * 1000);
     return { result: waited };
   },
 };

@@ -2,7 +2,7 @@
 // verified against the stored SCRAM-SHA-256 or md5 verifier, so an unchanged password is
 // not reset on every run; a new one is sent as a verifier computed here, so the plain text
 // never reaches the server (or its statement log).
-import { ModuleError, type Module } from '../engine/types.js';
+import { ModuleError, type Module, type ArgsOf } from '../engine/types.js';
 import { connectionProperties, resolveCluster, targetOf, type ClusterArgs } from './postgres/cluster.js';
 import { makeVerifier, verifierKind, verifyPassword, type PasswordEncryption } from './postgres/password.js';
 import { observeSql, queryRows, runSql, type SqlParams } from './postgres/sql.js';
@@ -18,14 +18,12 @@ const FLAGS = {
 } as const;
 type Flag = keyof typeof FLAGS;
 
-interface RoleArgs extends ClusterArgs, Partial<Record<Flag, boolean>> {
-  name: string;
-  state: 'present' | 'absent';
-  password?: string;
-  password_encryption: PasswordEncryption;
-  connection_limit?: number;
-  db: string;
+function flagProperty(flag: Flag) {
+  const [, yes, no] = FLAGS[flag];
+  return { type: 'boolean', description: `${yes} (true) or ${no} (false); unset leaves it as it is` } as const;
 }
+
+type RoleArgs = ArgsOf<typeof schema>;
 
 interface RoleRow {
   rolname: string;
@@ -62,16 +60,20 @@ export const schema = {
       default: 'scram-sha-256',
       description: 'how the password is stored; a password stored the other way is re-set',
     },
-    ...Object.fromEntries(
-      Object.entries(FLAGS).map(([flag, [, yes, no]]) => [flag, { type: 'boolean', description: `${yes} (true) or ${no} (false); unset leaves it as it is` }]),
-    ),
+    superuser: flagProperty('superuser'),
+    createdb: flagProperty('createdb'),
+    createrole: flagProperty('createrole'),
+    inherit: flagProperty('inherit'),
+    login: flagProperty('login'),
+    replication: flagProperty('replication'),
+    bypassrls: flagProperty('bypassrls'),
     connection_limit: { type: 'integer', minimum: -1, description: 'CONNECTION LIMIT; -1 means no limit' },
     db: { type: 'string', minLength: 1, default: 'postgres', description: 'database to connect to' },
     ...connectionProperties,
   },
 } as const;
 
-export const postgres_role: Module<RoleArgs, Observed, RoleAction> = {
+export const postgres_role: Module<typeof schema, Observed, RoleAction> = {
   name: 'postgres_role',
   description: 'Create, alter or drop a PostgreSQL role; idempotent for passwords',
   schema,
@@ -95,7 +97,7 @@ export const postgres_role: Module<RoleArgs, Observed, RoleAction> = {
     const what = `role ${args.name}`;
     if ('unavailable' in observed) return { unknown: true, summary: what, reason: observed.unavailable };
     const role = observed.role;
-    const state = args.state ?? 'present';
+    const state = args.state;
     if (state === 'absent') {
       if (!role) return { changed: false, summary: `${what} absent` };
       return { changed: true, summary: `drop ${what}`, action: { op: 'drop', options: [], setPassword: false }, diffs: [{ target: what, before: describe(role, false), after: '' }] };
@@ -120,7 +122,7 @@ export const postgres_role: Module<RoleArgs, Observed, RoleAction> = {
     }
     let options = action.options.join(' ');
     if (action.setPassword) {
-      const verifier = makeVerifier(args.password_encryption ?? 'scram-sha-256', args.password!, args.name);
+      const verifier = makeVerifier(args.password_encryption, args.password!, args.name);
       ctx.markSecret(verifier);
       params.role_password = verifier;
       options += ` PASSWORD :'role_password'`;
@@ -132,7 +134,7 @@ export const postgres_role: Module<RoleArgs, Observed, RoleAction> = {
 };
 
 function target(args: RoleArgs) {
-  return targetOf(resolveCluster(args), args.db ?? 'postgres');
+  return targetOf(resolveCluster(args), args.db);
 }
 
 /** SQL keywords for the attributes that differ; they come from a fixed table, never from input. */
@@ -145,7 +147,6 @@ function wantedOptions(args: RoleArgs, role: RoleRow | null): string[] {
   }
   const limit = args.connection_limit;
   if (limit !== undefined && (!role || role.rolconnlimit !== limit)) {
-    if (!Number.isInteger(limit)) throw new ModuleError('connection_limit must be an integer');
     options.push(`CONNECTION LIMIT ${limit}`);
   }
   return options;
@@ -154,7 +155,7 @@ function wantedOptions(args: RoleArgs, role: RoleRow | null): string[] {
 function passwordMatches(role: RoleRow | null, args: RoleArgs): boolean {
   if (!role || args.password === undefined) return false;
   const kind = verifierKind(role.rolpassword);
-  return kind === (args.password_encryption ?? 'scram-sha-256') && verifyPassword(role.rolpassword, args.password, args.name);
+  return kind === (args.password_encryption) && verifyPassword(role.rolpassword, args.password, args.name);
 }
 
 function projected(role: RoleRow | null, args: RoleArgs): RoleRow {

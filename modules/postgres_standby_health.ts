@@ -8,11 +8,6 @@ import { connectionProperties, resolveCluster, targetOf, type ClusterArgs } from
 import { observeSql } from './postgres/sql.js';
 import { readStandbyState, standbyProblem, waitForStandby, type StandbyState } from './postgres/standby.js';
 
-interface HealthArgs extends ClusterArgs {
-  primary_lsn?: string;
-  max_lag_bytes: number;
-  wait: number;
-}
 
 export type Observed = { state: StandbyState | null; problem: string | null } | { unavailable: string };
 
@@ -32,7 +27,7 @@ export const schema = {
   },
 } as const;
 
-export const postgres_standby_health: Module<HealthArgs, Observed, never> = {
+export const postgres_standby_health: Module<typeof schema, Observed, never> = {
   name: 'postgres_standby_health',
   description: 'Fail unless a standby streams and replays (not paused, caught up within max_lag_bytes)',
   schema,
@@ -40,11 +35,11 @@ export const postgres_standby_health: Module<HealthArgs, Observed, never> = {
 
   async observe(ctx, args) {
     const target = targetOf(resolveCluster(args));
-    const maxLagBytes = args.max_lag_bytes ?? 0;
+    const maxLagBytes = args.max_lag_bytes;
     return observeSql(ctx, async () => {
       const first = await readStandbyState(ctx, target, args.primary_lsn);
       if (standbyProblem(first, maxLagBytes) === null) return { state: first, problem: null };
-      return waitForStandby(ctx, target, { primaryLsn: args.primary_lsn, maxLagBytes, timeoutMs: (args.wait ?? 30) * 1000 });
+      return waitForStandby(ctx, target, { primaryLsn: args.primary_lsn, maxLagBytes, timeoutMs: args.wait * 1000 });
     });
   },
 

@@ -1,23 +1,10 @@
 // community.postgresql.postgresql_db on plinth's postgres_db: a database present or absent with
 // its owner, encoding, locale and template. dump, restore and rename are not plinth's.
-import { ModuleError } from '../engine/types.js';
 import { postgres_db } from './postgres_db.js';
 import { moduleAlias } from './support/module-alias.js';
-import { communityConnectionProperties, plinthConnection, type CommunityConnection } from './support/community-postgresql.js';
+import { communityConnectionProperties, plinthConnection } from './support/community-postgresql.js';
 
-interface PostgresqlDbArgs extends Omit<CommunityConnection, 'db'> {
-  name: string;
-  owner?: string;
-  template?: string;
-  encoding?: string;
-  lc_collate?: string;
-  lc_ctype?: string;
-  state: string;
-  force: boolean;
-  maintenance_db: string;
-}
-
-const dbProperties = postgres_db.schema.properties as Record<string, Record<string, unknown>>;
+const dbProperties = postgres_db.schema.properties;
 const { db: _db, ...connection } = communityConnectionProperties;
 
 export const schema = {
@@ -25,6 +12,8 @@ export const schema = {
   type: 'object',
   additionalProperties: false,
   required: ['name'],
+  not: { properties: { state: { enum: ['dump', 'restore', 'rename'] } }, required: ['state'] },
+  'x-message': 'state dump, restore and rename are not supported (plinth keeps databases present or absent; use pg_dump/pg_restore with command)',
   properties: {
     name: { ...dbProperties.name, 'x-aliases': ['db', 'datname'] },
     owner: dbProperties.owner,
@@ -43,10 +32,11 @@ export const postgresql_db = moduleAlias(postgres_db, {
   name: 'postgresql_db',
   description: 'community.postgresql.postgresql_db on postgres_db: a database, its owner, encoding and locale',
   schema,
-  toBase(args: PostgresqlDbArgs) {
-    if (args.state !== 'present' && args.state !== 'absent') throw new ModuleError(`postgresql_db: state ${args.state} is not supported (plinth keeps databases present or absent; use pg_dump/pg_restore with command)`);
-    const { name, owner, template, encoding, lc_collate, lc_ctype, force, state } = args;
-    return { name, owner, template, encoding, lc_collate, lc_ctype, force, state, ...plinthConnection('postgresql_db', { ...args, db: args.maintenance_db }) } as never;
+  toBase(args) {
+    const { name, owner, template, encoding, lc_collate, lc_ctype, force } = args;
+    // The schema refuses the other states.
+    const state = args.state as 'present' | 'absent';
+    return { name, owner, template, encoding, lc_collate, lc_ctype, force, state, ...plinthConnection('postgresql_db', { ...args, db: args.maintenance_db }) };
   },
   result: (r, args) => ({ ...r, db: args.name }),
 });

@@ -1,23 +1,10 @@
 // community.postgresql.postgresql_privs on plinth's postgres_privs: privileges on databases,
 // schemas, tables, sequences and default privileges, with Ansible's comma-separated lists.
-import { ModuleError } from '../engine/types.js';
+import type { InputOf } from '../engine/types.js';
 import { postgres_privs } from './postgres_privs.js';
 import { moduleAlias } from './support/module-alias.js';
-import { communityConnectionProperties, plinthConnection, type CommunityConnection } from './support/community-postgresql.js';
+import { communityConnectionProperties, plinthConnection } from './support/community-postgresql.js';
 
-interface PostgresqlPrivsArgs extends Omit<CommunityConnection, 'db'> {
-  database: string;
-  roles: string;
-  privs?: string;
-  type: string;
-  objs?: string;
-  schema?: string;
-  target_roles?: string;
-  grant_option?: boolean;
-  state: 'present' | 'absent';
-}
-
-const TYPES = ['database', 'schema', 'table', 'sequence', 'default_privs'];
 const list = (v: string | undefined) => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean));
 const { db: _db, ...connection } = communityConnectionProperties;
 
@@ -25,12 +12,14 @@ export const schema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   type: 'object',
   additionalProperties: false,
-  required: ['database', 'roles'],
+  required: ['database', 'roles', 'privs'],
+  anyOf: [{ properties: { type: { const: 'database' } }, required: ['type'] }, { required: ['objs'] }],
+  'x-message': 'objs is required unless type is database (whose default object is the database)',
   properties: {
     database: { type: 'string', minLength: 1, 'x-aliases': ['db', 'login_db'], description: 'database of the objects' },
     roles: { type: 'string', minLength: 1, 'x-aliases': ['role'], description: 'comma-separated roles (PUBLIC: every role)' },
     privs: { type: 'string', minLength: 1, 'x-aliases': ['priv'], description: 'comma-separated privileges, e.g. SELECT,INSERT or ALL' },
-    type: { type: 'string', default: 'table', description: `${TYPES.join(', ')} (function, group, language, ... are refused)` },
+    type: { enum: ['database', 'schema', 'table', 'sequence', 'default_privs'], default: 'table', description: 'kind of object (function, group, language, ... are not supported)' },
     objs: { type: 'string', minLength: 1, 'x-aliases': ['obj'], description: 'comma-separated objects (ALL_IN_SCHEMA for every table or sequence of the schema)' },
     schema: { type: 'string', minLength: 1, description: 'schema of the objects' },
     target_roles: { type: 'string', minLength: 1, description: 'default_privs: comma-separated roles whose future objects get the privileges' },
@@ -44,20 +33,18 @@ export const postgresql_privs = moduleAlias(postgres_privs, {
   name: 'postgresql_privs',
   description: 'community.postgresql.postgresql_privs on postgres_privs: grant or revoke privileges',
   schema,
-  toBase(args: PostgresqlPrivsArgs) {
-    if (!TYPES.includes(args.type ?? 'table')) throw new ModuleError(`postgresql_privs: type ${args.type} is not supported (plinth knows ${TYPES.join(', ')})`);
-    if (!args.privs) throw new ModuleError('postgresql_privs: privs is required');
+  toBase(args) {
+    // The schema requires objs unless type is database, as postgres_privs's does.
     return {
-      db: args.database,
-      roles: list(args.roles),
+      roles: list(args.roles)!,
       privs: list(args.privs)!.map((p) => p.toUpperCase()),
-      type: args.type ?? 'table',
+      type: args.type,
       ...(args.objs !== undefined ? { objs: list(args.objs) } : {}),
       ...(args.schema !== undefined ? { schema: args.schema } : {}),
       ...(args.target_roles !== undefined ? { target_roles: list(args.target_roles) } : {}),
       ...(args.grant_option !== undefined ? { grant_option: args.grant_option } : {}),
-      state: args.state ?? 'present',
+      state: args.state,
       ...plinthConnection('postgresql_privs', { ...args, db: args.database }),
-    } as never;
+    } as InputOf<typeof postgres_privs.schema>;
   },
 });

@@ -4,14 +4,7 @@
 import { ModuleError } from '../engine/types.js';
 import { postgres_query } from './postgres_query.js';
 import { moduleAlias } from './support/module-alias.js';
-import { communityConnectionProperties, plinthConnection, type CommunityConnection } from './support/community-postgresql.js';
-
-interface PostgresqlQueryArgs extends CommunityConnection {
-  query: string;
-  positional_args?: unknown[];
-  named_args?: Record<string, unknown>;
-  autocommit?: boolean;
-}
+import { communityConnectionProperties, plinthConnection } from './support/community-postgresql.js';
 
 export const schema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -27,9 +20,11 @@ export const schema = {
   },
 } as const;
 
+type SqlArg = string | number | boolean | null;
+
 /** psycopg's placeholders → PostgreSQL's numbered ones, with the values in order. */
-export function numberedQuery(query: string, positional: unknown[] = [], named: Record<string, unknown> = {}): { query: string; params: unknown[] } {
-  const params: unknown[] = [];
+export function numberedQuery(query: string, positional: SqlArg[] = [], named: Record<string, SqlArg> = {}): { query: string; params: SqlArg[] } {
+  const params: SqlArg[] = [];
   const byName = new Map<string, number>();
   let next = 0;
   const out = query.replace(/%(%|s|\(([A-Za-z_][A-Za-z0-9_]*)\)s)/g, (whole, kind: string, name?: string) => {
@@ -54,6 +49,6 @@ export const postgresql_query = moduleAlias(postgres_query, {
   name: 'postgresql_query',
   description: 'community.postgresql.postgresql_query on postgres_query: run SQL with %s / %(name)s arguments',
   schema,
-  toBase: (args: PostgresqlQueryArgs) => ({ ...numberedQuery(args.query, args.positional_args, args.named_args), ...plinthConnection('postgresql_query', args) }) as never,
+  toBase: (args) => ({ ...numberedQuery(args.query, args.positional_args, args.named_args), ...plinthConnection('postgresql_query', args) }),
   result: (r, args) => ({ ...r, query: args.query, query_result: r.rows, query_all_results: r.rows === undefined ? undefined : [r.rows] }),
 });

@@ -1,19 +1,9 @@
 // community.postgresql.postgresql_user: a role with a password and role_attr_flags, on plinth's
 // postgres_role.
-import { ModuleError } from '../engine/types.js';
+import type { ArgsOf, InputOf } from '../engine/types.js';
 import { postgres_role } from './postgres_role.js';
 import { moduleAlias } from './support/module-alias.js';
-import { communityConnectionProperties, plinthConnection, type CommunityConnection } from './support/community-postgresql.js';
-
-interface PostgresqlUserArgs extends CommunityConnection {
-  name: string;
-  password?: string;
-  encrypted: boolean;
-  role_attr_flags?: string;
-  conn_limit?: number;
-  state: 'present' | 'absent';
-  priv?: string;
-}
+import { communityConnectionProperties, plinthConnection } from './support/community-postgresql.js';
 
 const FLAGS = ['SUPERUSER', 'CREATEDB', 'CREATEROLE', 'INHERIT', 'LOGIN', 'REPLICATION', 'BYPASSRLS'];
 
@@ -22,6 +12,16 @@ export const schema = {
   type: 'object',
   additionalProperties: false,
   required: ['name'],
+  allOf: [
+    {
+      not: { properties: { encrypted: { const: false } }, required: ['encrypted'] },
+      'x-message': 'encrypted: false is not possible: PostgreSQL stores passwords hashed',
+    },
+    {
+      not: { required: ['priv'] },
+      'x-message': 'priv is not supported (community.postgresql removed it): grant with postgresql_privs / postgres_privs',
+    },
+  ],
   properties: {
     name: { type: 'string', minLength: 1, maxLength: 63, 'x-aliases': ['user'], description: 'role name (alias user)' },
     password: { type: 'string', 'x-secret': true, description: 'the password (stored as a SCRAM verifier; an md5/SCRAM verifier given here is stored as is)' },
@@ -38,9 +38,7 @@ export const schema = {
   },
 } as const;
 
-export function postgresRoleArgs(args: PostgresqlUserArgs): Record<string, unknown> {
-  if (args.encrypted === false) throw new ModuleError('postgresql_user: encrypted: false is not possible: PostgreSQL stores passwords hashed');
-  if (args.priv !== undefined) throw new ModuleError('postgresql_user: priv is not supported (community.postgresql removed it): grant with postgresql_privs / postgres_privs');
+export function postgresRoleArgs(args: ArgsOf<typeof schema>): InputOf<typeof postgres_role.schema> {
   const flags: Record<string, boolean> = {};
   for (const flag of (args.role_attr_flags ?? '').split(',').filter(Boolean)) {
     const negated = flag.startsWith('NO') && FLAGS.includes(flag.slice(2));
@@ -48,7 +46,7 @@ export function postgresRoleArgs(args: PostgresqlUserArgs): Record<string, unkno
   }
   return {
     name: args.name,
-    state: args.state ?? 'present',
+    state: args.state,
     ...(args.password !== undefined && args.password !== '' ? { password: args.password } : {}),
     ...flags,
     ...(args.conn_limit !== undefined ? { connection_limit: args.conn_limit } : {}),
@@ -60,6 +58,6 @@ export const postgresql_user = moduleAlias(postgres_role, {
   name: 'postgresql_user',
   description: 'community.postgresql.postgresql_user on postgres_role: a role, its password and attributes',
   schema,
-  toBase: postgresRoleArgs as (args: PostgresqlUserArgs) => never,
+  toBase: postgresRoleArgs,
   result: (r, args) => ({ ...r, user: args.name }),
 });

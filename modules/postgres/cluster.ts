@@ -1,20 +1,8 @@
 // Where a PostgreSQL cluster lives on a host, from the task's arguments. Defaults are the
 // Debian layout (version 15, cluster main); tests and other layouts set the paths directly.
-import { ModuleError, type ModuleContext } from '../../engine/types.js';
+import { ModuleError, type ArgsOf, type ModuleContext } from '../../engine/types.js';
 import { quoteArg } from '../../engine/connection/shell-quote.js';
 import type { PgTarget } from './sql.js';
-
-export interface ClusterArgs {
-  version?: string;
-  cluster?: string;
-  data_dir?: string;
-  config_dir?: string;
-  bin_dir?: string;
-  port?: number;
-  socket_dir?: string;
-  db?: string;
-  become_user?: string;
-}
 
 export interface Cluster {
   version: string;
@@ -55,9 +43,16 @@ export const connectionProperties = {
   become_user: clusterProperties.become_user,
 } as const;
 
+/**
+ * The cluster fields of a module's arguments, defaults filled in. The modules that only connect
+ * (connectionProperties) have no cluster name or paths: those take the Debian layout's.
+ */
+export type ClusterArgs = ArgsOf<{ type: 'object'; additionalProperties: false; properties: typeof connectionProperties }> &
+  Partial<ArgsOf<{ type: 'object'; additionalProperties: false; properties: typeof clusterProperties }>>;
+
 export function resolveCluster(args: ClusterArgs): Cluster {
-  const version = args.version ?? '15';
-  const name = args.cluster ?? 'main';
+  const version = args.version;
+  const name = args.cluster ?? clusterProperties.cluster.default;
   const debianConfig = `/etc/postgresql/${version}/${name}`;
   const debianData = `/var/lib/postgresql/${version}/${name}`;
   const dataDir = args.data_dir ?? debianData;
@@ -68,9 +63,9 @@ export function resolveCluster(args: ClusterArgs): Cluster {
     dataDir,
     configDir,
     binDir: args.bin_dir ?? `/usr/lib/postgresql/${version}/bin`,
-    port: args.port ?? 5432,
-    socketDir: args.socket_dir ?? '/var/run/postgresql',
-    osUser: args.become_user ?? 'postgres',
+    port: args.port,
+    socketDir: args.socket_dir,
+    osUser: args.become_user,
     debian: configDir === debianConfig && dataDir === debianData,
   };
 }

@@ -14,13 +14,25 @@ export interface HbaEntry {
   options?: string;
 }
 
-export const HBA_TYPES = ['local', 'host', 'hostssl', 'hostnossl', 'hostgssenc', 'hostnogssenc'] as const;
-export const HBA_METHODS = [
-  'trust', 'reject', 'scram-sha-256', 'md5', 'password', 'gss', 'sspi', 'ident', 'peer', 'ldap', 'radius', 'cert', 'pam', 'bsd',
-] as const;
-
 const HOSTNAME = /^\.?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
-const NAME_LIST = /^("([^"\r\n]|"")*"|[^\s",#]+)(,("([^"\r\n]|"")*"|[^\s",#]+))*$/;
+/** A comma-separated list of names; a name with spaces, commas or '#' in double quotes ("" for a quote). */
+const NAME_LIST = '^("([^"\\r\\n]|"")*"|[^\\s",#]+)(,("([^"\\r\\n]|"")*"|[^\\s",#]+))*$';
+
+/** The schema of one rule's fields, shared by pg_hba and postgresql_pg_hba. */
+export const hbaFieldProperties = {
+  type: { enum: ['local', 'host', 'hostssl', 'hostnossl', 'hostgssenc', 'hostnogssenc'], description: 'connection type' },
+  database: { type: 'string', pattern: NAME_LIST, description: 'database name(s), comma-separated (quote names with spaces in double quotes); all, sameuser, replication, ...' },
+  user: { type: 'string', pattern: NAME_LIST, description: 'role name(s), comma-separated (quote names with spaces in double quotes); all, +group, ...' },
+  address: { type: 'string', minLength: 1, description: 'CIDR (198.18.0.11/32), host name, all, samehost or samenet; not for local' },
+  method: {
+    enum: ['trust', 'reject', 'scram-sha-256', 'md5', 'password', 'gss', 'sspi', 'ident', 'peer', 'ldap', 'radius', 'cert', 'pam', 'bsd'],
+    description: 'authentication method',
+  },
+  options: { type: 'string', pattern: '^[^\\n#]+$', description: 'auth options as name=value pairs on one line, e.g. clientcert=verify-full' },
+} as const;
+
+export const HBA_TYPES = hbaFieldProperties.type.enum;
+export const HBA_METHODS = hbaFieldProperties.method.enum;
 
 export function beginMarker(marker: string): string {
   return `# BEGIN ${marker}`;
@@ -29,21 +41,14 @@ export function endMarker(marker: string): string {
   return `# END ${marker}`;
 }
 
-/** Throws a ModuleError naming the entry when it is not a valid pg_hba rule. */
+/**
+ * Throws a ModuleError naming the entry when its address is not one the server takes. The rest
+ * of a rule (type, method, name lists, local without an address) is the schema's to check.
+ */
 export function validateEntry(e: HbaEntry, index: number): void {
-  const where = `entries[${index}] (${e.type} ${e.database} ${e.user}${e.address ? ` ${e.address}` : ''})`;
-  if (!(HBA_TYPES as readonly string[]).includes(e.type)) throw new ModuleError(`${where}: type must be one of ${HBA_TYPES.join(', ')}`);
-  if (!(HBA_METHODS as readonly string[]).includes(e.method)) throw new ModuleError(`${where}: method must be one of ${HBA_METHODS.join(', ')}`);
-  for (const [field, value] of [['database', e.database], ['user', e.user]] as const) {
-    if (!NAME_LIST.test(value)) throw new ModuleError(`${where}: ${field} must be a comma-separated list of names (quote names with spaces in double quotes)`);
-  }
-  if (e.type === 'local') {
-    if (e.address !== undefined) throw new ModuleError(`${where}: a local entry has no address`);
-  } else {
-    if (e.address === undefined) throw new ModuleError(`${where}: a ${e.type} entry needs an address (CIDR such as 10.0.0.5/32, a host name, all, samehost or samenet)`);
-    if (!validAddress(e.address)) throw new ModuleError(`${where}: address must be a CIDR (10.0.0.5/32, ::1/128), a host name, all, samehost or samenet`);
-  }
-  if (e.options !== undefined && /[\n#]/.test(e.options)) throw new ModuleError(`${where}: options must be name=value pairs on one line`);
+  if (e.address === undefined || validAddress(e.address)) return;
+  const where = `entries[${index}] (${e.type} ${e.database} ${e.user} ${e.address})`;
+  throw new ModuleError(`${where}: address must be a CIDR (10.0.0.5/32, ::1/128), a host name, all, samehost or samenet`);
 }
 
 export function validAddress(address: string): boolean {

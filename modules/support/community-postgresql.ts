@@ -2,16 +2,7 @@
 // plinth's PostgreSQL modules take them: plinth connects through the local unix socket as the
 // OS user that owns the cluster (peer authentication), so a remote login_host or a
 // login_password has no place and is refused rather than ignored.
-import { ModuleError } from '../../engine/types.js';
-
-export interface CommunityConnection {
-  db?: string;
-  login_user: string;
-  login_host?: string;
-  login_unix_socket?: string;
-  login_password?: string;
-  port?: number;
-}
+import { ModuleError, type ArgsOf } from '../../engine/types.js';
 
 export const communityConnectionProperties = {
   db: { type: 'string', minLength: 1, 'x-aliases': ['login_db'], description: 'database to connect to (alias login_db)' },
@@ -22,8 +13,11 @@ export const communityConnectionProperties = {
   port: { type: 'integer', minimum: 1, maximum: 65535, default: 5432, description: 'port of the local server' },
 } as const;
 
+/** The connection fields of a community.postgresql module's arguments, defaults filled in. */
+export type CommunityConnection = ArgsOf<{ type: 'object'; additionalProperties: false; properties: typeof communityConnectionProperties }>;
+
 /** The connection arguments of plinth's postgres_* modules. */
-export function plinthConnection(module: string, args: CommunityConnection): Record<string, unknown> {
+export function plinthConnection(module: string, args: Omit<CommunityConnection, 'db'> & { db?: string }): { db: string; become_user: string; socket_dir?: string; port: number } {
   if (args.login_host && args.login_host !== 'localhost' && !args.login_host.startsWith('/')) {
     throw new ModuleError(`${module}: login_host ${args.login_host}: plinth connects to the server on the host itself, through its unix socket (run the task on that host instead)`);
   }
@@ -33,8 +27,8 @@ export function plinthConnection(module: string, args: CommunityConnection): Rec
   const socket = args.login_unix_socket ?? (args.login_host?.startsWith('/') ? args.login_host : undefined);
   return {
     db: args.db ?? 'postgres',
-    become_user: args.login_user ?? 'postgres',
+    become_user: args.login_user,
     ...(socket ? { socket_dir: socket } : {}),
-    ...(args.port !== undefined ? { port: args.port } : {}),
+    port: args.port,
   };
 }

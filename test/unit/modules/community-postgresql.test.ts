@@ -9,7 +9,7 @@ import { postgresql_query, numberedQuery } from '../../../modules/postgresql_que
 import { postgresql_pg_hba } from '../../../modules/postgresql_pg_hba.js';
 import { postgresql_db } from '../../../modules/postgresql_db.js';
 import { postgresql_privs } from '../../../modules/postgresql_privs.js';
-import { checkApplyAgain, run } from '../../helpers/modules.js';
+import { checkApplyAgain, run, schemaProblems } from '../../helpers/modules.js';
 import { plinth, tempTree } from '../../helpers/cli.js';
 import { startTempCluster, type TempCluster } from '../postgres/temp-cluster.js';
 
@@ -33,10 +33,11 @@ describe('community.postgresql names', () => {
   });
 
   test('postgresql_user: what plinth cannot do is refused, not ignored', () => {
-    const base = { name: 'x', encrypted: true, login_user: 'postgres', state: 'present' as const };
+    const base = { name: 'x', encrypted: true, login_user: 'postgres', state: 'present' as const, port: 5432 };
     expect(() => postgresRoleArgs({ ...base, login_host: '10.0.0.5' })).toThrow(/login_host 10.0.0.5: plinth connects to the server on the host itself/);
     expect(() => postgresRoleArgs({ ...base, login_password: 'x' })).toThrow(/login_password is not used/);
-    expect(() => postgresRoleArgs({ ...base, priv: 'CONNECT' })).toThrow(/priv is not supported/);
+    expect(schemaProblems(postgresql_user, { name: 'x', priv: 'CONNECT' }).map((p) => p.message)).toEqual([expect.stringMatching(/^priv is not supported/)]);
+    expect(schemaProblems(postgresql_user, { name: 'x', encrypted: false }).map((p) => p.message)).toEqual([expect.stringMatching(/^encrypted: false is not possible/)]);
     expect(postgresRoleArgs({ ...base, login_host: 'localhost', role_attr_flags: 'CREATEDB,NOLOGIN' })).toMatchObject({ createdb: true, login: false, become_user: 'postgres' });
   });
 
@@ -61,8 +62,8 @@ describe('community.postgresql names', () => {
     const privRuns = await checkApplyAgain(postgresql_privs, privs);
     expect([privRuns.check.status, privRuns.first.status, privRuns.second.status]).toEqual(['changed', 'changed', 'ok']);
     expect(pg.psql("SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.role_table_grants WHERE grantee = 'reader' AND privilege_type = 'SELECT'", 'blog')).toBe('comments,posts');
-    await expect(run(postgresql_db, { ...conn, name: 'blog', state: 'dump' })).rejects.toThrow(/state dump is not supported/);
-    await expect(run(postgresql_privs, { ...conn, database: 'blog', roles: 'reader', type: 'function', objs: 'f()', privs: 'EXECUTE' })).rejects.toThrow(/type function is not supported/);
+    await expect(run(postgresql_db, { ...conn, name: 'blog', state: 'dump' })).rejects.toThrow(/state dump, restore and rename are not supported/);
+    await expect(run(postgresql_privs, { ...conn, database: 'blog', roles: 'reader', type: 'function', objs: 'f()', privs: 'EXECUTE' })).rejects.toThrow(/type: must be one of: database, schema, table, sequence, default_privs/);
   });
 
   test('postgresql_pg_hba: a rule with source and netmask; check, apply, again; absent', async () => {

@@ -85,7 +85,7 @@ describe('pg_hba', () => {
   test('invalid entries are refused before anything is read or written', async () => {
     const before = read();
     await expect(run(pg_hba, { ...pg.args, entries: [{ ...replication(1), address: '10.0.0.1' }] })).rejects.toThrow(/address must be a CIDR/);
-    await expect(run(pg_hba, { ...pg.args, entries: [{ type: 'local', database: 'all', user: 'all', address: '10.0.0.0/8', method: 'peer' }] })).rejects.toThrow(/local entry has no address/);
+    await expect(run(pg_hba, { ...pg.args, entries: [{ type: 'local', database: 'all', user: 'all', address: '10.0.0.0/8', method: 'peer' }] })).rejects.toThrow(/a local rule has no address/);
     await expect(run(pg_hba, { ...pg.args, entries: [{ ...replication(1), address: '10.0.0.0/33' }] })).rejects.toThrow(/CIDR/);
     expect(schemaProblems(pg_hba, { entries: [{ ...replication(1), method: 'md6' }] })[0].message).toMatch(/must be one of/);
     expect(read()).toBe(before);

@@ -142,6 +142,7 @@ describe('postgres_privs', () => {
 
   test('schema: required fields and unknown fields', () => {
     expect(schemaProblems(postgres_privs, { roles: ['a'] }).length).toBeGreaterThan(0);
-    expect(schemaProblems(postgres_privs, { roles: ['a'], privs: ['x'], obj: ['y'] })[0].message).toMatch(/unknown field/);
+    expect(schemaProblems(postgres_privs, { roles: ['a'], privs: ['x'], obj: ['y'] }).map((p) => p.message)).toContain("unknown field 'obj'");
+    expect(schemaProblems(postgres_privs, { roles: ['a'], privs: ['SELECT'] }).map((p) => p.message)).toEqual(['objs is required unless type is database (whose default object is db)']);
   });
 });

@@ -6,7 +6,9 @@ import { LocalHost } from '../../../engine/connection/local.js';
 import { makeModuleContext } from '../../../engine/run/context.js';
 import { parseConf, setConfValues } from '../../../modules/postgres/conf.js';
 import { formatConninfo, parseConninfo } from '../../../modules/postgres/conninfo.js';
-import { formatEntry, mergeEntries, parseEntry, parseHbaFile, renderHbaFile, validAddress, validateEntry } from '../../../modules/postgres/hba.js';
+import { formatEntry, mergeEntries, parseEntry, parseHbaFile, renderHbaFile, validAddress } from '../../../modules/postgres/hba.js';
+import { pg_hba } from '../../../modules/pg_hba.js';
+import { validateAgainst } from '../../../engine/schema-validation.js';
 import { makeVerifier, verifyPassword } from '../../../modules/postgres/password.js';
 import { queryRows, setVariableLine } from '../../../modules/postgres/sql.js';
 import { formatValue, normalizeValue, unquoteValue } from '../../../modules/postgres/values.js';
@@ -106,7 +108,8 @@ describe('pg_hba.conf', () => {
     expect(parseEntry(`${formatEntry(entry)}  # "note" #`)).toEqual(entry);
     expect(parseEntry('host all "a#b" 10.0.0.1/32 md5 # trust')).toMatchObject({ user: '"a#b"', method: 'md5', options: undefined });
     expect(parseEntry('host all a#b 10.0.0.1/32 md5')).toBeNull();
-    expect(() => validateEntry({ ...entry, user: '"a\nb"' }, 0)).toThrow(/comma-separated list of names/);
+    const problems = validateAgainst(pg_hba.schema, { entries: [{ ...entry, options: undefined, user: '"a\nb"' }] });
+    expect(problems.map((p) => `${p.path.join('.')}: ${p.message}`)).toEqual([expect.stringMatching(/^entries\.0\.user: role name\(s\), comma-separated/)]);
   });
 
   test('addresses', () => {
