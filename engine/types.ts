@@ -2,6 +2,7 @@
 // (and the pure helpers engine/connection/shell-quote.ts, engine/schema-validation.ts); they never import the runner or the CLI.
 import { UserError } from './user-error.js';
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
+import type { Duplex } from 'node:stream';
 
 /** How a command changes user: the tool, and what it is called with. */
 export type BecomeMethod = 'sudo' | 'su' | 'runuser' | 'doas';
@@ -64,6 +65,11 @@ export interface Host {
   read(path: string, opts?: BecomeOptions): Promise<Buffer | null>;
   write(path: string, content: string | Buffer, opts?: WriteOptions): Promise<void>;
   stat(path: string, opts?: BecomeOptions & { follow?: boolean }): Promise<FileStat | null>;
+  /**
+   * A TCP connection that the host opens to host:port (ssh: sshd connects, as `ssh -W` does), so
+   * a module can talk to a service from the host's side without a client program on it.
+   */
+  forwardOut?(host: string, port: number): Promise<Duplex>;
   close(): Promise<void>;
 }
 

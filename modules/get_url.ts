@@ -1,12 +1,15 @@
-// get_url: downloads a URL to a file on the host (with curl on the host, as Ansible downloads
-// from the host), checked against a checksum before it replaces the file. An existing file is
-// kept unless its checksum differs from the one given, or force asks for a fresh copy (which
-// changes nothing when the download is identical). Check mode cannot know the new bytes: it
-// predicts a download whenever one would happen.
-import { randomBytes } from 'node:crypto';
+// get_url: downloads a URL to a file on the host (from the host, as Ansible downloads), checked
+// against a checksum before it replaces the file. With curl on the host, curl downloads beside
+// dest; a host without curl gets the download through the connection (the host opens the TCP
+// connection, see support/http-through-host.ts) and plinth writes it atomically. An existing
+// file is kept unless its checksum differs from the one given, or force asks for a fresh copy
+// (which changes nothing when the download is identical). Check mode cannot know the new bytes:
+// it predicts a download whenever one would happen.
+import { createHash, randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { ModuleError, type ArgsOf, type Module, type ModuleContext } from '../engine/types.js';
 import { applyAttributes, attributeChanges, attributeProperties, resolveAttributes, type FileAttributes } from './support/attributes.js';
+import { forwardingHint, requestFromHost } from './support/http-through-host.js';
 import { curlConfig } from './uri.js';
 
 interface Observed {
@@ -95,7 +98,7 @@ export const get_url: Module<typeof schema, Observed, GetUrlAction> = {
         ['curl', '--config', '-', '--silent', '--show-error', '--fail', '--location', '--output', temp, '--write-out', '%{http_code}'],
         { ...ctx.become, stdin: curlConfig({ ...args, method: 'GET', body_format: 'raw', status_code: 200, return_content: false, follow_redirects: 'all' }), timeout: (args.timeout + 60) * 1000 },
       );
-      if (r.exitCode === 127) throw new ModuleError(`get_url: curl is not installed on ${ctx.host.name} (install it with apt: name=curl)`);
+      if (r.exitCode === 127) return await downloadWithoutCurl(ctx, args, observed);
       if (r.exitCode !== 0) throw new ModuleError(`Request failed: ${r.stderr.trim() || `curl exit code ${r.exitCode}`} (${args.url})`, { status_code: Number(r.stdout) || -1 });
       const algorithm = observed.expected?.algorithm ?? 'sha1';
       const got = await digestOnHost(ctx, temp, algorithm);
@@ -131,9 +134,10 @@ async function expectedChecksum(ctx: ModuleContext, args: GetUrlArgs): Promise<{
   if (!/^(https?|ftp):\/\//.test(value)) return { algorithm, digest: value.toLowerCase() };
   // A checksums file (SHA256SUMS): the line for the downloaded file's name, or its only line.
   const r = await ctx.host.exec(['curl', '--silent', '--show-error', '--fail', '--location', '--max-time', String(args.timeout), value]);
-  if (r.exitCode !== 0) throw new ModuleError(`get_url: cannot read the checksum file ${value}: ${r.stderr.trim()}`);
+  const text = r.exitCode === 127 ? (await fetchWithoutCurl(ctx, args, value)).toString('utf8') : r.stdout;
+  if (r.exitCode !== 0 && r.exitCode !== 127) throw new ModuleError(`get_url: cannot read the checksum file ${value}: ${r.stderr.trim()}`);
   const name = urlFileName(args.url);
-  const digest = checksumFromList(r.stdout, name);
+  const digest = checksumFromList(text, name);
   if (!digest) throw new ModuleError(`get_url: no checksum for ${name} in ${value}`);
   return { algorithm, digest };
 }
@@ -149,4 +153,38 @@ async function digestOnHost(ctx: ModuleContext, file: string, algorithm: string)
   const r = await ctx.host.exec([`${algorithm}sum`, '--', file], { ...ctx.become });
   if (r.exitCode !== 0) throw new ModuleError(`${algorithm}sum ${file} failed: ${r.stderr.trim()}`);
   return r.stdout.split(/\s+/)[0];
+}
+
+/** The body of a GET sent through the connection (a host without curl); anything but 200 fails. */
+async function fetchWithoutCurl(ctx: ModuleContext, args: GetUrlArgs, url: string): Promise<Buffer> {
+  const response = await requestFromHost(ctx.host, {
+    url,
+    method: 'GET',
+    headers: { ...args.headers },
+    timeout: args.timeout,
+    followRedirects: true,
+    validateCerts: args.validate_certs,
+    ...(args.url_username !== undefined ? { auth: { username: args.url_username, password: args.url_password ?? '', force: args.force_basic_auth } } : {}),
+  }).catch((e: Error) => {
+    if (e instanceof ModuleError) throw e;
+    throw new ModuleError(`Request failed: ${e.message}${forwardingHint(e.message)} (${url}; ${ctx.host.name} has no curl: plinth sent the request through the connection)`, { status_code: -1 });
+  });
+  if (response.status !== 200) throw new ModuleError(`Request failed: HTTP Error ${response.status} (${url})`, { status_code: response.status });
+  return response.body;
+}
+
+/** The download checked in memory, then written atomically (host.write) unless dest already holds it. */
+async function downloadWithoutCurl(ctx: ModuleContext, args: GetUrlArgs, observed: Observed) {
+  const body = await fetchWithoutCurl(ctx, args, args.url);
+  const algorithm = observed.expected?.algorithm ?? 'sha1';
+  const got = createHash(algorithm).update(body).digest('hex');
+  if (observed.expected && got !== observed.expected.digest) {
+    throw new ModuleError(`The checksum for ${observed.dest} did not match ${observed.expected.digest}; it was ${got}.`);
+  }
+  if (observed.exists && (observed.current ?? (await digestOnHost(ctx, observed.dest, algorithm))) === got) {
+    await applyAttributes(ctx, observed.dest, observed.attributeChanges);
+    return { changed: observed.attributeChanges.length > 0, result: { dest: observed.dest, status_code: 200, msg: 'OK (unchanged)' } };
+  }
+  await ctx.host.write(observed.dest, body, { ...ctx.become, ...observed.attributes });
+  return { result: { dest: observed.dest, status_code: 200, checksum_dest: got, msg: 'OK' } };
 }

@@ -1,9 +1,13 @@
-// uri: an HTTP(S) request from the host (as Ansible's uri runs there), with curl: the status code
-// is checked against status_code, a JSON body is parsed into `json`, and a failed check keeps the
-// whole result, so `until: result.status == 200` retries. The request (URL, headers, credentials,
-// body) goes to curl on its standard input as a config file, never on the command line.
-// GET, HEAD and OPTIONS are sent in check mode too; other methods are not sent in check mode.
-import { ModuleError, type Module } from '../engine/types.js';
+// uri: an HTTP(S) request from the host (as Ansible's uri runs there): the status code is
+// checked against status_code, a JSON body is parsed into `json`, and a failed check keeps the
+// whole result, so `until: result.status == 200` retries. With curl on the host, curl sends it
+// (the request, credentials included, goes to curl on its standard input as a config file, never
+// on the command line); a host without curl (Debian's minimal images) gets the request through
+// the connection: the host opens the TCP connection (sshd, as `ssh -W`), plinth speaks HTTP over
+// it, so names and addresses are still the host's. GET, HEAD and OPTIONS are sent in check mode
+// too; other methods are not sent in check mode.
+import { ModuleError, type Module, type ModuleContext } from '../engine/types.js';
+import { forwardingHint, requestFromHost, type HostHttpResponse } from './support/http-through-host.js';
 import { observeCommand, type CommandObserved } from './support/command-and-shell.js';
 
 interface UriArgs {
@@ -86,12 +90,50 @@ export const uri: Module<UriArgs, CommandObserved, UriRequest> = {
     const argv = ['curl', '--config', '-', '--silent', '--show-error', '--globoff', '--output', '-', '--write-out', `\n${MARK}%{json}\n${MARK}%{header_json}`];
     if (request.redirects) argv.push('--location', '--max-redirs', '20');
     const r = await ctx.host.exec(argv, { stdin: curlConfig(args), timeout: (args.timeout + 60) * 1000 });
-    if (r.exitCode === 127 || /curl: (not found|command not found)/.test(r.stderr)) {
-      throw new ModuleError(`uri: curl is not installed on ${ctx.host.name} (install it with apt: name=curl, or run the task with delegate_to: localhost)`);
-    }
+    if (r.exitCode === 127 || /curl: (not found|command not found)/.test(r.stderr)) return uriResult(await responseWithoutCurl(ctx, args, request), args);
     return interpretResponse(r.exitCode, r.stdout, r.stderr, args);
   },
 };
+
+/** A response the way both ways of sending report it; status -1 with `error` when there was none. */
+export interface UriResponse {
+  status: number;
+  url: string;
+  redirects: number;
+  seconds: number;
+  /** Header name → value(s), as the server wrote the names. */
+  headers: Record<string, unknown>;
+  contentType: string;
+  body: string;
+  error?: string;
+}
+
+/** Through the connection, for a host without curl. */
+async function responseWithoutCurl(ctx: ModuleContext, args: UriArgs, request: UriRequest): Promise<UriResponse> {
+  const headers: Record<string, string> = { ...(args.headers ?? {}) };
+  const body = encodeBody(args);
+  if (body !== undefined) addContentType(headers, args);
+  const ca = args.ca_path ? await ctx.host.read(args.ca_path, { ...ctx.become }) : undefined;
+  if (args.ca_path && !ca) throw new ModuleError(`uri: ca_path ${args.ca_path} does not exist on ${ctx.host.name}`);
+  try {
+    const r: HostHttpResponse = await requestFromHost(ctx.host, {
+      url: args.url,
+      method: request.method,
+      headers,
+      body: body === undefined ? undefined : Buffer.from(body),
+      timeout: args.timeout ?? 30,
+      followRedirects: request.redirects,
+      validateCerts: args.validate_certs !== false,
+      ...(ca ? { ca } : {}),
+      ...(args.url_username !== undefined ? { auth: { username: args.url_username, password: args.url_password ?? '', force: !!args.force_basic_auth } } : {}),
+    });
+    return { status: r.status, url: r.url, redirects: r.redirects, seconds: r.seconds, headers: r.headers, contentType: String(r.headers['content-type'] ?? ''), body: r.body.toString('utf8') };
+  } catch (e) {
+    if (e instanceof ModuleError && /redirects/.test(e.message)) throw e;
+    const message = (e as Error).message;
+    return { status: -1, url: args.url, redirects: 0, seconds: 0, headers: {}, contentType: '', body: '', error: `${message}${forwardingHint(message)} (${ctx.host.name} has no curl: plinth sent the request through the connection)` };
+  }
+}
 
 /** curl's config syntax: one option per line, values in double quotes with \\ and \" escaped. */
 export function curlConfig(args: UriArgs): string {
@@ -101,11 +143,9 @@ export function curlConfig(args: UriArgs): string {
   if (method === 'HEAD') lines.push('head');
   else if (method !== 'GET' || args.body !== undefined) lines.push(`request = ${q(method)}`);
   const headers: Record<string, string> = { ...(args.headers ?? {}) };
-  const hasHeader = (name: string) => Object.keys(headers).some((h) => h.toLowerCase() === name.toLowerCase());
   const body = encodeBody(args);
   if (body !== undefined) {
-    if (args.body_format === 'json' && !hasHeader('content-type')) headers['Content-Type'] = 'application/json';
-    if (args.body_format === 'form-urlencoded' && !hasHeader('content-type')) headers['Content-Type'] = 'application/x-www-form-urlencoded';
+    addContentType(headers, args);
     lines.push(`data-binary = ${q(body)}`);
   }
   for (const [k, v] of Object.entries(headers)) lines.push(`header = ${q(`${k}: ${v}`)}`);
@@ -133,25 +173,43 @@ function encodeBody(args: UriArgs): string | undefined {
   return body;
 }
 
+/** json and form-urlencoded bodies say so, unless the task set Content-Type itself. */
+function addContentType(headers: Record<string, string>, args: UriArgs): void {
+  if (Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) return;
+  if (args.body_format === 'json') headers['Content-Type'] = 'application/json';
+  if (args.body_format === 'form-urlencoded') headers['Content-Type'] = 'application/x-www-form-urlencoded';
+}
+
 /** curl's exit, output (body, then its write-out) → Ansible's uri result. */
 export function interpretResponse(exitCode: number, stdout: string, stderr: string, args: UriArgs) {
-  const accepted = Array.isArray(args.status_code) ? args.status_code : [args.status_code ?? 200];
   const headerAt = stdout.lastIndexOf(`\n${MARK}`);
   const infoAt = stdout.lastIndexOf(`\n${MARK}`, headerAt - 1);
-  const body = infoAt >= 0 ? stdout.slice(0, infoAt) : '';
   const info = infoAt >= 0 ? parseJson(stdout.slice(infoAt + MARK.length + 1, headerAt)) : {};
   const headers = headerAt >= 0 ? parseJson(stdout.slice(headerAt + MARK.length + 1)) : {};
-  const status = exitCode === 0 ? Number(info.response_code ?? info.http_code ?? -1) : -1;
-  const result: Record<string, unknown> = {
-    status,
-    url: (info.url_effective as string | undefined) ?? args.url,
-    redirected: Number(info.num_redirects ?? 0) > 0,
-    elapsed: Math.round(Number(info.time_total ?? 0)),
-  };
-  for (const [name, values] of Object.entries(headers)) {
+  return uriResult(
+    {
+      status: exitCode === 0 ? Number(info.response_code ?? info.http_code ?? -1) : -1,
+      url: (info.url_effective as string | undefined) ?? args.url,
+      redirects: Number(info.num_redirects ?? 0),
+      seconds: Number(info.time_total ?? 0),
+      headers,
+      contentType: String(info.content_type ?? ''),
+      body: infoAt >= 0 ? stdout.slice(0, infoAt) : '',
+      ...(exitCode !== 0 ? { error: stderr.trim().split('\n').pop() || `curl exit code ${exitCode}` } : {}),
+    },
+    args,
+  );
+}
+
+/** A response → Ansible's uri result, failed when the status is not one of status_code. */
+export function uriResult(response: UriResponse, args: UriArgs) {
+  const accepted = Array.isArray(args.status_code) ? args.status_code : [args.status_code ?? 200];
+  const { status, body } = response;
+  const result: Record<string, unknown> = { status, url: response.url, redirected: response.redirects > 0, elapsed: Math.round(response.seconds) };
+  for (const [name, values] of Object.entries(response.headers)) {
     result[name.toLowerCase().replace(/-/g, '_')] = Array.isArray(values) ? values.join(', ') : String(values);
   }
-  const contentType = String(info.content_type ?? result.content_type ?? '');
+  const contentType = response.contentType || String(result.content_type ?? '');
   if (/[/+]json\b/i.test(contentType) && body !== '') {
     try {
       result.json = JSON.parse(body);
@@ -160,9 +218,8 @@ export function interpretResponse(exitCode: number, stdout: string, stderr: stri
     }
   }
   if (args.return_content) result.content = body;
-  if (exitCode !== 0) {
-    const why = stderr.trim().split('\n').pop() ?? `curl exit code ${exitCode}`;
-    result.msg = `Status code was -1 and not ${JSON.stringify(accepted)}: Request failed: ${why}`;
+  if (response.error !== undefined) {
+    result.msg = `Status code was -1 and not ${JSON.stringify(accepted)}: Request failed: ${response.error}`;
     return { changed: false, failed: true, message: result.msg as string, result };
   }
   if (!accepted.includes(status)) {

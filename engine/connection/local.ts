@@ -4,6 +4,8 @@ import { promises as fs, constants as fsConstants } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { BecomeOptions, ExecOptions, ExecResult, FileStat, Host, WriteOptions } from '../types.js';
 import { TimeoutError } from './connection-errors.js';
 import { becomeArgv, becomeMethod } from './become.js';
@@ -136,6 +138,18 @@ export class LocalHost implements Host {
       await fs.rm(tmp, { force: true });
       throw e;
     }
+  }
+
+  /** This machine connects itself. */
+  forwardOut(host: string, port: number): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host, port });
+      socket.once('connect', () => {
+        socket.off('error', reject);
+        resolve(socket);
+      });
+      socket.once('error', reject);
+    });
   }
 
   async close(): Promise<void> {}

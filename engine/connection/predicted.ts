@@ -1,6 +1,7 @@
 // Check mode's view of a host: reads see the files that earlier tasks of this run would
 // have written, so that a lineinfile after a template plans against the template's output.
 // Writes are refused: check mode must never change a host.
+import type { Duplex } from 'node:stream';
 import type { BecomeOptions, ExecOptions, ExecResult, FileStat, Host, PlannedWrite, WriteOptions } from '../types.js';
 
 export class CheckModeWriteError extends Error {
@@ -53,6 +54,11 @@ export class PredictedHost implements Host {
       size: p.content === null ? 0 : Buffer.byteLength(p.content),
       mtime: Math.floor(Date.now() / 1000),
     };
+  }
+
+  forwardOut(host: string, port: number): Promise<Duplex> {
+    if (!this.real.forwardOut) return Promise.reject(new Error(`${this.real.name}: this connection opens no TCP connections`));
+    return this.real.forwardOut(host, port);
   }
 
   async write(path: string, _content: string | Buffer, _opts?: WriteOptions): Promise<void> {

@@ -6,6 +6,8 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { acquireLock, type Release } from '../../lab/lock.js';
 import { down, execOnHost, status, up } from '../../lab/lab.js';
@@ -291,6 +293,61 @@ describe('everyday modules on a lab host', { timeout: 10 * 60_000 }, () => {
       expect((await execOnHost(host, 'locale -a | grep -x de_DE.utf8')).code).not.toBe(0);
     } finally {
       await execOnHost(host, 'rm -rf /opt/plinth-everyday; sed -i "/^de_DE.UTF-8/d" /etc/locale.gen; locale-gen >/dev/null');
+    }
+  });
+
+  test('a host without curl or unzip: uri and get_url through the ssh connection, synchronize with delete, a zip archive', async () => {
+    expect((await execOnHost(host, 'command -v curl || command -v wget || command -v unzip || command -v rsync')).code, 'the lab base has none of them').not.toBe(0);
+    const tarball = Buffer.from('pgpool-II 4.5.4 release\n');
+    const sha256 = createHash('sha256').update(tarball).digest('hex');
+    const clients = new Set<string>();
+    const server = createServer((req, res) => {
+      clients.add(req.socket.remoteAddress ?? '');
+      if (req.url === '/status') {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ primary: 'pg-primary', standbys: 2 }));
+      } else if (req.url === '/pgpool-II-4.5.4.tar.gz') res.end(tarball);
+      else {
+        res.writeHead(404);
+        res.end();
+      }
+    });
+    // The controller's side of the lab's bridge: the host reaches it, as it would a mirror.
+    const gateway = address.replace(/\.\d+$/, '.1');
+    await new Promise<void>((r) => server.listen(0, gateway, r));
+    const base = `http://${gateway}:${(server.address() as { port: number }).port}`;
+    const site = path.join(work, 'site');
+    await fs.mkdir(path.join(site, 'css'), { recursive: true });
+    await fs.writeFile(path.join(site, 'index.html'), '<h1>pgpool status</h1>\n');
+    await fs.writeFile(path.join(site, 'css', 'site.css'), 'body { margin: 0 }\n');
+    const zipSrc = path.join(work, 'zip-src');
+    await fs.mkdir(path.join(zipSrc, 'pgpool-tools', 'bin'), { recursive: true });
+    await fs.writeFile(path.join(zipSrc, 'pgpool-tools', 'bin', 'follow_primary.sh'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    execFileSync('zip', ['-q', '-r', '-X', path.join(work, 'pgpool-tools.zip'), 'pgpool-tools'], { cwd: zipSrc });
+    try {
+      await onHost('mkdir -p /opt/plinth-everyday-zip /opt/plinth-everyday-www && echo stale > /opt/plinth-everyday-www/old.html');
+      await converges(
+        'no-curl',
+        [
+          `- uri: { url: "${base}/status" }`,
+          '  register: pool',
+          '- assert: { that: ["pool.status == 200 && pool.json.primary == \'pg-primary\'"] }',
+          `- get_url: { url: "${base}/pgpool-II-4.5.4.tar.gz", dest: /opt/plinth-everyday-zip/pgpool.tar.gz, checksum: "sha256:${sha256}", mode: "0640" }`,
+          `- ansible.posix.synchronize: { src: "${site}/", dest: /opt/plinth-everyday-www, delete: yes }`,
+          `- unarchive: { src: "${path.join(work, 'pgpool-tools.zip')}", dest: /opt/plinth-everyday-zip }`,
+        ].join('\n'),
+        3,
+      );
+      // The requests came from the lab host, not from the controller.
+      expect([...clients]).toEqual([address]);
+      expect(await onHost('cd /opt/plinth-everyday-zip && sha256sum pgpool.tar.gz && stat -c "%a %n" pgpool.tar.gz pgpool-tools/bin/follow_primary.sh')).toBe(
+        `${sha256}  pgpool.tar.gz\n640 pgpool.tar.gz\n755 pgpool-tools/bin/follow_primary.sh`,
+      );
+      expect(await onHost('cd /opt/plinth-everyday-www && find . -mindepth 1 | sort && cat index.html')).toBe('./css\n./css/site.css\n./index.html\n<h1>pgpool status</h1>');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await execOnHost(host, 'rm -rf /opt/plinth-everyday-zip /opt/plinth-everyday-www');
     }
   });
 
