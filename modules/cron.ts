@@ -3,16 +3,18 @@
 // are managed the same and back.
 import * as path from 'node:path';
 import { ModuleError, type ArgsOf, type Module, type ModuleContext } from '../engine/types.js';
+import { applyManagedFile, observeManagedFile, planManagedFile, type ManagedFile, type ManagedFileAction } from './support/managed-file.js';
 import { readLines } from './support/text.js';
 
 interface Observed {
   lines: string[];
   exists: boolean;
+  /** A cron_file: written as any other managed file (atomically, 0644). */
+  file?: ManagedFile;
 }
 
-interface CronAction {
-  content: string;
-}
+/** A crontab's new content (installed with crontab), or a cron_file's write. */
+type CronAction = { content: string } | { file: ManagedFileAction };
 
 type CronArgs = ArgsOf<typeof schema>;
 
@@ -97,8 +99,8 @@ export const cron: Module<typeof schema, Observed, CronAction> = {
 
   async observe(ctx, args) {
     if (args.cron_file) {
-      const content = await ctx.host.read(cronFilePath(args.cron_file), { ...ctx.become });
-      return { lines: content ? readLines(content.toString('utf8')) : [], exists: !!content };
+      const file = await observeManagedFile(ctx, cronFilePath(args.cron_file), { mode: '0644' });
+      return { lines: file.content ? readLines(file.content.toString('utf8')) : [], exists: !!file.stat, file };
     }
     const r = await crontab(ctx, args, ['-l']);
     if (r.exitCode !== 0 && !/no crontab for/.test(r.stderr)) throw new ModuleError(`crontab -l failed: ${r.stderr.trim()}`);
@@ -110,22 +112,21 @@ export const cron: Module<typeof schema, Observed, CronAction> = {
     const after = editCrontab(o.lines, args).join('');
     const target = args.cron_file ? cronFilePath(args.cron_file) : `crontab of ${args.user ?? 'the login user'}`;
     const result = { jobs: [args.name], state: args.state, ...(args.cron_file ? { cron_file: cronFilePath(args.cron_file) } : {}) };
-    if (before === after) return { changed: false, summary: `${args.name} ${args.state === 'absent' ? 'absent' : 'present'} in ${target}`, result };
-    return {
-      changed: true,
-      summary: `${args.state === 'absent' ? 'remove' : before.includes(`#Ansible: ${args.name}\n`) ? 'update' : 'add'} ${args.name} in ${target}`,
-      diffs: [{ target, before, after }],
-      writes: args.cron_file ? [{ path: cronFilePath(args.cron_file), content: after }] : undefined,
-      action: { content: after },
-      result,
-    };
+    const summary = `${args.state === 'absent' ? 'remove' : before.includes(`#Ansible: ${args.name}\n`) ? 'update' : 'add'} ${args.name} in ${target}`;
+    const unchanged = `${args.name} ${args.state === 'absent' ? 'absent' : 'present'} in ${target}`;
+    if (o.file) {
+      const plan = planManagedFile(o.file, Buffer.from(after), { makeParents: true, result });
+      if ('unknown' in plan) return plan;
+      if (!plan.changed) return { ...plan, summary: unchanged };
+      // Only the mode differs: the managed file's own summary says so.
+      return { ...plan, summary: before === after ? plan.summary : summary, action: { file: plan.action } };
+    }
+    if (before === after) return { changed: false, summary: unchanged, result };
+    return { changed: true, summary, diffs: [{ target, before, after }], action: { content: after }, result };
   },
 
   async apply(ctx, action, args) {
-    if (args.cron_file) {
-      await ctx.host.write(cronFilePath(args.cron_file), action.content, { mode: '0644', ...ctx.become });
-      return {};
-    }
+    if ('file' in action) return applyManagedFile(ctx, action.file);
     const r = await crontab(ctx, args, ['-'], action.content);
     if (r.exitCode !== 0) throw new ModuleError(`crontab failed: ${r.stderr.trim()}`);
     return {};

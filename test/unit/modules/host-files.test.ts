@@ -50,6 +50,11 @@ describe('cron', () => {
     expect(check).toMatchObject({ status: 'changed', summary: `add vacuum in ${file}` });
     expect([first.status, second.status]).toEqual(['changed', 'ok']);
     expect(await fs.readFile(file, 'utf8')).toBe('#Ansible: vacuum\n30 3 * * * postgres vacuumdb --all\n');
+    // Written as any managed file: 0644, and a mode someone changed is set back (cron ignores a group-writable file).
+    expect(((await fs.stat(file)).mode & 0o777).toString(8)).toBe('644');
+    await fs.chmod(file, 0o664);
+    expect(await run(cron, { name: 'vacuum', job: 'vacuumdb --all', hour: 3, minute: 30, user: 'postgres', cron_file: file })).toMatchObject({ status: 'changed', summary: `mode 0664 → 0644 on ${file}` });
+    expect(((await fs.stat(file)).mode & 0o777).toString(8)).toBe('644');
     await expect(run(cron, { name: 'x', cron_file: file })).rejects.toThrow(': job is required with state present (unless env: true)');
   });
 });
