@@ -65,7 +65,7 @@ for (const moduleName of readdirSync(ROOT)) {
       const fixture = JSON.parse(readFileSync(path.join(ROOT, moduleName, file), 'utf8'), reviveBuffers) as Fixture;
       const args = structuredClone(fixture.args);
       const want = fixture.expect;
-      const problems = validateAgainst(mod!.schema, args).map((p) => `${p.path.join('.')}: ${p.message}`);
+      const problems = validateAgainst(mod!.schema, args).map((p) => `${p.path.join('.') || 'arguments'}: ${p.message}`);
       if (want.invalid !== undefined) {
         expect(problems.join('\n')).toContain(want.invalid);
         return;
