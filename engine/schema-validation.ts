@@ -81,10 +81,23 @@ function statedMessage(e: ErrorObject): string | undefined {
   return typeof message === 'string' ? message : undefined;
 }
 
+function otherBranchWentFurther(typeError: ErrorObject, errors: ErrorObject[]): boolean {
+  const branch = /^(.*\/(?:oneOf|anyOf))\/(\d+)\/type$/.exec(typeError.schemaPath);
+  if (!branch) return false;
+  const [, choice, index] = branch;
+  return errors.some((e) => {
+    const other = e.schemaPath.startsWith(`${choice}/`) ? e.schemaPath.slice(choice.length + 1).split('/') : null;
+    return other !== null && other[0] !== index && other[1] !== 'type';
+  });
+}
+
 function simplifyErrors(errors: ErrorObject[], data: unknown): SchemaProblem[] {
   // A constraint with its own message replaces the errors of its branches.
   const explained = errors.filter((e) => statedMessage(e) !== undefined).map((e) => `${e.schemaPath}/`);
   errors = errors.filter((e) => !explained.some((p) => e.schemaPath.startsWith(p)));
+  // A branch of a oneOf/anyOf whose type did not match says nothing when another branch of the
+  // same choice got past its type: `name: [jq, Bad]` is a bad item, not "must be string".
+  errors = errors.filter((e) => e.keyword !== 'type' || !otherBranchWentFurther(e, errors));
   // oneOf/anyOf produce one error per branch; keep the most specific (deepest) ones.
   const deepest = Math.max(...errors.map((e) => e.instancePath.split('/').length));
   const relevant = errors.filter(

@@ -30,6 +30,12 @@ interface AptAction {
   autoremove?: string[];
 }
 
+const PACKAGE = {
+  type: 'string',
+  pattern: '^[a-z0-9][a-z0-9+.-]*(=[A-Za-z0-9.+~:-]+)?$',
+  description: 'must be a Debian package name, or name=version (e.g. postgresql-15, jq=1.6-2.1+deb12u1)',
+} as const;
+
 const STAMPS = ['/var/lib/apt/periodic/update-success-stamp', '/var/lib/apt/lists'];
 
 export const schema = {
@@ -39,10 +45,7 @@ export const schema = {
   properties: {
     name: {
       'x-aliases': ['package', 'pkg'],
-      oneOf: [
-        { type: 'string', pattern: '^[a-z0-9][a-z0-9+.-]*(=[A-Za-z0-9.+~:-]+)?$' },
-        { type: 'array', items: { type: 'string', pattern: '^[a-z0-9][a-z0-9+.-]*(=[A-Za-z0-9.+~:-]+)?$' } },
-      ],
+      oneOf: [PACKAGE, { type: 'array', items: PACKAGE }],
       description: 'package name(s); name=version pins a version',
     },
     state: { enum: ['present', 'absent', 'latest'], default: 'present', description: 'installed, removed, or upgraded to the candidate version' },
