@@ -6,12 +6,6 @@ import { ModuleError, type Module } from '../engine/types.js';
 import { applyManagedFile, observeManagedFile, planManagedFile, type ManagedFile, type ManagedFileAction } from './support/managed-file.js';
 import { execOrFail } from './support/host-commands.js';
 
-interface ModprobeArgs {
-  name: string;
-  state: 'present' | 'absent';
-  params: string;
-  persistent: 'disabled' | 'present' | 'absent';
-}
 
 interface Observed {
   loaded: boolean;
@@ -41,7 +35,7 @@ export const schema = {
 const loadPath = (name: string) => `/etc/modules-load.d/${name}.conf`;
 const optionsPath = (name: string) => `/etc/modprobe.d/${name}.conf`;
 
-export const modprobe: Module<ModprobeArgs, Observed, ModprobeAction> = {
+export const modprobe: Module<typeof schema, Observed, ModprobeAction> = {
   name: 'modprobe',
   description: 'Load or unload a kernel module, and load it at boot',
   schema,
@@ -53,7 +47,7 @@ export const modprobe: Module<ModprobeArgs, Observed, ModprobeAction> = {
   },
 
   plan(o, args) {
-    const present = (args.state ?? 'present') === 'present';
+    const present = args.state === 'present';
     const load = present && !o.loaded ? 'load' : !present && o.loaded ? 'unload' : undefined;
     const files: ManagedFileAction[] = [];
     const remove: string[] = [];
@@ -71,7 +65,7 @@ export const modprobe: Module<ModprobeArgs, Observed, ModprobeAction> = {
     } else if (args.persistent === 'absent') {
       for (const file of [o.loadFile, o.optionsFile]) if (file.stat) (remove.push(file.path), diffs.push({ target: file.path, before: file.content?.toString('utf8') ?? '', after: '' }));
     }
-    const result = { name: args.name, state: args.state ?? 'present', params: args.params ?? '' };
+    const result = { name: args.name, state: args.state, params: args.params };
     if (!load && !files.length && !remove.length) return { changed: false, summary: `${args.name} ${o.loaded ? 'loaded' : 'not loaded'}`, result };
     if (load) diffs.push({ target: `module ${args.name}`, before: o.loaded ? 'loaded\n' : 'not loaded\n', after: present ? 'loaded\n' : 'not loaded\n' });
     const summary = [load ? `${load} ${args.name}` : '', ...files.map((f) => `write ${f.path}`), ...remove.map((p) => `remove ${p}`)].filter(Boolean).join(', ');
@@ -82,7 +76,7 @@ export const modprobe: Module<ModprobeArgs, Observed, ModprobeAction> = {
     for (const f of action.files) await applyManagedFile(ctx, f);
     if (action.remove.length) await execOrFail(ctx, ['rm', '-f', '--', ...action.remove], 'cannot remove the persistence files');
     if (action.load === 'load') {
-      const r = await ctx.host.exec(['modprobe', args.name, ...(args.params ?? '').split(/\s+/).filter(Boolean)], { ...ctx.become });
+      const r = await ctx.host.exec(['modprobe', args.name, ...args.params.split(/\s+/).filter(Boolean)], { ...ctx.become });
       if (r.exitCode !== 0) throw new ModuleError(`modprobe ${args.name} failed: ${r.stderr.trim() || `exit code ${r.exitCode}`}`);
     }
     if (action.load === 'unload') await execOrFail(ctx, ['modprobe', '-r', args.name], `modprobe -r ${args.name} failed`);

@@ -1,21 +1,12 @@
 // mount (ansible.posix's): a file system in /etc/fstab and, as asked, mounted (mkdir, mount;
 // remounted when its fstab entry changes), unmounted, or gone from both. Paths with spaces are
 // written to fstab as \040, as mount reads them.
-import { ModuleError, type Module } from '../engine/types.js';
+import { ModuleError, type Module, type ArgsOf } from '../engine/types.js';
 import { applyManagedFile, observeManagedFile, planManagedFile, type ManagedFile, type ManagedFileAction } from './support/managed-file.js';
 import { execOrFail } from './support/host-commands.js';
 import { decodeText, readLines } from './support/text.js';
 
-interface MountArgs {
-  path: string;
-  src?: string;
-  fstype?: string;
-  opts: string;
-  dump: string;
-  passno: string;
-  state: 'mounted' | 'unmounted' | 'present' | 'absent' | 'remounted';
-  fstab: string;
-}
+type MountArgs = ArgsOf<typeof schema>;
 
 interface Observed {
   fstab: ManagedFile;
@@ -35,6 +26,8 @@ export const schema = {
   type: 'object',
   additionalProperties: false,
   required: ['path', 'state'],
+  anyOf: [{ properties: { state: { enum: ['unmounted', 'absent', 'remounted'] } } }, { required: ['src', 'fstype'] }],
+  'x-message': 'src and fstype are required with state mounted and present',
   properties: {
     path: { type: 'string', pattern: '^/', 'x-aliases': ['name'], description: 'the mount point' },
     src: { type: 'string', minLength: 1, description: 'device, UUID=..., LABEL=..., host:/export, or tmpfs (required with mounted and present)' },
@@ -51,7 +44,7 @@ const escape = (s: string) => s.replace(/\\/g, '\\134').replace(/ /g, '\\040').r
 const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
 
 export function fstabLine(args: MountArgs): string {
-  return `${escape(args.src!)} ${escape(args.path)} ${args.fstype} ${args.opts ?? 'defaults'} ${args.dump ?? 0} ${args.passno ?? 0}\n`;
+  return `${escape(args.src!)} ${escape(args.path)} ${args.fstype} ${args.opts} ${args.dump} ${args.passno}\n`;
 }
 
 /** fstab with the entry for path set (first one replaced, later ones dropped) or removed (line null). */
@@ -84,14 +77,13 @@ export function mountAt(procMounts: string, mountPoint: string): Observed['mount
   return mounted;
 }
 
-export const mount: Module<MountArgs, Observed, MountAction> = {
+export const mount: Module<typeof schema, Observed, MountAction> = {
   name: 'mount',
   description: 'Manage a file system in fstab and mount or unmount it',
   schema,
 
   async observe(ctx, args) {
-    if ((args.state === 'mounted' || args.state === 'present') && (!args.src || !args.fstype)) throw new ModuleError(`mount: src and fstype are required with state ${args.state}`);
-    const fstab = await observeManagedFile(ctx, args.fstab ?? '/etc/fstab', {});
+    const fstab = await observeManagedFile(ctx, args.fstab, {});
     const r = await ctx.host.exec(['cat', '/proc/mounts']);
     if (r.exitCode !== 0) throw new ModuleError(`mount: cannot read /proc/mounts: ${r.stderr.trim()}`);
     return { fstab, mounted: mountAt(r.stdout, args.path) };
@@ -118,7 +110,7 @@ export const mount: Module<MountArgs, Observed, MountAction> = {
     return {
       changed: true,
       summary: [fstabChange ? `${wantLine === null ? 'remove' : 'set'} ${args.path} in ${o.fstab.path}` : '', ...acting.map((s) => `${s} ${args.path}`)].filter(Boolean).join(', '),
-      diffs: [...(fstabChange?.diffs ?? []), ...(acting.length ? [{ target: `mount ${args.path}`, before: describe(o.mounted), after: acting.includes('umount') ? 'not mounted\n' : `mounted: ${args.src ?? o.mounted?.src} ${args.fstype ?? o.mounted?.fstype} ${args.opts ?? 'defaults'}\n` }] : [])],
+      diffs: [...(fstabChange?.diffs ?? []), ...(acting.length ? [{ target: `mount ${args.path}`, before: describe(o.mounted), after: acting.includes('umount') ? 'not mounted\n' : `mounted: ${args.src ?? o.mounted?.src} ${args.fstype ?? o.mounted?.fstype} ${args.opts}\n` }] : [])],
       writes: fstabChange?.writes,
       action: { fstab: fstabChange?.action, steps },
       result,
@@ -130,7 +122,7 @@ export const mount: Module<MountArgs, Observed, MountAction> = {
     for (const step of action.steps) {
       if (step === 'mkdir') await execOrFail(ctx, ['mkdir', '-p', '--', args.path], `cannot create ${args.path}`);
       if (step === 'mount') await execOrFail(ctx, ['mount', ...(args.fstab && args.fstab !== '/etc/fstab' ? ['-T', args.fstab] : []), args.path], `mount ${args.path} failed`);
-      if (step === 'remount') await execOrFail(ctx, ['mount', '-o', `remount,${args.opts ?? 'defaults'}`, args.path], `remount ${args.path} failed`);
+      if (step === 'remount') await execOrFail(ctx, ['mount', '-o', `remount,${args.opts}`, args.path], `remount ${args.path} failed`);
       if (step === 'umount') await execOrFail(ctx, ['umount', args.path], `umount ${args.path} failed`);
       if (step === 'rmdir') await ctx.host.exec(['rmdir', '--', args.path], { ...ctx.become });
     }

@@ -1,20 +1,10 @@
 // openssh_keypair (community.crypto's): an ssh key pair on the host, of a type and size, with a
 // comment; regenerated when it does not match (unless regenerate: never), removed with absent.
 import { ModuleError, type Module } from '../engine/types.js';
-import { applyAttributes, attributeChanges, attributeProperties, resolveAttributes, type AttributeChange, type FileAttributes } from './support/attributes.js';
+import { applyAttributes, attributeChanges, attributeProperties, resolveAttributes, type AttributeChange } from './support/attributes.js';
 import { execOrFail } from './support/host-commands.js';
 import { ensureKeyDir, generateKeyPair, keyInfo, publicKeyOf, type KeyInfo } from './support/ssh-keys.js';
 
-interface KeypairArgs extends FileAttributes {
-  path: string;
-  type: 'rsa' | 'ed25519' | 'ecdsa' | 'dsa';
-  size?: number;
-  comment?: string;
-  state: 'present' | 'absent';
-  force: boolean;
-  regenerate: 'never' | 'fail' | 'partial_idempotence' | 'full_idempotence' | 'always';
-  passphrase?: string;
-}
 
 interface Observed {
   exists: boolean;
@@ -49,7 +39,7 @@ export const schema = {
   },
 } as const;
 
-export const openssh_keypair: Module<KeypairArgs, Observed, { steps: Step[] }> = {
+export const openssh_keypair: Module<typeof schema, Observed, { steps: Step[] }> = {
   name: 'openssh_keypair',
   description: 'Create, regenerate or remove an OpenSSH key pair on the host',
   schema,
@@ -64,7 +54,7 @@ export const openssh_keypair: Module<KeypairArgs, Observed, { steps: Step[] }> =
   },
 
   plan(o, args) {
-    const type = args.type ?? 'rsa';
+    const type = args.type;
     const size = args.size ?? DEFAULT_SIZE[type];
     const result = { filename: args.path, type, size, ...(o.info ? { fingerprint: o.info.fingerprint, comment: o.info.comment } : {}), ...(o.publicKey ? { public_key: o.publicKey.split(' ').slice(0, 2).join(' ') } : {}) };
     if (args.state === 'absent') {
@@ -98,7 +88,7 @@ export const openssh_keypair: Module<KeypairArgs, Observed, { steps: Step[] }> =
       await execOrFail(ctx, ['rm', '-f', '--', args.path, `${args.path}.pub`], `cannot remove ${args.path}`);
       return {};
     }
-    const type = args.type ?? 'rsa';
+    const type = args.type;
     if (action.steps.includes('generate')) {
       await ensureKeyDir(ctx, args.path, args.owner, args.group);
       const bits = type === 'ed25519' ? undefined : args.size ?? DEFAULT_SIZE[type];

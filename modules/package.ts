@@ -4,12 +4,6 @@ import { ModuleError } from '../engine/types.js';
 import { apt } from './apt.js';
 import { moduleAlias } from './support/module-alias.js';
 
-interface PackageArgs {
-  name: string | string[];
-  state: 'present' | 'installed' | 'absent' | 'removed' | 'latest';
-  use: 'auto' | 'apt';
-}
-
 const STATES = { present: 'present', installed: 'present', absent: 'absent', removed: 'absent', latest: 'latest' } as const;
 
 export const schema = {
@@ -18,8 +12,8 @@ export const schema = {
   additionalProperties: false,
   required: ['name'],
   properties: {
-    name: (apt.schema.properties as Record<string, unknown>).name,
-    state: { enum: Object.keys(STATES), default: 'present', description: 'present/installed, absent/removed, or latest' },
+    name: apt.schema.properties.name,
+    state: { enum: ['present', 'installed', 'absent', 'removed', 'latest'], default: 'present', description: 'present/installed, absent/removed, or latest' },
     use: { enum: ['auto', 'apt'], default: 'auto', description: 'the package manager; plinth knows apt (Debian and Ubuntu)' },
   },
 } as const;
@@ -28,7 +22,7 @@ export const packageModule = moduleAlias(apt, {
   name: 'package',
   description: 'Install or remove packages with the host’s package manager (apt)',
   schema,
-  toBase: (args: PackageArgs) => ({ name: args.name, state: STATES[args.state ?? 'present'], update_cache: false, purge: false, autoremove: false }),
+  toBase: (args) => ({ name: args.name, state: STATES[args.state], update_cache: false, purge: false, autoremove: false }),
   checkHost(ctx, args) {
     const family = ctx.facts.os_family;
     if (args.use !== 'apt' && family !== undefined && family !== 'Debian') {

@@ -9,7 +9,7 @@
 // line only when it does not decrypt to the wanted password.
 import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
 import type { Diff, Module, ModuleContext, Plan, PlannedWrite, FileStat } from '../engine/types.js';
-import { ModuleError } from '../engine/types.js';
+import { ModuleError, type ArgsOf } from '../engine/types.js';
 
 const AES_PREFIX = 'AES';
 /** pgpool reads the key with fgets(buf, MAX_POOL_KEY_LEN=256): at most 255 bytes. */
@@ -21,15 +21,7 @@ const MAX_ENTRY_CHARS = 128;
 /** Debian's pgpool2 package ships pool_passwd as root:postgres 0640. */
 const DEFAULT_PASSWD_MODE = '0640';
 
-export interface PgpoolEncArgs {
-  user: string;
-  password: string;
-  key?: string;
-  key_file?: string;
-  pool_passwd: string;
-  owner: string;
-  manage_key_file: boolean;
-}
+export type PgpoolEncArgs = ArgsOf<typeof schema>;
 
 interface FileState {
   content: string | null;
@@ -231,7 +223,7 @@ function passwdDiff(path: string, user: string, hadEntry: boolean): Diff {
   };
 }
 
-export const pgpoolEnc: Module<PgpoolEncArgs, Observed, Action> = {
+export const pgpoolEnc: Module<typeof schema, Observed, Action> = {
   name: 'pgpool_enc',
   description: "Ensures a user's pool_passwd entry is the pgpool AES encryption of a password (like `pg_enc -m`), and optionally the key file.",
   schema,

@@ -2,9 +2,6 @@
 // proves the same for its Python). It returns `ping: <data>`, "pong" by default.
 import { ModuleError, type Module } from '../engine/types.js';
 
-interface PingArgs {
-  data: string;
-}
 
 export const schema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -15,14 +12,14 @@ export const schema = {
   },
 } as const;
 
-export const ping: Module<PingArgs, { echoed: string }, never> = {
+export const ping: Module<typeof schema, { echoed: string }, never> = {
   name: 'ping',
   description: 'Check that the host can be reached and runs commands',
   schema,
   readOnly: true,
 
   async observe(ctx, args) {
-    const data = args.data ?? 'pong';
+    const data = args.data;
     const r = await ctx.host.exec(['echo', data], { ...ctx.become });
     if (r.exitCode !== 0) throw new ModuleError(`ping: cannot run a command on ${ctx.host.name}: ${r.stderr.trim() || `exit code ${r.exitCode}`}`);
     return { echoed: r.stdout.replace(/\n$/, '') };

@@ -1,21 +1,13 @@
 // replace: every match of a regular expression in a file replaced (Python's re.subn with
 // MULTILINE, as Ansible's replace does), optionally only between `after` and `before`.
 // The file must exist; it is rewritten atomically, with a backup when asked.
-import { ModuleError, type Module } from '../engine/types.js';
-import { attributeProperties, type FileAttributes } from './support/attributes.js';
+import { ModuleError, type Module, type ArgsOf } from '../engine/types.js';
+import { attributeProperties } from './support/attributes.js';
 import { applyManagedFile, observeManagedFile, planManagedFile, type ManagedFile, type ManagedFileAction, validateProperty } from './support/managed-file.js';
 import { compilePythonRegexWith, expandTemplate } from './support/python-regex.js';
 import { decodeText } from './support/text.js';
 
-interface ReplaceArgs extends FileAttributes {
-  path: string;
-  regexp: string;
-  replace: string;
-  after?: string;
-  before?: string;
-  backup: boolean;
-  validate?: string;
-}
+type ReplaceArgs = ArgsOf<typeof schema>;
 
 export const schema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -61,7 +53,7 @@ export function replaceInText(contents: string, args: Pick<ReplaceArgs, 'regexp'
   let last = 0;
   let count = 0;
   for (const m of section.matchAll(global)) {
-    out += section.slice(last, m.index) + expandTemplate(args.replace ?? '', m as RegExpExecArray);
+    out += section.slice(last, m.index) + expandTemplate(args.replace, m as RegExpExecArray);
     last = m.index + m[0].length;
     count++;
   }
@@ -69,7 +61,7 @@ export function replaceInText(contents: string, args: Pick<ReplaceArgs, 'regexp'
   return { text: contents.slice(0, start) + out + contents.slice(end), count };
 }
 
-export const replace: Module<ReplaceArgs, ManagedFile, ManagedFileAction> = {
+export const replace: Module<typeof schema, ManagedFile, ManagedFileAction> = {
   name: 'replace',
   description: 'Replace every match of a regular expression in a file',
   schema,

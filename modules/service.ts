@@ -4,14 +4,7 @@ import { ModuleError } from '../engine/types.js';
 import { systemd } from './systemd.js';
 import { moduleAlias } from './support/module-alias.js';
 
-interface ServiceArgs {
-  name: string;
-  state?: 'started' | 'stopped' | 'restarted' | 'reloaded';
-  enabled?: boolean;
-  use: 'auto' | 'systemd';
-}
-
-const systemdProperties = systemd.schema.properties as Record<string, unknown>;
+const systemdProperties = systemd.schema.properties;
 
 export const schema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -31,7 +24,7 @@ export const service = moduleAlias(systemd, {
   name: 'service',
   description: 'Start, stop, restart, reload or enable a service (with systemd)',
   schema,
-  toBase: (args: ServiceArgs) => ({ name: args.name, state: args.state, enabled: args.enabled, daemon_reload: false, no_block: false }),
+  toBase: (args) => ({ name: args.name, state: args.state, enabled: args.enabled, daemon_reload: false, no_block: false }),
   checkHost(ctx, args) {
     const manager = ctx.facts.service_mgr;
     if (args.use !== 'systemd' && manager !== undefined && manager !== 'systemd') {

@@ -32,7 +32,7 @@ export function parseServices(units: string, unitFiles: string): Record<string, 
   return services;
 }
 
-export const service_facts: Module<Record<string, never>, Record<string, ServiceFact>, never> = {
+export const service_facts: Module<typeof schema, Record<string, ServiceFact>, never> = {
   name: 'service_facts',
   description: 'Report every service, its state and whether it is enabled (ansible_facts.services)',
   schema,

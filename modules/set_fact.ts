@@ -1,8 +1,6 @@
 // set_fact: sets host variables from the task's (already evaluated) arguments.
 import type { Module } from '../engine/types.js';
 
-type SetFactArgs = Record<string, unknown> & { cacheable?: boolean };
-
 export const schema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   type: 'object',
@@ -15,7 +13,7 @@ export const schema = {
   },
 } as const;
 
-export const set_fact: Module<SetFactArgs, Record<string, unknown>, never> = {
+export const set_fact: Module<typeof schema, Record<string, unknown>, never> = {
   name: 'set_fact',
   description: 'Set variables for the rest of the play on this host',
   schema,

@@ -4,10 +4,6 @@
 import { ModuleError, type Module } from '../engine/types.js';
 import { gatherHostFacts, subsetOf, type FactSubset } from './support/host-facts.js';
 
-interface SetupArgs {
-  gather_subset?: string | string[];
-  filter?: string | string[];
-}
 
 const SUBSETS = ['all', 'min', 'hardware', 'network'];
 
@@ -30,7 +26,7 @@ export const schema = {
   },
 } as const;
 
-export const setup: Module<SetupArgs, Record<string, unknown>, never> = {
+export const setup: Module<typeof schema, Record<string, unknown>, never> = {
   name: 'setup',
   description: 'Gather facts about the host (memory, processors, distribution, interfaces, mounts)',
   schema,

@@ -7,13 +7,8 @@ import {
   runCommand,
   type CommandAction,
   type CommandObserved,
-  type CommandOptions,
 } from './support/command-and-shell.js';
 
-interface ShellArgs extends CommandOptions {
-  cmd: string;
-  executable?: string;
-}
 
 export const schema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -27,7 +22,7 @@ export const schema = {
   },
 } as const;
 
-export const shell: Module<ShellArgs, CommandObserved, CommandAction> = {
+export const shell: Module<typeof schema, CommandObserved, CommandAction> = {
   name: 'shell',
   description: 'Run a shell script on the host through /bin/sh',
   schema,

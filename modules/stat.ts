@@ -2,11 +2,6 @@
 import { createHash } from 'node:crypto';
 import type { Module } from '../engine/types.js';
 
-interface StatArgs {
-  path: string;
-  follow: boolean;
-  get_checksum: boolean;
-}
 
 type StatResult = Record<string, unknown>;
 
@@ -22,7 +17,7 @@ export const schema = {
   },
 } as const;
 
-export const stat: Module<StatArgs, StatResult, never> = {
+export const stat: Module<typeof schema, StatResult, never> = {
   name: 'stat',
   description: 'Report whether a path exists, its type, mode, owner, size and checksum',
   schema,

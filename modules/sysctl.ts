@@ -5,15 +5,6 @@ import { ModuleError, type Diff, type Module } from '../engine/types.js';
 import { applyManagedFile, observeManagedFile, planManagedFile, type ManagedFile, type ManagedFileAction } from './support/managed-file.js';
 import { decodeText, readLines } from './support/text.js';
 
-interface SysctlArgs {
-  name: string;
-  value?: string | number | boolean;
-  state: 'present' | 'absent';
-  reload: boolean;
-  sysctl_file: string;
-  sysctl_set: boolean;
-  ignoreerrors: boolean;
-}
 
 interface Observed {
   file: ManagedFile;
@@ -32,6 +23,8 @@ export const schema = {
   type: 'object',
   additionalProperties: false,
   required: ['name'],
+  anyOf: [{ properties: { state: { const: 'absent' } }, required: ['state'] }, { required: ['value'] }],
+  'x-message': 'value is required with state present',
   properties: {
     name: { type: 'string', pattern: '^[A-Za-z0-9_.*/-]+$', description: 'the parameter, e.g. vm.overcommit_memory or kernel.shmmax' },
     value: { type: ['string', 'number', 'boolean'], description: 'its value (required with state present)' },
@@ -74,13 +67,12 @@ export function editSysctlFile(lines: string[], name: string, value: string | nu
   return { lines: out, before };
 }
 
-export const sysctl: Module<SysctlArgs, Observed, SysctlAction> = {
+export const sysctl: Module<typeof schema, Observed, SysctlAction> = {
   name: 'sysctl',
   description: 'Set a kernel parameter in a sysctl file and, if asked, in the running kernel',
   schema,
 
   async observe(ctx, args) {
-    if ((args.state ?? 'present') === 'present' && args.value === undefined) throw new ModuleError('sysctl: value is required with state present');
     const file = await observeManagedFile(ctx, args.sysctl_file, {});
     if (file.stat && file.stat.type !== 'file') throw new ModuleError(`sysctl: ${args.sysctl_file} is not a file`);
     if (!args.sysctl_set) return { file };
@@ -89,7 +81,7 @@ export const sysctl: Module<SysctlArgs, Observed, SysctlAction> = {
   },
 
   plan({ file, running }, args, ctx) {
-    const present = (args.state ?? 'present') === 'present';
+    const present = args.state === 'present';
     const value = present ? normalizeSysctlValue(args.value) : null;
     const lines = file.content ? readLines(decodeText(file.content, file.path)) : [];
     const edit = editSysctlFile(lines, args.name, value);
@@ -99,7 +91,7 @@ export const sysctl: Module<SysctlArgs, Observed, SysctlAction> = {
     const filePlan = planned && 'action' in planned ? planned : null;
     if (args.sysctl_set && present && running === null && !ctx.check) throw new ModuleError(`sysctl: ${args.name} is not a kernel parameter on this host`);
     const setRunning = args.sysctl_set && present && running !== undefined && running !== null && running !== value ? value! : undefined;
-    const result = { name: args.name, value: value ?? undefined, state: args.state ?? 'present', sysctl_file: args.sysctl_file };
+    const result = { name: args.name, value: value ?? undefined, state: args.state, sysctl_file: args.sysctl_file };
     if (!filePlan && setRunning === undefined) return { changed: false, summary: `${args.name} = ${edit.before ?? '(not set)'}`, result };
     const diffs: Diff[] = [...(filePlan?.diffs ?? [])];
     if (setRunning !== undefined) diffs.push({ target: `kernel ${args.name}`, before: `${running}\n`, after: `${setRunning}\n` });

@@ -1,16 +1,9 @@
 // systemd: a unit's run state (started, stopped, restarted, reloaded), whether it is
 // enabled or masked, and daemon-reload. The unit's state is read with `systemctl show`.
 // restarted and reloaded always act (as in Ansible): they are what handlers ask for.
-import { ModuleError, type Module, type ModuleContext } from '../engine/types.js';
+import { ModuleError, type Module, type ModuleContext, type ArgsOf } from '../engine/types.js';
 
-interface SystemdArgs {
-  name?: string;
-  state?: 'started' | 'stopped' | 'restarted' | 'reloaded';
-  enabled?: boolean;
-  masked?: boolean;
-  daemon_reload: boolean;
-  no_block: boolean;
-}
+type SystemdArgs = ArgsOf<typeof schema>;
 
 export interface UnitState {
   LoadState: string;
@@ -48,7 +41,7 @@ export const schema = {
   anyOf: [{ required: ['name'] }, { properties: { daemon_reload: { const: true } }, required: ['daemon_reload'] }],
 } as const;
 
-export const systemd: Module<SystemdArgs, Observed, SystemdAction> = {
+export const systemd: Module<typeof schema, Observed, SystemdAction> = {
   name: 'systemd',
   description: 'Start, stop, restart, reload, enable or mask a systemd unit',
   schema,

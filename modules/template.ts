@@ -1,7 +1,7 @@
 // template: renders an EJS file from the controller with the task's variables and writes it.
 import { ModuleError, type Module } from '../engine/types.js';
 import { TemplateError } from '../engine/expr/ejs-template.js';
-import { attributeProperties, type FileAttributes } from './support/attributes.js';
+import { attributeProperties } from './support/attributes.js';
 import { findControllerFile } from './support/controller-files.js';
 import {
   applyManagedFile,
@@ -12,13 +12,6 @@ import {
   validateProperty,
 } from './support/managed-file.js';
 
-interface TemplateArgs extends FileAttributes {
-  src: string;
-  dest: string;
-  backup: boolean;
-  validate?: string;
-  force: boolean;
-}
 
 interface TemplateObserved {
   file: ManagedFile;
@@ -45,7 +38,7 @@ export const schema = {
   },
 } as const;
 
-export const template: Module<TemplateArgs, TemplateObserved, ManagedFileAction> = {
+export const template: Module<typeof schema, TemplateObserved, ManagedFileAction> = {
   name: 'template',
   description: 'Render an EJS template with the task variables into a file on the host',
   schema,

@@ -2,9 +2,6 @@
 // Debian's tzdata do), checked against the zones the host has.
 import { ModuleError, type Module } from '../engine/types.js';
 
-interface TimezoneArgs {
-  name: string;
-}
 
 interface Observed {
   link: string | null;
@@ -25,7 +22,7 @@ export const schema = {
   },
 } as const;
 
-export const timezone: Module<TimezoneArgs, Observed, { link: boolean; file: boolean }> = {
+export const timezone: Module<typeof schema, Observed, { link: boolean; file: boolean }> = {
   name: 'timezone',
   description: 'Set the time zone of the host',
   schema,

@@ -4,23 +4,14 @@
 // reads one already on the host; `tar --compare` decides whether anything differs. A zip archive
 // is read on the controller (from the host with remote_src) and its members compared by checksum
 // and written one by one as a tree (support/file-tree.ts): the host needs no unzip.
-import { ModuleError, type Module, type ModuleContext } from '../engine/types.js';
+import { ModuleError, type Module, type ModuleContext, type ArgsOf } from '../engine/types.js';
 import { findControllerFile } from './support/controller-files.js';
 import { applyTree, observeTree, planTree, type TreeAction, type TreeObserved } from './support/file-tree.js';
 import { isZip, readZip } from './support/zip-archive.js';
 import { execOrFail } from './support/host-commands.js';
 import { observeCommand, type CommandObserved } from './support/command-and-shell.js';
 
-interface UnarchiveArgs {
-  src: string;
-  dest: string;
-  remote_src: boolean;
-  creates?: string;
-  owner?: string;
-  group?: string;
-  extra_opts: string[];
-  list_files: boolean;
-}
+type UnarchiveArgs = ArgsOf<typeof schema>;
 
 interface Observed extends CommandObserved {
   /** What `tar --compare` found different (empty: the directory holds the archive as it is). */
@@ -86,7 +77,7 @@ async function tar(ctx: ModuleContext, args: UnarchiveArgs, archive: Buffer | nu
   const file = archive ? '-' : args.src;
   const owner = args.owner || args.group ? ['--no-same-owner'] : [];
   const names = op[0] === '--list' ? ['--show-transformed-names'] : [];
-  return ctx.host.exec(['tar', ...op, ...names, ...flags, ...owner, ...(args.extra_opts ?? []), '-f', file, '-C', args.dest], { ...ctx.become, ...(archive ? { stdin: archive } : {}), timeout: 3600_000 });
+  return ctx.host.exec(['tar', ...op, ...names, ...flags, ...owner, ...args.extra_opts, '-f', file, '-C', args.dest], { ...ctx.become, ...(archive ? { stdin: archive } : {}), timeout: 3600_000 });
 }
 
 async function archiveBytes(ctx: ModuleContext, args: UnarchiveArgs): Promise<Buffer | null> {
@@ -97,7 +88,7 @@ async function archiveBytes(ctx: ModuleContext, args: UnarchiveArgs): Promise<Bu
   return (await findControllerFile(ctx.baseDirs, 'files', args.src)).content;
 }
 
-export const unarchive: Module<UnarchiveArgs, Observed, UnarchiveAction> = {
+export const unarchive: Module<typeof schema, Observed, UnarchiveAction> = {
   name: 'unarchive',
   description: 'Unpack a tar or zip archive from the controller or the host into a directory',
   schema,

@@ -6,28 +6,11 @@
 // the connection: the host opens the TCP connection (sshd, as `ssh -W`), plinth speaks HTTP over
 // it, so names and addresses are still the host's. GET, HEAD and OPTIONS are sent in check mode
 // too; other methods are not sent in check mode.
-import { ModuleError, type Module, type ModuleContext } from '../engine/types.js';
+import { ModuleError, type ArgsOf, type Module, type ModuleContext } from '../engine/types.js';
 import { forwardingHint, requestFromHost, type HostHttpResponse } from './support/http-through-host.js';
 import { observeCommand, type CommandObserved } from './support/command-and-shell.js';
 
-interface UriArgs {
-  url: string;
-  method: string;
-  body?: unknown;
-  body_format: 'raw' | 'json' | 'form-urlencoded';
-  headers: Record<string, string>;
-  status_code: number | number[];
-  return_content: boolean;
-  timeout: number;
-  follow_redirects: 'all' | 'safe' | 'none';
-  validate_certs: boolean;
-  ca_path?: string;
-  url_username?: string;
-  url_password?: string;
-  force_basic_auth: boolean;
-  creates?: string;
-  removes?: string;
-}
+type UriArgs = ArgsOf<typeof schema>;
 
 /** What apply sends; the config (with any credentials) is built in apply, so plans never hold it. */
 export interface UriRequest {
@@ -67,7 +50,7 @@ export const schema = {
   },
 } as const;
 
-export const uri: Module<UriArgs, CommandObserved, UriRequest> = {
+export const uri: Module<typeof schema, CommandObserved, UriRequest> = {
   name: 'uri',
   description: 'Send an HTTP request from the host and check the status code',
   schema,
@@ -77,7 +60,7 @@ export const uri: Module<UriArgs, CommandObserved, UriRequest> = {
   observe: (ctx, args) => observeCommand(ctx, args),
 
   plan(observed, args, ctx) {
-    const method = args.method ?? 'GET';
+    const method = args.method;
     if (observed.skipReason) return { changed: false, summary: observed.skipReason.msg, result: { msg: observed.skipReason.msg } };
     if (ctx.check && !SAFE.has(method)) {
       return { unknown: true, summary: `${method} ${args.url}`, reason: `a ${method} request is not sent in check mode` };
@@ -110,7 +93,7 @@ export interface UriResponse {
 
 /** Through the connection, for a host without curl. */
 async function responseWithoutCurl(ctx: ModuleContext, args: UriArgs, request: UriRequest): Promise<UriResponse> {
-  const headers: Record<string, string> = { ...(args.headers ?? {}) };
+  const headers: Record<string, string> = { ...args.headers };
   const body = encodeBody(args);
   if (body !== undefined) addContentType(headers, args);
   const ca = args.ca_path ? await ctx.host.read(args.ca_path, { ...ctx.become }) : undefined;
@@ -121,7 +104,7 @@ async function responseWithoutCurl(ctx: ModuleContext, args: UriArgs, request: U
       method: request.method,
       headers,
       body: body === undefined ? undefined : Buffer.from(body),
-      timeout: args.timeout ?? 30,
+      timeout: args.timeout,
       followRedirects: request.redirects,
       validateCerts: args.validate_certs !== false,
       ...(ca ? { ca } : {}),
@@ -138,11 +121,11 @@ async function responseWithoutCurl(ctx: ModuleContext, args: UriArgs, request: U
 /** curl's config syntax: one option per line, values in double quotes with \\ and \" escaped. */
 export function curlConfig(args: UriArgs): string {
   const q = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t')}"`;
-  const method = args.method ?? 'GET';
-  const lines = [`url = ${q(args.url)}`, `max-time = ${args.timeout ?? 30}`];
+  const method = args.method;
+  const lines = [`url = ${q(args.url)}`, `max-time = ${args.timeout}`];
   if (method === 'HEAD') lines.push('head');
   else if (method !== 'GET' || args.body !== undefined) lines.push(`request = ${q(method)}`);
-  const headers: Record<string, string> = { ...(args.headers ?? {}) };
+  const headers: Record<string, string> = { ...args.headers };
   const body = encodeBody(args);
   if (body !== undefined) {
     addContentType(headers, args);
@@ -203,7 +186,7 @@ export function interpretResponse(exitCode: number, stdout: string, stderr: stri
 
 /** A response → Ansible's uri result, failed when the status is not one of status_code. */
 export function uriResult(response: UriResponse, args: UriArgs) {
-  const accepted = Array.isArray(args.status_code) ? args.status_code : [args.status_code ?? 200];
+  const accepted = Array.isArray(args.status_code) ? args.status_code : [args.status_code];
   const { status, body } = response;
   const result: Record<string, unknown> = { status, url: response.url, redirected: response.redirects > 0, elapsed: Math.round(response.seconds) };
   for (const [name, values] of Object.entries(response.headers)) {

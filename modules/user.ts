@@ -2,36 +2,12 @@
 // hash, system account, an ssh key pair) or absent, with useradd, usermod and userdel. The
 // password hash is never shown: diffs and results say only whether it changes.
 import * as path from 'node:path';
-import { ModuleError, type Diff, type Module, type ModuleContext } from '../engine/types.js';
+import { ModuleError, type Diff, type Module, type ModuleContext, type ArgsOf } from '../engine/types.js';
 import { execOrFail } from './support/host-commands.js';
 import { ensureKeyDir, generateKeyPair } from './support/ssh-keys.js';
 import { ACCOUNT_NAME, getent, groupEntry, passwdEntry, type PasswdEntry } from './support/accounts.js';
 
-interface UserArgs {
-  name: string;
-  state: 'present' | 'absent';
-  uid?: number;
-  group?: string;
-  groups?: string | string[];
-  append: boolean;
-  shell?: string;
-  home?: string;
-  create_home: boolean;
-  move_home: boolean;
-  system: boolean;
-  comment?: string;
-  password?: string;
-  update_password: 'always' | 'on_create';
-  password_lock?: boolean;
-  remove: boolean;
-  force: boolean;
-  generate_ssh_key: boolean;
-  ssh_key_type: string;
-  ssh_key_bits?: number;
-  ssh_key_file?: string;
-  ssh_key_comment?: string;
-  ssh_key_passphrase?: string;
-}
+type UserArgs = ArgsOf<typeof schema>;
 
 interface Account extends PasswdEntry {
   group: string;
@@ -89,7 +65,7 @@ export const schema = {
   },
 } as const;
 
-export const user: Module<UserArgs, Observed, UserAction> = {
+export const user: Module<typeof schema, Observed, UserAction> = {
   name: 'user',
   description: 'Create, change or remove a local user account (and its ssh key pair)',
   schema,
@@ -117,7 +93,7 @@ export const user: Module<UserArgs, Observed, UserAction> = {
   },
 
   plan({ account, publicKey }, args) {
-    const state = args.state ?? 'present';
+    const state = args.state;
     const base = { name: args.name, state };
     if (state === 'absent') {
       if (!account) return { changed: false, summary: `user ${args.name} absent`, result: base };
@@ -127,7 +103,7 @@ export const user: Module<UserArgs, Observed, UserAction> = {
     const groups = wantedGroups(args);
     const sshKey = (home: string) =>
       args.generate_ssh_key && !publicKey
-        ? { file: keyFile(args, home), type: args.ssh_key_type ?? 'rsa', bits: args.ssh_key_bits, comment: args.ssh_key_comment ?? `ansible-generated on ${'$HOSTNAME'}` }
+        ? { file: keyFile(args, home), type: args.ssh_key_type, bits: args.ssh_key_bits, comment: args.ssh_key_comment ?? `ansible-generated on ${'$HOSTNAME'}` }
         : undefined;
     if (!account) {
       const argv = ['useradd'];
@@ -212,7 +188,7 @@ function wantedGroups(args: UserArgs): string[] | undefined {
 }
 
 function keyFile(args: UserArgs, home: string): string {
-  const file = args.ssh_key_file ?? `.ssh/id_${args.ssh_key_type ?? 'rsa'}`;
+  const file = args.ssh_key_file ?? `.ssh/id_${args.ssh_key_type}`;
   return path.posix.isAbsolute(file) ? file : path.posix.join(home, file);
 }
 

@@ -3,21 +3,10 @@
 // sleeps for `timeout` seconds. The probes run on the host, as Ansible's do, so 127.0.0.1 is
 // the host itself. Waiting changes nothing: check mode probes once and, when the condition does
 // not hold yet, reports "unknown" instead of waiting.
-import { ModuleError, type Module, type ModuleContext } from '../engine/types.js';
+import { ModuleError, type Module, type ModuleContext, type ArgsOf } from '../engine/types.js';
 import { compilePythonRegexWith } from './support/python-regex.js';
 
-interface WaitForArgs {
-  host: string;
-  port?: number;
-  path?: string;
-  state: 'started' | 'present' | 'stopped' | 'absent' | 'drained';
-  search_regex?: string;
-  delay: number;
-  timeout: number;
-  sleep: number;
-  connect_timeout: number;
-  msg?: string;
-}
+type WaitForArgs = ArgsOf<typeof schema>;
 
 interface Probe {
   satisfied: boolean;
@@ -36,6 +25,20 @@ export const schema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   type: 'object',
   additionalProperties: false,
+  allOf: [
+    { not: { required: ['port', 'path'] }, 'x-message': 'port and path are mutually exclusive' },
+    {
+      anyOf: [{ not: { properties: { state: { const: 'drained' } }, required: ['state'] } }, { required: ['port'] }],
+      'x-message': 'state drained needs a port (it counts established connections)',
+    },
+    {
+      anyOf: [
+        { not: { required: ['search_regex'] } },
+        { anyOf: [{ required: ['port'] }, { required: ['path'] }], properties: { state: { enum: ['started', 'present'] } } },
+      ],
+      'x-message': 'search_regex needs a port or a path, and state started or present',
+    },
+  ],
   properties: {
     host: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'address or name to connect to, as seen from the host' },
     port: { type: 'integer', minimum: 1, maximum: 65535, description: 'TCP port to wait for' },
@@ -54,7 +57,7 @@ export const schema = {
   },
 } as const;
 
-export const wait_for: Module<WaitForArgs, Observed, never> = {
+export const wait_for: Module<typeof schema, Observed, never> = {
   name: 'wait_for',
   description: 'Wait for a port, a file or a text in a file (or just wait)',
   schema,
@@ -98,15 +101,9 @@ export const wait_for: Module<WaitForArgs, Observed, never> = {
   },
 };
 
+/** The schema states which fields go together; what it cannot say is whether search_regex compiles. */
 function checkArgs(args: WaitForArgs): void {
-  if (args.port !== undefined && args.path !== undefined) throw new ModuleError('wait_for: port and path are mutually exclusive');
-  if (args.state === 'drained' && args.port === undefined) throw new ModuleError('wait_for: state drained needs a port');
-  if (args.path !== undefined && args.state === 'drained') throw new ModuleError('wait_for: state drained applies to a port, not a path');
-  if (args.search_regex !== undefined) {
-    if (args.port === undefined && args.path === undefined) throw new ModuleError('wait_for: search_regex needs a port or a path');
-    if (!['started', 'present'].includes(args.state)) throw new ModuleError(`wait_for: search_regex cannot be used with state ${args.state}`);
-    searchRegex(args.search_regex);
-  }
+  if (args.search_regex !== undefined) searchRegex(args.search_regex);
 }
 
 /** Ansible searches with re.MULTILINE: ^ and $ match at every line. */

@@ -71,7 +71,7 @@ describe('sysctl', () => {
   });
 
   test('value is required with state present; names are checked', async () => {
-    await expect(run(sysctl, { name: 'vm.swappiness', sysctl_file: '/tmp/none.conf' })).rejects.toThrow('sysctl: value is required with state present');
+    await expect(run(sysctl, { name: 'vm.swappiness', sysctl_file: '/tmp/none.conf' })).rejects.toThrow(': value is required with state present');
     expect(schemaProblems(sysctl, { name: 'vm swappiness', value: 1 }).length).toBeGreaterThan(0);
   });
 

@@ -87,7 +87,7 @@ describe('wait_for', () => {
 
   test('bad input: port with path, regex with stopped, an invalid regex', async () => {
     await expect(run(wait_for, { port: 1, path: '/x' })).rejects.toThrow('port and path are mutually exclusive');
-    await expect(run(wait_for, { path: '/x', state: 'absent', search_regex: 'a' })).rejects.toThrow('search_regex cannot be used with state absent');
+    await expect(run(wait_for, { path: '/x', state: 'absent', search_regex: 'a' })).rejects.toThrow('search_regex needs a port or a path, and state started or present');
     await expect(run(wait_for, { path: '/x', search_regex: '(' })).rejects.toThrow(/search_regex is not a valid regular expression/);
     expect(schemaProblems(wait_for, { port: 70000 }).length).toBeGreaterThan(0);
   });
