@@ -77,7 +77,7 @@ export function treePath(name: string): string {
 
 // $1 dest, $2 "all" or "listed" (the wanted paths on stdin, NUL-separated). A wanted path that
 // is missing is no error; anything else find or sha256sum says is.
-const LIST_SCRIPT = String.raw`
+export const LIST_SCRIPT = String.raw`
 if [ ! -e "$1" ]; then printf 'missing\0'; exit 0; fi
 if [ ! -d "$1" ]; then printf 'other\0'; exit 0; fi
 cd -- "$1" || exit 3

@@ -3,7 +3,9 @@
 // the ssh connection (sshd opens the TCP connection); an sshd that refuses forwarding is named.
 import { createHash } from 'node:crypto';
 import { promises as fs, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -104,6 +106,30 @@ describe('a host without curl', () => {
     expect(closed.message).toMatch(/^Status code was -1 and not \[200\]: Request failed: \S+ cannot connect to 127\.0\.0\.1:1: .* \(\S+ has no curl: plinth sent the request through the connection\)$/);
     const refused = await run(uri, { url: `${base}/status` }, { host: refusingHost });
     expect(refused.message).toContain('(its sshd refuses TCP forwarding: AllowTcpForwarding)');
+  });
+
+  test('https: the certificate is checked against ca_path (a file on the host), refused without it, accepted with validate_certs: false', async () => {
+    const key = path.join(work, 'tls.key');
+    const cert = path.join(work, 'tls.crt');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+    const tls = createHttpsServer({ key: await fs.readFile(key), cert: await fs.readFile(cert) }, (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end('{"tls":true}');
+    });
+    await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
+    const url = `https://127.0.0.1:${(tls.address() as { port: number }).port}/`;
+    try {
+      expect((await run(uri, { url, ca_path: cert }, { host })).result).toMatchObject({ status: 200, json: { tls: true } });
+      const untrusted = await run(uri, { url }, { host });
+      expect(untrusted).toMatchObject({ status: 'failed', result: { status: -1 } });
+      expect(untrusted.message).toMatch(/self[- ]signed certificate/);
+      expect((await run(uri, { url, validate_certs: false }, { host })).result).toMatchObject({ status: 200 });
+    } finally {
+      tls.closeAllConnections();
+      await new Promise((r) => tls.close(r));
+      await fs.rm(key);
+      await fs.rm(cert);
+    }
   });
 
   test('get_url: check predicts, the download lands once (atomically), a checksums file, a wrong checksum refused', async () => {

@@ -1,12 +1,14 @@
 // copy with a directory src and synchronize (with delete): real trees on this machine, then over
 // ssh to a real sshd on 127.0.0.1, then written the Ansible way and run with the CLI as typed.
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { SshHost } from '../../../engine/connection/ssh.js';
 import { copy } from '../../../modules/copy.js';
 import { rsyncPattern, synchronize } from '../../../modules/synchronize.js';
+import { parseHostTree } from '../../../modules/support/file-tree.js';
+import { PLINTH_ROOT } from '../../../engine/paths.js';
 import { plinth, tempTree, writeTree } from '../../helpers/cli.js';
 import { checkApplyAgain, run, schemaProblems } from '../../helpers/modules.js';
 import { sshOptionsTo, startSshd, type TestSshd } from '../../helpers/sshd.js';
@@ -145,6 +147,27 @@ describe('synchronize', () => {
     await expect(run(synchronize, { src: 'conf.d/10-memory.conf', dest: path.join(dir, 'x') }, { baseDirs: [dir] })).rejects.toThrow(/src \S+10-memory.conf is a file; use copy for a single file/);
     await expect(run(synchronize, { src: 'conf.d/', dest: path.join(dir, 'x'), mode: 'pull' }, { baseDirs: [dir] })).rejects.toThrow('synchronize: mode pull is not supported');
     expect(schemaProblems(synchronize, { src: 'a/', dest: 'relative' }).map((p) => p.path.join('.'))).toEqual(['dest']);
+  });
+});
+
+describe("the host's tree as find and sha256sum print it (captured on a Debian 12 lab host)", () => {
+  const captured = (name: string) => parseHostTree(readFileSync(path.join(PLINTH_ROOT, 'test/fixtures/captured/file-tree', name), 'utf8'));
+  test('everything below dest: files with digests, a directory, a symbolic link, a name with a space', () => {
+    expect(captured('all.bin')).toEqual({
+      state: 'directory',
+      found: [
+        { path: '10-memory.conf', type: 'file', mode: '0644', owner: 'root', group: 'root', size: 21, sha256: '294ba9380ae310d82e31d8639d79f254fb1b31c4fb0d744916ac5952fe5d69e3' },
+        { path: 'current.conf', type: 'link', mode: '0777', owner: 'root', group: 'root', size: 14 },
+        { path: 'old.conf', type: 'file', mode: '0600', owner: 'root', group: 'root', size: 4, sha256: '01d09d19c2139a46aebfb577780d123d7396e97201bc7ead210a2ebff8239dee' },
+        { path: 'tuning', type: 'directory', mode: '0755', owner: 'nobody', group: 'nogroup', size: 4096 },
+        { path: 'tuning/work mem.conf', type: 'file', mode: '0644', owner: 'nobody', group: 'nogroup', size: 16, sha256: '78063f42b6d38a0b24be83abcfb8fcb84495d31599b451a917f8b0360ea93185' },
+      ],
+    });
+  });
+  test('only the wanted paths (missing ones, and one below a file, are no error); a missing dest; a file as dest', () => {
+    expect(captured('listed.bin').found.map((e) => e.path)).toEqual(['10-memory.conf', 'tuning', 'tuning/work mem.conf']);
+    expect(captured('missing.bin')).toEqual({ state: 'missing', found: [] });
+    expect(captured('not-a-directory.bin')).toEqual({ state: 'other', found: [] });
   });
 });
 
