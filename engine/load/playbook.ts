@@ -1,5 +1,5 @@
 // Playbooks and roles in Ansible's shape become plays of task nodes; every node keeps its file:line.
-import { promises as fs } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { checkExpressions } from './expressions.js';
 import { loadYamlFile, SourceError, SourceErrors, whereOf, whereOfValue, whereAtPath, writtenAsOctal, type Where } from './yaml.js';
@@ -596,13 +596,23 @@ async function firstExisting(candidates: string[], where?: Where): Promise<strin
   return found;
 }
 
+/** Synchronous, as readText: a role's lookups are many small probes one after the other. */
 async function firstExistingOrNull(candidates: string[]): Promise<string | null> {
-  for (const c of candidates) if (await fs.stat(c).then((s) => s.isFile(), () => false)) return c;
+  for (const c of candidates) if (statOrNull(c)?.isFile()) return c;
   return null;
 }
 
 async function isDir(p: string): Promise<boolean> {
-  return fs.stat(p).then((s) => s.isDirectory(), () => false);
+  return statOrNull(p)?.isDirectory() ?? false;
+}
+
+function statOrNull(p: string): Stats | null {
+  try {
+    return statSync(p, { throwIfNoEntry: false }) ?? null;
+  } catch {
+    // Not a folder on the way (ENOTDIR), or not readable: not found here.
+    return null;
+  }
 }
 
 /** Every task below some nodes, blocks' sections in order. */

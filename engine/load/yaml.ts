@@ -1,6 +1,6 @@
 // YAML files become plain JavaScript values that remember where they came from:
 // every mapping and list keeps its file:line:col, and so does every key and item in it.
-import { promises as fs, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { decryptVault, isVaultText, vaultPassword } from '../secrets/vault.js';
 import { redactor } from '../secrets/redact.js';
 import { isMap, isPair, isScalar, isSeq, isAlias, LineCounter, parseDocument, type Node, type Document, type DocumentOptions, type ParseOptions, type SchemaOptions, type Tags, type ScalarTag } from 'yaml';
@@ -187,7 +187,9 @@ export function markAllSecret(value: unknown): void {
 export async function readText(file: string): Promise<string> {
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    // Synchronous: loading reads many small files one after the other, and on a busy machine
+    // each asynchronous read waits for a thread-pool wake-up longer than the read itself.
+    text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new SourceError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
@@ -195,7 +197,35 @@ export async function readText(file: string): Promise<string> {
   return text;
 }
 
+/** What each file parsed to, by its path: a role's files are read again for every play that uses the role. */
+const parsed = new Map<string, { text: string; value: unknown }>();
+
+/** The YAML text of a file as plain values with their positions; a file parsed before with the same text is copied, not parsed again. */
 export function parseYaml(text: string, file: string): unknown {
+  const known = parsed.get(file);
+  if (known?.text === text) return copyLoaded(known.value);
+  const value = parseYamlText(text, file);
+  parsed.set(file, { text, value });
+  return copyLoaded(value);
+}
+
+/** A copy that callers may change, keeping every position (VaultedText and other values stay shared: they are never changed). */
+function copyLoaded(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    const out = value.map(copyLoaded);
+    copyWhere(value, out);
+    return out;
+  }
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = copyLoaded(v);
+    copyWhere(value, out);
+    return out;
+  }
+  return value;
+}
+
+function parseYamlText(text: string, file: string): unknown {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { ...YAML_1_1, lineCounter, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number): Where => {
