@@ -195,11 +195,10 @@ export function parseAptPolicy(stdout: string): Map<string, string> {
 }
 
 async function cacheAge(ctx: ModuleContext): Promise<number | null> {
-  for (const path of STAMPS) {
-    const st = await ctx.host.stat(path, { follow: true });
-    if (st) return Math.floor(Date.now() / 1000) - st.mtime;
-  }
-  return null;
+  // Asked together (one round trip); the first stamp that exists is the one that counts.
+  const stamps = await Promise.all(STAMPS.map((path) => ctx.host.stat(path, { follow: true })));
+  const st = stamps.find((s) => s !== null);
+  return st ? Math.floor(Date.now() / 1000) - st.mtime : null;
 }
 
 async function aptGet(ctx: ModuleContext, argv: string[], what: string): Promise<void> {

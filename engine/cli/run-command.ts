@@ -3,7 +3,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { PLINTH_ROOT } from '../paths.js';
 import type { Command } from 'commander';
-import { loadInventory } from '../load/inventory.js';
+import { loadInventory, type Inventory } from '../load/inventory.js';
+import { Connections } from '../run/connections.js';
 import { loadPlaybook, tasksOf, type Node, type Play } from '../load/playbook.js';
 import { syntaxCheck } from '../load/syntax-check.js';
 import { SourceErrors } from '../load/yaml.js';
@@ -114,8 +115,38 @@ export async function executePlaybook(playbook: string, given: RunFlags, extras:
   // Extra-vars files are not sources of the plan: they may hold secrets, and their values are digested apart.
   sources.begin(extras.root ?? repositoryRootOf(playbook), extras.expectedSources);
   const inventory = await loadInventory(flags.inventory);
-  const plays = await loadPlaybook(playbook, { modules: moduleLoaders, /* plinth's own roles serve every playbook; its other files serve none */ rolesPath: [...(config?.rolesPath ?? []), path.join(PLINTH_ROOT, 'roles')] });
   await loadVarsFolders(inventory, path.dirname(path.resolve(playbook)));
+  // The hosts are connected while the roles load (not for a listing or a syntax check).
+  const connections = flags.syntaxCheck || flags.listHosts || flags.listTasks ? undefined : new Connections(inventory, { hostDefaults: config?.hostDefaults, limited: await limitedHosts(inventory, flags.limit), forks });
+  try {
+    return await loadAndRun(playbook, flags, extras, { config, forks, extraVars, inventory, connections });
+  } finally {
+    await connections?.closeUnused();
+  }
+}
+
+/** The hosts within --limit, or null for all; also null when the limit is wrong (loadAndRun reports it, after the playbook's own problems). */
+async function limitedHosts(inventory: Inventory, limit: string | undefined): Promise<Set<string> | null> {
+  if (limit === undefined) return null;
+  try {
+    return new Set(selectHosts(inventory, await readLimitFiles(limit)));
+  } catch {
+    return new Set();
+  }
+}
+
+async function loadAndRun(
+  playbook: string,
+  flags: RunFlags,
+  extras: ExecuteExtras,
+  { config, forks, extraVars, inventory, connections }: { config: ProjectConfig | undefined; forks: number; extraVars: Record<string, unknown>; inventory: Inventory; connections?: Connections },
+): Promise<RunSummary | undefined> {
+  const plays = await loadPlaybook(playbook, {
+    modules: moduleLoaders,
+    /* plinth's own roles serve every playbook; its other files serve none */
+    rolesPath: [...(config?.rolesPath ?? []), path.join(PLINTH_ROOT, 'roles')],
+    onPlayHosts: (pattern) => connections?.prefetch(pattern),
+  });
   const limit = flags.limit === undefined ? undefined : await readLimitFiles(flags.limit);
   if (limit !== undefined && selectHosts(inventory, limit).length === 0) {
     throw new NoHostsError(`--limit '${flags.limit}' matches no host of the inventory ${inventory.source}`);
@@ -169,6 +200,7 @@ export async function executePlaybook(playbook: string, given: RunFlags, extras:
       extraVars,
       forks,
       hostDefaults: config?.hostDefaults,
+      connections,
       signal: abort.signal,
       observer: extras.observer,
       startAtTask: flags.startAtTask,

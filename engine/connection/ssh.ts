@@ -120,7 +120,18 @@ export class SshHost implements Host {
   static async connect(opts: SshOptions): Promise<SshHost> {
     const host = new SshHost(opts);
     await host.ready();
+    host.warmUp();
     return host;
+  }
+
+  /**
+   * Opens the SFTP session and reads the user and group names in the background, right after
+   * connecting: nearly every run reads or stats a file, and its first task would otherwise wait
+   * for both, one after the other.
+   */
+  private warmUp(): void {
+    void this.sftp().catch(() => {});
+    void this.loadIdTables().catch(() => {});
   }
 
   // ---- Host interface ----

@@ -99,6 +99,8 @@ export interface LoadContext {
   importedHandlers?: TaskNode[];
   /** Problems found so far: loading goes on after one, to report them all at once. */
   problems?: SourceError[];
+  /** Told each play's host pattern as soon as its file is read, before its roles load (the run connects ahead). */
+  onPlayHosts?: (pattern: string) => void;
 }
 
 /** More problems than this in one load: the rest are not looked for. */
@@ -128,6 +130,10 @@ async function loadPlays(file: string, ctx: LoadContext): Promise<Play[]> {
   if (!Array.isArray(data)) throw new SourceError('a playbook must be a list of plays', whereOf(data) ?? fileWhere);
   const dir = path.dirname(path.resolve(file));
   ctx.modules = await withLibrary(ctx.modules, path.join(dir, LIBRARY));
+  for (const raw of data) {
+    const hosts = raw && typeof raw === 'object' ? (raw as Record<string, unknown>).hosts : undefined;
+    if (typeof hosts === 'string' || (Array.isArray(hosts) && hosts.every((h) => typeof h === 'string'))) ctx.onPlayHosts?.(playHosts(hosts));
+  }
   const plays: Play[] = [];
   for (const [i, raw] of data.entries()) {
     if (raw && typeof raw === 'object' && 'import_playbook' in raw) {
@@ -173,7 +179,7 @@ async function loadPlay(raw: Record<string, unknown>, dir: string, loadContext: 
     ...(await loadTasks(raw.post_tasks, dirs, ctx, playTags)),
   ];
   handlers.push(...ctx.importedHandlers!, ...(await loadHandlers(raw.handlers, dirs, ctx)));
-  const hosts = Array.isArray(raw.hosts) ? raw.hosts.join(':') : String(raw.hosts);
+  const hosts = playHosts(raw.hosts);
   const { keywords } = loadKeywords(raw, 'play');
   // The play's vars are their own precedence layer, and its tags were given to each task above.
   const { vars: _vars, tags: _tags, ...handedDown } = inheritable(keywords);
@@ -197,6 +203,11 @@ async function loadPlay(raw: Record<string, unknown>, dir: string, loadContext: 
     dir,
     loader: ctx,
   };
+}
+
+/** A play's `hosts:` as one pattern (a list is a union). */
+function playHosts(hosts: unknown): string {
+  return Array.isArray(hosts) ? hosts.join(':') : String(hosts);
 }
 
 async function loadHandlers(list: unknown, baseDirs: string[], ctx: LoadContext): Promise<TaskNode[]> {

@@ -8,7 +8,7 @@ import type { Inventory } from '../load/inventory.js';
 import type { BlockNode, Node, Play, TaskNode } from '../load/playbook.js';
 import { formatWhere, SourceError, whereOf } from '../load/yaml.js';
 import { Scope, type Layer } from '../expr/scope.js';
-import { openConnection } from '../connection/open-connection.js';
+import { Connections } from './connections.js';
 import { UnreachableError } from '../connection/connection-errors.js';
 import { redactor } from '../secrets/redact.js';
 import { factVariables, gatherFacts } from './facts.js';
@@ -40,6 +40,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Opens a host's connection (tests may pass their own; default: from the inventory's ansible_* vars). */
   connect?: (name: string, vars: Record<string, unknown>) => Promise<Host>;
+  /** The connections, some perhaps opened while the playbook loaded (default: a new set; `connect` is then ignored). */
+  connections?: Connections;
   /** Connection and become defaults for every host (plinth.cfg), below the inventory's variables. */
   hostDefaults?: Record<string, unknown>;
   /** Sees every module observation: `plinth plan` records them, `plinth apply` compares them. */
@@ -71,26 +73,27 @@ export const DEFAULT_FORKS = 64;
 
 export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
   const started = Date.now();
-  const connect = o.connect ?? openConnection;
+  const limited = o.limit ? new Set(selectHosts(o.inventory, o.limit)) : null;
+  const connections = o.connections ?? new Connections(o.inventory, { hostDefaults: o.hostDefaults, limited, forks: o.forks ?? DEFAULT_FORKS, connect: o.connect });
   const states = new Map<string, HostState>();
   const stateOf = (name: string): HostState => {
     let s = states.get(name);
     if (!s) {
-      const vars = o.inventory.hosts.has(name) ? { ...o.hostDefaults, ...o.inventory.varsOf(name) } : { ansible_connection: 'local' };
-      s = new HostState(name, vars, () => connect(name, vars), o.check);
+      const vars = connections.varsOf(name);
+      s = new HostState(name, vars, () => connections.connect(name, vars), o.check);
       states.set(name, s);
     }
     return s;
   };
   const emit = (e: RunEvent) => o.onEvent(redactor.redactValue(e));
-  const limited = o.limit ? new Set(selectHosts(o.inventory, o.limit)) : null;
   // The recap lists the hosts of the plays, not hosts that were only delegated to.
   const played = new Set<string>();
   const progress: Progress = { started: !o.startAtTask, stepping: !!o.confirmTask };
   // A notify without its handler is a mistake in the files: found before anything runs.
   for (const play of o.plays) checkHandlersExist(play);
   try {
-    openLaterPlaysEarly(o, (name) => stateOf(name), limited);
+    // Every play's hosts are connected ahead, in play order, so that a later play finds its connections ready.
+    for (const play of o.plays) connections.prefetch(play.hosts);
     for (const play of o.plays) {
       if (o.signal?.aborted) break;
       for (const name of play.secretVars) {
@@ -107,6 +110,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
     }
   } finally {
     await Promise.all([...states.values()].map((s) => s.close()));
+    await connections.closeUnused();
   }
   const counts = Object.fromEntries([...states.values()].filter((s) => played.has(s.name)).map((s) => [s.name, s.counts]));
   emit({ type: 'recap', hosts: counts, interrupted: !!o.signal?.aborted, durationMs: Date.now() - started });
@@ -428,6 +432,7 @@ class PlayRun {
           // A no_log task's module logs may hold its values: they are not shown.
           log: noLog.value ? () => {} : (message) => this.emit({ type: 'log', host: h.name, message }),
           observer: this.o.observer,
+          handler,
         }));
       outcomes.set(h, outcome);
       this.report(task, h, outcome, Date.now() - t0, handler, { noLog: noLog.value !== false && noLog.value !== undefined, diff: diff.value });
@@ -604,33 +609,6 @@ class PlayRun {
       ...lookupFunctions({ baseDirs, playbookDir: this.play.dir }),
     };
   }
-}
-
-/**
- * Starts connecting, in the background, to the hosts of the later plays that the first play does
- * not use, at most `forks` handshakes at a time, so that a later play finds its connections ready.
- * Every connection is kept for the whole run and shared by the plays. An unreachable host is
- * reported by the first task that needs it, as without this.
- */
-function openLaterPlaysEarly(o: RunOptions, stateOf: (name: string) => HostState, limited: Set<string> | null): void {
-  const [first, ...later] = o.plays;
-  if (!first || later.length === 0) return;
-  const inPlay = (play: Play): string[] => {
-    try {
-      return selectHosts(o.inventory, play.hosts).filter((h) => !limited || limited.has(h));
-    } catch {
-      // A pattern that does not resolve fails when its play starts, as without this.
-      return [];
-    }
-  };
-  const early = new Set(inPlay(first));
-  const pending = [...new Set(later.flatMap(inPlay))].filter((h) => !early.has(h));
-  const worker = async () => {
-    for (let name = pending.shift(); name !== undefined && !o.signal?.aborted; name = pending.shift()) {
-      await stateOf(name).host().catch(() => {});
-    }
-  };
-  for (let i = 0; i < Math.min(Math.max(1, o.forks ?? DEFAULT_FORKS), pending.length); i++) void worker();
 }
 
 /** A handler answers to its name and to each of its `listen` topics. */

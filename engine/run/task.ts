@@ -34,6 +34,8 @@ export interface TaskRunContext {
   log(message: string): void;
   /** Sees every observation (plan files record them, apply compares them). */
   observer?: TaskObserver;
+  /** The task is a handler (it runs because a change notified it). */
+  handler?: boolean;
 }
 
 /**
@@ -194,7 +196,7 @@ async function runWithRetries(task: TaskNode, kw: Keywords, scope: Scope, ctx: T
       if (attempt > retries || e instanceof UnreachableError) throw e;
       outcome = failure(task, e);
     }
-    if (outcome.status === 'skipped' || outcome.status === 'unreachable' || (ctx.check && outcome.predicted)) return outcome;
+    if (outcome.status === 'skipped' || outcome.status === 'unreachable' || outcome.status === 'unknown' || (ctx.check && outcome.predicted)) return outcome;
     const withResult = scope.with('this result', { [name]: outcome.result, result: outcome.result }, true);
     if (outcome.status !== 'failed' && allConditions(until, withResult)) return outcome;
     // Waiting cannot help while the condition depends on changes check mode does not apply.
@@ -237,6 +239,10 @@ async function runOnce(task: TaskNode, kw: Keywords, outer: Scope, ctx: TaskRunC
     }
   }
   const module = task.module;
+  const unapplied = readHandlerInCheckMode(module, kw, ctx);
+  if (unapplied) {
+    return unknownUntilApply(`this handler reads the host after ${unapplied}, which check mode does not apply; not run in check mode`, { status: 'unknown', diffs: [], result: {} });
+  }
   // Until they render, what the task will ensure is shown as written.
   step.describe = async () => [argumentsAsDesired(module, task.args, 'as written; its values are known after apply')];
   const args = scope.render(task.args) as Record<string, unknown>;
@@ -505,6 +511,18 @@ function okOnlyForNow(task: TaskNode, outcome: TaskOutcome, ctx: TaskRunContext)
     summary: 'unknown until apply',
     message: `unknown until apply: nothing to do on the host as it is, but ${before} may change what this task finds`,
   };
+}
+
+/**
+ * In check mode a handler runs only because of a change that was not applied, so a read-only
+ * handler (`changed_when: false`: a readiness wait, a status query) can only read the host
+ * without that change: its outcome is unknown before it runs, and it is not run (a wait for a
+ * service that check mode did not restart would wait in vain). `check_mode: false` asks for a
+ * real run, and gets one. Returns the unapplied change it depends on, if it is such a handler.
+ */
+function readHandlerInCheckMode(module: Module, kw: Keywords, ctx: TaskRunContext): string | undefined {
+  if (!ctx.check || !ctx.handler || module.controllerOnly || kw.check_mode === false || !readOnlyTask(kw)) return undefined;
+  return [...ctx.state.predicted, ...ctx.state.speculative].at(-1);
 }
 
 /** `changed_when: false` or `check_mode: false`: the task changes nothing, so it runs in check mode too. */

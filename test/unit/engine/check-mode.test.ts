@@ -113,4 +113,38 @@ describe('check mode', () => {
     const real = await plinthJson([path.join(root, 'pb.yml')]);
     expect(real.events.map((e) => e.status)).toEqual(['skipped', 'failed', undefined]);
   });
+
+  it('a read-only handler (a readiness wait) is unknown in check mode, not run; check_mode: false still runs', async () => {
+    const playbook = [
+      '- hosts: localhost',
+      '  gather_facts: false',
+      '  tasks:',
+      '    - copy: { dest: "{{ root }}/app.conf", content: "port = 1\\n" }',
+      '      notify: [app is ready, app reports its state]',
+      '  handlers:',
+      // Stands for a readiness loop: it would wait for a service check mode did not restart.
+      '    - name: app is ready',
+      '      shell: touch {{ root }}/waited; sleep {{ wait }}',
+      '      changed_when: false',
+      '      register: ready',
+      '    - name: app reports its state',
+      '      shell: touch {{ root }}/reported',
+      '      changed_when: false',
+      '      check_mode: false',
+      '',
+    ].join('\n');
+    const root = await tempTree({ 'pb.yml': playbook });
+    const check = await plinthJson([path.join(root, 'pb.yml'), '-e', `root=${root}`, '-e', 'wait=30', '-C']);
+    expect(check.code).toBe(0);
+    const results = check.events.filter((e) => e.type === 'result').map((e) => `${e.task}=${e.status}`);
+    expect(results).toEqual(['copy=changed', 'app is ready=unknown', 'app reports its state=ok']);
+    const ready = check.events.find((e) => e.task === 'app is ready');
+    expect(ready.message).toMatch(/reads the host after copy .*which check mode does not apply; not run in check mode/);
+    expect((await fs.readdir(root)).sort()).toEqual(['pb.yml', 'reported']);
+
+    // The real run runs it.
+    const real = await plinthJson([path.join(root, 'pb.yml'), '-e', `root=${root}`, '-e', 'wait=0']);
+    expect(real.events.filter((e) => e.type === 'result').map((e) => `${e.task}=${e.status}`)).toEqual(['copy=changed', 'app is ready=ok', 'app reports its state=ok']);
+    expect((await fs.readdir(root)).sort()).toEqual(['app.conf', 'pb.yml', 'reported', 'waited']);
+  });
 });
