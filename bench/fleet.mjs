@@ -7,56 +7,46 @@
 //
 //   npm run build && node bench/fleet.mjs [--hosts 1,16,64] [--runs 3] [--ansible-runs N]
 //       [--ansible-runs-64 1] [--skip-ansible] [--skip-floor] [--scenarios converge,noop,check]
-//       [--cpu-prof DIR] [--node-arg ARG]... [--keep] [--addresses 127.0.1] [--plinth DIR]
+//       [--cpu-prof DIR] [--node-arg ARG]... [--keep] [--addresses 127.0.1] [--plinth DIR] [--before DIR]
 //   node bench/fleet.mjs --slow-host SECONDS [--hosts 16] [--runs 3]
 //       strategy linear vs free when the first host's first task takes SECONDS longer (plinth only)
 // --node-arg passes ARG to the node running plinth (e.g. --node-arg=--import=/tmp/patch.mjs to try a fix).
+// --plinth DIR: the checkout (built) measured; --before DIR: another built checkout (e.g. the commit
+// before a change), run after plinth in each round with the same hosts and shown beside it.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { BENCH, REPO, descendantsOf, jsonEvents, kill, machine, median, timed } from './lib.mjs';
+import { BENCH, REPO, descendantsOf, jsonEvents, kill, machine, median, parseOptions, ratio, seconds, timed, timedPlinth } from './lib.mjs';
 const SCENARIOS = ['converge', 'noop', 'check'];
 const SCENARIO_LABEL = { converge: 'converge from empty', noop: 'no-op re-run', check: '--check --diff from empty' };
 /** Changed count per host each tool should report (Ansible's check mode skips the handler and a command). */
 const EXPECTED = {
   plinth: { converge: 10, noop: 0, check: 10 },
+  before: { converge: 10, noop: 0, check: 10 },
   ansible: { converge: 10, noop: 0, check: 9 },
   floor: { converge: 10, noop: 0, check: 10 },
 };
 
 function parseArgs(argv) {
-  const o = { slowHost: undefined, hosts: [1, 16, 64], runs: 3, ansibleRuns: undefined, ansibleRuns64: 1, skipAnsible: false, skipFloor: false, scenarios: SCENARIOS, cpuProf: undefined, nodeArgs: [], keep: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a.startsWith('--node-arg=')) {
-      o.nodeArgs.push(a.slice('--node-arg='.length));
-      continue;
-    }
-    const next = () => {
-      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
-      return argv[++i];
-    };
-    if (a === '--hosts') o.hosts = next().split(',').map(Number);
-    else if (a === '--runs') o.runs = Number(next());
-    else if (a === '--ansible-runs') o.ansibleRuns = Number(next());
-    else if (a === '--ansible-runs-64') o.ansibleRuns64 = Number(next());
-    else if (a === '--skip-ansible') o.skipAnsible = true;
-    else if (a === '--skip-floor') o.skipFloor = true;
-    else if (a === '--scenarios') o.scenarios = next().split(',');
-    else if (a === '--cpu-prof') o.cpuProf = path.resolve(next());
-    else if (a === '--node-arg') o.nodeArgs.push(next());
-    else if (a === '--keep') o.keep = true;
-    else if (a === '--slow-host') o.slowHost = Number(next());
-    else if (a === '--addresses') o.addresses = next();
-    else if (a === '--plinth') o.plinth = path.resolve(next());
-    else if (a === '-h' || a === '--help') {
-      console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 10).join('\n'));
-      process.exit(0);
-    } else throw new Error(`unknown option ${a}`);
-  }
+  const o = parseOptions(argv, {
+    script: import.meta.url,
+    defaults: { slowHost: undefined, hosts: [1, 16, 64], runs: 3, ansibleRuns: undefined, ansibleRuns64: 1, skipAnsible: false, skipFloor: false, scenarios: SCENARIOS, cpuProf: undefined, keep: false, plinth: REPO, before: undefined },
+    values: {
+      '--hosts': (o, v) => (o.hosts = v.split(',').map(Number)),
+      '--runs': (o, v) => (o.runs = Number(v)),
+      '--ansible-runs': (o, v) => (o.ansibleRuns = Number(v)),
+      '--ansible-runs-64': (o, v) => (o.ansibleRuns64 = Number(v)),
+      '--scenarios': (o, v) => (o.scenarios = v.split(',')),
+      '--cpu-prof': (o, v) => (o.cpuProf = path.resolve(v)),
+      '--slow-host': (o, v) => (o.slowHost = Number(v)),
+      '--addresses': (o, v) => (o.addresses = v),
+      '--plinth': (o, v) => (o.plinth = path.resolve(v)),
+      '--before': (o, v) => (o.before = path.resolve(v)),
+    },
+    flags: { '--skip-ansible': (o) => (o.skipAnsible = true), '--skip-floor': (o) => (o.skipFloor = true), '--keep': (o) => (o.keep = true) },
+  });
   if (o.hosts.some((k) => !Number.isInteger(k) || k < 1 || k > 1000)) throw new Error('--hosts: integers from 1 to 1000');
   if (o.scenarios.some((s) => !SCENARIOS.includes(s))) throw new Error(`--scenarios: some of ${SCENARIOS.join(',')}`);
   o.ansibleRuns ??= o.runs;
@@ -206,15 +196,10 @@ class Tools {
     this.runCount = 0;
   }
 
-  async plinth(k, scenario, inv) {
-    const node = [...this.options.nodeArgs];
-    if (this.options.cpuProf) {
-      mkdirSync(this.options.cpuProf, { recursive: true });
-      node.push('--cpu-prof', '--cpu-prof-dir', this.options.cpuProf, '--cpu-prof-name', `plinth-${k}-${scenario}-${++this.runCount}.cpuprofile`);
-    }
-    const args = [...node, path.join(this.options.plinth ?? REPO, 'bin', 'plinth.js'), 'run', '-i', inv, path.join(BENCH, 'plinth', 'pg-node.yml'), '--json'];
-    if (scenario === 'check') args.push('--check', '--diff');
-    const r = await timed(process.execPath, args, { measure: true });
+  async plinth(k, scenario, inv, checkout = this.options.plinth) {
+    const args = ['run', '-i', inv, path.join(BENCH, 'plinth', 'pg-node.yml'), '--json', ...(scenario === 'check' ? ['--check', '--diff'] : [])];
+    const tool = checkout === this.options.plinth ? 'plinth' : 'before';
+    const r = await timedPlinth(checkout, args, { nodeArgs: this.options.nodeArgs, cpuProf: this.options.cpuProf, profile: `${tool}-${k}-${scenario}-${++this.runCount}` });
     const recap = jsonEvents(r.stdout).find((o) => o.type === 'recap');
     const changed = recap ? Object.fromEntries(Object.entries(recap.hosts).map(([h, c]) => [h, c.changed])) : {};
     const bad = recap ? Object.entries(recap.hosts).filter(([, c]) => c.failed || c.unreachable).map(([h]) => h) : ['(no recap)'];
@@ -295,7 +280,7 @@ function checkCounts(tool, k, scenario, r, warnings) {
 async function measure(options, fleet, tools) {
   const results = {}; // results[k][scenario][tool] = { times: [], rss: [] }
   const warnings = [];
-  const toolList = ['plinth', ...(options.skipAnsible ? [] : ['ansible']), ...(options.skipFloor ? [] : ['floor'])];
+  const toolList = ['plinth', ...(options.before ? ['before'] : []), ...(options.skipAnsible ? [] : ['ansible']), ...(options.skipFloor ? [] : ['floor'])];
   for (const k of options.hosts) {
     const { inv, floor } = fleet.writeInventories(k);
     results[k] = {};
@@ -303,7 +288,8 @@ async function measure(options, fleet, tools) {
     for (let run = 1; run <= options.runs; run++) {
       for (const tool of toolList) {
         if (tool === 'ansible' && run > (k >= 64 ? Math.min(options.ansibleRuns64, options.ansibleRuns) : options.ansibleRuns)) continue;
-        const go = (scenario) => (tool === 'plinth' ? tools.plinth(k, scenario, inv) : tool === 'ansible' ? tools.ansible(k, scenario, inv) : tools.floor(k, scenario, floor));
+        const go = (scenario) =>
+          tool === 'plinth' ? tools.plinth(k, scenario, inv) : tool === 'before' ? tools.plinth(k, scenario, inv, options.before) : tool === 'ansible' ? tools.ansible(k, scenario, inv) : tools.floor(k, scenario, floor);
         const record = (scenario, r) => {
           checkCounts(tool, k, scenario, r, warnings);
           const slot = results[k][scenario][tool];
@@ -383,8 +369,7 @@ async function slowHost(options, fleet) {
         runs.push({ othersMedian: k > 1 ? median(others) : NaN, othersLast: k > 1 ? others.at(-1) : NaN, slow: lastOf.get(hostName(1)), total: r.seconds });
         console.error(`  ${k} host(s)  run ${run}  ${strategy.padEnd(6)} others done ${runs.at(-1).othersLast?.toFixed(2)} s, slow host ${runs.at(-1).slow?.toFixed(2)} s, run ${r.seconds.toFixed(2)} s`);
       }
-      const fmt = (x) => (Number.isFinite(x) ? `${x.toFixed(2)} s` : '–');
-      const med = (key) => fmt(median(runs.map((x) => x[key])));
+      const med = (key) => seconds(median(runs.map((x) => x[key])));
       rows.push(`| ${k} | ${strategy} | ${med('othersMedian')} | ${med('othersLast')} | ${med('slow')} | ${med('total')} | ${runs.length} |`);
     }
   }
@@ -412,13 +397,12 @@ function streamed(cmd, args) {
 
 // ---------------------------------------------------------------- the table
 
-function table(options, { results, toolList }) {
-  const fmt = (x) => (Number.isFinite(x) ? `${x.toFixed(2)} s` : '–');
-  const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).toFixed(2)}x` : '–');
+function table(options, { results }) {
   const n = (slot) => (slot ? `${slot.times.length}` : '0');
+  const before = options.before !== undefined;
   const rows = [
-    '| K hosts | scenario | plinth | Ansible, pipelining | batched-shell floor | plinth/floor | plinth/Ansible | plinth peak RSS | RSS growth per host | plinth CPU | runs (plinth/Ansible/floor) |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    `| K hosts | scenario | plinth | Ansible, pipelining | batched-shell floor | plinth/floor | plinth/Ansible |${before ? ' before | before/floor | plinth/before |' : ''} plinth peak RSS | RSS growth per host | plinth CPU |${before ? ' before CPU |' : ''} runs (plinth/Ansible/floor) |`,
+    `|---|---|---|---|---|---|---|${before ? '---|---|---|' : ''}---|---|---|${before ? '---|' : ''}---|`,
   ];
   // Growth per host: from the smallest K measured, same scenario.
   const smallest = Math.min(...options.hosts);
@@ -428,11 +412,14 @@ function table(options, { results, toolList }) {
       const p = median(r.plinth.times);
       const a = r.ansible ? median(r.ansible.times) : NaN;
       const f = r.floor ? median(r.floor.times) : NaN;
+      const b = r.before ? median(r.before.times) : NaN;
       const rss = Math.max(...r.plinth.rss);
       const base = Math.max(...results[smallest][s].plinth.rss);
       const growth = k > smallest ? `${(((rss - base) * 1024) / (k - smallest)).toFixed(0)} KB` : '–';
+      const beforeCells = before ? ` ${seconds(b)} | ${ratio(b, f)} | ${ratio(p, b)} |` : '';
+      const beforeCpu = before ? ` ${seconds(median(r.before?.cpu ?? []))} |` : '';
       rows.push(
-        `| ${k} | ${SCENARIO_LABEL[s]} | ${fmt(p)} | ${fmt(a)} | ${fmt(f)} | ${ratio(p, f)} | ${ratio(p, a)} | ${Number.isFinite(rss) ? `${rss.toFixed(0)} MB` : '–'} | ${growth} | ${fmt(median(r.plinth.cpu ?? []))} | ${n(r.plinth)}/${n(r.ansible)}/${n(r.floor)} |`,
+        `| ${k} | ${SCENARIO_LABEL[s]} | ${seconds(p)} | ${seconds(a)} | ${seconds(f)} | ${ratio(p, f)} | ${ratio(p, a)} |${beforeCells} ${Number.isFinite(rss) ? `${rss.toFixed(0)} MB` : '–'} | ${growth} | ${seconds(median(r.plinth.cpu ?? []))} |${beforeCpu} ${n(r.plinth)}/${n(r.ansible)}/${n(r.floor)} |`,
       );
     }
   }

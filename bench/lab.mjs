@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as YAML from 'yaml';
-import { REPO, jsonEvents, machine, median, ratio, seconds, timed } from './lib.mjs';
+import { REPO, jsonEvents, machine, median, parseOptions, ratio, seconds, timed, timedPlinth } from './lib.mjs';
 
 const SCENARIOS = ['check', 'converge', 'noop', 'plan', 'add-replica'];
 const LABEL = {
@@ -34,32 +34,19 @@ const REPEATABLE = new Set(['check', 'noop', 'plan']);
 const FIRST_RESULT = /^\{"type":"result"/;
 
 function parseArgs(argv) {
-  const o = { runs: 3, scenarios: SCENARIOS, nodeArgs: [], cpuProf: undefined, reuse: false, keepLab: false, before: undefined, jsonDir: undefined, plinth: REPO };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a.startsWith('--node-arg=')) {
-      o.nodeArgs.push(a.slice('--node-arg='.length));
-      continue;
-    }
-    const next = () => {
-      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
-      return argv[++i];
-    };
-    if (a === '--runs') o.runs = Number(next());
-    else if (a === '--scenarios') o.scenarios = next().split(',');
-    else if (a === '--node-arg') o.nodeArgs.push(next());
-    else if (a === '--cpu-prof') o.cpuProf = path.resolve(next());
-    else if (a === '--reuse') o.reuse = true;
-    else if (a === '--keep-lab') o.keepLab = true;
-    else if (a === '--before') o.before = path.resolve(next());
-    else if (a === '--json-dir') o.jsonDir = path.resolve(next());
-    else if (a === '--plinth') o.plinth = path.resolve(next());
-    else if (a === '-h' || a === '--help') {
-      const lines = readFileSync(new URL(import.meta.url), 'utf8').split('\n');
-      console.log(lines.slice(1, lines.findIndex((l) => l.startsWith('import'))).join('\n'));
-      process.exit(0);
-    } else throw new Error(`unknown option ${a}`);
-  }
+  const o = parseOptions(argv, {
+    script: import.meta.url,
+    defaults: { runs: 3, scenarios: SCENARIOS, cpuProf: undefined, reuse: false, keepLab: false, before: undefined, jsonDir: undefined, plinth: REPO },
+    values: {
+      '--runs': (o, v) => (o.runs = Number(v)),
+      '--scenarios': (o, v) => (o.scenarios = v.split(',')),
+      '--cpu-prof': (o, v) => (o.cpuProf = path.resolve(v)),
+      '--before': (o, v) => (o.before = path.resolve(v)),
+      '--json-dir': (o, v) => (o.jsonDir = path.resolve(v)),
+      '--plinth': (o, v) => (o.plinth = path.resolve(v)),
+    },
+    flags: { '--reuse': (o) => (o.reuse = true), '--keep-lab': (o) => (o.keepLab = true) },
+  });
   if (o.scenarios.some((s) => !SCENARIOS.includes(s))) throw new Error(`--scenarios: some of ${SCENARIOS.join(',')}`);
   if (o.reuse) o.scenarios = o.scenarios.filter((s) => s === 'noop' || s === 'plan');
   return o;
@@ -117,13 +104,9 @@ class Bench {
   }
 
   async plinth(scenario, args, checkout = this.options.plinth) {
-    const node = [...this.options.nodeArgs];
-    if (this.options.cpuProf) {
-      mkdirSync(this.options.cpuProf, { recursive: true });
-      node.push('--cpu-prof', '--cpu-prof-dir', this.options.cpuProf, '--cpu-prof-name', `lab-${scenario}-${++this.profiles}.cpuprofile`);
-    }
-    const r = await timed(process.execPath, [...node, path.join(checkout, 'bin', 'plinth.js'), ...args, '--json'], {
-      measure: true, cwd: REPO, firstLine: FIRST_RESULT, env: { ...process.env, PLINTH_LAB_NAME: lab },
+    const r = await timedPlinth(checkout, [...args, '--json'], {
+      nodeArgs: this.options.nodeArgs, cpuProf: this.options.cpuProf, profile: `lab-${scenario}-${++this.profiles}`,
+      cwd: REPO, firstLine: FIRST_RESULT, env: { ...process.env, PLINTH_LAB_NAME: lab },
     });
     if (this.options.jsonDir) {
       mkdirSync(this.options.jsonDir, { recursive: true });

@@ -1,7 +1,7 @@
 // What the benchmarks share: running a whole process under /usr/bin/time (wall, CPU, peak RSS,
 // time to its first result line), medians, and the machine's description for the table's header.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,3 +92,45 @@ export function machine() {
 /** `1.23 s`, or – when not measured. */
 export const seconds = (x) => (Number.isFinite(x) ? `${x.toFixed(2)} s` : '–');
 export const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}x` : '–');
+
+/**
+ * The command line of a benchmark: `values` take the next argument (`--runs 3`), `flags` take
+ * none; `--node-arg ARG` (or `--node-arg=ARG`, repeatable) collects into `nodeArgs`, and `-h` prints
+ * the script's header comment (the lines before its first import).
+ */
+export function parseOptions(argv, { defaults, values = {}, flags = {}, script }) {
+  const o = { nodeArgs: [], ...defaults };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a.startsWith('--node-arg=')) {
+      o.nodeArgs.push(a.slice('--node-arg='.length));
+      continue;
+    }
+    if (a === '-h' || a === '--help') {
+      const lines = readFileSync(fileURLToPath(script), 'utf8').split('\n');
+      console.log(lines.slice(1, lines.findIndex((l) => l.startsWith('import'))).join('\n'));
+      process.exit(0);
+    }
+    if (a === '--node-arg' || a in values) {
+      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
+      const v = argv[++i];
+      if (a === '--node-arg') o.nodeArgs.push(v);
+      else values[a](o, v);
+    } else if (a in flags) flags[a](o);
+    else throw new Error(`unknown option ${a}`);
+  }
+  return o;
+}
+
+/**
+ * One whole plinth process of a checkout (`DIR/bin/plinth.js`), with the benchmark's node
+ * arguments and, with `cpuProf`, a CPU profile named `profile`; measured as `timed` does.
+ */
+export function timedPlinth(checkout, args, { nodeArgs = [], cpuProf, profile, ...opts } = {}) {
+  const node = [...nodeArgs];
+  if (cpuProf) {
+    mkdirSync(cpuProf, { recursive: true });
+    node.push('--cpu-prof', '--cpu-prof-dir', cpuProf, '--cpu-prof-name', `${profile}.cpuprofile`);
+  }
+  return timed(process.execPath, [...node, path.join(checkout, 'bin', 'plinth.js'), ...args], { measure: true, ...opts });
+}

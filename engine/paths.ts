@@ -14,3 +14,13 @@ function findRoot(): string {
 }
 
 export const PLINTH_ROOT = findRoot();
+
+/**
+ * A file the build puts beside a module's compiled JavaScript (`dist/<folder>/<file>`), for the
+ * module whose import.meta.url is given. Run from the bundle (dist/bundle/, scripts/bundle.mjs),
+ * the module's code is in dist/bundle/: the file is where tsc's output of that module is.
+ */
+export function besideBuild(moduleUrl: string, folder: string, file: string): string {
+  const here = path.dirname(fileURLToPath(moduleUrl));
+  return path.basename(here) === 'bundle' ? path.join(here, '..', folder, file) : path.join(here, file);
+}

@@ -4,6 +4,8 @@
 // build without them, is compiled here, once per process. ajv itself is loaded only then.
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { besideBuild } from './paths.js';
 import type { Ajv as AjvClass, ErrorObject, Options, ValidateFunction } from 'ajv';
 
 const require = createRequire(import.meta.url);
@@ -40,9 +42,12 @@ export function precompiledName(schema: Record<string, unknown>): string {
   return `v${createHash('sha256').update(JSON.stringify(schema)).digest('hex').slice(0, 32)}`;
 }
 
+let validatorsDir: string | undefined;
+
 function precompiledFor(schema: Record<string, unknown>): ValidateFunction | undefined {
+  validatorsDir ??= besideBuild(import.meta.url, 'engine', PRECOMPILED_DIR);
   try {
-    return require(`./${PRECOMPILED_DIR}/${precompiledName(schema)}.cjs`) as ValidateFunction;
+    return require(path.join(validatorsDir, `${precompiledName(schema)}.cjs`)) as ValidateFunction;
   } catch (e) {
     // Not built (tsc alone, vitest running the sources) or a schema changed since: compiled at run time.
     if ((e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return undefined;

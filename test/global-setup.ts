@@ -21,6 +21,9 @@ export default function setup(): void {
     // The validators compiled at build time, as `npm run build` makes them.
     const v = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-validators.mjs'), out], { cwd: root, encoding: 'utf8' });
     if (v.status !== 0) process.stderr.write(`build-validators failed:\n${v.stderr}\n`);
+    // And the bundle bin/plinth.js runs (without it, bin/plinth.js runs tsc's output).
+    const b = spawnSync(process.execPath, [path.join(root, 'scripts', 'bundle.mjs'), out], { cwd: root, encoding: 'utf8' });
+    if (b.status !== 0) process.stderr.write(`bundle failed:\n${b.stderr}\n`);
     sync(out, path.join(root, 'dist'));
   } finally {
     rmSync(out, { recursive: true, force: true });

@@ -5,12 +5,13 @@
 import { existsSync, promises as fs } from 'node:fs';
 import { register } from 'node:module';
 import * as path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import type { Module } from '../types.js';
 import { compileSchema } from '../schema-validation.js';
 import { engineActions } from './actions.js';
 import { keywordsOn } from './keywords.js';
 import { SourceError } from './yaml.js';
+import { besideBuild } from '../paths.js';
 
 /** Modules by name: loaded, or a loader called the first time a playbook names the module. */
 export type ModuleCatalog = ReadonlyMap<string, Module | (() => Promise<Module>)>;
@@ -118,7 +119,7 @@ let typeScriptHooks = false;
 function registerTypeScript(): void {
   if (typeScriptHooks) return;
   typeScriptHooks = true;
-  const hooks = new URL('./typescript-hooks.js', import.meta.url);
+  const hooks = besideBuild(import.meta.url, 'engine/load', 'typescript-hooks.js');
   // Run from the sources (vitest), the test runner compiles TypeScript itself.
-  if (existsSync(fileURLToPath(hooks))) register(hooks);
+  if (existsSync(hooks)) register(pathToFileURL(hooks));
 }
