@@ -18,6 +18,7 @@ export const schema = {
     use: { enum: ['auto', 'systemd'], default: 'auto', description: 'the service manager; plinth knows systemd' },
   },
   anyOf: [{ required: ['state'] }, { required: ['enabled'] }],
+  'x-message': 'say what to do with the service: state (started, stopped, restarted, reloaded) or enabled',
 } as const;
 
 export const service = moduleAlias(systemd, {

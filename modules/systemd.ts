@@ -39,6 +39,7 @@ export const schema = {
     no_block: { type: 'boolean', default: false, description: 'do not wait for start/stop/restart jobs to finish' },
   },
   anyOf: [{ required: ['name'] }, { properties: { daemon_reload: { const: true } }, required: ['daemon_reload'] }],
+  'x-message': 'name a unit (with state, enabled or masked), or set daemon_reload: true',
 } as const;
 
 export const systemd: Module<typeof schema, Observed, SystemdAction> = {
