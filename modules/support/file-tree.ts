@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { ModuleError, type ApplyResult, type Diff, type ModuleContext, type Plan, type PlannedWrite } from '../../engine/types.js';
 import { resolveAttributes } from './attributes.js';
 import { execOrFail } from './host-commands.js';
-import { diffText, isBinary } from './text.js';
+import { diffText } from './text.js';
 
 /** One file or directory of the wanted tree, by its path below the destination. */
 export interface WantedEntry {
@@ -42,6 +42,8 @@ export interface TreeObserved {
   /** Owner and group for every entry (names as the host reports them). */
   owner?: string;
   group?: string;
+  /** The current content of files that will be rewritten (the first few, when small), for their diffs. */
+  previous?: Record<string, Buffer>;
 }
 
 export interface TreeOptions {
@@ -116,8 +118,24 @@ export async function observeTree(
     if (e.type === 'directory') excludedDirs.push(e.path);
     return false;
   });
-  const attributes = await resolveAttributes(ctx, { owner: t.owner, group: t.group });
-  return { dest: t.dest, destState: state, source: t.source, wanted: t.wanted, found: kept, ...attributes };
+  const [attributes, previous] = await Promise.all([resolveAttributes(ctx, { owner: t.owner, group: t.group }), readChanged(ctx, t.dest, t.wanted, kept)]);
+  return { dest: t.dest, destState: state, source: t.source, wanted: t.wanted, found: kept, ...attributes, ...(Object.keys(previous).length ? { previous } : {}) };
+}
+
+const SHOWN_DIFFS = 20;
+const SHOWN_SIZE = 256 * 1024;
+
+/** The files whose content differs, read for their diffs: the first 20 of at most 256 KiB. */
+async function readChanged(ctx: ModuleContext, dest: string, wanted: WantedEntry[], found: HostEntry[]): Promise<Record<string, Buffer>> {
+  const byPath = new Map(found.map((e) => [e.path, e]));
+  const changed = wanted
+    .filter((w) => {
+      const have = byPath.get(w.path);
+      return w.type === 'file' && have?.type === 'file' && have.size <= SHOWN_SIZE && have.sha256 !== sha256Of(w.content ?? Buffer.alloc(0));
+    })
+    .slice(0, SHOWN_DIFFS);
+  const contents = await Promise.all(changed.map((w) => ctx.host.read(join(dest, w.path), { ...ctx.become })));
+  return Object.fromEntries(changed.flatMap((w, i) => (contents[i] ? [[w.path, contents[i]!]] : [])));
 }
 
 /** find's records ("E type mode owner group size ./path") and sha256sum's ("digest  ./path"), NUL-terminated. */
@@ -190,7 +208,7 @@ export function planTree(o: TreeObserved, opts: TreeOptions, result: Record<stri
         (have ? updated : added).push(w.path);
         if (have) lines.before.push(describeHost(have));
         lines.after.push(describeWanted(w, mode ?? have?.mode, digest));
-        if (have && contentDiffs.length < 20) contentDiffs.push(fileDiff(join(o.dest, w.path), w.content ?? Buffer.alloc(0)));
+        if (have && contentDiffs.length < SHOWN_DIFFS) contentDiffs.push(fileDiff(join(o.dest, w.path), o.previous?.[w.path], content));
         continue;
       }
     }
@@ -256,9 +274,9 @@ function describeWanted(w: WantedEntry, mode: string | undefined, digest?: strin
   return `${w.path}${m} ${w.content?.length ?? 0} bytes sha256:${digest!.slice(0, 12)}`;
 }
 
-/** The new content of an updated file (the engine hides a diff that holds a secret). */
-function fileDiff(target: string, after: Buffer): Diff {
-  return { target, before: '(content on the host)\n', after: isBinary(after) ? `binary file (${after.length} bytes)\n` : diffText(after) };
+/** An updated file's content before and after (the engine hides a diff that holds a secret). */
+function fileDiff(target: string, before: Buffer | undefined, after: Buffer): Diff {
+  return { target, before: before ? diffText(before) : '(not read: a large file, or more than 20 changed)\n', after: diffText(after) };
 }
 
 function plannedWrites(action: TreeAction): PlannedWrite[] {

@@ -78,7 +78,7 @@ describe('copy with a directory src', () => {
     const update = await run(copy, { src: 'conf.d/', dest }, { baseDirs: [dir] });
     expect(update).toMatchObject({ status: 'changed', summary: `sync ${dest} from ${files}/conf.d/: 1 updated`, result: { updated: ['10-memory.conf'], removed: [] } });
     expect(update.diffs?.[0]).toMatchObject({ before: expect.stringMatching(/^10-memory\.conf 0644 root:root 23 bytes sha256:/), after: expect.stringMatching(/^10-memory\.conf 0644 21 bytes sha256:/) });
-    expect(update.diffs?.[1]).toEqual({ target: `${dest}/10-memory.conf`, before: '(content on the host)\n', after: 'shared_buffers = 1GB\n' });
+    expect(update.diffs?.[1]).toEqual({ target: `${dest}/10-memory.conf`, before: 'shared_buffers = 128MB\n', after: 'shared_buffers = 1GB\n' });
     expect((await fs.stat(path.join(dest, '10-memory.conf'))).ino).not.toBe(inode);
     expect(await fs.readFile(path.join(dest, 'local.conf'), 'utf8')).toBe('mine\n');
     expect((await run(copy, { src: 'conf.d/', dest }, { baseDirs: [dir] })).status).toBe('ok');
