@@ -13,12 +13,12 @@ import { registerVaultCommands } from './vault-command.js';
 import { registerPlanCommands } from './plan-command.js';
 import { registerAdhocCommand } from './adhoc-command.js';
 
-// A reader that stops early (`plinth lab status | head -1`) closes the pipe: stop quietly, as git
-// does, with the status a process killed by SIGPIPE has (128 + 13).
+// A reader that stops early (`plinth lab status | head -1`) closes the pipe: the rest of the output
+// goes unread, quietly. Unlike git, plinth does not stop there: a run or `lab up` cut short would
+// leave hosts half changed, so the command finishes and exits as it would have.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EPIPE') throw e;
-    process.exit(141);
+    if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
   });
 }
 

@@ -154,8 +154,6 @@ async function loadAndRun(
   const tags = splitList(flags.tags);
   const skipTags = splitList(flags.skipTags);
   const check = !!(flags.check || extras.check);
-  // `plinth run ... | head`: a closed pipe must not crash a run that is changing hosts; the rest goes unread.
-  for (const stream of [process.stdout, process.stderr]) stream.on('error', ignoreClosedPipe);
   const out = (s: string) => process.stdout.write(s);
   if (flags.syntaxCheck) {
     const problems = await syntaxCheck(plays);
@@ -307,10 +305,6 @@ function stepPrompt(): { ask: (name: string) => Promise<'yes' | 'no' | 'continue
     return answer === 'y' || answer === 'yes' ? 'yes' : 'no';
   };
   return { ask, close: () => reader.close() };
-}
-
-function ignoreClosedPipe(e: NodeJS.ErrnoException): void {
-  if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
 }
 
 function splitList(v?: string): string[] {

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { localInventory, plinthJson, recapOf, tempTree } from '../../helpers/cli.js';
+import { engineJson } from '../../helpers/engine.js';
 
 const role = {
   'roles/ntpish/defaults/main.yml': `ntp_enabled: yes
@@ -66,7 +67,7 @@ describe('an Ansible-shaped role runs unchanged', () => {
       'pb.yml': `- hosts: all\n  gather_facts: yes\n  roles:\n    - ntpish\n`,
     });
     const args = ['-i', path.join(root, 'inv.yml'), path.join(root, 'pb.yml'), '-e', `root=${root}`];
-    const first = await plinthJson(args);
+    const first = await engineJson(args);
     expect(first.code).toBe(0);
     expect(await fs.readFile(path.join(root, 'ntp.conf'), 'utf8')).toBe(
       'server 0.pool.example iburst\nserver 1.pool.example iburst\nserver 2.pool.example iburst\n',
@@ -78,7 +79,7 @@ describe('an Ansible-shaped role runs unchanged', () => {
     // A YAML 1.1 `0644` in defaults, used through an expression, is the mode 0644.
     expect(((await fs.stat(path.join(root, 'after'))).mode & 0o777).toString(8)).toBe('644');
 
-    const second = await plinthJson(args);
+    const second = await engineJson(args);
     expect(second.code).toBe(0);
     expect(recapOf(second.events).localhost.changed).toBe(0);
     expect(await fs.readFile(path.join(root, 'log'), 'utf8')).toBe('restart ntpsec\n');

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { localInventory, plinth, plinthJson, tempTree } from '../../helpers/cli.js';
+import { engineJson } from '../../helpers/engine.js';
 
 /** A command check mode only predicts (it would create the marker), then `then`. */
 async function project(then: string): Promise<{ dir: string; state: string }> {
@@ -31,7 +32,7 @@ describe('check mode after a change it could not model', () => {
       debug:
         msg: "{{ upper_of_x }}"
 `);
-    const check = await plinthJson(['-i', 'inventory.yml', 'site.yml', '--check'], { cwd: dir });
+    const check = await engineJson(['-i', 'inventory.yml', 'site.yml', '--check'], { cwd: dir });
     expect(results(check.events)).toEqual(['make the marker=changed', 'say it=failed']);
     expect(check.code).toBe(2);
     const failed = check.events.find((e) => e.status === 'failed')!;
@@ -41,7 +42,7 @@ describe('check mode after a change it could not model', () => {
     expect(plan.code).toBe(1);
     expect(existsSync(path.join(state, 'marker'))).toBe(false);
 
-    const real = await plinthJson(['-i', 'inventory.yml', 'site.yml'], { cwd: dir });
+    const real = await engineJson(['-i', 'inventory.yml', 'site.yml'], { cwd: dir });
     expect(results(real.events)).toEqual(['make the marker=changed', 'say it=failed']);
   });
 
@@ -51,7 +52,7 @@ describe('check mode after a change it could not model', () => {
         path: "{{ state }}/other"
         state: "{{ 'tuoch' }}"
 `);
-    const check = await plinthJson(['-i', 'inventory.yml', 'site.yml', '--check'], { cwd: dir });
+    const check = await engineJson(['-i', 'inventory.yml', 'site.yml', '--check'], { cwd: dir });
     expect(results(check.events)).toEqual(['make the marker=changed', 'a file in a state that does not exist=failed']);
     expect(check.events.find((e) => e.status === 'failed')!.message).toMatch(/file: state: .*\(after rendering expressions\)/);
   });
@@ -61,14 +62,14 @@ describe('check mode after a change it could not model', () => {
       debug:
         msg: "{{ made.stdout.trim() }}"
 `);
-    const check = await plinthJson(['-i', 'inventory.yml', 'site.yml', '--check'], { cwd: dir });
+    const check = await engineJson(['-i', 'inventory.yml', 'site.yml', '--check'], { cwd: dir });
     expect(results(check.events)).toEqual(['make the marker=changed', 'use its output=unknown']);
     expect(check.code).toBe(0);
     const unknown = check.events.find((e) => e.status === 'unknown')!;
     expect(unknown.message).toMatch(/^unknown until apply: depends on make the marker \(run .*\), which check mode does not apply$/);
     expect(unknown.message).not.toMatch(/TypeError|Cannot read/);
 
-    const real = await plinthJson(['-i', 'inventory.yml', 'site.yml'], { cwd: dir });
+    const real = await engineJson(['-i', 'inventory.yml', 'site.yml'], { cwd: dir });
     expect(results(real.events)).toEqual(['make the marker=changed', 'use its output=ok']);
   });
 
@@ -82,7 +83,7 @@ describe('check mode after a change it could not model', () => {
       retries: 5
       delay: 600
 `);
-    const check = await plinthJson(['-i', 'inventory.yml', 'site.yml', '--check', '-v'], { cwd: dir });
+    const check = await engineJson(['-i', 'inventory.yml', 'site.yml', '--check', '-v'], { cwd: dir });
     expect(results(check.events)).toEqual(['make the marker=changed', 'wait for the marker=unknown']);
     expect(check.code).toBe(0);
     expect(check.events.find((e) => e.status === 'unknown')!.message).toMatch(/^unknown until apply: the until condition is not met yet and depends on make the marker .*; not retried in check mode$/);
@@ -92,7 +93,7 @@ describe('check mode after a change it could not model', () => {
     expect(desired.target).toBe('command: what it will ensure (the current state is known after apply)');
     expect(desired.after).toMatch(/^cmd: cat \S+\/marker$/m);
 
-    const real = await plinthJson(['-i', 'inventory.yml', 'site.yml'], { cwd: dir });
+    const real = await engineJson(['-i', 'inventory.yml', 'site.yml'], { cwd: dir });
     expect(results(real.events)).toEqual(['make the marker=changed', 'wait for the marker=ok']);
   });
 
@@ -104,7 +105,7 @@ describe('check mode after a change it could not model', () => {
 `);
     await fs.mkdir(path.join(dir, 'templates'));
     await fs.writeFile(path.join(dir, 'templates/t.ejs'), 'port = <%= 5432 + 1 %>\n');
-    const check = await plinthJson(['-i', 'inventory.yml', 'site.yml', '--check'], { cwd: dir });
+    const check = await engineJson(['-i', 'inventory.yml', 'site.yml', '--check'], { cwd: dir });
     const unknown = check.events.find((e) => e.task === 'the conf')!;
     expect(unknown.status).toBe('unknown');
     expect(unknown.diff).toEqual([{ target: expect.stringMatching(/\/not-yet\/t\.conf$/), before: '', after: 'port = 5433\n' }]);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { fixtures, hashTree, localInventory, plinth, plinthJson, recapOf, tempTree } from '../../helpers/cli.js';
+import { engineJson } from '../../helpers/engine.js';
 
 const dir = path.join(fixtures, 'check');
 
@@ -10,7 +11,7 @@ const changedTasks = (events: Record<string, any>[]) =>
   events.filter((e) => e.type === 'result' && e.status === 'changed').map((e) => `${e.host}: ${e.task}`);
 
 async function converge(root: string, ...flags: string[]) {
-  const r = await plinthJson(['-i', path.join(root, 'inv.yml'), path.join(dir, 'site.yml'), '-e', `root=${root}`, ...flags]);
+  const r = await engineJson(['-i', path.join(root, 'inv.yml'), path.join(dir, 'site.yml'), '-e', `root=${root}`, ...flags]);
   expect(r.stderr).not.toMatch(/fatal|ERROR/);
   expect(r.code).toBe(0);
   return r;
@@ -79,7 +80,7 @@ describe('check mode', () => {
   it('a lineinfile on a file that an earlier template would write predicts its change; a changed_when: false command runs', async () => {
     const root = await tempTree();
     const before = await hashTree(root);
-    const r = await plinthJson([path.join(dir, 'template-then-lineinfile.yml'), '-e', `root=${root}`, '--check', '--diff']);
+    const r = await engineJson([path.join(dir, 'template-then-lineinfile.yml'), '-e', `root=${root}`, '--check', '--diff']);
     expect(r.code).toBe(0);
     expect(await hashTree(root)).toBe(before);
     expect(r.events.filter((e) => e.type === 'result').map((e) => `${e.task}=${e.status}`)).toEqual([
@@ -98,7 +99,7 @@ describe('check mode', () => {
 
   it('a command that changes things does not run in check mode', async () => {
     const root = await tempTree({ 'pb.yml': '- hosts: localhost\n  gather_facts: false\n  tasks:\n    - command: touch {{ root }}/made\n' });
-    const r = await plinthJson([path.join(root, 'pb.yml'), '-e', `root=${root}`, '-C']);
+    const r = await engineJson([path.join(root, 'pb.yml'), '-e', `root=${root}`, '-C']);
     expect(r.code).toBe(0);
     expect(r.events[0]).toMatchObject({ status: 'changed', predicted: true });
     expect(await fs.readdir(root)).toEqual(['pb.yml']);
@@ -108,9 +109,9 @@ describe('check mode', () => {
     const root = await tempTree({
       'pb.yml': '- hosts: localhost\n  gather_facts: false\n  tasks:\n    - command: echo check\n      when: ansible_check_mode\n      changed_when: false\n      register: r\n    - assert: { that: ["r.stdout == \'check\'"] }\n',
     });
-    const r = await plinthJson([path.join(root, 'pb.yml'), '-C']);
+    const r = await engineJson([path.join(root, 'pb.yml'), '-C']);
     expect(r.events.map((e) => e.status)).toEqual(['ok', 'ok', undefined]);
-    const real = await plinthJson([path.join(root, 'pb.yml')]);
+    const real = await engineJson([path.join(root, 'pb.yml')]);
     expect(real.events.map((e) => e.status)).toEqual(['skipped', 'failed', undefined]);
   });
 

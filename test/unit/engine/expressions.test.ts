@@ -1,12 +1,13 @@
 // {{ }} expressions: types kept, strings interpolated, variables rendered lazily in the reader's scope,
 // magic variables (hostvars, groups, inventory_hostname), and undefined names as errors.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Scope } from '../../../engine/expr/scope.js';
 import { UndefinedVariableError, ExpressionError } from '../../../engine/expr/evaluate.js';
 import { renderEjs, TemplateError } from '../../../engine/expr/ejs-template.js';
-import { plinth, tempTree } from '../../helpers/cli.js';
+import { tempTree } from '../../helpers/cli.js';
+import { engineJson } from '../../helpers/engine.js';
 
 const scope = (...layers: Record<string, unknown>[]) => new Scope(layers.map((vars, i) => ({ name: `l${i}`, vars })));
 
@@ -119,8 +120,8 @@ describe('expressions in playbooks', () => {
         content: "{{ JSON.stringify({ conf_dir, first_port, type: typeof first_port, all_ports, is_list: Array.isArray(all_ports), label, web: groups.web, db: groups['db'], h2_conf: hostvars['h2'].conf_dir, h2_site: hostvars.h2.site, echoed: echoed.stdout, rc: echoed.rc, group_names }) }}"
 `,
     });
-    const r = await plinth(['run', '-i', path.join(root, 'inv.yml'), path.join(root, 'pb.yml'), '-e', `root=${root}`]);
-    expect(r.code).toBe(0);
+    const r = await engineJson(['-i', path.join(root, 'inv.yml'), path.join(root, 'pb.yml'), '-e', `root=${root}`]);
+    expect(r.code, r.stderr).toBe(0);
     const h1 = JSON.parse(await fs.readFile(path.join(root, 'h1.json'), 'utf8'));
     expect(h1).toEqual({
       conf_dir: '/srv/us/h1',
@@ -154,8 +155,8 @@ describe('expressions in playbooks', () => {
       loop: "{{ names }}"
 `,
     });
-    const r = await plinth(['run', path.join(root, 'pb.yml'), '-e', `root=${root}`]);
-    expect(r.code).toBe(0);
+    const r = await engineJson([path.join(root, 'pb.yml'), '-e', `root=${root}`]);
+    expect(r.code, r.stderr).toBe(0);
     expect((await fs.readdir(root)).sort()).toEqual(['a1', 'b1', 'pb.yml']);
   });
 
@@ -170,9 +171,9 @@ describe('expressions in playbooks', () => {
       debug: { msg: "{{ conf }}" }
 `,
     });
-    const r = await plinth(['run', path.join(root, 'pb.yml')]);
+    const r = await engineJson([path.join(root, 'pb.yml')]);
     expect(r.code).toBe(2);
-    expect(r.stdout).toContain(`fatal: [localhost] => ${root}/pb.yml:6:7: undefined variable 'undefined_root' in expression: undefined_root\n`);
+    expect(r.stderr).toContain(`fatal: [localhost] => ${root}/pb.yml:6:7: undefined variable 'undefined_root' in expression: undefined_root\n`);
   });
 });
 
@@ -193,7 +194,11 @@ describe('lookup and query, as Ansible writes them', () => {
 `,
       'pb.yml': '- hosts: h1\n  gather_facts: false\n  roles: [r]\n',
     });
-    const run = () => plinth(['run', '--diff', '-v', '-i', path.join(root, 'inv.yml'), path.join(root, 'pb.yml'), '-e', `root=${root}`], { env: { PLINTH_LOOKUP_TEST: 'the-env' } });
+    const run = () => engineJson(['--diff', '-v', '-i', path.join(root, 'inv.yml'), path.join(root, 'pb.yml'), '-e', `root=${root}`]);
+    process.env.PLINTH_LOOKUP_TEST = 'the-env';
+    onTestFinished(() => {
+      delete process.env.PLINTH_LOOKUP_TEST;
+    });
     const r = await run();
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(JSON.parse(await fs.readFile(path.join(root, 'out.json'), 'utf8'))).toEqual({
@@ -212,7 +217,7 @@ describe('lookup and query, as Ansible writes them', () => {
     expect(r.stdout + r.stderr).not.toContain(stored.trim());
     // The password file is made once: a second run reads it back and changes nothing.
     const again = await run();
-    expect(again.stdout).toMatch(/changed=0/);
+    expect(again.stderr).toMatch(/changed=0/);
     expect(await fs.readFile(path.join(root, 'credentials/replicator'), 'utf8')).toBe(stored);
   });
 
@@ -221,9 +226,9 @@ describe('lookup and query, as Ansible writes them', () => {
       'inv.yml': 'all:\n  hosts:\n    h1: { ansible_connection: local }\n',
       'pb.yml': `- hosts: h1\n  gather_facts: false\n  tasks:\n    - debug: { msg: "{{ lookup('file', 'missing.txt') }}" }\n      ignore_errors: true\n    - debug: { msg: "{{ lookup('redis', 'k') }}" }\n`,
     });
-    const r = await plinth(['run', '-i', path.join(root, 'inv.yml'), path.join(root, 'pb.yml')]);
+    const r = await engineJson(['-i', path.join(root, 'inv.yml'), path.join(root, 'pb.yml')]);
     expect(r.code).not.toBe(0);
-    expect(r.stdout).toContain(`could not find 'missing.txt' (looked in: ${root}/files/missing.txt, ${root}/missing.txt`);
-    expect(r.stdout).toContain("lookup plugin 'redis' is not supported (plinth has: env, file, pipe, lines, fileglob, first_found, password)");
+    expect(r.stderr).toContain(`could not find 'missing.txt' (looked in: ${root}/files/missing.txt, ${root}/missing.txt`);
+    expect(r.stderr).toContain("lookup plugin 'redis' is not supported (plinth has: env, file, pipe, lines, fileglob, first_found, password)");
   });
 });

@@ -4,7 +4,8 @@
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { plinthJson, tempTree } from '../../helpers/cli.js';
+import { tempTree } from '../../helpers/cli.js';
+import { engineJson } from '../../helpers/engine.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -31,7 +32,7 @@ describe('copy src from a playbook outside plinth', () => {
         dest: "{{ out }}/copied.json"
 `,
     });
-    const r = await plinthJson(['pb.yml', '-e', `out=${dir}`], { cwd: dir });
+    const r = await engineJson(['pb.yml', '-e', `out=${dir}`], { cwd: dir });
     expect(r.code).toBe(2);
     expect(failures(r.events)).toEqual([`pb.yml:5:7: src 'package.json' not found; looked in: ${dir}/files/package.json, ${dir}/package.json`]);
     expect(existsSync(path.join(dir, 'copied.json'))).toBe(false);
@@ -51,7 +52,7 @@ describe('copy src from a playbook outside plinth', () => {
   roles: [app]
 `,
     });
-    const r = await plinthJson(['pb.yml', '-e', `out=${dir}`], { cwd: dir });
+    const r = await engineJson(['pb.yml', '-e', `out=${dir}`], { cwd: dir });
     expect(await fs.readFile(path.join(dir, 'own.txt'), 'utf8')).toBe('from the role\n');
     expect(await fs.readFile(path.join(dir, 'shared.txt'), 'utf8')).toBe('from the playbook\n');
     const role = path.join(dir, 'roles', 'app');
@@ -71,7 +72,7 @@ describe('copy src from a playbook outside plinth', () => {
         dest: "{{ out }}/pgpool.conf"
 `,
     });
-    const r = await plinthJson(['pb.yml', '-e', `out=${dir}`], { cwd: dir });
+    const r = await engineJson(['pb.yml', '-e', `out=${dir}`], { cwd: dir });
     expect(failures(r.events)).toEqual([
       `pb.yml:5:7: src 'pgpool/pgpool.conf.ejs' not found; looked in: ${dir}/templates/pgpool/pgpool.conf.ejs, ${dir}/pgpool/pgpool.conf.ejs`,
     ]);

@@ -1,15 +1,16 @@
 // Ansible's run-time pieces: dynamic include_tasks/include_role, import_role, include_vars, fail,
-// meta, the with_* loops and module argument aliases; through the CLI on temp dirs.
+// meta, the with_* loops and module argument aliases; run by the engine in this process on temp dirs.
 import { describe, expect, it } from 'vitest';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { localInventory, plinth, plinthJson, recapOf, statuses, tempTree } from '../../helpers/cli.js';
+import { engineJson } from '../../helpers/engine.js';
 
 const read = (p: string) => fs.readFile(p, 'utf8');
 
 async function runPlay(playbook: string, files: Record<string, string> = {}, flags: string[] = []) {
   const root = await tempTree({ 'pb.yml': playbook, 'inv.yml': localInventory(['h1', 'h2']), ...files });
-  const r = await plinthJson(['-i', path.join(root, 'inv.yml'), path.join(root, 'pb.yml'), '-e', `root=${root}`, ...flags]);
+  const r = await engineJson(['-i', path.join(root, 'inv.yml'), path.join(root, 'pb.yml'), '-e', `root=${root}`, ...flags]);
   return { ...r, root };
 }
 

@@ -5,6 +5,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as os from 'node:os';
 import { localInventory, plinth, plinthJson, recapOf, statuses, tempTree } from '../../helpers/cli.js';
+import { engineJson } from '../../helpers/engine.js';
 
 const read = (p: string) => fs.readFile(p, 'utf8');
 const indent = (text: string, n: number) => text.trim().split('\n').map((l) => ' '.repeat(n) + l).join('\n');
@@ -32,7 +33,7 @@ function playWith(wrapper: Wrapper, keywords: string, inner: string, after = '',
 
 async function run(files: Record<string, string>, flags: string[] = []) {
   const root = await tempTree(files);
-  const r = await plinthJson(['-i', path.join(root, 'inv.yml'), path.join(root, 'pb.yml'), '-e', `root=${root}`, ...flags]);
+  const r = await engineJson(['-i', path.join(root, 'inv.yml'), path.join(root, 'pb.yml'), '-e', `root=${root}`, ...flags]);
   return { ...r, root };
 }
 

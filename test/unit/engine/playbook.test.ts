@@ -1,15 +1,18 @@
-// Plays, roles and task keywords, run through the CLI with the local connection on temp dirs.
+// Plays, roles and task keywords, run by the engine in this process with the local connection on
+// temp dirs (the CLI's own output: --list-tasks and the plain report, through the CLI).
 import { describe, expect, it } from 'vitest';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { fixtures, localInventory, plinth, plinthJson, recapOf, repoRoot, statuses, tempTree } from '../../helpers/cli.js';
+import { engineJson } from '../../helpers/engine.js';
+import { SourceError } from '../../../engine/load/yaml.js';
 
 const read = (p: string) => fs.readFile(p, 'utf8');
 
 /** Writes pb.yml (and inv.yml for two local hosts h1, h2) to a temp dir and runs it with root=<dir>. */
 async function runPlay(playbook: string, flags: string[] = [], files: Record<string, string> = {}) {
   const root = await tempTree({ 'pb.yml': playbook, 'inv.yml': localInventory(['h1', 'h2']), ...files });
-  const r = await plinthJson(['-i', path.join(root, 'inv.yml'), path.join(root, 'pb.yml'), '-e', `root=${root}`, ...flags]);
+  const r = await engineJson(['-i', path.join(root, 'inv.yml'), path.join(root, 'pb.yml'), '-e', `root=${root}`, ...flags]);
   return { ...r, root };
 }
 
@@ -18,14 +21,14 @@ describe('roles', () => {
 
   it('runs dependencies first, renders role templates with defaults and params, runs role handlers', async () => {
     const root = await tempTree();
-    const r = await plinthJson([path.join(dir, 'site.yml'), '-e', `root=${root}`]);
+    const r = await engineJson([path.join(dir, 'site.yml'), '-e', `root=${root}`]);
     expect(r.code).toBe(0);
     expect(statuses(r.events)).toEqual(['base writes its file=changed', 'app config=changed', 'base changed=changed', 'restart app=changed']);
     expect(r.events[1].file).toBe(`${path.relative(repoRoot, dir)}/roles/app/tasks/main.yml:1`);
     expect(await read(path.join(root, 'base.txt'))).toBe('base default\n');
     expect(await read(path.join(root, 'app.conf'))).toBe('name = app\nport = 8080\nmode = safe\n');
     expect(await read(path.join(root, 'handlers.log'))).toBe('base\nrestart 8080\n');
-    const again = await plinthJson([path.join(dir, 'site.yml'), '-e', `root=${root}`]);
+    const again = await engineJson([path.join(dir, 'site.yml'), '-e', `root=${root}`]);
     expect(statuses(again.events)).toEqual(['base writes its file=ok', 'app config=ok']);
   });
 
@@ -49,7 +52,7 @@ describe('roles', () => {
   for (const [file, message, line] of argumentCases) {
     it(`validates the argument spec: ${file}`, async () => {
       const root = await tempTree();
-      const r = await plinthJson([path.join(dir, file), '-e', `root=${root}`]);
+      const r = await engineJson([path.join(dir, file), '-e', `root=${root}`]);
       expect(r.code).toBe(2);
       const failed = r.events.find((e) => e.status === 'failed')!;
       expect(failed.task).toBe('validate arguments of role app');
@@ -375,7 +378,7 @@ describe('handlers', () => {
     const r = await runPlay(pb);
     await fs.rm(path.join(r.root, 'h1.log'));
     await fs.rm(path.join(r.root, 'h2.log'));
-    const again = await plinthJson(['-i', path.join(r.root, 'inv.yml'), path.join(r.root, 'pb.yml'), '-e', `root=${r.root}`]);
+    const again = await engineJson(['-i', path.join(r.root, 'inv.yml'), path.join(r.root, 'pb.yml'), '-e', `root=${r.root}`]);
     expect(again.code).toBe(0);
     expect(again.events.filter((e) => e.handler)).toEqual([]);
     expect(await read(path.join(r.root, 'h1.log'))).toBe('tasks-done\n');
@@ -399,16 +402,15 @@ describe('handlers', () => {
     await expect(fs.stat(path.join(r.root, 'h1.restarted'))).rejects.toThrow();
   });
 
-  it('notifying a handler that does not exist is an error at load time with file:line', async () => {
-    const r = await runPlay(`- hosts: all
+  it('notifying a handler that does not exist is an error in the file (exit 4), with file:line, before any task runs', async () => {
+    const error = await runPlay(`- hosts: all
   gather_facts: false
   tasks:
     - command: echo
       notify: nope
-`);
-    expect(r.code).toBe(4);
-    expect(r.stderr).toBe(`ERROR! ${r.root}/pb.yml:4:7: notify: no handler named 'nope' in this play\n`);
-    expect(r.stdout).toBe('');
+`).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(SourceError);
+    expect((error as Error).message).toMatch(/\/pb\.yml:4:7: notify: no handler named 'nope' in this play$/);
   });
 });
 
@@ -429,7 +431,7 @@ describe('imported task files', () => {
     expect(statuses(r.events)).toEqual(['sub=changed', 'include_tasks sub.yml=ok', 'sub=changed', 'sub=skipped']);
     expect(await read(path.join(r.root, 'log'))).toBe('play\ntask-vars\n');
     // As in Ansible: the included tasks do not inherit the include's tags (`apply: {tags: ...}` hands them down).
-    const tagged = await plinthJson(['-i', path.join(r.root, 'inv.yml'), path.join(r.root, 'pb.yml'), '-e', `root=${r.root}`, '-t', 'included']);
+    const tagged = await engineJson(['-i', path.join(r.root, 'inv.yml'), path.join(r.root, 'pb.yml'), '-e', `root=${r.root}`, '-t', 'included']);
     expect(statuses(tagged.events)).toEqual(['include_tasks sub.yml=ok']);
   });
 });

@@ -4,7 +4,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { fixtures, plinth, tempTree } from '../../helpers/cli.js';
+import { fixtures, tempTree } from '../../helpers/cli.js';
+import { engineJson } from '../../helpers/engine.js';
 
 const dir = path.join(fixtures, 'precedence');
 let seen: Record<string, string>;
@@ -12,9 +13,9 @@ let seen: Record<string, string>;
 beforeAll(async () => {
   const tmp = await tempTree();
   const out = path.join(tmp, 'vars.json');
-  const r = await plinth(['run', '-i', path.join(dir, 'inventory.yml'), path.join(dir, 'playbook.yml'), '-e', `out=${out}`, '-e', 'v11=extra-vars', '-e', '{"v17": "extra-vars"}']);
-  expect(r.stderr).toBe('');
-  expect(r.code).toBe(0);
+  const r = await engineJson(['-i', path.join(dir, 'inventory.yml'), path.join(dir, 'playbook.yml'), '-e', `out=${out}`, '-e', 'v11=extra-vars', '-e', '{"v17": "extra-vars"}']);
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.events.filter((e) => e.type === 'result' && e.status === 'failed')).toEqual([]);
   seen = JSON.parse(await fs.readFile(out, 'utf8'));
 });
 

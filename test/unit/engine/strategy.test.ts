@@ -5,6 +5,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { localInventory, plinthJson, tempTree } from '../../helpers/cli.js';
+import { engineJson } from '../../helpers/engine.js';
 
 /** A shell loop that waits for a condition; after five minutes or more it fails the task instead of hanging. */
 const waitUntil = (condition: string) => `i=0; until ${condition}; do sleep 0.05; i=$((i+1)); [ $i -lt 6000 ] || exit 9; done`;
@@ -38,7 +39,7 @@ describe('strategy: free', () => {
       shell: touch ${root}/done-{{ inventory_hostname }}
 `,
     );
-    const r = await plinthJson(['-i', path.join(root, 'inv.yml'), path.join(root, 'pb.yml')]);
+    const r = await engineJson(['-i', path.join(root, 'inv.yml'), path.join(root, 'pb.yml')]);
     expect(r.stderr).not.toContain('ERROR');
     expect(r.code).toBe(0);
     const order = r.events.filter((e) => e.type === 'result').map((e) => `${e.host}:${e.task}`);
@@ -70,7 +71,7 @@ describe('strategy: free', () => {
       copy: { dest: "${root}/{{ inventory_hostname }}.handler", content: "ran" }
 `,
     );
-    const r = await plinthJson(['-i', path.join(root, 'inv.yml'), path.join(root, 'pb.yml')]);
+    const r = await engineJson(['-i', path.join(root, 'inv.yml'), path.join(root, 'pb.yml')]);
     expect(r.code).toBe(2);
     expect(await fs.readFile(path.join(root, 'h2.handler'), 'utf8')).toBe('ran');
     await expect(fs.stat(path.join(root, 'h1'))).rejects.toThrow(/ENOENT/);
@@ -104,7 +105,7 @@ describe('throttle', () => {
           shell: '${pair(b)}'
 `,
     );
-    const r = await plinthJson(['-i', path.join(root, 'inv.yml'), path.join(root, 'pb.yml'), '--forks', '4']);
+    const r = await engineJson(['-i', path.join(root, 'inv.yml'), path.join(root, 'pb.yml'), '--forks', '4']);
     expect(r.stderr).not.toContain('ERROR');
     expect(r.code).toBe(0);
     const oneLog = await fs.readFile(one, 'utf8');
@@ -129,7 +130,7 @@ describe('throttle', () => {
       shell: '${log(one)}; sleep 0.1; ${end(one)}'
 `,
     );
-    const r = await plinthJson(['-i', path.join(root, 'inv.yml'), path.join(root, 'pb.yml')]);
+    const r = await engineJson(['-i', path.join(root, 'inv.yml'), path.join(root, 'pb.yml')]);
     expect(r.code).toBe(0);
     const oneLog = await fs.readFile(one, 'utf8');
     expect(oneLog.split('\n').filter(Boolean)).toHaveLength(6);

@@ -3,13 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { localInventory, plinth, plinthJson, statuses, tempTree } from '../../helpers/cli.js';
+import { engineJson } from '../../helpers/engine.js';
 import { startTempCluster, type TempCluster } from '../postgres/temp-cluster.js';
 
 const modeOf = async (p: string) => ((await fs.stat(p)).mode & 0o777).toString(8);
 
 async function runIn(files: Record<string, string>, flags: string[] = []) {
   const root = await tempTree({ 'inv.yml': localInventory(['h1']), ...files });
-  const r = await plinthJson(['-i', path.join(root, 'inv.yml'), path.join(root, 'pb.yml'), '-e', `root=${root}`, ...flags]);
+  const r = await engineJson(['-i', path.join(root, 'inv.yml'), path.join(root, 'pb.yml'), '-e', `root=${root}`, ...flags]);
   return { ...r, root };
 }
 
@@ -62,7 +63,7 @@ describe('YAML 1.1 in keywords and module arguments', () => {
       'inv.yml': `all:\n  hosts:\n    h1:\n      ansible_connection: local\n      ansible_become: yes\n      ansible_become_user: nobody\n`,
       'pb.yml': `- hosts: all\n  gather_facts: false\n  tasks:\n    - { command: id -un, register: who }\n    - { copy: { dest: "{{ root }}/who", content: "{{ who.stdout }}" }, become: no }\n`,
     });
-    const r = await plinthJson(['-i', path.join(root, 'inv.yml'), path.join(root, 'pb.yml'), '-e', `root=${root}`]);
+    const r = await engineJson(['-i', path.join(root, 'inv.yml'), path.join(root, 'pb.yml'), '-e', `root=${root}`]);
     expect(r.code).toBe(0);
     expect(await fs.readFile(path.join(root, 'who'), 'utf8')).toBe('nobody');
   });
@@ -106,7 +107,7 @@ describe('PostgreSQL settings written on/off still mean on/off', () => {
     const text = readFileSync(path.join(pg.dataDir, 'postgresql.conf'), 'utf8');
     expect(text).toMatch(/^synchronous_commit = off/m);
     // fsync is on by default: nothing written for it, and the second run changes nothing.
-    const again = await plinthJson(['-i', path.join(r.root, 'inv.yml'), path.join(r.root, 'pb.yml'), '-e', `root=${r.root}`]);
+    const again = await engineJson(['-i', path.join(r.root, 'inv.yml'), path.join(r.root, 'pb.yml'), '-e', `root=${r.root}`]);
     expect(statuses(again.events)).toEqual(['conf=ok']);
   }, 120_000);
 });
