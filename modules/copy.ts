@@ -6,7 +6,7 @@ import { sources } from '../engine/load/sources.js';
 import { ModuleError, type ArgsOf, type Module, type ModuleContext } from '../engine/types.js';
 import { attributeProperties, modeSchema, normalizeMode } from './support/attributes.js';
 import { findControllerFile, findControllerPath, readControllerTree, type ControllerFile } from './support/controller-files.js';
-import { applyTree, observeTree, planTree, type TreeAction, type TreeObserved } from './support/file-tree.js';
+import { applyTree, observeHostTree, observeTree, planTree, type TreeAction, type TreeObserved, type WantedEntry } from './support/file-tree.js';
 import {
   applyManagedFile,
   observeManagedFile,
@@ -38,7 +38,7 @@ export const schema = {
     },
     backup: { type: 'boolean', default: false, description: 'keep a timestamped copy of the old file beside it' },
     validate: validateProperty,
-    remote_src: { type: 'boolean', default: false, description: 'src is a file on the host, not on the controller' },
+    remote_src: { type: 'boolean', default: false, description: 'src is a file or directory on the host, not on the controller' },
     force: { type: 'boolean', default: true, description: 'replace a file whose content differs; false only creates missing files' },
     directory_mode: { ...modeSchema, description: "mode of the directories a directory src creates (existing ones keep theirs), e.g. '0755'" },
     ...attributeProperties,
@@ -56,6 +56,9 @@ export const copy: Module<typeof schema, CopyObserved, ManagedFileAction | TreeA
     if (args.src !== undefined && !args.remote_src) {
       const found = await findControllerPath(ctx.baseDirs, 'files', args.src);
       if (found.directory) return { tree: await observeDirectoryCopy(ctx, args, found.path) };
+    }
+    if (args.src !== undefined && args.remote_src && (await ctx.host.stat(args.src, { ...ctx.become, follow: true }))?.type === 'directory') {
+      return { tree: await observeHostDirectoryCopy(ctx, args) };
     }
     const source = args.src === undefined ? undefined : args.remote_src ? await hostFile(ctx, args.src) : await findControllerFile(ctx.baseDirs, 'files', args.src);
     const desired = source ? source.content : Buffer.from(args.content ?? '', 'utf8');
@@ -86,18 +89,47 @@ export const copy: Module<typeof schema, CopyObserved, ManagedFileAction | TreeA
 
 /** A controller directory as the wanted tree under dest (dest/<name> unless src ends in '/'). */
 async function observeDirectoryCopy(ctx: ModuleContext, args: CopyArgs, dir: string): Promise<TreeObserved> {
+  const mode = refuseForDirectories(args);
+  const wanted = (await readControllerTree(dir)).map((e) => (e.type === 'file' ? { path: e.path, type: e.type, content: e.content, mode } : { path: e.path, type: e.type }));
+  return observeTree(ctx, { dest: treeDest(args, dir), source: sources.display(dir) + (args.src!.endsWith('/') ? '/' : ''), wanted, delete: false, owner: args.owner, group: args.group });
+}
+
+/**
+ * A directory on the host (remote_src) as the wanted tree: listed with digests in one command;
+ * only the files dest lacks or holds otherwise are read (over the connection) to be written.
+ */
+async function observeHostDirectoryCopy(ctx: ModuleContext, args: CopyArgs): Promise<TreeObserved> {
+  const mode = refuseForDirectories(args);
+  const src = args.src!.replace(/(.)\/+$/, '$1');
+  const listing = await observeHostTree(ctx, src, [], true);
+  const odd = listing.found.find((e) => e.type !== 'file' && e.type !== 'directory');
+  if (odd) throw new ModuleError(`copy: ${path.posix.join(src, odd.path)} on the host is a ${odd.type === 'link' ? 'symbolic link' : 'special file'}; remote_src copies files and directories only`);
+  const wanted: WantedEntry[] = listing.found.map((e) => (e.type === 'file' ? { path: e.path, type: 'file', sha256: e.sha256, mode } : { path: e.path, type: 'directory' }));
+  const tree = await observeTree(ctx, { dest: treeDest(args, src), source: args.src!, wanted, delete: false, owner: args.owner, group: args.group });
+  const there = new Map(tree.found.map((e) => [e.path, e]));
+  const toRead = wanted.filter((w) => w.type === 'file' && there.get(w.path)?.sha256 !== w.sha256);
+  const contents = await Promise.all(toRead.map((w) => ctx.host.read(path.posix.join(src, w.path), { ...ctx.become })));
+  toRead.forEach((w, i) => {
+    if (!contents[i]) throw new ModuleError(`copy: ${path.posix.join(src, w.path)} vanished from the host while it was read`);
+    w.content = contents[i]!;
+  });
+  return tree;
+}
+
+/** What a directory src cannot take; the files' mode. */
+function refuseForDirectories(args: CopyArgs): string | undefined {
   if (args.validate !== undefined) throw new ModuleError(`copy: validate checks one file; src ${args.src} is a directory`);
   if (args.backup) throw new ModuleError(`copy: backup keeps one file; src ${args.src} is a directory`);
-  const dest = args.src!.endsWith('/') ? args.dest.replace(/(.)\/+$/, '$1') : path.posix.join(args.dest, path.basename(dir));
-  const mode = args.mode === undefined ? undefined : normalizeMode(args.mode);
-  const wanted = (await readControllerTree(dir)).map((e) => (e.type === 'file' ? { path: e.path, type: e.type, content: e.content, mode } : { path: e.path, type: e.type }));
-  return observeTree(ctx, { dest, source: sources.display(dir) + (args.src!.endsWith('/') ? '/' : ''), wanted, delete: false, owner: args.owner, group: args.group });
+  return args.mode === undefined ? undefined : normalizeMode(args.mode);
+}
+
+/** dest itself when src ends in '/', else dest/<the directory's name>. */
+function treeDest(args: CopyArgs, dir: string): string {
+  return args.src!.endsWith('/') ? args.dest.replace(/(.)\/+$/, '$1') : path.posix.join(args.dest, path.basename(dir));
 }
 
 async function hostFile(ctx: ModuleContext, src: string): Promise<ControllerFile> {
-  const st = await ctx.host.stat(src, { ...ctx.become, follow: true });
-  if (st?.type === 'directory') throw new ModuleError(`copy: src ${src} on the host is a directory; copying directories is not supported`);
-  const content = st ? await ctx.host.read(src, { ...ctx.become }) : null;
+  const content = await ctx.host.read(src, { ...ctx.become });
   if (!content) throw new ModuleError(`copy: src ${src} does not exist on ${ctx.host.name} (remote_src: true reads it from the host)`);
   return { path: src, name: src, content };
 }

@@ -14,7 +14,10 @@ import { diffText } from './text.js';
 export interface WantedEntry {
   path: string;
   type: 'file' | 'directory';
+  /** Needed for a file that will be written; the others may give only their digest. */
   content?: Buffer;
+  /** sha256 of the content, when the content itself was not read (remote_src). */
+  sha256?: string;
   /** Four octal digits; absent: a new entry gets the host's default, an existing one keeps its own. */
   mode?: string;
 }
@@ -131,7 +134,7 @@ async function readChanged(ctx: ModuleContext, dest: string, wanted: WantedEntry
   const changed = wanted
     .filter((w) => {
       const have = byPath.get(w.path);
-      return w.type === 'file' && have?.type === 'file' && have.size <= SHOWN_SIZE && have.sha256 !== sha256Of(w.content ?? Buffer.alloc(0));
+      return w.type === 'file' && have?.type === 'file' && have.size <= SHOWN_SIZE && have.sha256 !== digestOf(w);
     })
     .slice(0, SHOWN_DIFFS);
   const contents = await Promise.all(changed.map((w) => ctx.host.read(join(dest, w.path), { ...ctx.become })));
@@ -170,6 +173,8 @@ export function compareTreePaths(a: string, b: string): number {
 }
 
 const sha256Of = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+/** A wanted file's digest: given, or of its content. */
+export const digestOf = (w: WantedEntry) => w.sha256 ?? sha256Of(w.content ?? Buffer.alloc(0));
 const join = (dest: string, rel: string) => path.posix.join(dest, rel);
 
 /** The plan for the tree: every add, update, attribute change and removal, listed in the diff. */
@@ -200,10 +205,11 @@ export function planTree(o: TreeObserved, opts: TreeOptions, result: Record<stri
         continue;
       }
     } else {
+      const digest = digestOf(w);
       const content = w.content ?? Buffer.alloc(0);
-      const digest = sha256Of(content);
       const replace = have && (have.type === 'link' || have.sha256 !== digest);
       if (!have || (replace && opts.replace)) {
+        if (!w.content && w.sha256) throw new Error(`internal error: ${w.path} is to be written but its content was not read`);
         action.write.push({ path: join(o.dest, w.path), content: content.toString('base64'), mode: mode ?? (have?.type === 'file' ? have.mode : undefined) });
         (have ? updated : added).push(w.path);
         if (have) lines.before.push(describeHost(have));
@@ -271,7 +277,7 @@ function describeHost(e: Pick<HostEntry, 'path' | 'type' | 'mode' | 'owner' | 'g
 function describeWanted(w: WantedEntry, mode: string | undefined, digest?: string): string {
   const m = mode ? ` ${mode}` : '';
   if (w.type === 'directory') return `${w.path}/${m}`;
-  return `${w.path}${m} ${w.content?.length ?? 0} bytes sha256:${digest!.slice(0, 12)}`;
+  return `${w.path}${m}${w.content ? ` ${w.content.length} bytes` : ''} sha256:${digest!.slice(0, 12)}`;
 }
 
 /** An updated file's content before and after (the engine hides a diff that holds a secret). */

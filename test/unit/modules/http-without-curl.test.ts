@@ -80,7 +80,7 @@ afterAll(async () => {
   await fs.rm(work, { recursive: true, force: true });
 });
 
-describe('a host without curl', () => {
+describe('a host without curl', { timeout: 300_000 }, () => {
   test('the host really has none', async () => {
     expect((await host.exec(['sh', '-c', 'command -v curl || echo none'])).stdout.trim()).toBe('none');
     expect((await host.exec(['sh', '-c', 'command -v sha256sum'])).stdout.trim()).toBe(path.join(work, 'bin', 'sha256sum'));

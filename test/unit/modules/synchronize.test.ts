@@ -84,6 +84,21 @@ describe('copy with a directory src', () => {
     expect((await run(copy, { src: 'conf.d/', dest }, { baseDirs: [dir] })).status).toBe('ok');
   });
 
+  test('remote_src: a directory on the host, listed with digests; only the files that differ are read and written', async () => {
+    const src = path.join(files, 'conf.d');
+    const dest = path.join(dir, 'copied');
+    const { check, first, second } = await checkApplyAgain(copy, { src: `${src}/`, dest, remote_src: true, mode: '0600' });
+    expect(check).toMatchObject({ status: 'changed', summary: `create ${dest} from ${src}/: 6 added` });
+    expect([first.status, second.status]).toEqual(['changed', 'ok']);
+    expect((await treeOf(dest))['tuning/work_mem.conf']).toBe('0600 work_mem = 16MB\n');
+    await fs.writeFile(path.join(src, '10-memory.conf'), 'shared_buffers = 4GB\n');
+    const update = await run(copy, { src: `${src}/`, dest, remote_src: true, mode: '0600' });
+    expect(update).toMatchObject({ status: 'changed', result: { updated: ['10-memory.conf'] } });
+    expect(update.diffs?.[1]).toMatchObject({ before: 'shared_buffers = 1GB\n', after: 'shared_buffers = 4GB\n' });
+    await fs.symlink('10-memory.conf', path.join(src, 'current.conf'));
+    await expect(run(copy, { src: `${src}/`, dest, remote_src: true })).rejects.toThrow(`copy: ${src}/current.conf on the host is a symbolic link; remote_src copies files and directories only`);
+  });
+
   test('bad input: a file where the tree has a directory, validate with a directory, dest a file', async () => {
     const dest = path.join(dir, 'clash');
     await writeTree(dest, { tuning: 'a file\n' });
@@ -171,7 +186,7 @@ describe("the host's tree as find and sha256sum print it (captured on a Debian 1
   });
 });
 
-describe('over ssh to a real sshd', () => {
+describe('over ssh to a real sshd', { timeout: 300_000 }, () => {
   let sshd: TestSshd;
   let host: SshHost;
   beforeAll(async () => {
@@ -195,10 +210,12 @@ describe('over ssh to a real sshd', () => {
     const st = await fs.stat(path.join(dest, 'tuning', 'work_mem.conf'));
     expect([st.uid, (st.mode & 0o777).toString(8)]).toEqual([(await fs.stat(path.join(dest, 'tuning'))).uid, '400']);
     expect(st.uid).not.toBe(0);
+    const remote = await checkApplyAgain(copy, { src: path.join(files, 'conf.d'), dest: path.join(dir, 'remote-src'), remote_src: true }, { host });
+    expect([remote.check.summary, remote.first.status, remote.second.status]).toEqual([`create ${dir}/remote-src/conf.d from ${files}/conf.d: 6 added`, 'changed', 'ok']);
   });
 });
 
-describe('in a playbook', () => {
+describe('in a playbook', { timeout: 300_000 }, () => {
   test('Ansible-style tasks with the CLI: --check --diff predicts, the run changes, a second run changes nothing; bad input names file:line', async () => {
     const root = await tempTree({
       'files/site/index.html': '<h1>pgpool status</h1>\n',
