@@ -73,11 +73,12 @@ export const openssh_keypair: Module<typeof schema, Observed, { steps: Step[] }>
       if (o.attributeChanges.length) steps.push('attributes');
     }
     if (!steps.length) return { changed: false, summary: `${args.path} ${o.info?.type ?? type} ${o.info?.bits ?? size}`, result };
+    const attributeLines = (side: 'before' | 'after') => (steps.includes('attributes') ? o.attributeChanges.map((c) => `${c.field}: ${c[side]}\n`).join('') : '');
     const after = steps.includes('generate') ? { bits: size, type, comment: args.comment ?? '', fingerprint: '(new)' } : { ...o.info!, comment: args.comment ?? o.info!.comment };
     return {
       changed: true,
       summary: steps.includes('generate') ? `${o.exists ? 'regenerate' : 'generate'} ${type} key ${args.path}` : `${steps.join(', ')} of ${args.path}`,
-      diffs: [{ target: args.path, before: describe(o.info), after: describe(after) }],
+      diffs: [{ target: args.path, before: describe(o.info) + attributeLines('before'), after: describe(after) + attributeLines('after') }],
       action: { steps },
       result,
     };

@@ -110,7 +110,7 @@ export const postgres_privs: Module<typeof schema, Observed, PrivsAction> = {
         queryRows<{ rolname: string }>(ctx, target, `SELECT rolname FROM pg_roles WHERE rolname IN (SELECT json_array_elements_text(:'roles'::json))`, params),
         queryRows<AclRow>(ctx, target, aclQuery(type, names), params),
       ]);
-      const objects = collect(rows);
+      const objects = aclObjects(rows);
       const found = new Set(objects.map((o) => objectKey(o)));
       const wantedKeys = type === 'default_privs'
         ? targetRoles.flatMap((r) => names.map((n) => objectKey({ name: n, forRole: r })))
@@ -186,7 +186,7 @@ export const postgres_privs: Module<typeof schema, Observed, PrivsAction> = {
   },
 };
 
-interface AclRow {
+export interface AclRow {
   object: string;
   for_role: string | null;
   grantee: string | null;
@@ -230,7 +230,7 @@ export function expandPrivs(type: ObjectType, object: string, privs: string[]): 
 const GRANTEE = `CASE WHEN e.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(e.grantee) END`;
 
 /** Rows (object, for_role, grantee, privilege, grantable); an object with an empty ACL gives one row of NULLs. */
-function aclQuery(type: ObjectType, names: string[]): string {
+export function aclQuery(type: ObjectType, names: string[]): string {
   const wanted = `(SELECT json_array_elements_text(:'names'::json))`;
   // aclexplode refuses an empty ACL (all revoked): that is no rows, as NULL is.
   const explode = (acl: string) => `LEFT JOIN LATERAL aclexplode(nullif(${acl}, '{}')) e ON true`;
@@ -273,7 +273,8 @@ async function defaultPrivsRoles(ctx: ModuleContext, target: PgTarget, args: Pri
   return [row.current_user];
 }
 
-function collect(rows: AclRow[]): ObservedObject[] {
+/** aclQuery's rows → each object with who holds what on it (grantable or not), in code-unit order. */
+export function aclObjects(rows: AclRow[]): ObservedObject[] {
   const byKey = new Map<string, ObservedObject>();
   for (const r of rows) {
     const object = { name: r.object, ...(r.for_role !== null ? { forRole: r.for_role } : {}) };

@@ -43,8 +43,9 @@ export const timezone: Module<typeof schema, Observed, { link: boolean; file: bo
     if (!link && !file) return { changed: false, summary: `time zone ${args.name}`, result };
     return {
       changed: true,
-      summary: `time zone ${current ?? o.file ?? 'unset'} → ${args.name}`,
-      diffs: [{ target: 'timezone', before: `${current ?? o.file ?? ''}\n`, after: `${args.name}\n` }],
+      // The link is what the system uses; when only /etc/timezone is wrong, that is what is shown.
+      summary: link ? `time zone ${current ?? o.file ?? 'unset'} → ${args.name}` : `/etc/timezone ${o.file ?? 'unset'} → ${args.name}`,
+      diffs: [{ target: 'timezone', before: `${(link ? current ?? o.file : o.file) ?? ''}\n`, after: `${args.name}\n` }],
       action: { link, file },
       result,
     };

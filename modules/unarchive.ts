@@ -88,6 +88,17 @@ async function archiveBytes(ctx: ModuleContext, args: UnarchiveArgs): Promise<Bu
   return (await findControllerFile(ctx.baseDirs, 'files', args.src)).content;
 }
 
+/**
+ * What `tar --compare` reports, one line per difference ("README: Size differs", "bin: Warning:
+ * Cannot stat: No such file or directory"). With owner/group the files are given away after
+ * unpacking: their uid/gid differ by design. A member whose name --strip-components emptied
+ * (": Cannot stat") is not unpacked at all.
+ */
+export function tarDifferences(stdout: string, stderr: string, givenAway: boolean): string[] {
+  const ignored = givenAway ? /: (Uid|Gid) differs$/ : /^$/;
+  return `${stdout}\n${stderr}`.split('\n').map((l) => l.replace(/^tar: /, '').trim()).filter((l) => l && !ignored.test(l) && !l.startsWith(': '));
+}
+
 export const unarchive: Module<typeof schema, Observed, UnarchiveAction> = {
   name: 'unarchive',
   description: 'Unpack a tar or zip archive from the controller or the host into a directory',
@@ -108,10 +119,7 @@ export const unarchive: Module<typeof schema, Observed, UnarchiveAction> = {
       const hint = tool ? ` (install ${tool === 'xz' ? 'xz-utils' : tool} on the host)` : '';
       throw new ModuleError(`unarchive: tar cannot read ${args.src}${hint}: ${compare.stderr.trim().split('\n')[0]}`);
     }
-    // With owner/group the files are given away after unpacking: their uid/gid differ by design.
-    // A member whose name --strip-components emptied (": Cannot stat") is not unpacked at all.
-    const ignored = args.owner || args.group ? /: (Uid|Gid) differs$/ : /^$/;
-    const differences = `${compare.stdout}\n${compare.stderr}`.split('\n').map((l) => l.replace(/^tar: /, '').trim()).filter((l) => l && !ignored.test(l) && !l.startsWith(': '));
+    const differences = tarDifferences(compare.stdout, compare.stderr, !!(args.owner || args.group));
     const files = args.list_files ? (await tar(ctx, args, archive, format, ['--list'])).stdout.split('\n').filter(Boolean) : undefined;
     return { differences, files, tarFlags: format };
   },

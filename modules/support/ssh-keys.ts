@@ -36,14 +36,18 @@ export async function publicKeyOf(ctx: ModuleContext, file: string): Promise<str
 export async function keyInfo(ctx: ModuleContext, file: string): Promise<KeyInfo | null> {
   const r = await ctx.host.exec(['ssh-keygen', '-l', '-f', file], { ...ctx.become });
   if (r.exitCode !== 0) return null;
-  return parseKeyInfo(r.stdout);
+  return parseKeyInfo(r.stdout, file);
 }
 
-/** "256 SHA256:abc comment words (ED25519)" */
-export function parseKeyInfo(line: string): KeyInfo | null {
+/**
+ * `ssh-keygen -l -f FILE`: "256 SHA256:abc comment words (ED25519)". A key without a comment
+ * shows "no comment" (OpenSSH before 8.x) or the name of the file it read (9.x: "FILE.pub").
+ */
+export function parseKeyInfo(line: string, file?: string): KeyInfo | null {
   const m = /^(\d+) (\S+) (.*) \((\w+)\)\s*$/.exec(line.trim());
   if (!m) return null;
-  return { bits: Number(m[1]), fingerprint: m[2], comment: m[3] === 'no comment' ? '' : m[3], type: m[4].toLowerCase() };
+  const none = m[3] === 'no comment' || (file !== undefined && (m[3] === file || m[3] === `${file}.pub`));
+  return { bits: Number(m[1]), fingerprint: m[2], comment: none ? '' : m[3], type: m[4].toLowerCase() };
 }
 
 /** The directory of a key, 0700 and owned by its user, when it is missing. */

@@ -81,6 +81,13 @@ describe('openssh_keypair', () => {
     expect((await run(openssh_keypair, { path: key, state: 'absent' })).status).toBe('changed');
     await expect(fs.stat(`${key}.pub`)).rejects.toThrow();
   });
+
+  test('a key without a comment, asked for with comment: "", stays as it is (OpenSSH 9 prints the file name for it)', async () => {
+    const key = path.join(await temp(), 'ssh', 'id_rsa');
+    const { first, second } = await checkApplyAgain(openssh_keypair, { path: key, type: 'rsa', size: 2048, comment: '' });
+    expect(first.status).toBe('changed');
+    expect(second).toMatchObject({ status: 'ok', result: { comment: '' } });
+  });
 });
 
 describe('service_facts', () => {

@@ -1,6 +1,6 @@
 // The parsers that turn what observe runs on a host into what plan reads, on output captured
 // from real hosts (test/fixtures/captured/): systemctl on a lab host (Debian 12, systemd 252),
-// /proc/mounts there, and psql / postgres from this machine's PostgreSQL 15.
+// /proc/mounts there, and psql / postgres / tar / ssh-keygen (OpenSSH 9.2) on this machine.
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -12,6 +12,10 @@ import { parseDescribeConfig, parseServerSettings } from '../../../modules/postg
 import { parseHbaErrors } from '../../../modules/pg_hba.js';
 import { mergeEntries, parseHbaFile, renderHbaFile } from '../../../modules/postgres/hba.js';
 import { needsRestart, normalizeValue } from '../../../modules/postgres/values.js';
+import { aclObjects, type AclRow } from '../../../modules/postgres_privs.js';
+import { parseJsonRows } from '../../../modules/postgres/sql.js';
+import { tarDifferences } from '../../../modules/unarchive.js';
+import { parseKeyInfo } from '../../../modules/support/ssh-keys.js';
 
 const captured = (...parts: string[]) => readFileSync(path.join(PLINTH_ROOT, 'test', 'fixtures', 'captured', ...parts), 'utf8');
 
@@ -112,5 +116,67 @@ describe('PostgreSQL 15 (psql and postgres output on this machine)', () => {
     expect(added).toEqual(['# BEGIN plinth managed', 'host    replication     replicator      198.18.0.11/32          scram-sha-256', '# END plinth managed']);
     expect(out.indexOf('# BEGIN plinth managed')).toBeLessThan(out.indexOf('# "local" is for Unix domain socket connections only'));
     expect(parseHbaFile(out, 'plinth managed').managed).toEqual([{ type: 'host', database: 'replication', user: 'replicator', address: '198.18.0.11/32', method: 'scram-sha-256', options: undefined }]);
+  });
+});
+
+describe('aclexplode rows (postgres_privs)', () => {
+  const objects = (name: string) => aclObjects(parseJsonRows<AclRow>(captured('postgres', name)));
+
+  test('tables: the owner’s implicit privileges, a grant, a grant with grant option, an owner who revoked his own', () => {
+    expect(objects('acl-tables.psql.txt')).toEqual([
+      {
+        name: 'accounts',
+        acl: {
+          postgres: { INSERT: false, SELECT: false, UPDATE: false, DELETE: false, TRUNCATE: false, REFERENCES: false, TRIGGER: false },
+          reader: { SELECT: false },
+        },
+      },
+      { name: 'audit', acl: { reader: { INSERT: true, SELECT: true } } },
+    ]);
+  });
+
+  test('a database: PUBLIC’s defaults beside the owner’s and a grant', () => {
+    expect(objects('acl-database.psql.txt')).toEqual([
+      { name: 'app', acl: { PUBLIC: { TEMPORARY: false, CONNECT: false }, app: { CREATE: false, TEMPORARY: false, CONNECT: false }, reader: { CONNECT: false } } },
+    ]);
+  });
+
+  test('default privileges per kind and target role, sorted the same on every machine', () => {
+    const found = objects('acl-default-privs.psql.txt');
+    expect(found.map((o) => `${o.name} for ${o.forRole}`)).toEqual(['SEQUENCES for app', 'TABLES for app']);
+    expect(found[1].acl.reader).toEqual({ SELECT: false });
+  });
+});
+
+describe('tar --compare (GNU tar 1.34)', () => {
+  test('nothing unpacked yet: every member, directories too', () => {
+    expect(tarDifferences('', captured('tar-compare', 'nothing-unpacked.stderr'), false)).toEqual([
+      'pgpool-tools: Warning: Cannot stat: No such file or directory',
+      'pgpool-tools/README: Warning: Cannot stat: No such file or directory',
+      'pgpool-tools/bin: Warning: Cannot stat: No such file or directory',
+      'pgpool-tools/bin/pcp_watch: Warning: Cannot stat: No such file or directory',
+    ]);
+  });
+
+  test('a changed file and a changed mode are differences', () => {
+    expect(tarDifferences(captured('tar-compare', 'changed.stdout'), '', false)).toEqual(['pgpool-tools/README: Size differs', 'pgpool-tools/bin/pcp_watch: Mode differs']);
+  });
+
+  test('files given away with owner/group differ in uid/gid by design: no difference then', () => {
+    const given = captured('tar-compare', 'given-away.stdout');
+    expect(tarDifferences(given, '', true)).toEqual([]);
+    expect(tarDifferences(given, '', false)).toHaveLength(4);
+  });
+});
+
+describe('ssh-keygen -l (OpenSSH 9.2)', () => {
+  test('type, bits, fingerprint and a comment of several words', () => {
+    expect(parseKeyInfo(captured('ssh-keygen', 'ed25519.txt'), 'keys/ed')).toEqual({ bits: 256, type: 'ed25519', fingerprint: 'SHA256:tp8qiNRhcnBvvGMkcLy7Q4y2a1ep3jgXHexYXp139gs', comment: 'postgres@pg-primary' });
+    expect(parseKeyInfo(captured('ssh-keygen', 'ecdsa-two-words.txt'), 'keys/ec')).toMatchObject({ type: 'ecdsa', comment: 'two words' });
+  });
+
+  test('a key without a comment: OpenSSH 9 prints the file it read, which is no comment', () => {
+    expect(captured('ssh-keygen', 'rsa-no-comment.txt')).toContain(' keys/rsa.pub (RSA)');
+    expect(parseKeyInfo(captured('ssh-keygen', 'rsa-no-comment.txt'), 'keys/rsa')).toMatchObject({ bits: 3072, type: 'rsa', comment: '' });
   });
 });
