@@ -2,7 +2,8 @@
 // (src ending in '/' copies its contents, else the directory itself), with `delete` removing what
 // the source does not have. plinth needs no rsync: the host's tree is listed with checksums in
 // one command and each file is replaced atomically (see support/file-tree.ts). Files compare by
-// checksum always, so `checksum` changes nothing and `times` are not carried.
+// checksum always, so `checksum` changes nothing and `times` are not carried. Symbolic links are
+// kept as links (links, as archive implies), followed (copy_links) or left out, as rsync does.
 import * as path from 'node:path';
 import { ModuleError, type Module } from '../engine/types.js';
 import { sources } from '../engine/load/sources.js';
@@ -21,13 +22,13 @@ export const schema = {
     dest: { type: 'string', pattern: '^/', description: 'directory on the host (created when missing)' },
     mode: { enum: ['push', 'pull'], default: 'push', description: 'push only (pull: use fetch)' },
     delete: { type: 'boolean', default: false, description: 'remove files in dest that src does not have (excluded ones stay)' },
-    archive: { type: 'boolean', default: true, description: 'recursive and perms (owner, group and times are not carried, see below)' },
+    archive: { type: 'boolean', default: true, description: 'recursive, perms and links (owner, group and times are not carried, see below)' },
     recursive: { type: 'boolean', description: 'descend into directories (default: archive); false copies the files at the top only' },
     perms: { type: 'boolean', description: "give files and directories src's permission bits (default: archive)" },
     checksum: ignoredFlag('plinth always compares contents by sha256'),
     times: ignoredFlag('modification times are not carried (contents compare by checksum)'),
-    links: ignoredFlag('symbolic links in src are copied as the files they point to (copy_links)'),
-    copy_links: { type: 'boolean', default: true, description: 'symbolic links in src are copied as the files they point to; false is not supported' },
+    links: { type: 'boolean', description: 'symbolic links in src are made as links on the host (default: archive)' },
+    copy_links: { type: 'boolean', default: false, description: 'symbolic links in src are copied as the files they point to (wins over links)' },
     owner: ignoredFlag("the controller's user ids are not carried: set owners with file afterwards"),
     group: ignoredFlag("the controller's group ids are not carried: set groups with file afterwards"),
     compress: { type: 'boolean', default: true, description: 'accepted; ssh carries the files' },
@@ -47,14 +48,16 @@ export const synchronize: Module<typeof schema, TreeObserved, TreeAction> = {
 
   async observe(ctx, args) {
     if (args.mode === 'pull') throw new ModuleError('synchronize: mode pull is not supported (fetch copies files from the host to the controller)');
-    if (args.copy_links === false) throw new ModuleError('synchronize: copy_links: false is not supported (symbolic links in src are copied as the files they point to)');
     const opts = rsyncOptions(args.rsync_opts);
     const found = await findControllerPath(ctx.baseDirs, 'files', args.src);
     if (!found.directory) throw new ModuleError(`synchronize: src ${found.path} is a file; use copy for a single file`);
     const recursive = args.recursive ?? args.archive;
     const perms = args.perms ?? args.archive;
-    const tree = await readControllerTree(found.path, (rel, directory) => (directory && !recursive) || opts.exclude(rel, directory));
-    const wanted = tree.map((e) => ({ path: e.path, type: e.type, ...(e.content ? { content: e.content } : {}), ...(perms ? { mode: e.mode } : {}) }));
+    const links = args.copy_links ? 'follow' : (args.links ?? args.archive) ? 'keep' : 'skip';
+    const tree = await readControllerTree(found.path, (rel, directory) => (directory && !recursive) || opts.exclude(rel, directory), links);
+    const wanted = tree.map((e) =>
+      e.type === 'link' ? { path: e.path, type: e.type, target: e.target } : { path: e.path, type: e.type, ...(e.content ? { content: e.content } : {}), ...(perms ? { mode: e.mode } : {}) },
+    );
     const contents = args.src.endsWith('/');
     const dest = contents ? args.dest.replace(/(.)\/+$/, '$1') : path.posix.join(args.dest, path.basename(found.path));
     return observeTree(ctx, {

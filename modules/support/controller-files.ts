@@ -35,23 +35,34 @@ export async function findControllerPath(baseDirs: string[], subdir: string, src
 export interface ControllerTreeEntry {
   /** Below the directory, POSIX separators. */
   path: string;
-  type: 'file' | 'directory';
+  type: 'file' | 'directory' | 'link';
+  /** A link's target (with links: 'keep'). */
+  target?: string;
   /** Permission bits, four octal digits. */
   mode: string;
   content?: Buffer;
 }
 
 /**
- * Every file and directory below `dir` (symbolic links followed, as Ansible's copy does with
- * local_follow), parents first; `skip` leaves a path and everything below it out.
+ * Every file and directory below `dir`, parents first; `skip` leaves a path and everything below
+ * it out. Symbolic links are followed (copy's local_follow, rsync's copy_links), kept as links
+ * (rsync's links), or left out (rsync without either).
  */
-export async function readControllerTree(dir: string, skip: (rel: string, directory: boolean) => boolean = () => false): Promise<ControllerTreeEntry[]> {
+export async function readControllerTree(
+  dir: string,
+  skip: (rel: string, directory: boolean) => boolean = () => false,
+  links: 'follow' | 'keep' | 'skip' = 'follow',
+): Promise<ControllerTreeEntry[]> {
   const out: ControllerTreeEntry[] = [];
   const walk = async (rel: string, seen: Set<string>): Promise<void> => {
     const names = (await fs.readdir(path.join(dir, rel))).sort();
     for (const name of names) {
       const child = rel ? `${rel}/${name}` : name;
       const full = path.join(dir, child);
+      if (links !== 'follow' && (await fs.lstat(full)).isSymbolicLink()) {
+        if (links === 'keep' && !skip(child, false)) out.push({ path: child, type: 'link', mode: '0777', target: await fs.readlink(full) });
+        continue;
+      }
       const st = await fs.stat(full).catch(() => null);
       if (!st) throw new ModuleError(`src ${full} is a broken symbolic link`);
       if (skip(child, st.isDirectory())) continue;

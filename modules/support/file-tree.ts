@@ -3,17 +3,19 @@
 // and sha256sum), the plan lists every file to add, update or delete, and apply writes each file
 // atomically (temporary file and rename, as host.write does), makes directories, sets modes and
 // owners, and removes what `delete` asks for. Contents compare by sha256, never by mtime.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { ModuleError, type ApplyResult, type Diff, type ModuleContext, type Plan, type PlannedWrite } from '../../engine/types.js';
 import { resolveAttributes } from './attributes.js';
 import { execOrFail } from './host-commands.js';
 import { diffText } from './text.js';
 
-/** One file or directory of the wanted tree, by its path below the destination. */
+/** One file, directory or symbolic link of the wanted tree, by its path below the destination. */
 export interface WantedEntry {
   path: string;
-  type: 'file' | 'directory';
+  type: 'file' | 'directory' | 'link';
+  /** A link's target, as readlink prints it. */
+  target?: string;
   /** Needed for a file that will be written; the others may give only their digest. */
   content?: Buffer;
   /** sha256 of the content, when the content itself was not read (remote_src). */
@@ -31,6 +33,8 @@ export interface HostEntry {
   group: string;
   size: number;
   sha256?: string;
+  /** A link's target. */
+  target?: string;
 }
 
 export interface TreeObserved {
@@ -67,6 +71,8 @@ export interface TreeAction {
   /** Created in this order (parents first), each with its mode. */
   mkdir: { path: string; mode?: string }[];
   write: { path: string; content: string; mode?: string }[];
+  /** Symbolic links made or pointed elsewhere (each replaced atomically). */
+  link?: { path: string; target: string }[];
   /** Existing entries whose mode or owner is set without rewriting them. */
   attributes: { path: string; mode?: string; owner?: string; group?: string }[];
 }
@@ -88,9 +94,9 @@ if [ ! -d "$1" ]; then printf 'other\0'; exit 0; fi
 cd -- "$1" || exit 3
 printf 'directory\0'
 if [ "$2" = all ]; then
-  find . -mindepth 1 \( -printf 'E %y %m %u %g %s %p\0' \) \( -type f -exec sha256sum -z -- {} + \)
+  find . -mindepth 1 \( -printf 'E %y %m %u %g %s %p\0%l\0' \) \( -type f -exec sha256sum -z -- {} + \)
 else
-  xargs -0 -r sh -c 'find "$@" -maxdepth 0 \( -printf "E %y %m %u %g %s %p\0" \) \( -type f -exec sha256sum -z -- {} + \) 2>&1 >&3 3>&- | grep -v -e ": No such file or directory\$" -e ": Not a directory\$" >&2; exit 0' sh 3>&1
+  xargs -0 -r sh -c 'find "$@" -maxdepth 0 \( -printf "E %y %m %u %g %s %p\0%l\0" \) \( -type f -exec sha256sum -z -- {} + \) 2>&1 >&3 3>&- | grep -v -e ": No such file or directory\$" -e ": Not a directory\$" >&2; exit 0' sh 3>&1
 fi
 `;
 
@@ -141,17 +147,22 @@ async function readChanged(ctx: ModuleContext, dest: string, wanted: WantedEntry
   return Object.fromEntries(changed.flatMap((w, i) => (contents[i] ? [[w.path, contents[i]!]] : [])));
 }
 
-/** find's records ("E type mode owner group size ./path") and sha256sum's ("digest  ./path"), NUL-terminated. */
+/**
+ * find's records ("E type mode owner group size ./path", then the link target or nothing) and
+ * sha256sum's ("digest  ./path"), NUL-terminated.
+ */
 export function parseHostTree(output: string): { state: TreeObserved['destState']; found: HostEntry[] } {
   const records = output.split('\0');
   const state = records.shift() as TreeObserved['destState'];
   const entries = new Map<string, HostEntry>();
   const digests = new Map<string, string>();
-  for (const record of records) {
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i];
     const entry = /^E (\S) (\d+) (\S+) (\S+) (\d+) \.\/(.*)$/s.exec(record);
     if (entry) {
       const [, y, mode, owner, group, size, name] = entry;
-      entries.set(name, { path: name, type: TYPES[y] ?? 'other', mode: mode.padStart(4, '0'), owner, group, size: Number(size) });
+      const target = records[++i];
+      entries.set(name, { path: name, type: TYPES[y] ?? 'other', mode: mode.padStart(4, '0'), owner, group, size: Number(size), ...(y === 'l' ? { target } : {}) });
       continue;
     }
     const digest = /^([0-9a-f]{64}) {2}\.\/(.*)$/s.exec(record);
@@ -190,13 +201,24 @@ export function planTree(o: TreeObserved, opts: TreeOptions, result: Record<stri
 
   for (const w of [...o.wanted].sort((a, b) => compareTreePaths(a.path, b.path))) {
     let have = found.get(w.path);
-    if (have && have.type !== w.type && !(w.type === 'file' && have.type === 'link')) {
+    // A file or a link takes the place of either atomically (rename); anything else needs delete.
+    const swappable = (t: string) => t === 'file' || t === 'link';
+    if (have && have.type !== w.type && !(swappable(w.type) && swappable(have.type))) {
       if (!opts.delete) throw new ModuleError(`${join(o.dest, w.path)} is a ${have.type} on the host, the source has a ${w.type} there (delete: true replaces it)`);
       action.remove.push(join(o.dest, w.path));
       lines.before.push(describeHost(have));
       have = undefined;
     }
     const mode = w.mode ?? (w.type === 'directory' && !have ? opts.directoryMode : undefined);
+    if (w.type === 'link') {
+      if (have?.type !== 'link' || have.target !== w.target) {
+        (action.link ??= []).push({ path: join(o.dest, w.path), target: w.target! });
+        (have ? updated : added).push(w.path);
+        if (have) lines.before.push(describeHost(have));
+        lines.after.push(describeWanted(w, undefined));
+      }
+      continue;
+    }
     if (w.type === 'directory') {
       if (!have) {
         action.mkdir.push({ path: join(o.dest, w.path), mode });
@@ -268,8 +290,9 @@ function attributeChange(have: HostEntry, mode: string | undefined, owner?: stri
   return Object.keys(change).length ? change : null;
 }
 
-function describeHost(e: Pick<HostEntry, 'path' | 'type' | 'mode' | 'owner' | 'group' | 'size' | 'sha256'>): string {
+function describeHost(e: Pick<HostEntry, 'path' | 'type' | 'mode' | 'owner' | 'group' | 'size' | 'sha256' | 'target'>): string {
   if (e.type === 'directory') return `${e.path}/ ${e.mode} ${e.owner}:${e.group}`;
+  if (e.type === 'link') return `${e.path} -> ${e.target}`;
   if (e.type !== 'file') return `${e.path} (${e.type})`;
   return `${e.path} ${e.mode} ${e.owner}:${e.group} ${e.size} bytes${e.sha256 ? ` sha256:${e.sha256.slice(0, 12)}` : ''}`;
 }
@@ -277,6 +300,7 @@ function describeHost(e: Pick<HostEntry, 'path' | 'type' | 'mode' | 'owner' | 'g
 function describeWanted(w: WantedEntry, mode: string | undefined, digest?: string): string {
   const m = mode ? ` ${mode}` : '';
   if (w.type === 'directory') return `${w.path}/${m}`;
+  if (w.type === 'link') return `${w.path} -> ${w.target}`;
   return `${w.path}${m}${w.content ? ` ${w.content.length} bytes` : ''} sha256:${digest!.slice(0, 12)}`;
 }
 
@@ -307,6 +331,11 @@ export async function applyTree(ctx: ModuleContext, action: TreeAction): Promise
     }
   };
   await Promise.all(Array.from({ length: Math.min(4, queue.length) }, writer));
+  for (const batch of chunks(action.link ?? [])) {
+    // Each link made beside its place and renamed over it: the path is never missing.
+    const argv = batch.flatMap((l) => [l.target, l.path, `${path.posix.dirname(l.path)}/.${path.posix.basename(l.path)}.plinth-${randomBytes(6).toString('hex')}`]);
+    await execOrFail(ctx, ['sh', '-c', 'while [ $# -gt 0 ]; do ln -s -- "$1" "$3" && mv -fT -- "$3" "$2" || { rm -f -- "$3"; exit 1; }; shift 3; done', 'plinth-link', ...argv], `cannot make symbolic links in ${action.dest}`);
+  }
   for (const a of action.attributes) {
     if (a.owner || a.group) await execOrFail(ctx, ['chown', '-h', `${a.owner ?? ''}${a.group ? `:${a.group}` : ''}`, '--', a.path], `cannot set the owner of ${a.path}`);
   }

@@ -135,6 +135,28 @@ describe('synchronize', () => {
     expect((await treeOf(dest))['10-memory.conf']).toBe('0644 shared_buffers = 1GB\n');
   });
 
+  test('symbolic links: kept as links (archive), pointed elsewhere when src changes, followed with copy_links, left out with links: false', async () => {
+    const dest = path.join(dir, 'links');
+    await fs.symlink('10-memory.conf', path.join(files, 'conf.d', 'current.conf'));
+    await writeTree(dest, { 'current.conf': 'a file where the link goes\n' });
+    const args = { src: 'conf.d/', dest, rsync_opts: ['--exclude=.git/'] };
+    const { check, first, second } = await checkApplyAgain(synchronize, args, { baseDirs: [dir] });
+    expect(check).toMatchObject({ summary: `sync ${dest} from ${files}/conf.d/: 4 added, 1 updated`, result: { updated: ['current.conf'] } });
+    expect(check.diffs?.[0]).toMatchObject({ before: expect.stringContaining('current.conf 0644 root:root 27 bytes'), after: expect.stringContaining('current.conf -> 10-memory.conf\n') });
+    expect([first.status, second.status]).toEqual(['changed', 'ok']);
+    expect(await fs.readlink(path.join(dest, 'current.conf'))).toBe('10-memory.conf');
+    await fs.rm(path.join(files, 'conf.d', 'current.conf'));
+    await fs.symlink('20-logging.conf', path.join(files, 'conf.d', 'current.conf'));
+    expect(await run(synchronize, args, { baseDirs: [dir] })).toMatchObject({ summary: `sync ${dest} from ${files}/conf.d/: 1 updated` });
+    expect(await fs.readlink(path.join(dest, 'current.conf'))).toBe('20-logging.conf');
+    expect((await fs.readdir(dest)).filter((n) => n.includes('plinth'))).toEqual([]);
+    expect(await run(synchronize, { ...args, copy_links: true }, { baseDirs: [dir] })).toMatchObject({ summary: `sync ${dest} from ${files}/conf.d/: 1 updated` });
+    expect((await treeOf(dest))['current.conf']).toBe('0600 log_min_duration_statement = 250\n');
+    const skipped = path.join(dir, 'no-links');
+    await run(synchronize, { ...args, dest: skipped, links: false }, { baseDirs: [dir] });
+    expect(await fs.readdir(skipped)).not.toContain('current.conf');
+  });
+
   test('without delete nothing is removed; recursive: false copies the top files only', async () => {
     const dest = path.join(dir, 'top');
     await writeTree(dest, { 'keep.conf': 'mine\n' });
@@ -172,7 +194,7 @@ describe("the host's tree as find and sha256sum print it (captured on a Debian 1
       state: 'directory',
       found: [
         { path: '10-memory.conf', type: 'file', mode: '0644', owner: 'root', group: 'root', size: 21, sha256: '294ba9380ae310d82e31d8639d79f254fb1b31c4fb0d744916ac5952fe5d69e3' },
-        { path: 'current.conf', type: 'link', mode: '0777', owner: 'root', group: 'root', size: 14 },
+        { path: 'current.conf', type: 'link', mode: '0777', owner: 'root', group: 'root', size: 14, target: '10-memory.conf' },
         { path: 'old.conf', type: 'file', mode: '0600', owner: 'root', group: 'root', size: 4, sha256: '01d09d19c2139a46aebfb577780d123d7396e97201bc7ead210a2ebff8239dee' },
         { path: 'tuning', type: 'directory', mode: '0755', owner: 'nobody', group: 'nogroup', size: 4096 },
         { path: 'tuning/work mem.conf', type: 'file', mode: '0644', owner: 'nobody', group: 'nogroup', size: 16, sha256: '78063f42b6d38a0b24be83abcfb8fcb84495d31599b451a917f8b0360ea93185' },
