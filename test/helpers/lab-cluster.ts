@@ -289,10 +289,10 @@ export async function expectReplicated(replicas: string[]): Promise<void> {
 }
 
 /** SHOW pool_nodes through pgpool: address → { status, role }. */
-export async function poolNodes(password: string): Promise<{ hostname: string; status: string; role: string }[]> {
+export async function poolNodes(password: string): Promise<{ id: string; hostname: string; status: string; role: string }[]> {
   const rows = await viaPgpool(password, 'SHOW pool_nodes');
   // node_id | hostname | port | status | pg_status | lb_weight | role | ...
-  return rows.map((r) => ({ hostname: r[1], status: r[3], role: r[6] }));
+  return rows.map((r) => ({ id: r[0], hostname: r[1], status: r[3], role: r[6] }));
 }
 
 /** pgpool lists the primary and these replicas' addresses, all up, one primary. */
