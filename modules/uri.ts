@@ -26,6 +26,13 @@ export const schema = {
   type: 'object',
   additionalProperties: false,
   required: ['url'],
+  anyOf: [
+    { not: { required: ['body'] } },
+    { properties: { body: { type: ['string', 'null'] } } },
+    { properties: { body_format: { const: 'json' } }, required: ['body_format'] },
+    { properties: { body_format: { const: 'form-urlencoded' }, body: { type: ['object', 'array'] } }, required: ['body_format'] },
+  ],
+  'x-message': 'body must be text with body_format raw (the default); a mapping or a list goes with body_format json or form-urlencoded',
   properties: {
     url: { type: 'string', pattern: '^https?://', description: 'http:// or https:// URL, requested from the host' },
     method: { type: 'string', pattern: '^[A-Z]+$', default: 'GET', description: 'HTTP method' },
@@ -145,15 +152,13 @@ export function curlConfig(args: UriArgs): string {
 function encodeBody(args: UriArgs): string | undefined {
   const body = args.body;
   if (body === undefined || body === null) return undefined;
-  if (args.body_format === 'json') return typeof body === 'string' ? body : JSON.stringify(body);
+  if (typeof body === 'string') return body;
+  // The schema lets a mapping or a list through only with body_format json or form-urlencoded.
   if (args.body_format === 'form-urlencoded') {
-    if (typeof body === 'string') return body;
-    if (typeof body !== 'object') throw new ModuleError('uri: body must be a mapping with body_format form-urlencoded');
     const pairs = Array.isArray(body) ? (body as [string, unknown][]) : Object.entries(body as Record<string, unknown>);
     return new URLSearchParams(pairs.map(([k, v]) => [k, String(v)])).toString();
   }
-  if (typeof body !== 'string') throw new ModuleError('uri: body must be text with body_format raw (use body_format: json for a mapping)');
-  return body;
+  return JSON.stringify(body);
 }
 
 /** json and form-urlencoded bodies say so, unless the task set Content-Type itself. */
