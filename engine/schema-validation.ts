@@ -145,8 +145,12 @@ function describe(e: ErrorObject, value: unknown): string {
       return `must be ${params.type}, got ${typeof value === 'object' ? (Array.isArray(value) ? 'list' : value === null ? 'null' : 'mapping') : typeof value}`;
     case 'enum':
       return `must be one of: ${(params.allowedValues as unknown[]).join(', ')}`;
-    case 'pattern':
-      return `${e.parentSchema && (e.parentSchema as { description?: string }).description ? (e.parentSchema as { description: string }).description : `must match ${params.pattern}`}`;
+    case 'pattern': {
+      // A description written as a rule ("must be ...") is the message; any other says what the field is.
+      const description = (e.parentSchema as { description?: string } | undefined)?.description;
+      if (description?.startsWith('must')) return description;
+      return `${description ? `${description}: ` : ''}${JSON.stringify(value)} does not match ${params.pattern}`;
+    }
     default:
       return e.message ?? e.keyword;
   }
