@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { ModuleError, type ArgsOf, type Module, type ModuleContext } from '../engine/types.js';
-import { applyAttributes, attributeChanges, attributeProperties, resolveAttributes, type FileAttributes } from './support/attributes.js';
+import { applyAttributes, attributeChanges, attributeProperties, attributesDiff, describeChanges, resolveAttributes, type FileAttributes } from './support/attributes.js';
 import { forwardingHint, requestFromHost } from './support/http-through-host.js';
 import { curlConfig } from './uri.js';
 
@@ -77,10 +77,11 @@ export const get_url: Module<typeof schema, Observed, GetUrlAction> = {
     const result = { dest: o.dest, url: args.url, ...(o.expected ? { checksum_src: o.expected.digest } : {}) };
     if (!download && !o.attributeChanges.length) return { changed: false, summary: `${o.dest} present${matches ? ' (checksum matches)' : ''}`, result: { ...result, msg: 'file already exists' } };
     const why = !o.exists ? '' : matches === false ? ' (checksum differs)' : download ? ' (force)' : '';
+    const contentDiff = { target: o.dest, before: o.exists ? `${o.current ?? 'present'}\n` : '', after: `downloaded from ${args.url}${o.expected ? `\n${o.expected.algorithm}:${o.expected.digest}` : ''}\n` };
     return {
       changed: true,
-      summary: download ? `download ${args.url} to ${o.dest}${why}` : `attributes of ${o.dest}`,
-      diffs: [{ target: o.dest, before: o.exists ? `${o.current ?? 'present'}\n` : '', after: download ? `downloaded from ${args.url}${o.expected ? `\n${o.expected.algorithm}:${o.expected.digest}` : ''}\n` : `${o.current ?? 'present'}\n` }],
+      summary: download ? `download ${args.url} to ${o.dest}${why}` : `${describeChanges(o.attributeChanges)} on ${o.dest}`,
+      diffs: [...(download ? [contentDiff] : []), ...(o.attributeChanges.length ? [attributesDiff(o.dest, o.attributeChanges)] : [])],
       action: { download },
       result,
     };
