@@ -149,7 +149,9 @@ function describe(e: ErrorObject, value: unknown): string {
       // A description written as a rule ("must be ...") is the message; any other says what the field is.
       const description = (e.parentSchema as { description?: string } | undefined)?.description;
       if (description?.startsWith('must')) return description;
-      return `${description ? `${description}: ` : ''}${JSON.stringify(value)} does not match ${params.pattern}`;
+      // Under propertyNames the value is the mapping; the name is what failed.
+      const subject = e.propertyName ?? value;
+      return `${description ? `${description}: ` : ''}${JSON.stringify(subject)} does not match ${params.pattern}`;
     }
     default:
       return e.message ?? e.keyword;
