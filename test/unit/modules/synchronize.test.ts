@@ -227,6 +227,10 @@ describe('over ssh to a real sshd', { timeout: 300_000 }, () => {
     expect(sync.check.summary).toBe(`sync ${dest}/conf.d from ${files}/conf.d: 6 added, 1 removed`);
     expect([sync.first.status, sync.second.status]).toEqual(['changed', 'ok']);
     expect(Object.keys(await treeOf(path.join(dest, 'conf.d')))).toEqual(['.git/', '.git/HEAD', '10-memory.conf', '20-logging.conf', 'tuning/', 'tuning/work_mem.conf']);
+    await fs.symlink('10-memory.conf', path.join(files, 'conf.d', 'current.conf'));
+    expect(await run(synchronize, { src: 'conf.d', dest, delete: true }, { baseDirs: [dir], host })).toMatchObject({ status: 'changed', result: { added: ['current.conf'] } });
+    expect(await fs.readlink(path.join(dest, 'conf.d', 'current.conf'))).toBe('10-memory.conf');
+    await fs.rm(path.join(files, 'conf.d', 'current.conf'));
     const copied = await checkApplyAgain(copy, { src: 'conf.d/tuning', dest, owner: 'nobody', mode: '0400' }, { baseDirs: [dir], host });
     expect([copied.check.status, copied.first.status, copied.second.status]).toEqual(['changed', 'changed', 'ok']);
     const st = await fs.stat(path.join(dest, 'tuning', 'work_mem.conf'));
