@@ -30,7 +30,7 @@ export const schema = {
         additionalProperties: false,
         required: ['ip', 'names'],
         properties: {
-          ip: { type: 'string', anyOf: [{ format: 'ipv4' }, { format: 'ipv6' }], description: 'IPv4 or IPv6 address.' },
+          ip: { type: 'string', anyOf: [{ format: 'ipv4' }, { format: 'ipv6' }], 'x-message': 'must be an IPv4 or IPv6 address', description: 'IPv4 or IPv6 address.' },
           names: { type: 'array', minItems: 1, items: { type: 'string', format: 'hostname' }, description: 'Host names resolving to ip.' },
         },
       },
