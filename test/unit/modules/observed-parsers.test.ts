@@ -16,6 +16,7 @@ import { aclObjects, type AclRow } from '../../../modules/postgres_privs.js';
 import { parseJsonRows } from '../../../modules/postgres/sql.js';
 import { tarDifferences } from '../../../modules/unarchive.js';
 import { parseKeyInfo } from '../../../modules/support/ssh-keys.js';
+import { getentFields, groupFields, passwdFields } from '../../../modules/support/accounts.js';
 
 const captured = (...parts: string[]) => readFileSync(path.join(PLINTH_ROOT, 'test', 'fixtures', 'captured', ...parts), 'utf8');
 
@@ -178,5 +179,18 @@ describe('ssh-keygen -l (OpenSSH 9.2)', () => {
   test('a key without a comment: OpenSSH 9 prints the file it read, which is no comment', () => {
     expect(captured('ssh-keygen', 'rsa-no-comment.txt')).toContain(' keys/rsa.pub (RSA)');
     expect(parseKeyInfo(captured('ssh-keygen', 'rsa-no-comment.txt'), 'keys/rsa')).toMatchObject({ bits: 3072, type: 'rsa', comment: '' });
+  });
+});
+
+describe('getent (Debian 12, the account postgresql-common creates)', () => {
+  test('passwd: the GECOS field with its commas is the comment', () => {
+    expect(passwdFields(getentFields(captured('getent', 'passwd-postgres.txt')))).toEqual({
+      name: 'postgres', uid: 101, gid: 104, comment: 'PostgreSQL administrator,,,', home: '/var/lib/postgresql', shell: '/bin/bash',
+    });
+  });
+
+  test('group: members listed, or none', () => {
+    expect(groupFields(getentFields(captured('getent', 'group-ssl-cert.txt')))).toEqual({ name: 'ssl-cert', gid: 103, members: ['postgres'] });
+    expect(groupFields(getentFields(captured('getent', 'group-postgres.txt')))).toEqual({ name: 'postgres', gid: 104, members: [] });
   });
 });
