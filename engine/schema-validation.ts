@@ -14,7 +14,7 @@ const require = createRequire(import.meta.url);
 export const PRECOMPILED_DIR = 'validators';
 
 /** The options of every validator, precompiled or not: errors must look the same either way. */
-export const AJV_OPTIONS: Options = { allErrors: true, strict: false, useDefaults: true, verbose: true };
+const AJV_OPTIONS: Options = { allErrors: true, strict: false, useDefaults: true, verbose: true };
 
 /** A new ajv with plinth's options, formats and keywords (the build passes `code` options for standalone output). */
 export function newAjv(extra: Options = {}): AjvClass {

@@ -26,7 +26,3 @@ export class UserError extends Error {
     this.field = origin.field;
   }
 }
-
-export function isUserError(e: unknown): e is UserError {
-  return e instanceof UserError;
-}

@@ -12,16 +12,16 @@ import { LabError, type Progress } from './lab-error.js';
 import { missingToolError } from './run.js';
 import type { StateDir } from './state-dir.js';
 
-export const SUITE = 'bookworm';
+const SUITE = 'bookworm';
 
-export const SOURCES = [
+const SOURCES = [
   'deb http://deb.debian.org/debian bookworm main',
   'deb http://deb.debian.org/debian bookworm-updates main',
   'deb http://deb.debian.org/debian-security bookworm-security main',
 ];
 
 /** Installed in the base: a bootable systemd host with sshd. */
-export const BASE_PACKAGES = [
+const BASE_PACKAGES = [
   'systemd', 'systemd-sysv', 'dbus', 'libpam-systemd', 'openssh-server', 'iproute2', 'procps',
   'ca-certificates', 'sudo', 'netbase', 'locales',
 ];
@@ -30,7 +30,7 @@ export const BASE_PACKAGES = [
  * Downloaded into the base's apt cache but not installed: what the PostgreSQL roles install,
  * so that `apt-get install` inside a host takes seconds and barely touches the network.
  */
-export const PREDOWNLOADED_PACKAGES = [
+const PREDOWNLOADED_PACKAGES = [
   'postgresql-15', 'postgresql-client-15', 'postgresql-contrib', 'pgpool2', 'postgresql-15-pgpool2',
 ];
 
@@ -75,7 +75,7 @@ function mmdebstrapArgs(target: string): string[] {
 }
 
 /** The hash of everything that decides what the base contains. */
-export function recipeHash(): string {
+function recipeHash(): string {
   return createHash('sha256').update(JSON.stringify(mmdebstrapArgs('TARGET'))).digest('hex').slice(0, 16);
 }
 

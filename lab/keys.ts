@@ -20,7 +20,7 @@ export interface HostKeys {
 }
 
 /** known_hosts text: every key of every host, matched both by its name and by its address. */
-export function knownHostsText(hosts: HostKeys[]): string {
+function knownHostsText(hosts: HostKeys[]): string {
   const lines: string[] = [];
   for (const h of hosts) {
     for (const key of h.publicKeys) {

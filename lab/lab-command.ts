@@ -1,7 +1,7 @@
 // `plinth lab …`: the command-line face of the lab. Progress goes to stderr; stdout carries
 // the result (human text, or JSON with --json). Errors are LabErrors thrown to the caller,
 // which prints them and sets the exit code; run the program with parseAsync.
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { LabError, type Progress } from './lab-error.js';
 import { blogLab, labFromInventory, numberedLab, type LabSpec } from './lab-inventory.js';
 import type { LabStatus, UpResult } from './lab.js';

@@ -35,9 +35,9 @@ export interface LabSpec {
 type InventoryGroup = { hosts?: Record<string, unknown>; children?: Record<string, InventoryGroup | null>; vars?: unknown };
 
 const NAME = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
-export const MAX_HOSTS = 254 - FIRST_HOST_OCTET + 1;
+const MAX_HOSTS = 254 - FIRST_HOST_OCTET + 1;
 
-export function checkHostName(name: string): void {
+function checkHostName(name: string): void {
   if (!NAME.test(name)) {
     throw new LabError(
       `lab host name "${name}" is not usable: use 1–40 lowercase letters, digits and dashes (it becomes a hostname)`,
@@ -114,7 +114,7 @@ export interface ConnectionVars {
   lab_network: string;
 }
 
-export function connectionVars(net: LabNetwork, host: LabHost, key: string, knownHosts: string): ConnectionVars {
+function connectionVars(net: LabNetwork, host: LabHost, key: string, knownHosts: string): ConnectionVars {
   return {
     ansible_host: host.address,
     ansible_user: 'root',

@@ -20,7 +20,7 @@ import { ensureLabKey, writeKnownHosts, type HostKeys } from './keys.js';
 import { acquireLock } from './lock.js';
 import {
   bridgeExists, checkSubnetFree, ensureBridge, ensureHostNetwork, ensureLabNetwork, noteNetnsMount, readLabNetwork,
-  removeNetwork, type LabNetwork,
+  removeNetwork, 
 } from './network.js';
 import { missingToolError } from './run.js';
 import { sshCapture, sshdAnswers, sshInteractive, waitForSshd, type SshResult } from './ssh-client.js';

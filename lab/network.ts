@@ -129,7 +129,7 @@ async function allowBridgeForwarding(net: LabNetwork): Promise<void> {
   const nfCall = await fs.readFile('/proc/sys/net/bridge/bridge-nf-call-iptables', 'utf8').catch(() => '0');
   if (nfCall.trim() !== '1') return;
   const chain = await tryRun(['iptables', '-S', 'FORWARD']).catch(() => null);
-  if (!chain || chain.code !== 0) return;
+  if (chain?.code !== 0) return;
   if (chain.stdout.includes(`-P FORWARD ACCEPT`) || forwardRules(chain.stdout, net).length > 0) return;
   await run(['iptables', '-I', 'FORWARD', '-i', net.bridge, '-o', net.bridge, '-m', 'comment', '--comment',
     net.ruleComment, '-j', 'ACCEPT']);
@@ -195,7 +195,7 @@ export async function removeNetwork(net: LabNetwork, netnsMountMarker: string): 
   }
   if (await linkExists(net.bridge)) await run(['ip', 'link', 'del', net.bridge]);
   const chain = await tryRun(['iptables', '-S', 'FORWARD']).catch(() => null);
-  if (!chain || chain.code !== 0) return;
+  if (chain?.code !== 0) return;
   for (const spec of forwardRules(chain.stdout, net)) await run(['iptables', '-D', 'FORWARD', ...spec]);
 }
 

@@ -4,7 +4,7 @@ import type { Readable, Writable } from 'node:stream';
 import { LabError } from './lab-error.js';
 
 /** The Debian package that provides each tool the lab runs, for "install the Debian package X". */
-export const TOOL_PACKAGES: Record<string, string> = {
+const TOOL_PACKAGES: Record<string, string> = {
   mmdebstrap: 'mmdebstrap',
   'systemd-nspawn': 'systemd-container',
   ip: 'iproute2',

@@ -26,7 +26,7 @@ export const DEFAULT_STATE_DIR = '/var/lib/plinth-lab';
 export const DEFAULT_LAB = 'default';
 const LAB_NAME = /^[a-z0-9]([a-z0-9-]{0,22}[a-z0-9])?$/;
 
-export function labsRoot(): string {
+function labsRoot(): string {
   return process.env.PLINTH_LAB_DIR || DEFAULT_STATE_DIR;
 }
 

@@ -144,7 +144,7 @@ export const authorized_key: Module<typeof schema, Observed, AuthorizedKeyAction
     const before = file.content ? readLines(decodeText(file.content, file.path)) : [];
     const after = editAuthorizedKeys(before, args);
     const desired = Buffer.from(after.join(''), 'utf8');
-    const unchangedContent = file.content !== null && file.content.equals(desired);
+    const unchangedContent = file.content?.equals(desired);
     const plan = planManagedFile(file, unchangedContent ? null : desired, { result: { user: args.user, key: args.key, exclusive: args.exclusive, keyfile: file.path } });
     if (!plan || !('changed' in plan) || !plan.changed) return plan;
     if (createDir) plan.summary = `create ${createDir.path} (0700), ${plan.summary}`;

@@ -172,7 +172,7 @@ function configuredFor(conninfo: Record<string, string> | null, args: Basebackup
 
 function isStreamingFromPrimary(local: Local, args: BasebackupArgs): boolean {
   const r = local.receiver;
-  if (!r || r.status !== 'streaming') return false;
+  if (r?.status !== 'streaming') return false;
   const app = r.conninfo ? parseConninfo(r.conninfo).application_name : undefined;
   return r.sender_host === args.primary_host && r.sender_port === (args.primary_port) && app === args.application_name;
 }

@@ -40,11 +40,11 @@ export const schema = {
   },
 } as const;
 
-const escape = (s: string) => s.replace(/\\/g, '\\134').replace(/ /g, '\\040').replace(/\t/g, '\\011');
-const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
+const escapeOctal = (s: string) => s.replace(/\\/g, '\\134').replace(/ /g, '\\040').replace(/\t/g, '\\011');
+const unescapeOctal = (s: string) => s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
 
 export function fstabLine(args: MountArgs): string {
-  return `${escape(args.src!)} ${escape(args.path)} ${args.fstype} ${args.opts} ${args.dump} ${args.passno}\n`;
+  return `${escapeOctal(args.src!)} ${escapeOctal(args.path)} ${args.fstype} ${args.opts} ${args.dump} ${args.passno}\n`;
 }
 
 /** fstab with the entry for path set (first one replaced, later ones dropped) or removed (line null). */
@@ -53,7 +53,7 @@ export function editFstab(lines: string[], mountPoint: string, line: string | nu
   let placed = false;
   for (const l of lines) {
     const fields = l.trim().split(/\s+/);
-    if (l.trim().startsWith('#') || fields.length < 2 || unescape(fields[1]) !== mountPoint) {
+    if (l.trim().startsWith('#') || fields.length < 2 || unescapeOctal(fields[1]) !== mountPoint) {
       out.push(l);
       continue;
     }
@@ -72,7 +72,7 @@ export function mountAt(procMounts: string, mountPoint: string): Observed['mount
   let mounted: Observed['mounted'] = null;
   for (const line of procMounts.split('\n')) {
     const [src, target, fstype, opts] = line.split(' ');
-    if (target && unescape(target) === mountPoint) mounted = { src: unescape(src), fstype, opts };
+    if (target && unescapeOctal(target) === mountPoint) mounted = { src: unescapeOctal(src), fstype, opts };
   }
   return mounted;
 }

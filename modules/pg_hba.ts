@@ -3,7 +3,7 @@
 // touched. When the server runs and reads this file, the new file is checked with
 // pg_hba_file_rules; on an error the old file is restored and the task fails.
 import { ModuleError, type Module, type ModuleContext, type ArgsOf } from '../engine/types.js';
-import { clusterProperties, resolveCluster, targetOf, type ClusterArgs } from './postgres/cluster.js';
+import { clusterProperties, resolveCluster, targetOf } from './postgres/cluster.js';
 import { hbaFieldProperties, mergeEntries, parseHbaFile, renderHbaFile, validateEntry } from './postgres/hba.js';
 import { asJsonRows, parseJsonRows, queryRowsIfRunning, runSql, ServerUnavailableError } from './postgres/sql.js';
 

@@ -4,7 +4,7 @@
 // installed binary's `postgres --describe-config`. Values are compared normalised
 // (256MB = 262144kB, on = true, quoted = bare), so equal values are never rewritten.
 import { ModuleError, type Module, type ModuleContext } from '../engine/types.js';
-import { clusterProperties, resolveCluster, targetOf, asOwner, type Cluster, type ClusterArgs } from './postgres/cluster.js';
+import { clusterProperties, resolveCluster, targetOf, asOwner, type Cluster } from './postgres/cluster.js';
 import { parseConf, setConfValues } from './postgres/conf.js';
 import { asJsonRows, parseJsonRows, queryRows, queryRowsIfRunning, runSql, ServerUnavailableError } from './postgres/sql.js';
 import { formatValue, invalidValue, needsRestart, normalizeValue, parseVarType, type ParamInfo } from './postgres/values.js';

@@ -2,7 +2,7 @@
 // when a database is created: a database that exists with others is an error, never dropped
 // and created again behind the user's back. The owner is changed in place.
 import { ModuleError, type Module, type ArgsOf } from '../engine/types.js';
-import { connectionProperties, resolveCluster, targetOf, type ClusterArgs } from './postgres/cluster.js';
+import { connectionProperties, resolveCluster, targetOf } from './postgres/cluster.js';
 import { observeSql, queryRows, runSql, type SqlParams } from './postgres/sql.js';
 
 type DbArgs = ArgsOf<typeof schema>;

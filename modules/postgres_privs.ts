@@ -3,7 +3,7 @@
 // built-in defaults where an ACL was never set), so only what differs is granted or revoked
 // and a second run changes nothing.
 import { ModuleError, type Module, type ModuleContext, type ArgsOf } from '../engine/types.js';
-import { connectionProperties, resolveCluster, targetOf, type ClusterArgs } from './postgres/cluster.js';
+import { connectionProperties, resolveCluster, targetOf } from './postgres/cluster.js';
 import { observeSql, queryRows, runSql, type PgTarget, type SqlParams } from './postgres/sql.js';
 
 type ObjectType = 'database' | 'schema' | 'table' | 'sequence' | 'default_privs';

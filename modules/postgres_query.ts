@@ -6,7 +6,7 @@
 // statement with read_only: true) runs while observing, inside a read-only transaction, so
 // it also runs in check mode and reports ok. Anything else is a change, run only on apply.
 import { ModuleError, type Module, type ModuleContext, type ArgsOf } from '../engine/types.js';
-import { connectionProperties, resolveCluster, targetOf, type ClusterArgs } from './postgres/cluster.js';
+import { connectionProperties, resolveCluster, targetOf } from './postgres/cluster.js';
 import { asJsonRows, parseJsonRows, runSql, ServerUnavailableError, type SqlParams } from './postgres/sql.js';
 import { classify, replacePlaceholders } from './postgres/statement.js';
 

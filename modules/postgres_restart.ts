@@ -7,7 +7,7 @@
 // server marks pending_restart. So a restart that an interrupted run never did is still done
 // by the next run, and in check mode the plan sees the configuration earlier tasks would write.
 import { ModuleError, type Module, type ModuleContext } from '../engine/types.js';
-import { asOwner, clusterProperties, controlCluster, resolveCluster, targetOf, type Cluster, type ClusterArgs } from './postgres/cluster.js';
+import { asOwner, clusterProperties, controlCluster, resolveCluster, targetOf, type Cluster } from './postgres/cluster.js';
 import { parseConf } from './postgres/conf.js';
 import { observeSql, queryRows } from './postgres/sql.js';
 import { waitForStandby } from './postgres/standby.js';

@@ -2,9 +2,9 @@
 // verified against the stored SCRAM-SHA-256 or md5 verifier, so an unchanged password is
 // not reset on every run; a new one is sent as a verifier computed here, so the plain text
 // never reaches the server (or its statement log).
-import { ModuleError, type Module, type ArgsOf } from '../engine/types.js';
-import { connectionProperties, resolveCluster, targetOf, type ClusterArgs } from './postgres/cluster.js';
-import { makeVerifier, verifierKind, verifyPassword, type PasswordEncryption } from './postgres/password.js';
+import type { Module, ArgsOf } from '../engine/types.js';
+import { connectionProperties, resolveCluster, targetOf } from './postgres/cluster.js';
+import { makeVerifier, verifierKind, verifyPassword } from './postgres/password.js';
 import { observeSql, queryRows, runSql, type SqlParams } from './postgres/sql.js';
 
 const FLAGS = {

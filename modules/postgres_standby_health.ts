@@ -4,7 +4,7 @@
 // to `wait` seconds for replay to catch up; a pause or a promotion fails at once. Read-only: it
 // runs in check mode too.
 import { ModuleError, type Module } from '../engine/types.js';
-import { connectionProperties, resolveCluster, targetOf, type ClusterArgs } from './postgres/cluster.js';
+import { connectionProperties, resolveCluster, targetOf } from './postgres/cluster.js';
 import { observeSql } from './postgres/sql.js';
 import { readStandbyState, standbyProblem, waitForStandby, type StandbyState } from './postgres/standby.js';
 

@@ -27,7 +27,7 @@ export function numberedQuery(query: string, positional: SqlArg[] = [], named: R
   const params: SqlArg[] = [];
   const byName = new Map<string, number>();
   let next = 0;
-  const out = query.replace(/%(%|s|\(([A-Za-z_][A-Za-z0-9_]*)\)s)/g, (whole, kind: string, name?: string) => {
+  const out = query.replace(/%(%|s|\(([A-Za-z_][A-Za-z0-9_]*)\)s)/g, (_whole, kind: string, name?: string) => {
     if (kind === '%') return '%';
     if (name === undefined) {
       if (next >= positional.length) throw new ModuleError(`postgresql_query: the query has more %s than positional_args (${positional.length})`);

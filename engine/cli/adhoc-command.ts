@@ -35,7 +35,7 @@ export function registerAdhocCommand(program: Command): void {
     });
 }
 
-export async function adhocCommand(pattern: string, flags: AdhocFlags): Promise<number> {
+async function adhocCommand(pattern: string, flags: AdhocFlags): Promise<number> {
   const task: Record<string, unknown> = { name: `${flags.moduleName}${flags.args ? ` ${flags.args}` : ''}`, [flags.moduleName]: flags.args ?? null };
   const play: Record<string, unknown> = { hosts: pattern, gather_facts: false, tasks: [task] };
   if (flags.become) play.become = true;

@@ -39,7 +39,7 @@ export function registerInventoryCommand(program: Command): void {
     });
 }
 
-export async function inventoryCommand(given: InventoryFlags): Promise<string> {
+async function inventoryCommand(given: InventoryFlags): Promise<string> {
   const flags = withProjectDefaults(given, await loadProjectConfig());
   const modes = [flags.list, flags.graph, flags.host].filter((m) => m !== undefined && m !== false);
   if (modes.length !== 1) throw new UsageError('plinth inventory: give exactly one of --list, --graph or --host NAME');

@@ -36,7 +36,7 @@ const HOST_DEFAULTS: Record<string, Record<string, string>> = {
   },
 };
 
-export async function findProjectConfig(cwd = process.cwd(), env = process.env): Promise<string | undefined> {
+async function findProjectConfig(cwd = process.cwd(), env = process.env): Promise<string | undefined> {
   if (env.PLINTH_CONFIG) return path.resolve(cwd, env.PLINTH_CONFIG);
   for (const candidate of [path.join(cwd, 'plinth.cfg'), path.join(os.homedir(), '.plinth.cfg')]) {
     if (await fs.stat(candidate).then((s) => s.isFile(), () => false)) return candidate;

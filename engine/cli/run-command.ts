@@ -220,7 +220,7 @@ async function loadAndRun(
  * `--limit @FILE` (a retry file: one host or pattern a line) as Ansible reads it; `@FILE` may
  * stand beside other terms (`@failed.retry,!db1`).
  */
-export async function readLimitFiles(limit: string): Promise<string> {
+async function readLimitFiles(limit: string): Promise<string> {
   const terms = splitPattern(limit);
   if (!terms.some((t) => t.startsWith('@'))) return limit;
   const out: string[] = [];
@@ -245,7 +245,7 @@ export function withProjectDefaults<T extends { inventory?: string[]; vaultPassw
 }
 
 /** Nothing to do because nothing matched: an error (exit 1), as in ansible-playbook. */
-export class NoHostsError extends UserError {
+class NoHostsError extends UserError {
   override name = 'NoHostsError';
 }
 

@@ -5,7 +5,7 @@ import type { BecomeMethod } from '../types.js';
 import { quoteArgv } from './shell-quote.js';
 import { UserError } from '../user-error.js';
 
-export const BECOME_METHODS: readonly BecomeMethod[] = ['sudo', 'su', 'runuser', 'doas'];
+const BECOME_METHODS: readonly BecomeMethod[] = ['sudo', 'su', 'runuser', 'doas'];
 
 export interface BecomeCommand {
   method: BecomeMethod;

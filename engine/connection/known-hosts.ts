@@ -23,13 +23,13 @@ export type HostKeyVerdict =
   | { status: 'revoked'; entry: KnownHostEntry };
 
 /** The name OpenSSH looks up: `host` on port 22, `[host]:port` otherwise. */
-export function hostLookupName(host: string, port: number): string {
+function hostLookupName(host: string, port: number): string {
   const h = host.toLowerCase();
   return port === 22 ? h : `[${h}]:${port}`;
 }
 
 /** The key type named inside an SSH wire-format key blob ("ssh-ed25519", ...). */
-export function keyTypeOf(blob: Buffer): string {
+function keyTypeOf(blob: Buffer): string {
   const len = blob.readUInt32BE(0);
   return blob.subarray(4, 4 + len).toString('latin1');
 }
@@ -40,7 +40,7 @@ export function fingerprintOf(blob: Buffer): string {
 }
 
 /** OpenSSH's short key names in messages: ED25519, RSA, ECDSA, DSA. */
-export function keyTypeLabel(keyType: string): string {
+function keyTypeLabel(keyType: string): string {
   if (keyType.includes('ed25519')) return 'ED25519';
   if (keyType.includes('ecdsa')) return 'ECDSA';
   if (keyType.includes('rsa')) return 'RSA';

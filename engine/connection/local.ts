@@ -92,7 +92,7 @@ export class LocalHost implements Host {
   }
 
   async stat(file: string, opts: { follow?: boolean } = {}): Promise<FileStat | null> {
-    let st;
+    let st: Awaited<ReturnType<typeof fs.stat>>;
     try {
       st = opts.follow ? await fs.stat(file) : await fs.lstat(file);
     } catch (e) {

@@ -1,6 +1,6 @@
 // The one way plinth quotes a command for a POSIX shell on a host.
 
-const SAFE = /^[A-Za-z0-9_\/.,:=@%+-]+$/;
+const SAFE = /^[A-Za-z0-9_/.,:=@%+-]+$/;
 
 /** Quotes one argument for sh: safe words stay as they are, the rest go in single quotes. */
 export function quoteArg(arg: string): string {

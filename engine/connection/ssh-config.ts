@@ -57,7 +57,7 @@ interface ParseContext {
 }
 
 /** Splits an option line into words; double quotes group words as in OpenSSH. */
-export function splitArgs(text: string): string[] {
+function splitArgs(text: string): string[] {
   const words: string[] = [];
   const re = /"([^"]*)"|(\S+)/g;
   let m: RegExpExecArray | null;

@@ -49,7 +49,7 @@ function templateError(e: unknown, source: string, filename?: string): TemplateE
 }
 
 /** A Jinja template (`.j2`, `{% %}`, `{{ x | filter }}`) is refused: it would reach the host verbatim. */
-export function refuseJinja(source: string, filename?: string): void {
+function refuseJinja(source: string, filename?: string): void {
   const jinja = findJinja(source);
   if (jinja) {
     const line = source.slice(0, jinja.index).split('\n').length;

@@ -70,6 +70,6 @@ export function evaluateExpression(expression: string, lookup: (name: string) =>
 /** Evaluates over a plain object of variables. */
 export function evaluateWithVars(expression: string, vars: Record<string, unknown>): unknown {
   return evaluateExpression(expression, (name) =>
-    Object.prototype.hasOwnProperty.call(vars, name) ? { found: true, value: vars[name] } : { found: false },
+    Object.hasOwn(vars, name) ? { found: true, value: vars[name] } : { found: false },
   );
 }

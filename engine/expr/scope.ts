@@ -39,7 +39,7 @@ export class Scope {
   }
 
   has(name: string): boolean {
-    return this.layers.some((l) => Object.prototype.hasOwnProperty.call(l.vars, name));
+    return this.layers.some((l) => Object.hasOwn(l.vars, name));
   }
 
   lookup(name: string): { found: boolean; value?: unknown } {
@@ -48,7 +48,7 @@ export class Scope {
     // `x: "{{ x }}/more"` refers to the x of a lower layer, as in Ansible's role params.
     for (let i = (outer ?? this.layers.length) - 1; i >= 0; i--) {
       const layer = this.layers[i];
-      if (!Object.prototype.hasOwnProperty.call(layer.vars, name)) continue;
+      if (!Object.hasOwn(layer.vars, name)) continue;
       const raw = layer.vars[name];
       if (layer.data) return { found: true, value: raw };
       this.resolving.set(name, i);

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { ModuleError, type Module } from '../types.js';
 import { readVarsFile } from './inventory.js';
 
-export const META_ACTIONS = ['flush_handlers', 'end_play', 'end_host', 'noop', 'clear_facts'] as const;
+const META_ACTIONS = ['flush_handlers', 'end_play', 'end_host', 'noop', 'clear_facts'] as const;
 export type MetaAction = (typeof META_ACTIONS)[number];
 
 /** What the runner does itself for a task, instead of running a module. */
@@ -78,7 +78,7 @@ interface IncludeVarsArgs {
 }
 
 /** include_vars: variables from a file or a folder of files on the controller, for the host (vault files too). */
-export const includeVars: Module<IncludeVarsArgs, { vars: Record<string, unknown>; files: string[] }, never> = {
+const includeVars: Module<IncludeVarsArgs, { vars: Record<string, unknown>; files: string[] }, never> = {
   name: 'include_vars',
   description: 'Read variables from a YAML/JSON file (or every file of a folder) on the controller',
   freeForm: 'file',

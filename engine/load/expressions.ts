@@ -18,7 +18,10 @@ export function checkExpressions(raw: Record<string, unknown>, fallback: Where, 
 }
 
 function visit(value: unknown, where: Where, bare: boolean): void {
-  if (typeof value === 'string') return checkText(value, where, bare);
+  if (typeof value === 'string') {
+    checkText(value, where, bare);
+    return;
+  }
   if (!value || typeof value !== 'object') return;
   for (const [k, v] of Object.entries(value)) visit(v, whereOfValue(value, Array.isArray(value) ? Number(k) : k) ?? where, bare);
 }

@@ -5,7 +5,7 @@
 import { SourceError, type Where } from './yaml.js';
 import { UserError } from '../user-error.js';
 
-export class HostRangeError extends UserError {}
+class HostRangeError extends UserError {}
 
 export interface HostPattern {
   hosts: string[];
@@ -15,7 +15,7 @@ export interface HostPattern {
 
 const LETTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
-export function expandHostPattern(pattern: string): HostPattern {
+function expandHostPattern(pattern: string): HostPattern {
   const { name, port } = splitPort(pattern.trim());
   if (/:$/.test(pattern.trim()) && port === undefined) {
     throw new HostRangeError(`invalid host pattern '${pattern}': a trailing ':' must be followed by a port number`);
@@ -33,7 +33,7 @@ function splitPort(pattern: string): { name: string; port?: number } {
 }
 
 /** Expands the first `[begin:end(:step)]` and then, recursively, the ones after it. */
-export function expandRanges(name: string): string[] {
+function expandRanges(name: string): string[] {
   const open = name.indexOf('[');
   const close = name.indexOf(']', open);
   if (open < 0) return [name];

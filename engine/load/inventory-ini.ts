@@ -97,7 +97,7 @@ function readHostLine(inv: Inventory, group: string, line: string, where: Where)
 }
 
 /** Python's shlex.split(line, comments=True): words, quotes removed, `#` ends the line outside quotes. */
-export function shellWords(line: string, where: Where): string[] {
+function shellWords(line: string, where: Where): string[] {
   const words: string[] = [];
   let word: string | null = null;
   for (let i = 0; i < line.length; i++) {

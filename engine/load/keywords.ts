@@ -145,11 +145,11 @@ export function isConditionKeyword(name: string): boolean {
   return isKeyword(name) && SPECS[name].isa === 'conditions';
 }
 
-export function isKeyword(name: string): name is KeywordName {
-  return Object.prototype.hasOwnProperty.call(SPECS, name);
+function isKeyword(name: string): name is KeywordName {
+  return Object.hasOwn(SPECS, name);
 }
 
-export function allowedOn(name: KeywordName, place: Place): boolean {
+function allowedOn(name: KeywordName, place: Place): boolean {
   return (SPECS[name].on as readonly Place[]).includes(place);
 }
 
@@ -227,7 +227,7 @@ function loadValue(key: KeywordName, value: unknown, at: Where | undefined, raw:
 }
 
 /** true/false/yes/no/on/off (any case), 1/0, or an expression; undefined for anything else. */
-export function flagOf(value: unknown): Flag | undefined {
+function flagOf(value: unknown): Flag | undefined {
   if (typeof value === 'boolean') return value;
   if (value === 1 || value === 0) return value === 1;
   if (typeof value !== 'string') return undefined;
@@ -300,7 +300,7 @@ export function resolveAmount(amount: Amount | undefined, render: (template: str
   return value;
 }
 
-export const LOOP_KEYWORDS = ['loop', 'with_items', 'with_list', 'with_dict', 'with_fileglob', 'with_sequence', 'with_subelements', 'with_first_found'] as const;
+const LOOP_KEYWORDS = ['loop', 'with_items', 'with_list', 'with_dict', 'with_fileglob', 'with_sequence', 'with_subelements', 'with_first_found'] as const;
 export type LoopKeyword = (typeof LOOP_KEYWORDS)[number];
 
 /** The loop keyword written on a task, if any (the loader allows one only). */

@@ -223,7 +223,7 @@ const IMPORT_ROLE_KEYS = ['import_role', 'ansible.builtin.import_role'];
 const INCLUDE_KEYS = ['include_tasks', 'include_role', 'ansible.builtin.include_tasks', 'ansible.builtin.include_role'];
 
 /** Loads a list of tasks (and blocks, and imported task files). */
-export async function loadTasks(
+async function loadTasks(
   list: unknown,
   baseDirs: string[],
   ctx: LoadContext,
@@ -645,7 +645,7 @@ export function octalMode(bits: number): string {
   return `0${bits.toString(8).padStart(3, '0')}`;
 }
 
-export function toList(v: unknown): string[] {
+function toList(v: unknown): string[] {
   if (v === undefined || v === null) return [];
   if (Array.isArray(v)) return v.map(String);
   return String(v).split(',').map((s) => s.trim()).filter(Boolean);

@@ -15,7 +15,7 @@ function escapeRegExp(text: string): string {
 }
 
 /** A source file that differs from the one a plan was made with. */
-export class SourceChangedError extends UserError {
+class SourceChangedError extends UserError {
   override name = 'SourceChangedError';
 }
 
@@ -28,11 +28,11 @@ export function repositoryRootOf(playbook: string): string {
   }
 }
 
-export function digestOfText(content: string | Buffer): string {
+function digestOfText(content: string | Buffer): string {
   return createHash('sha256').update(content).digest('hex').slice(0, 32);
 }
 
-export class SourceLog {
+class SourceLog {
   private root = process.cwd();
   private readonly files = new Map<string, string>();
   /** While applying a plan: the digests the plan was made with; a file read with another digest stops the run. */

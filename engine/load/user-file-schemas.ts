@@ -31,9 +31,6 @@ export const inventorySchema: Record<string, unknown> = {
 /** Keywords a task may carry besides its module (from the keyword table). */
 export const taskKeywordSchemas: Record<string, Record<string, unknown>> = keywordSchemas('task');
 
-/** A handler's keywords: a task's, and `listen`. */
-export const handlerKeywordSchemas: Record<string, Record<string, unknown>> = keywordSchemas('handler');
-
 export const blockKeywordSchemas: Record<string, Record<string, unknown>> = keywordSchemas('block');
 
 /** The sections of a block, besides its keywords. */
@@ -44,14 +41,6 @@ export const playSchema: Record<string, unknown> = {
   additionalProperties: false,
   required: ['hosts'],
   properties: keywordSchemas('play'),
-};
-
-export const playbookSchema: Record<string, unknown> = {
-  $schema: 'http://json-schema.org/draft-07/schema#',
-  $id: 'https://plinth.dev/schemas/playbook.schema.json',
-  title: 'plinth playbook (a list of plays)',
-  type: 'array',
-  items: playSchema,
 };
 
 export const roleMetaSchema: Record<string, unknown> = {

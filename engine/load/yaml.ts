@@ -111,7 +111,7 @@ export function whereAtPath(root: unknown, path: (string | number)[]): Where | u
 }
 
 /** Copies the position record of one value to another (for values built from loaded ones). */
-export function copyWhere(from: object, to: object): void {
+function copyWhere(from: object, to: object): void {
   const p = positions.get(from);
   if (p) positions.set(to, p);
 }
@@ -129,7 +129,7 @@ const pyyamlBool = (value: boolean, words: string): ScalarTag => ({
   resolve: () => value,
 });
 /** An inline `!vault |` value, decrypted once the file is read (the password may have to be asked for). */
-export class VaultedText {
+class VaultedText {
   constructor(readonly text: string) {}
 }
 
@@ -178,7 +178,7 @@ export async function revealVaulted(data: unknown, file: string): Promise<unknow
 }
 
 /** Every value of a decrypted file is a secret. */
-export function markAllSecret(value: unknown): void {
+function markAllSecret(value: unknown): void {
   if (typeof value === 'string' || typeof value === 'number') redactor.add(String(value));
   else if (value && typeof value === 'object') for (const v of Object.values(value)) markAllSecret(v);
 }

@@ -5,7 +5,7 @@ import { renderDiff } from '../report/diff.js';
 import { redactor } from '../secrets/redact.js';
 
 /** GitHub refuses comments over 65536 characters; keep room for the header and the notes. */
-export const MAX_REPORT_CHARS = 60000;
+const MAX_REPORT_CHARS = 60000;
 const MAX_DIFF_LINES = 60;
 
 export function planMarkdown(plan: PlanFile, maxChars = MAX_REPORT_CHARS): string {

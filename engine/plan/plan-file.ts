@@ -210,7 +210,7 @@ function driftText(host: string, p: PinnedStep, n: PinnedStep): string {
   return `${head} (not shown: the task handles secrets)`;
 }
 
-export class DriftError extends UserError {
+class DriftError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = 'DriftError';

@@ -1,6 +1,5 @@
 // What a run tells its reporters. Every text in an event is already redacted.
 import type { Diff } from '../types.js';
-import type { Where } from '../load/yaml.js';
 
 export type TaskStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable' | 'unknown';
 
@@ -49,8 +48,4 @@ export type RunEvent =
 
 export function emptyCounts(): HostCounts {
   return { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0, unknown: 0, ignored: 0, rescued: 0 };
-}
-
-export function formatWhereShort(w: Where): string {
-  return `${w.file}:${w.line}`;
 }

@@ -43,7 +43,7 @@ function describe(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a mapping' : `${typeof v} ${JSON.stringify(v)}`;
 }
 
-export function toStrings(v: unknown): string[] {
+function toStrings(v: unknown): string[] {
   return (Array.isArray(v) ? v.flat() : [v]).map(String);
 }
 

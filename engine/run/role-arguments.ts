@@ -8,7 +8,7 @@ const checks: Record<string, (v: unknown) => boolean> = {
   str: (v) => typeof v === 'string',
   path: (v) => typeof v === 'string',
   int: (v) => Number.isInteger(v) || (typeof v === 'string' && /^-?\d+$/.test(v)),
-  float: (v) => typeof v === 'number' || (typeof v === 'string' && v.trim() !== '' && !isNaN(Number(v))),
+  float: (v) => typeof v === 'number' || (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v))),
   bool: (v) => typeof v === 'boolean' || (typeof v === 'string' && /^(true|false|yes|no|on|off)$/i.test(v)),
   list: (v) => Array.isArray(v),
   dict: (v) => !!v && typeof v === 'object' && !Array.isArray(v),

@@ -634,7 +634,3 @@ function nullHost(name: string): Host {
   };
   return { name, exec: refuse, read: refuse, write: refuse, stat: refuse, close: async () => {} };
 }
-
-export function taskWhere(task: TaskNode): string {
-  return `${task.where.file}:${task.where.line}`;
-}

@@ -10,9 +10,9 @@
 import { createDecipheriv, createHmac, pbkdf2Sync, timingSafeEqual } from 'node:crypto';
 import { UserError } from '../user-error.js';
 
-export const ANSIBLE_VAULT_PREFIX = '$ANSIBLE_VAULT;';
+const ANSIBLE_VAULT_PREFIX = '$ANSIBLE_VAULT;';
 
-export class AnsibleVaultError extends UserError {
+class AnsibleVaultError extends UserError {
   override name = 'VaultError';
 }
 

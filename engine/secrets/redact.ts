@@ -1,9 +1,9 @@
 // The one way plinth hides secrets: every secret value is registered here when it is
 // loaded, and every line of output passes through redact() before it is printed or saved.
 
-export const REDACTED = '********';
+const REDACTED = '********';
 
-export class Redactor {
+class Redactor {
   private readonly needles = new Set<string>();
   private pattern: RegExp | null = null;
 

@@ -9,7 +9,7 @@ import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:
 import { decryptAnsibleVault, isAnsibleVaultText } from './ansible-vault.js';
 import { UserError } from '../user-error.js';
 
-export const VAULT_HEADER = '$PLINTH_VAULT;1;AES256-GCM;SCRYPT';
+const VAULT_HEADER = '$PLINTH_VAULT;1;AES256-GCM;SCRYPT';
 
 /** scrypt cost: 2^15 × 8 × 1 takes about 32 MiB and ~100 ms: slow for guessing, quick for one file. */
 const COST = { N: 1 << 15, r: 8, p: 1 };

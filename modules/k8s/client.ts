@@ -70,7 +70,7 @@ export class KubeClient {
       headers.Authorization = `Basic ${Buffer.from(`${this.conn.username}:${this.conn.password ?? ''}`).toString('base64')}`;
     }
     const { status, text } = await this.send(url, method, headers, opts.body);
-    let parsed: unknown = undefined;
+    let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {

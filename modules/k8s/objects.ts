@@ -60,8 +60,8 @@ export function maskSecretPair(before: KubeObject | null, after: KubeObject | nu
   for (const field of ['data', 'stringData'] as const) {
     const bd = (before?.[field] ?? {}) as Record<string, string>;
     const ad = (after?.[field] ?? {}) as Record<string, string>;
-    if (b && b[field]) b[field] = Object.fromEntries(Object.keys(bd).map((k) => [k, '(hidden)']));
-    if (a && a[field]) {
+    if (b?.[field]) b[field] = Object.fromEntries(Object.keys(bd).map((k) => [k, '(hidden)']));
+    if (a?.[field]) {
       a[field] = Object.fromEntries(
         Object.keys(ad).map((k) => [k, !(k in bd) ? '(added)' : bd[k] === ad[k] ? '(hidden)' : '(changed)']),
       );

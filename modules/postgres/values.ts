@@ -104,15 +104,6 @@ function toBaseQuantity(text: string, paramUnit: string | null): string | null {
   return null;
 }
 
-/** True when two spellings mean the same value of the parameter. */
-export function sameValue(a: string, b: string, info?: ParamInfo): boolean {
-  const na = normalizeValue(a, info);
-  const nb = normalizeValue(b, info);
-  if (na === nb) return true;
-  // Without the parameter's unit, "1024" vs "1GB" cannot be decided; they count as different.
-  return false;
-}
-
 /** Why the server would reject the value, or null when it is acceptable as far as can be told here. */
 export function invalidValue(raw: string, info: ParamInfo): string | null {
   const text = raw.trim();

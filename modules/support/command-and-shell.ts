@@ -1,7 +1,7 @@
 // What command and shell share: skipping on creates/removes, running with a timeout,
 // and Ansible's result shape (rc, stdout, stderr and their _lines).
 import * as path from 'node:path';
-import type { ApplyResult, ArgsOf, ModuleContext, Plan } from '../../engine/types.js';
+import type { ApplyResult, ArgsOf, ExecResult, ModuleContext, Plan } from '../../engine/types.js';
 import { ModuleError } from '../../engine/types.js';
 
 /** The options command and shell share, as their schemas declare them (commandOptionProperties). */
@@ -69,7 +69,7 @@ export async function runCommand(ctx: ModuleContext, argv: string[], o: CommandO
     if (dir?.type !== 'directory') throw new ModuleError(`Unable to change directory before execution: ${o.chdir} is not a directory`);
   }
   const stdin = o.stdin === undefined ? undefined : o.stdin_add_newline ? `${o.stdin}\n` : o.stdin;
-  let r;
+  let r: ExecResult;
   try {
     r = await ctx.host.exec(argv, { ...ctx.become, cwd: o.chdir, stdin, timeout: o.timeout ? o.timeout * 1000 : undefined });
   } catch (e) {

@@ -221,14 +221,14 @@ export function parseMounts(mountLines: string[], dfLines: string[]): MountFacts
     const f = line.trim().split(/\s+/);
     if (f.length >= 6 && /^\d+$/.test(f[1])) sizes.set(f.slice(5).join(' '), { total: Number(f[1]), available: Number(f[3]) });
   }
-  const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
+  const unescapeOctal = (s: string) => s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
   const out: MountFacts[] = [];
   for (const line of mountLines) {
     const [device, mount, fstype, options] = line.split(' ');
     if (!mount || !fstype) continue;
-    const m = unescape(mount);
+    const m = unescapeOctal(mount);
     const size = sizes.get(m);
-    out.push({ mount: m, device: unescape(device), fstype, options, ...(size ? { size_total: size.total, size_available: size.available } : {}) });
+    out.push({ mount: m, device: unescapeOctal(device), fstype, options, ...(size ? { size_total: size.total, size_available: size.available } : {}) });
   }
   return out;
 }

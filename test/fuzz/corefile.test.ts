@@ -12,7 +12,7 @@ const RUNS = { numRuns: 300 };
 const corefileChar = fc.constantFrom(...'{}#" \t\n.:53abc'.split(''), 'hosts', 'fallthrough', '10.0.0.1', '.:53 {', '}\n');
 const anyText = fc.oneof(fc.string({ maxLength: 120 }), fc.string({ unit: corefileChar, maxLength: 40 }));
 
-const word = fc.stringMatching(/^[a-z][a-z0-9.:_\/-]{0,8}$/).filter((w) => w !== 'hosts');
+const word = fc.stringMatching(/^[a-z][a-z0-9.:_/-]{0,8}$/).filter((w) => w !== 'hosts');
 const plugin = fc.tuple(fc.array(word, { minLength: 1, maxLength: 3 }), fc.option(fc.constantFrom('# note', '# a {brace}'), { nil: undefined })).map(
   ([ws, c]) => `${ws.join(' ')}${c ? ` ${c}` : ''}`,
 );

@@ -80,7 +80,7 @@ describe('.env reader (fuzz)', () => {
   test("every key read points at its assignment's line (plinth's line scan agrees with dotenv)", () => {
     fc.assert(
       fc.property(envText, (text) => {
-        let entries;
+        let entries: ReturnType<typeof parseEnvFile>;
         try {
           entries = parseEnvFile(text, 'app.env');
         } catch (e) {

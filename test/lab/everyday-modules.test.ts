@@ -137,7 +137,7 @@ describe('everyday modules on a lab host', { timeout: 10 * 60_000 }, () => {
     expect(await onHost('id pgops')).toBe('uid=3107(pgops) gid=3107(pgadmins) groups=3107(pgadmins),4(adm)');
     expect(await onHost('getent shadow pgops | cut -d: -f2')).toBe(hash);
     expect(await onHost('stat -c "%a %U" /home/pgops/.ssh /home/pgops/.ssh/id_ed25519 /home/pgops/.ssh/authorized_keys')).toBe('700 pgops\n600 pgops\n600 pgops');
-    expect(await onHost('cat /home/pgops/.ssh/authorized_keys')).toMatch(/^from="[0-9.\/,]+",no-pty ssh-ed25519 \S+ ops@controller$/);
+    expect(await onHost('cat /home/pgops/.ssh/authorized_keys')).toMatch(/^from="[0-9./,]+",no-pty ssh-ed25519 \S+ ops@controller$/);
     // The key logs in: sshd (StrictModes) accepts the directory and file as made.
     const login = spawnSync('ssh', ['-i', keyFile, '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${dirs.knownHosts}`, '-o', 'IdentitiesOnly=yes', `pgops@${address}`, 'id -un'], { encoding: 'utf8', timeout: 120_000 });
     expect(login.stdout.trim(), login.stderr).toBe('pgops');

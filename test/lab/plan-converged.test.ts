@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
-  HOOK_TIMEOUT_MS, LabSession, PRIMARY, REPLICAS, SITE, expectReplicated, expectStreamingFirst1, expectSuccess, hostSql, log,
+  HOOK_TIMEOUT_MS, LabSession, PRIMARY, REPLICAS, SITE, expectReplicated, expectStreamingFirst1, expectSuccess, hostSql, 
   appName, newSecrets, resultKey, type RunResult,
 } from '../helpers/lab-cluster.js';
 import type { PlanFile, PlannedTask } from '../../engine/plan/plan-file.js';

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { localInventory, plinthJson, recapOf, tempTree } from '../../helpers/cli.js';
+import { localInventory, recapOf, tempTree } from '../../helpers/cli.js';
 import { engineJson } from '../../helpers/engine.js';
 
 const role = {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { localInventory, plinth, plinthJson, tempTree } from '../../helpers/cli.js';
+import { localInventory, plinth, tempTree } from '../../helpers/cli.js';
 import { engineJson } from '../../helpers/engine.js';
 
 /** A command check mode only predicts (it would create the marker), then `then`. */

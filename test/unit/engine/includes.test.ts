@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { localInventory, plinth, plinthJson, recapOf, statuses, tempTree } from '../../helpers/cli.js';
+import { localInventory, plinth, recapOf, statuses, tempTree } from '../../helpers/cli.js';
 import { engineJson } from '../../helpers/engine.js';
 
 const read = (p: string) => fs.readFile(p, 'utf8');

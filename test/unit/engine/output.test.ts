@@ -81,6 +81,7 @@ describe.skipIf(!hasScript)('on a TTY', () => {
     const cmd = `stty cols 120 rows 40; ${process.execPath} ${path.join(repoRoot, 'bin', 'plinth.js')} ${args}`;
     const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', env: { ...process.env, CI: '', ...env } });
     // eslint-disable-next-line no-control-regex
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: removes the terminal's escape sequences (ESC [ ...)
     return r.stdout.replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, '').replace(/\r/g, '');
   }
 

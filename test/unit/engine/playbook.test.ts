@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { fixtures, localInventory, plinth, plinthJson, recapOf, repoRoot, statuses, tempTree } from '../../helpers/cli.js';
+import { fixtures, localInventory, plinth, recapOf, repoRoot, statuses, tempTree } from '../../helpers/cli.js';
 import { engineJson } from '../../helpers/engine.js';
 import { SourceError } from '../../../engine/load/yaml.js';
 

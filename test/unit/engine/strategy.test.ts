@@ -4,7 +4,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { localInventory, plinthJson, tempTree } from '../../helpers/cli.js';
+import { localInventory, tempTree } from '../../helpers/cli.js';
 import { engineJson } from '../../helpers/engine.js';
 
 /** A shell loop that waits for a condition; after five minutes or more it fails the task instead of hanging. */

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { localInventory, plinth, plinthJson, statuses, tempTree } from '../../helpers/cli.js';
+import { localInventory, plinth, statuses, tempTree } from '../../helpers/cli.js';
 import { engineJson } from '../../helpers/engine.js';
 import { startTempCluster, type TempCluster } from '../postgres/temp-cluster.js';
 

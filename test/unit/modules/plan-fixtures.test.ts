@@ -40,7 +40,7 @@ interface Fixture {
  */
 function reviveBuffers(_key: string, value: unknown): unknown {
   const v = value as { type?: unknown; data?: unknown; utf8?: unknown };
-  if (!v || v.type !== 'Buffer') return value;
+  if (v?.type !== 'Buffer') return value;
   if (typeof v.utf8 === 'string') return Buffer.from(v.utf8, 'utf8');
   return Array.isArray(v.data) ? Buffer.from(v.data as number[]) : value;
 }

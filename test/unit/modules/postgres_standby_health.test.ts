@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { postgres_standby_health } from '../../../modules/postgres_standby_health.js';
 import { run, schemaProblems } from '../../helpers/modules.js';
-import { useTempPrimaryAndStandby, type TempCluster } from '../postgres/temp-cluster.js';
+import { useTempPrimaryAndStandby } from '../postgres/temp-cluster.js';
 
 const pair = useTempPrimaryAndStandby({ beforeAll, afterAll });
 
