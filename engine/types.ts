@@ -1,6 +1,9 @@
 // The contracts that modules and connections implement. Modules see only this file
 // (and the pure helpers engine/connection/shell-quote.ts, engine/schema-validation.ts); they never import the runner or the CLI.
 import { UserError } from './user-error.js';
+
+/** Errors a module may throw or recognize: a user's mistake, and a template that cannot be rendered. */
+export { TemplateError, UserError } from './user-error.js';
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 import type { Duplex } from 'node:stream';
 
@@ -131,10 +134,21 @@ export interface ModuleContext {
   markSecret(value: string): void;
   /** True when the text contains a value registered as secret (by anyone, in any form it can leak in). */
   isSecret(text: string): boolean;
+  /** The run's record of the files it reads on the controller (copy's src, templates). */
+  controllerFiles: ControllerFileLog;
   /** Verbose log line (shown with -v), redacted. */
   log(message: string): void;
   /** Facts gathered for the host (os, hostname, addresses). */
   facts: Record<string, unknown>;
+}
+
+/**
+ * Every file a run reads on the controller is recorded, so that a saved plan pins its content,
+ * and named as users see it (relative to the repository, the same on every checkout).
+ */
+export interface ControllerFileLog {
+  record(file: string, content: string | Buffer): void;
+  display(file: string): string;
 }
 
 /** Thrown by modules for failures the user must read: no stack trace is printed. */

@@ -26,3 +26,10 @@ export class UserError extends Error {
     this.field = origin.field;
   }
 }
+
+/** A template that cannot be rendered: an undefined name, a syntax error, Jinja in an EJS file. */
+export class TemplateError extends UserError {
+  constructor(message: string, file?: string, line?: number) {
+    super(message, { file, line });
+  }
+}

@@ -2,7 +2,6 @@
 // directory as `src` is copied as a tree (its contents when src ends in '/', else the directory
 // itself), each file compared by checksum and replaced atomically.
 import * as path from 'node:path';
-import { sources } from '../engine/load/sources.js';
 import { ModuleError, type ArgsOf, type Module, type ModuleContext } from '../engine/types.js';
 import { attributeProperties, modeSchema, normalizeMode } from './support/attributes.js';
 import { findControllerFile, findControllerPath, readControllerTree, type ControllerFile } from './support/controller-files.js';
@@ -54,13 +53,13 @@ export const copy: Module<typeof schema, CopyObserved, ManagedFileAction | TreeA
 
   async observe(ctx, args) {
     if (args.src !== undefined && !args.remote_src) {
-      const found = await findControllerPath(ctx.baseDirs, 'files', args.src);
+      const found = await findControllerPath(ctx, 'files', args.src);
       if (found.directory) return { tree: await observeDirectoryCopy(ctx, args, found.path) };
     }
     if (args.src !== undefined && args.remote_src && (await ctx.host.stat(args.src, { ...ctx.become, follow: true }))?.type === 'directory') {
       return { tree: await observeHostDirectoryCopy(ctx, args) };
     }
-    const source = args.src === undefined ? undefined : args.remote_src ? await hostFile(ctx, args.src) : await findControllerFile(ctx.baseDirs, 'files', args.src);
+    const source = args.src === undefined ? undefined : args.remote_src ? await hostFile(ctx, args.src) : await findControllerFile(ctx, 'files', args.src);
     const desired = source ? source.content : Buffer.from(args.content ?? '', 'utf8');
     const attrs = { mode: args.mode, owner: args.owner, group: args.group };
     let file = await observeManagedFile(ctx, args.dest, attrs);
@@ -90,8 +89,8 @@ export const copy: Module<typeof schema, CopyObserved, ManagedFileAction | TreeA
 /** A controller directory as the wanted tree under dest (dest/<name> unless src ends in '/'). */
 async function observeDirectoryCopy(ctx: ModuleContext, args: CopyArgs, dir: string): Promise<TreeObserved> {
   const mode = refuseForDirectories(args);
-  const wanted = (await readControllerTree(dir)).map((e) => (e.type === 'file' ? { path: e.path, type: e.type, content: e.content, mode } : { path: e.path, type: e.type }));
-  return observeTree(ctx, { dest: treeDest(args, dir), source: sources.display(dir) + (args.src!.endsWith('/') ? '/' : ''), wanted, delete: false, owner: args.owner, group: args.group });
+  const wanted = (await readControllerTree(ctx, dir)).map((e) => (e.type === 'file' ? { path: e.path, type: e.type, content: e.content, mode } : { path: e.path, type: e.type }));
+  return observeTree(ctx, { dest: treeDest(args, dir), source: ctx.controllerFiles.display(dir) + (args.src!.endsWith('/') ? '/' : ''), wanted, delete: false, owner: args.owner, group: args.group });
 }
 
 /**

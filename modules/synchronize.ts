@@ -6,7 +6,6 @@
 // kept as links (links, as archive implies), followed (copy_links) or left out, as rsync does.
 import * as path from 'node:path';
 import { ModuleError, type Module } from '../engine/types.js';
-import { sources } from '../engine/load/sources.js';
 import { findControllerPath, readControllerTree } from './support/controller-files.js';
 import { applyTree, observeTree, planTree, type TreeAction, type TreeObserved } from './support/file-tree.js';
 
@@ -49,12 +48,12 @@ export const synchronize: Module<typeof schema, TreeObserved, TreeAction> = {
   async observe(ctx, args) {
     if (args.mode === 'pull') throw new ModuleError('synchronize: mode pull is not supported (fetch copies files from the host to the controller)');
     const opts = rsyncOptions(args.rsync_opts);
-    const found = await findControllerPath(ctx.baseDirs, 'files', args.src);
+    const found = await findControllerPath(ctx, 'files', args.src);
     if (!found.directory) throw new ModuleError(`synchronize: src ${found.path} is a file; use copy for a single file`);
     const recursive = args.recursive ?? args.archive;
     const perms = args.perms ?? args.archive;
     const links = args.copy_links ? 'follow' : (args.links ?? args.archive) ? 'keep' : 'skip';
-    const tree = await readControllerTree(found.path, (rel, directory) => (directory && !recursive) || opts.exclude(rel, directory), links);
+    const tree = await readControllerTree(ctx, found.path, (rel, directory) => (directory && !recursive) || opts.exclude(rel, directory), links);
     const wanted = tree.map((e) =>
       e.type === 'link' ? { path: e.path, type: e.type, target: e.target } : { path: e.path, type: e.type, ...(e.content ? { content: e.content } : {}), ...(perms ? { mode: e.mode } : {}) },
     );
@@ -62,7 +61,7 @@ export const synchronize: Module<typeof schema, TreeObserved, TreeAction> = {
     const dest = contents ? args.dest.replace(/(.)\/+$/, '$1') : path.posix.join(args.dest, path.basename(found.path));
     return observeTree(ctx, {
       dest,
-      source: sources.display(found.path) + (contents ? '/' : ''),
+      source: ctx.controllerFiles.display(found.path) + (contents ? '/' : ''),
       wanted,
       delete: args.delete,
       exclude: opts.deleteExcluded ? undefined : opts.exclude,

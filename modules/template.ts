@@ -1,6 +1,5 @@
 // template: renders an EJS file from the controller with the task's variables and writes it.
-import { ModuleError, type Module } from '../engine/types.js';
-import { TemplateError } from '../engine/expr/ejs-template.js';
+import { ModuleError, TemplateError, type Module } from '../engine/types.js';
 import { attributeProperties } from './support/attributes.js';
 import { findControllerFile } from './support/controller-files.js';
 import {
@@ -44,7 +43,7 @@ export const template: Module<typeof schema, TemplateObserved, ManagedFileAction
   schema,
 
   async observe(ctx, args) {
-    const source = await findControllerFile(ctx.baseDirs, 'templates', args.src);
+    const source = await findControllerFile(ctx, 'templates', args.src);
     let rendered: string;
     try {
       rendered = await ctx.renderTemplate(source.content.toString('utf8'), { filename: source.path });
@@ -67,7 +66,7 @@ export const template: Module<typeof schema, TemplateObserved, ManagedFileAction
   apply: (ctx, action) => applyManagedFile(ctx, action),
 
   async desiredState(ctx, args) {
-    const source = await findControllerFile(ctx.baseDirs, 'templates', args.src);
+    const source = await findControllerFile(ctx, 'templates', args.src);
     const rendered = await ctx.renderTemplate(source.content.toString('utf8'), { filename: source.path });
     return [{ target: args.dest, before: '', after: rendered, ...(ctx.isSecret(rendered) ? { secret: true } : {}) }];
   },

@@ -85,7 +85,7 @@ async function archiveBytes(ctx: ModuleContext, args: UnarchiveArgs): Promise<Bu
     if (!(await ctx.host.stat(args.src, { ...ctx.become, follow: true }))) throw new ModuleError(`unarchive: src ${args.src} does not exist on ${ctx.host.name}`);
     return null;
   }
-  return (await findControllerFile(ctx.baseDirs, 'files', args.src)).content;
+  return (await findControllerFile(ctx, 'files', args.src)).content;
 }
 
 /**

@@ -1,13 +1,9 @@
 // EJS templates: `<%= port %>` with the task's variables in scope.
 import ejs from 'ejs';
 import { findJinja } from './jinja.js';
-import { UserError } from '../user-error.js';
+import { TemplateError } from '../user-error.js';
 
-export class TemplateError extends UserError {
-  constructor(message: string, file?: string, line?: number) {
-    super(message, { file, line });
-  }
-}
+export { TemplateError };
 
 function asText(v: unknown): string {
   return v === undefined || v === null ? '' : String(v);

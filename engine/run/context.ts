@@ -2,6 +2,7 @@
 import type { Host, ModuleContext } from '../types.js';
 import { renderEjs } from '../expr/ejs-template.js';
 import { redactor } from '../secrets/redact.js';
+import { sources } from '../load/sources.js';
 import { evaluateWithVars } from '../expr/evaluate.js';
 
 export interface ContextOptions {
@@ -28,6 +29,7 @@ export function makeModuleContext(o: ContextOptions): ModuleContext {
     renderTemplate: async (source, opts) => renderEjs(source, vars, opts?.filename),
     markSecret: (value) => redactor.add(value),
     isSecret: (text) => redactor.holdsSecret(text),
+    controllerFiles: sources,
     log: (line) => o.log?.(redactor.redact(line)),
   };
 }

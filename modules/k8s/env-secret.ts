@@ -37,11 +37,11 @@ export async function secretFromEnv(ctx: ModuleContext, spec: SecretFromEnv): Pr
   let text: string;
   let origin: string;
   if (spec.env_file !== undefined) {
-    const file = await findControllerFile(ctx.baseDirs, 'files', spec.env_file);
+    const file = await findControllerFile(ctx, 'files', spec.env_file);
     text = file.content.toString('utf8');
     origin = file.path;
   } else {
-    const file = await findControllerFile(ctx.baseDirs, 'templates', spec.env_template as string);
+    const file = await findControllerFile(ctx, 'templates', spec.env_template as string);
     text = await ctx.renderTemplate(file.content.toString('utf8'), { filename: file.path });
     origin = `${file.path} (rendered)`;
   }

@@ -30,10 +30,10 @@ export async function loadManifest(ctx: ModuleContext, source: ManifestSource): 
     return { object: object as KubeObject, origin: 'definition', locate };
   }
   if (source.src !== undefined) {
-    const file = await findControllerFile(ctx.baseDirs, 'files', source.src);
+    const file = await findControllerFile(ctx, 'files', source.src);
     return parseManifest(file.content.toString('utf8'), file.path);
   }
-  const file = await findControllerFile(ctx.baseDirs, 'templates', source.template as string);
+  const file = await findControllerFile(ctx, 'templates', source.template as string);
   const text = await ctx.renderTemplate(file.content.toString('utf8'), { filename: file.path });
   return parseManifest(text, `${file.path} (rendered)`);
 }

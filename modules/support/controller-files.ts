@@ -2,8 +2,10 @@
 // the way Ansible roles do: `<base>/<subdir>/<src>`, then `<base>/<src>`, for each base.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { ModuleError } from '../../engine/types.js';
-import { sources } from '../../engine/load/sources.js';
+import { ModuleError, type ModuleContext } from '../../engine/types.js';
+
+/** What the lookups need of a task's context: where to look, and the run's record of what was read. */
+type LookupContext = Pick<ModuleContext, 'baseDirs' | 'controllerFiles'>;
 
 export interface ControllerFile {
   path: string;
@@ -12,19 +14,19 @@ export interface ControllerFile {
   content: Buffer;
 }
 
-export async function findControllerFile(baseDirs: string[], subdir: string, src: string): Promise<ControllerFile> {
-  const found = await findControllerPath(baseDirs, subdir, src);
+export async function findControllerFile(ctx: LookupContext, subdir: string, src: string): Promise<ControllerFile> {
+  const found = await findControllerPath(ctx, subdir, src);
   if (found.directory) throw new ModuleError(`src ${found.path} is a directory; copying directories is not supported`);
   const content = await fs.readFile(found.path);
-  sources.record(found.path, content);
-  return { path: found.path, name: sources.display(found.path), content };
+  ctx.controllerFiles.record(found.path, content);
+  return { path: found.path, name: ctx.controllerFiles.display(found.path), content };
 }
 
 /** The first candidate that exists, file or directory. */
-export async function findControllerPath(baseDirs: string[], subdir: string, src: string): Promise<{ path: string; directory: boolean }> {
+export async function findControllerPath(ctx: LookupContext, subdir: string, src: string): Promise<{ path: string; directory: boolean }> {
   const candidates = path.isAbsolute(src)
     ? [src]
-    : baseDirs.flatMap((base) => [path.join(base, subdir, src), path.join(base, src)]);
+    : ctx.baseDirs.flatMap((base) => [path.join(base, subdir, src), path.join(base, src)]);
   for (const candidate of candidates) {
     const st = await fs.stat(candidate).catch(() => null);
     if (st) return { path: candidate, directory: st.isDirectory() };
@@ -49,6 +51,7 @@ export interface ControllerTreeEntry {
  * (rsync's links), or left out (rsync without either).
  */
 export async function readControllerTree(
+  ctx: LookupContext,
   dir: string,
   skip: (rel: string, directory: boolean) => boolean = () => false,
   links: 'follow' | 'keep' | 'skip' = 'follow',
@@ -74,7 +77,7 @@ export async function readControllerTree(
         await walk(child, new Set([...seen, real]));
       } else if (st.isFile()) {
         const content = await fs.readFile(full);
-        sources.record(full, content);
+        ctx.controllerFiles.record(full, content);
         out.push({ path: child, type: 'file', mode, content });
       }
     }
