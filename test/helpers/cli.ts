@@ -5,6 +5,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const fixtures = path.join(repoRoot, 'test', 'fixtures', 'engine');
@@ -71,6 +72,19 @@ export async function tempTree(files: Record<string, string> = {}): Promise<stri
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'plinth-engine-'));
   await writeTree(dir, files);
   return dir;
+}
+
+/** tempTree for one test file: every folder it made is removed after the file's tests. */
+export function tempTrees(): (files?: Record<string, string>) => Promise<string> {
+  const made: string[] = [];
+  afterAll(async () => {
+    for (const dir of made) await fs.rm(dir, { recursive: true, force: true });
+  });
+  return async (files = {}) => {
+    const dir = await tempTree(files);
+    made.push(dir);
+    return dir;
+  };
 }
 
 export async function writeTree(dir: string, files: Record<string, string>): Promise<void> {

@@ -3,21 +3,11 @@
 // that closes the pipe early (`plinth modules | head -1`) leaves plinth quiet (a run keeps going:
 // cli.test.ts).
 import { spawn } from 'node:child_process';
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { plinth, repoRoot, tempTree } from '../../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { plinth, repoRoot, tempTrees } from '../../helpers/cli.js';
 
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const d of dirs) await fs.rm(d, { recursive: true, force: true });
-});
-
-async function tree(files: Record<string, string>): Promise<string> {
-  const dir = await tempTree(files);
-  dirs.push(dir);
-  return dir;
-}
+const tree = tempTrees();
 
 const playbook = `- hosts: localhost
   gather_facts: false

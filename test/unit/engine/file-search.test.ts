@@ -3,20 +3,11 @@
 // `copy: src: package.json` from a playbook outside plinth used to copy plinth's package.json.
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { tempTree } from '../../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { tempTrees } from '../../helpers/cli.js';
 import { engineJson } from '../../helpers/engine.js';
 
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const d of dirs) await fs.rm(d, { recursive: true, force: true });
-});
-
-async function tree(files: Record<string, string>): Promise<string> {
-  const dir = await tempTree(files);
-  dirs.push(dir);
-  return dir;
-}
+const tree = tempTrees();
 
 const failures = (events: Record<string, any>[]) => events.filter((e) => e.type === 'result' && e.status === 'failed').map((e) => e.message as string);
 

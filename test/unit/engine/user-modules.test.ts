@@ -5,20 +5,11 @@
 // plinth module's name and a module's own bug are each reported naming the file.
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { plinth, plinthJson, recapOf, repoRoot, statuses, tempTree } from '../../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { plinth, plinthJson, recapOf, repoRoot, statuses, tempTrees } from '../../helpers/cli.js';
 
 const example = path.join(repoRoot, 'examples', 'user-module');
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const d of dirs) await fs.rm(d, { recursive: true, force: true });
-});
-
-async function tree(files: Record<string, string>): Promise<string> {
-  const dir = await tempTree(files);
-  dirs.push(dir);
-  return dir;
-}
+const tree = tempTrees();
 
 const play = (tasks: string) => `- hosts: localhost
   connection: local
