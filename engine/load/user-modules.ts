@@ -10,6 +10,7 @@ import type { Module } from '../types.js';
 import { compileSchema } from '../schema-validation.js';
 import { engineActions } from './actions.js';
 import { keywordsOn } from './keywords.js';
+import { sources } from './sources.js';
 import { SourceError } from './yaml.js';
 import { besideBuild } from '../paths.js';
 
@@ -66,6 +67,8 @@ async function libraryFiles(dir: string): Promise<string[]> {
 }
 
 async function loadUserModule(file: string): Promise<Module> {
+  // A saved plan pins the module's code as it pins the playbook: apply refuses a changed module.
+  sources.record(file, await fs.readFile(file));
   if (/\.m?ts$/.test(file)) registerTypeScript();
   let exported: unknown;
   try {

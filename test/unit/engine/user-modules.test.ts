@@ -84,6 +84,24 @@ describe('the README example: env_line from examples/user-module/library (TypeSc
     expect(r.stderr).toBe('ERROR! pb.yml:8:11: env_line: values.PORT: must be string, got number\n');
   });
 
+  it('a saved plan pins the module: apply refuses it once the module changed, and applies it unchanged', async () => {
+    const dir = await tree({});
+    await fs.cp(example, dir, { recursive: true });
+    const args = ['-e', `env_file=${dir}/app.env`];
+    expect((await plinth(['plan', 'site.yml', ...args, '-o', 'plan.json'], { cwd: dir })).code).toBe(0);
+    const module = path.join(dir, 'library', 'env_line.ts');
+    const original = await fs.readFile(module, 'utf8');
+    await fs.writeFile(module, original.replace("description: 'KEY=value lines", "description: 'KEY=value pairs"));
+    const refused = await plinth(['apply', 'plan.json', ...args], { cwd: dir });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('library/env_line.ts changed since the plan');
+    expect(existsSync(path.join(dir, 'app.env'))).toBe(false);
+    await fs.writeFile(module, original);
+    const applied = await plinth(['apply', 'plan.json', ...args], { cwd: dir });
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(await fs.readFile(path.join(dir, 'app.env'), 'utf8')).toBe('PORT=8080\nHOST=0.0.0.0\n');
+  });
+
   it('is in the README verbatim, with its fixture test', async () => {
     const readme = await fs.readFile(path.join(repoRoot, 'README.md'), 'utf8');
     for (const file of ['library/env_line.ts', 'plans/env_line.test.ts', 'plans/env_line/drift.json']) {
