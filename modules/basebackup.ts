@@ -76,13 +76,18 @@ export const basebackup: Module<typeof schema, Observed, BasebackupAction> = {
   async observe(ctx, args) {
     ctx.markSecret(args.replication_password);
     const cluster = resolveCluster(args);
+    // Every read goes out at once (one round trip instead of three): which of them count depends
+    // on pg_ctl's answer and on the listing, but none of them changes anything.
+    const reads = localReads(ctx, cluster);
+    const primaryRead = identifyPrimary(ctx, cluster, args);
+    primaryRead.catch(() => {});
     const state = await clusterState(ctx, cluster);
     if (state === 'not-installed') {
       const reason = `PostgreSQL ${cluster.version} is not installed (${cluster.binDir}/pg_ctl not found)`;
       if (ctx.check) return { unknown: reason };
       throw new ModuleError(reason);
     }
-    const [local, primary] = await Promise.all([observeLocal(ctx, cluster, state), identifyPrimary(ctx, cluster, args)]);
+    const [local, primary] = await Promise.all([observeLocal(state, reads), primaryRead]);
     if (primary.error && ctx.check && !isStreamingFromPrimary(local, args)) {
       return { unknown: `the primary is not reachable yet: ${primary.error}` };
     }
@@ -201,31 +206,39 @@ function describeLocal(local: Local): string {
   return `${role}, system identifier ${local.systemId ?? 'unknown'}${local.conninfo?.host ? `, primary_conninfo host ${local.conninfo.host}` : ''}\n`;
 }
 
-async function observeLocal(ctx: ModuleContext, cluster: Cluster, state: RunState): Promise<Local> {
+type Catalog = { in_recovery: boolean; dbs: string[] | null; relations: number; roles: string[] | null };
+
+/** The data directory's listing, control data, auto.conf and catalog, asked all at once; awaited only where they count. */
+function localReads(ctx: ModuleContext, cluster: Cluster) {
   const owner = asOwner(cluster);
-  const listing = await ctx.host.exec(['find', cluster.dataDir, '-mindepth', '1', '-maxdepth', '1', '-print', '-quit'], owner);
+  const reads = {
+    listing: ctx.host.exec(['find', cluster.dataDir, '-mindepth', '1', '-maxdepth', '1', '-print', '-quit'], owner),
+    control: ctx.host.exec(['env', 'LC_ALL=C', `${cluster.binDir}/pg_controldata`, '-D', cluster.dataDir], owner),
+    auto: ctx.host.read(`${cluster.dataDir}/postgresql.auto.conf`, owner).catch(() => null),
+    catalog: queryRowsIfRunning<Catalog>(
+      ctx,
+      targetOf(cluster),
+      `SELECT pg_is_in_recovery() AS in_recovery,
+        (SELECT array_agg(datname) FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1')) AS dbs,
+        (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE c.oid >= 16384 AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')) AS relations,
+        (SELECT array_agg(rolname) FROM pg_roles WHERE oid >= 16384) AS roles`,
+    ),
+    // Empty unless the server is a standby.
+    receivers: queryRowsIfRunning<NonNullable<Local['receiver']>>(ctx, targetOf(cluster), 'SELECT status, sender_host, sender_port, conninfo FROM pg_stat_wal_receiver'),
+  };
+  // What is not awaited (a server that is not running, an empty directory) fails unheard.
+  for (const read of Object.values(reads)) (read as Promise<unknown>).catch(() => {});
+  return reads;
+}
+
+async function observeLocal(state: RunState, reads: ReturnType<typeof localReads>): Promise<Local> {
+  const listing = await reads.listing;
   const nonEmpty = listing.exitCode === 0 && listing.stdout.trim() !== '';
   const local: Local = { state, nonEmpty, systemId: null, inRecovery: null, inUse: null, receiver: null, conninfo: null, autoConf: null };
   if (!nonEmpty || state === 'no-data-dir') return local;
-  // Independent reads, sent together: one round trip instead of four.
   const running = state === 'running';
-  const [control, auto, rows, receivers] = await Promise.all([
-    ctx.host.exec(['env', 'LC_ALL=C', `${cluster.binDir}/pg_controldata`, '-D', cluster.dataDir], owner),
-    ctx.host.read(`${cluster.dataDir}/postgresql.auto.conf`, owner).catch(() => null),
-    running
-      ? queryRowsIfRunning<{ in_recovery: boolean; dbs: string[] | null; relations: number; roles: string[] | null }>(
-          ctx,
-          targetOf(cluster),
-          `SELECT pg_is_in_recovery() AS in_recovery,
-            (SELECT array_agg(datname) FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1')) AS dbs,
-            (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-              WHERE c.oid >= 16384 AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')) AS relations,
-            (SELECT array_agg(rolname) FROM pg_roles WHERE oid >= 16384) AS roles`,
-        )
-      : null,
-    // Empty unless the server is a standby.
-    running ? queryRowsIfRunning<NonNullable<Local['receiver']>>(ctx, targetOf(cluster), 'SELECT status, sender_host, sender_port, conninfo FROM pg_stat_wal_receiver') : null,
-  ]);
+  const [control, auto, rows, receivers] = await Promise.all([reads.control, reads.auto, running ? reads.catalog : null, running ? reads.receivers : null]);
   local.systemId = /Database system identifier:\s*(\d+)/.exec(control.stdout)?.[1] ?? null;
   local.autoConf = auto ? auto.toString('utf8') : null;
   const configured = local.autoConf ? parseConf(local.autoConf).get('primary_conninfo') : undefined;
