@@ -5,7 +5,6 @@ import type { Host } from '../types.js';
 import type { Inventory } from '../load/inventory.js';
 import { openConnection } from '../connection/open-connection.js';
 import { selectHosts } from './patterns.js';
-import { Semaphore } from '../semaphore.js';
 
 export type Connect = (name: string, vars: Record<string, unknown>) => Promise<Host>;
 
@@ -13,7 +12,6 @@ export class Connections {
   private readonly opened = new Map<string, Promise<Host>>();
   /** Handed to the run: from then on the run closes it. */
   private readonly taken = new Set<string>();
-  private readonly handshakes: Semaphore;
 
   constructor(
     private readonly inventory: Inventory,
@@ -22,13 +20,11 @@ export class Connections {
       hostDefaults?: Record<string, unknown>;
       /** --limit: hosts outside it are never connected ahead. */
       limited?: Set<string> | null;
-      /** Handshakes ahead of need at once. */
+      /** Hosts connected ahead of need, at most. */
       forks: number;
       connect?: Connect;
     },
-  ) {
-    this.handshakes = new Semaphore(Math.max(1, o.forks));
-  }
+  ) {}
 
   /** The connection variables of a host: plinth.cfg's defaults, then the inventory's (a host only delegated to connects locally). */
   varsOf(name: string): Record<string, unknown> {
@@ -42,9 +38,11 @@ export class Connections {
   };
 
   /**
-   * Starts connecting, in the background, to the hosts of a play's pattern (within --limit), at
-   * most `forks` handshakes at a time. A failure is kept for the first task that needs the
-   * host, which reports it; a pattern that does not resolve fails when its play starts.
+   * Starts connecting, in the background, to the hosts of a play's pattern (within --limit): at
+   * most `forks` hosts ahead of need in all, the first ones named. More would compete with the
+   * hosts the run is busy with (500 hosts: handshakes ran late, some past their timeout); the
+   * run connects the others when it reaches them. A failure is kept for the first task that
+   * needs the host, which reports it; a pattern that does not resolve fails when its play starts.
    */
   prefetch(pattern: string): void {
     let names: string[];
@@ -54,14 +52,9 @@ export class Connections {
       return;
     }
     for (const name of names) {
+      if (this.opened.size >= this.o.forks) return;
       if (this.opened.has(name)) continue;
-      const started = this.handshakes.acquire().then(async () => {
-        try {
-          return await (this.o.connect ?? openConnection)(name, this.varsOf(name));
-        } finally {
-          this.handshakes.release();
-        }
-      });
+      const started = (this.o.connect ?? openConnection)(name, this.varsOf(name));
       started.catch(() => {});
       this.opened.set(name, started);
     }
