@@ -74,6 +74,11 @@ export interface Host {
    */
   forwardOut?(host: string, port: number): Promise<Duplex>;
   close(): Promise<void>;
+  /**
+   * Check mode only: the state an earlier change of this run will have left under `key` (see
+   * Plan's `effects`), or undefined. A module that observes such state reads it here first.
+   */
+  predictedEffect?(key: string): unknown;
 }
 
 /** A before/after pair of one file or object, shown with --diff. */
@@ -107,6 +112,12 @@ export type Plan<Action = unknown> =
       action: Action;
       /** Files this change writes, for check-mode predictions of later tasks. */
       writes?: PlannedWrite[];
+      /**
+       * What the change leaves besides files, keyed by what it is about (`unit:pgpool2.service`,
+       * `postgresql:15/main`): check mode hands it to later observations (Host.predictedEffect). A
+       * change with writes or effects is modelled: later tasks are planned from its outcome.
+       */
+      effects?: Record<string, unknown>;
       result?: Record<string, unknown>;
     }
   | {

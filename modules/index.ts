@@ -13,6 +13,7 @@ const registry: Record<string, () => Promise<Module>> = {
   lineinfile: async () => (await import('./lineinfile.js')).lineinfile,
   blockinfile: async () => (await import('./blockinfile.js')).blockinfile,
   stat: async () => (await import('./stat.js')).stat,
+  slurp: async () => (await import('./slurp.js')).slurp,
   assert: async () => (await import('./assert.js')).assert,
   set_fact: async () => (await import('./set_fact.js')).set_fact,
   debug: async () => (await import('./debug.js')).debug,

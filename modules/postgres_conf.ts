@@ -8,6 +8,7 @@ import { clusterProperties, resolveCluster, targetOf, asOwner, type Cluster } fr
 import { parseConf, setConfValues } from './postgres/conf.js';
 import { asJsonRows, parseJsonRows, queryRows, queryRowsIfRunning, runSql, ServerUnavailableError } from './postgres/sql.js';
 import { formatValue, invalidValue, needsRestart, normalizeValue, parseVarType, type ParamInfo } from './postgres/values.js';
+import { afterRestart, predictedRestart } from './postgres/restart-effect.js';
 
 type Value = string | number | boolean;
 
@@ -185,7 +186,10 @@ export const SERVER_SETTINGS_SQL = `SELECT name, context, vartype, unit, enumval
 
 async function serverSettings(ctx: ModuleContext, cluster: Cluster, names: string[]) {
   try {
-    return parseServerSettings(await runSql(ctx, targetOf(cluster), asJsonRows(SERVER_SETTINGS_SQL), { names: JSON.stringify(names) }));
+    const server = parseServerSettings(await runSql(ctx, targetOf(cluster), asJsonRows(SERVER_SETTINGS_SQL), { names: JSON.stringify(names) }));
+    // In check mode, after a restart planned earlier in this run, the server runs what was configured then.
+    const restarted = afterRestart(Object.values(server.settings), predictedRestart(ctx, cluster));
+    return { ...server, settings: Object.fromEntries(restarted.map((r) => [r.name.toLowerCase(), r])) };
   } catch (e) {
     if (e instanceof ServerUnavailableError) return null;
     throw e;

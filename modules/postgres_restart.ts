@@ -12,6 +12,7 @@ import { parseConf } from './postgres/conf.js';
 import { observeSql, queryRows } from './postgres/sql.js';
 import { waitForStandby } from './postgres/standby.js';
 import { normalizeValue, parseVarType, type ParamInfo } from './postgres/values.js';
+import { afterRestart, predictedRestart, restartEffectKey } from './postgres/restart-effect.js';
 
 
 interface RunningSetting {
@@ -34,6 +35,8 @@ export type Observed =
       standby: boolean;
       /** Standbys streaming from this server (application names). */
       standbys: string[];
+      /** The postmaster settings the configuration files set (lower-case name → value): what a restart starts with. */
+      configured: Record<string, string>;
     };
 
 export const schema = {
@@ -72,7 +75,9 @@ export const postgres_restart: Module<typeof schema, Observed, { pending: string
       const first = rows[0];
       const files = [first.config_file, `${first.data_directory}/postgresql.auto.conf`];
       const contents = await Promise.all(files.map(async (f) => (await ctx.host.read(f, asOwner(cluster)))?.toString('utf8') ?? ''));
-      return { pending: pendingSettings(rows, contents), standby: first.standby, standbys: first.standbys };
+      // In check mode, after a restart planned earlier in this run, the server runs what was configured then.
+      const running = afterRestart(rows, predictedRestart(ctx, cluster));
+      return { pending: pendingSettings(running, contents), standby: first.standby, standbys: first.standbys, configured: configuredSettings(rows, contents) };
     });
   },
 
@@ -89,6 +94,8 @@ export const postgres_restart: Module<typeof schema, Observed, { pending: string
       changed: true,
       summary: `restart${observed.standby ? ' standby' : ''}${pending.length ? ` for ${pending.join(', ')}` : ''}`,
       action: { pending },
+      // Once restarted (and, as apply waits for it, serving again), the server runs what is configured.
+      effects: { [restartEffectKey(resolveCluster(args))]: { running: observed.configured ?? {} } },
       result: { pending },
     };
   },
@@ -100,6 +107,14 @@ export const postgres_restart: Module<typeof schema, Observed, { pending: string
     return { result: waited };
   },
 };
+
+/** The postmaster settings the files set: the later file (postgresql.auto.conf) wins. */
+function configuredSettings(running: RunningSetting[], files: string[]): Record<string, string> {
+  const postmaster = new Set(running.map((r) => r.name.toLowerCase()));
+  const out: Record<string, string> = {};
+  for (const text of files) for (const [name, s] of parseConf(text)) if (postmaster.has(name)) out[name] = s.value;
+  return out;
+}
 
 /** The postmaster settings whose configured value differs from the running one. */
 export function pendingSettings(running: RunningSetting[], files: string[]): string[] {

@@ -1,6 +1,7 @@
 // systemd: a unit's run state (started, stopped, restarted, reloaded), whether it is
 // enabled or masked, and daemon-reload. The unit's state is read with `systemctl show`.
 // restarted and reloaded always act (as in Ansible): they are what handlers ask for.
+// In check mode, a unit a planned change stopped or started is seen in that state by later tasks.
 import { ModuleError, type Module, type ModuleContext, type ArgsOf } from '../engine/types.js';
 
 type SystemdArgs = ArgsOf<typeof schema>;
@@ -53,7 +54,9 @@ export const systemd: Module<typeof schema, Observed, SystemdAction> = {
     if (r.exitCode !== 0) {
       throw new ModuleError(`systemctl show ${args.name} failed: ${r.stderr.trim() || `exit code ${r.exitCode}`} (is systemd running on ${ctx.host.name}?)`);
     }
-    return { unit: parseShow(r.stdout) };
+    const unit = parseShow(r.stdout);
+    const predicted = ctx.host.predictedEffect?.(unitEffectKey(args.name)) as Partial<UnitState> | undefined;
+    return { unit: predicted ? { ...unit, ...predicted } : unit };
   },
 
   plan: planSystemd,
@@ -105,21 +108,31 @@ export function planSystemd(observed: Observed, args: SystemdArgs, ctx?: Pick<Mo
   const result = unit ? { status: { ActiveState: unit.ActiveState, SubState: unit.SubState, UnitFileState: unit.UnitFileState } } : {};
   if (!steps.length) return { changed: false as const, summary: unit ? `${args.name} ${unit.ActiveState}` : 'nothing to do', result };
   const summary = steps.map((s) => (s === 'daemon-reload' ? s : `${s} ${args.name}`)).join(', ');
+  const after = unit ? projected(unit, steps) : undefined;
   return {
     changed: true as const,
     summary,
-    diffs: unit
-      ? [{ target: `unit ${args.name}`, before: describe(unit), after: describe(projected(unit, steps)) }]
-      : [],
+    diffs: unit && after ? [{ target: `unit ${args.name}`, before: describe(unit), after: describe(after) }] : [],
     action: { steps },
+    // What the unit is after the steps is all they change that a later task can observe through systemd.
+    effects: after && args.name ? { [unitEffectKey(args.name)]: { ActiveState: after.ActiveState, UnitFileState: after.UnitFileState, LoadState: after.LoadState, NeedDaemonReload: 'no' } } : {},
     result,
   };
+}
+
+/** The key of a unit's predicted state: `pgpool2` and `pgpool2.service` are one unit. */
+export function unitEffectKey(name: string): string {
+  return `unit:${/\.[a-z]+$/.test(name) ? name : `${name}.service`}`;
 }
 
 function projected(unit: UnitState, steps: Step[]): UnitState {
   const next = { ...unit };
   for (const s of steps) {
-    if (s === 'mask') next.UnitFileState = 'masked';
+    if (s === 'mask') {
+      next.UnitFileState = 'masked';
+      next.LoadState = 'masked';
+    }
+    if (s === 'unmask') next.LoadState = 'loaded';
     if (s === 'unmask' || s === 'disable') next.UnitFileState = 'disabled';
     if (s === 'enable') next.UnitFileState = 'enabled';
     if (s === 'start' || s === 'restart' || s === 'reload') next.ActiveState = 'active';

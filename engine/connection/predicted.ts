@@ -1,5 +1,6 @@
 // Check mode's view of a host: reads see the files that earlier tasks of this run would
 // have written, so that a lineinfile after a template plans against the template's output.
+// Other state a change leaves (a unit stopped, a server restarted) is kept as keyed effects.
 // Writes are refused: check mode must never change a host.
 import type { Duplex } from 'node:stream';
 import type { BecomeOptions, ExecOptions, ExecResult, FileStat, Host, PlannedWrite, WriteOptions } from '../types.js';
@@ -13,6 +14,7 @@ export class CheckModeWriteError extends Error {
 
 export class PredictedHost implements Host {
   private readonly predicted = new Map<string, { content: string | null; mode?: string; directory?: boolean }>();
+  private readonly effects = new Map<string, unknown>();
 
   constructor(private readonly real: Host) {}
 
@@ -23,6 +25,15 @@ export class PredictedHost implements Host {
   /** Records the writes of a change that check mode did not apply. */
   predict(writes: PlannedWrite[]): void {
     for (const w of writes) this.predicted.set(w.path, { content: w.content, mode: w.mode, directory: w.directory });
+  }
+
+  /** Records what a change that check mode did not apply leaves besides files. */
+  predictEffects(effects: Record<string, unknown>): void {
+    for (const [key, value] of Object.entries(effects)) this.effects.set(key, value);
+  }
+
+  predictedEffect(key: string): unknown {
+    return this.effects.get(key);
   }
 
   /** True when the path's current content is a prediction, not something read from the host. */

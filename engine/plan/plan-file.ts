@@ -48,6 +48,8 @@ export interface PinnedStep {
   observed?: string;
   /** That state as redacted text, to show what drifted; not kept for tasks that handle secrets. */
   snapshot?: string;
+  /** delegate_to: the host the task acted on. */
+  delegate?: string;
 }
 
 export interface PlanFile {
@@ -132,6 +134,7 @@ function pin(s: TaskStep): PinnedStep {
     action: fingerprintOf(redactor.redactValue(s.readOnly ? { status: s.status } : { status: s.status, summary: s.summary, diffs: s.diffs })),
     ...(exact ? { observed: fingerprintOf(s.observed) } : {}),
     ...(snapshot !== undefined && snapshot.length <= MAX_SNAPSHOT_CHARS ? { snapshot } : {}),
+    ...(s.delegate ? { delegate: s.delegate } : {}),
   };
 }
 

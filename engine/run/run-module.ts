@@ -13,7 +13,7 @@ export interface ModuleOutcome {
   message?: string;
   /** True when check mode reported a change without applying it. */
   predicted?: boolean;
-  /** A predicted change whose effect on the host's files is known exactly (its writes). */
+  /** A predicted change whose effect on the host is modelled (its writes, its effects): later tasks are planned from it. */
   exact?: boolean;
   /** apply ran (and may have changed the host) even though the outcome is a failure. */
   applied?: boolean;
@@ -43,8 +43,11 @@ export async function runModule(
   if (!plan.changed) return { status: 'ok', summary: plan.summary, diffs: [], result: plan.result ?? {} };
 
   if (opts.check && !opts.applyInCheck && !mod.readOnly) {
-    if (plan.writes && ctx.host instanceof PredictedHost) ctx.host.predict(plan.writes);
-    return { status: 'changed', summary: plan.summary, diffs: plan.diffs ?? [], result: plan.result ?? {}, predicted: true, exact: !!plan.writes };
+    if (ctx.host instanceof PredictedHost) {
+      if (plan.writes) ctx.host.predict(plan.writes);
+      if (plan.effects) ctx.host.predictEffects(plan.effects);
+    }
+    return { status: 'changed', summary: plan.summary, diffs: plan.diffs ?? [], result: plan.result ?? {}, predicted: true, exact: !!plan.writes || !!plan.effects };
   }
   const applied = await mod.apply(ctx, plan.action, args);
   const result = { ...plan.result, ...applied.result };

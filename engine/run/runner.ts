@@ -428,7 +428,7 @@ class PlayRun {
           keywords,
           scope,
           state: h,
-          connectionFor: (name) => this.stateOf(name).host(),
+          stateOf: this.stateOf,
           // A no_log task's module logs may hold its values: they are not shown.
           log: noLog.value ? () => {} : (message) => this.emit({ type: 'log', host: h.name, message }),
           observer: this.o.observer,

@@ -29,8 +29,8 @@ export interface TaskRunContext {
   keywords: Keywords;
   scope: Scope;
   state: HostState;
-  /** Connection for delegate_to. */
-  connectionFor(name: string): Promise<Host>;
+  /** The state of a delegate_to host: its connection, and in check mode what this run would change on it. */
+  stateOf(name: string): HostState;
   log(message: string): void;
   /** Sees every observation (plan files record them, apply compares them). */
   observer?: TaskObserver;
@@ -72,6 +72,8 @@ export interface TaskStep {
   /** In check mode: what the task will ensure, computed when its outcome is unknown. */
   describe?: () => Promise<Diff[]>;
   message?: string;
+  /** delegate_to: the host the task acted on. */
+  delegate?: string;
 }
 
 export interface TaskOutcome {
@@ -92,6 +94,8 @@ export interface TaskOutcome {
   desired?: () => Promise<Diff[]>;
   /** Handlers to notify (the task changed); `notify` may hold expressions over the task's result. */
   notify?: string[];
+  /** The task changes nothing (a status query, a wait): its being unknown changes nothing later tasks find. */
+  readOnly?: boolean;
 }
 
 /** A failure whose message names the task's file:line. */
@@ -124,11 +128,9 @@ export async function runTask(task: TaskNode, ctx: TaskRunContext): Promise<Task
       outcome = await runLoop(task, kw, loop, ctx);
     }
   } catch (e) {
-    outcome = failure(task, e);
+    // Failed before any item ran (its loop could not be read): judged against the host itself.
+    outcome = ctx.check ? inCheckMode(task, failure(task, e), ctx, ctx.state) : failure(task, e);
   }
-  if (ctx.check && outcome.status === 'failed') outcome = unknownInCheckMode(task, outcome, ctx);
-  if (ctx.check && outcome.status === 'ok') outcome = okOnlyForNow(task, outcome, ctx);
-  if (outcome.status === 'unknown') ctx.state.speculative.push(`${task.name} (unknown until apply)`);
   if (ctx.check) trackUnknownResults(task, kw, outcome, ctx.state);
   // An unknown task still shows what it will ensure, even when what it will find can't be predicted.
   if (outcome.status === 'unknown' && outcome.diffs.length === 0 && outcome.desired) outcome = { ...outcome, diffs: await outcome.desired() };
@@ -183,15 +185,61 @@ async function runLoop(task: TaskNode, kw: Keywords, loop: LoopKeyword, ctx: Tas
 /** `until: cond` with `retries` (default 3) and `delay` seconds (default 5): run again until cond holds. */
 async function runWithRetries(task: TaskNode, kw: Keywords, scope: Scope, ctx: TaskRunContext): Promise<TaskOutcome> {
   const key = ctx.observer ? observationKey(task, ctx.state, scope) : '';
+  // In check mode, what this run would change is tracked on the host the task acts on (its delegate).
+  const target = targetState(kw, scope, ctx);
+  const last: { step?: TaskStep } = {};
+  let outcome: TaskOutcome;
+  try {
+    outcome = await attempts(task, kw, scope, ctx, key, target, last);
+  } catch (e) {
+    outcome = failure(task, e);
+  }
+  const judged = ctx.check ? inCheckMode(task, outcome, ctx, target) : outcome;
+  if (last.step) {
+    // The observer sees the task as the run judged it (unknown until apply, failed), not only as the module left it.
+    Object.assign(last.step, { status: judged.status, summary: judged.summary ?? last.step.summary, diffs: judged.diffs, message: judged.message });
+    ctx.observer?.step?.(ctx.state.name, last.step);
+  }
+  return judged;
+}
+
+/** The host a task (or loop item) acts on: its delegate_to, else its own. */
+function targetState(kw: Keywords, scope: Scope, ctx: TaskRunContext): HostState {
+  if (kw.delegate_to === undefined) return ctx.state;
+  try {
+    return ctx.stateOf(String(taskScope(scope, kw.vars ?? {}).render(kw.delegate_to)));
+  } catch {
+    // The task itself reports a delegate_to that does not render.
+    return ctx.state;
+  }
+}
+
+/**
+ * Check mode's judgement of one outcome on the host it acted on: a failure that follows from an
+ * unapplied change, or an "ok" that such a change may undo, is unknown until apply; and what is
+ * unknown may change what later tasks find there, unless the task changes nothing.
+ */
+function inCheckMode(task: TaskNode, outcome: TaskOutcome, ctx: TaskRunContext, target: HostState): TaskOutcome {
+  let judged = outcome;
+  if (judged.status === 'failed') judged = unknownInCheckMode(task, judged, ctx, target);
+  if (judged.status === 'ok') judged = okOnlyForNow(task, judged, ctx, target);
+  if (judged.status === 'unknown' && !readOnlyTask(ctx.keywords) && !task.module.readOnly && !judged.readOnly) {
+    target.speculative.push(`${task.name} (unknown until apply)`);
+  }
+  return judged;
+}
+
+/** `until`: the task again until its condition holds (or once, without one). */
+async function attempts(task: TaskNode, kw: Keywords, scope: Scope, ctx: TaskRunContext, key: string, target: HostState, last: { step?: TaskStep }): Promise<TaskOutcome> {
   const until = kw.until;
-  if (until === undefined) return runStep(task, kw, scope, ctx, key);
+  if (until === undefined) return runStep(task, kw, scope, ctx, key, target, last);
   const retries = resolveAmount(kw.retries, (t) => scope.render(t), 'retries') ?? 3;
   const delay = resolveAmount(kw.delay, (t) => scope.render(t), 'delay') ?? 5;
   const name = kw.register ?? 'result';
   let outcome!: TaskOutcome;
   for (let attempt = 1; attempt <= retries + 1; attempt++) {
     try {
-      outcome = await runStep(task, kw, scope, ctx, key);
+      outcome = await runStep(task, kw, scope, ctx, key, target, last);
     } catch (e) {
       if (attempt > retries || e instanceof UnreachableError) throw e;
       outcome = failure(task, e);
@@ -200,9 +248,9 @@ async function runWithRetries(task: TaskNode, kw: Keywords, scope: Scope, ctx: T
     const withResult = scope.with('this result', { [name]: outcome.result, result: outcome.result }, true);
     if (outcome.status !== 'failed' && allConditions(until, withResult)) return outcome;
     // Waiting cannot help while the condition depends on changes check mode does not apply.
-    const dependsOn = ctx.check ? unappliedChanges(ctx) : [];
+    const dependsOn = ctx.check ? unappliedChanges(ctx, target) : [];
     if (dependsOn.length) {
-      return unknownUntilApply(`the until condition is not met yet and depends on ${dependsOn[dependsOn.length - 1]}, which check mode does not apply; not retried in check mode`, outcome);
+      return unknownUntilApply(`the until condition is not met yet and depends on ${lastChange(dependsOn, ctx, target)}, which check mode does not apply; not retried in check mode`, outcome);
     }
     if (attempt <= retries) {
       ctx.log(`${task.name}: retrying (${attempt}/${retries}) in ${delay} s`);
@@ -212,13 +260,17 @@ async function runWithRetries(task: TaskNode, kw: Keywords, scope: Scope, ctx: T
   return { ...outcome, status: 'failed', message: outcome.message ?? `until condition still false after ${retries} retries: ${String(until)}` };
 }
 
-/** One attempt of the task, told to the observer whatever its end. */
-async function runStep(task: TaskNode, kw: Keywords, scope: Scope, ctx: TaskRunContext, key: string): Promise<TaskOutcome> {
-  const step: TaskStep = { key, task: task.name, module: task.module.name, status: 'failed', diffs: [], exact: ctx.state.speculative.length === 0 };
+/** One attempt of the task; `last` keeps what it did, for the observer, whatever its end. */
+async function runStep(task: TaskNode, kw: Keywords, scope: Scope, ctx: TaskRunContext, key: string, target: HostState, last: { step?: TaskStep }): Promise<TaskOutcome> {
+  const step: TaskStep = {
+    key, task: task.name, module: task.module.name, status: 'failed', diffs: [], exact: target.speculative.length === 0,
+    ...(target !== ctx.state ? { delegate: target.name } : {}),
+  };
+  last.step = step;
   try {
     ctx.observer?.beforeTask?.(ctx.state.name, key);
     step.noLog = flag(kw.no_log, scope, 'no_log') === true;
-    const outcome = await runOnce(task, kw, scope, ctx, step);
+    const outcome = await runOnce(task, kw, scope, ctx, step, target);
     Object.assign(step, { status: outcome.status, summary: outcome.summary, diffs: outcome.diffs, message: outcome.message });
     if (ctx.check && step.describe) outcome.desired = step.describe;
     return outcome;
@@ -226,12 +278,10 @@ async function runStep(task: TaskNode, kw: Keywords, scope: Scope, ctx: TaskRunC
     step.message = (e as Error).message;
     if (ctx.check && step.describe && e && typeof e === 'object') desiredAtFailure.set(e, step.describe);
     throw e;
-  } finally {
-    ctx.observer?.step?.(ctx.state.name, step);
   }
 }
 
-async function runOnce(task: TaskNode, kw: Keywords, outer: Scope, ctx: TaskRunContext, step: TaskStep): Promise<TaskOutcome> {
+async function runOnce(task: TaskNode, kw: Keywords, outer: Scope, ctx: TaskRunContext, step: TaskStep, target: HostState): Promise<TaskOutcome> {
   const scope = taskScope(outer, kw.vars ?? {});
   for (const cond of kw.when ?? []) {
     if (!truthyCondition(cond, scope)) {
@@ -263,7 +313,7 @@ async function runOnce(task: TaskNode, kw: Keywords, outer: Scope, ctx: TaskRunC
     becomeFlags: optionalText(kw.become_flags ?? ctx.state.inventoryVars.ansible_become_flags, scope),
   };
   const delegate = kw.delegate_to !== undefined ? String(scope.render(kw.delegate_to)) : undefined;
-  const connection = module.controllerOnly ? nullHost(ctx.state.name) : delegate ? await ctx.connectionFor(delegate) : await ctx.state.hostFor(optionalText(kw.connection, scope));
+  const connection = module.controllerOnly ? nullHost(ctx.state.name) : delegate ? await ctx.stateOf(delegate).host() : await ctx.state.hostFor(optionalText(kw.connection, scope));
   const timeoutSeconds = resolveAmount(kw.timeout, (t) => scope.render(t), 'timeout');
   const withEnv = withEnvironment(connection, scope.render(kw.environment ?? {}) as Record<string, unknown>);
   const host = timeoutSeconds ? withDeadline(withEnv, timeoutSeconds) : withEnv;
@@ -293,7 +343,8 @@ async function runOnce(task: TaskNode, kw: Keywords, outer: Scope, ctx: TaskRunC
   const check = ctx.check || flag(kw.check_mode, scope, 'check_mode') === true;
   const run = runModule(module, args, { ...moduleCtx, check }, { check, applyInCheck: readOnly, onObserved });
   const outcome = timeoutSeconds ? await withTimeout(run, timeoutSeconds) : await run;
-  const interpreted = interpret(task, kw, outcome, scope, ctx);
+  const interpreted = interpret(task, kw, outcome, scope, ctx, target);
+  interpreted.readOnly = step.readOnly;
   // set_fact returns its variables as ansible_facts: they live on the host for the rest of the run.
   // Facts named ansible_* (setup, service_facts) also join ansible_facts, without the prefix, as in Ansible.
   const facts = interpreted.result.ansible_facts;
@@ -306,7 +357,7 @@ async function runOnce(task: TaskNode, kw: Keywords, outer: Scope, ctx: TaskRunC
   return interpreted;
 }
 
-function interpret(task: TaskNode, kw: Keywords, outcome: ModuleOutcome, scope: Scope, ctx: TaskRunContext): TaskOutcome {
+function interpret(task: TaskNode, kw: Keywords, outcome: ModuleOutcome, scope: Scope, ctx: TaskRunContext, target: HostState): TaskOutcome {
   let status: TaskStatus = outcome.status;
   const result: Record<string, unknown> = { ...outcome.result, changed: status === 'changed', failed: status === 'failed' };
   if (outcome.message) result.msg = outcome.message;
@@ -331,8 +382,8 @@ function interpret(task: TaskNode, kw: Keywords, outcome: ModuleOutcome, scope: 
   if (ctx.check && outcome.predicted) {
     // Later tasks name this change in their messages: a no_log task is named without its summary.
     const what = flag(kw.no_log, scope, 'no_log') ? task.name : `${task.name} (${outcome.summary ?? 'change'})`;
-    ctx.state.predicted.push(what);
-    if (!outcome.exact) ctx.state.speculative.push(what);
+    target.predicted.push(what);
+    if (!outcome.exact) target.speculative.push(what);
   }
   return {
     status,
@@ -440,18 +491,24 @@ function failsInCheckModeToo(task: TaskNode, definite: NonNullable<TaskOutcome['
  * installed yet, a command not run): that is "unknown until apply", never "ok" and not a failure.
  * A read-only command that runs in check mode sees the host as it is, without predicted files.
  */
-function unknownInCheckMode(task: TaskNode, outcome: TaskOutcome, ctx: TaskRunContext): TaskOutcome {
-  const dependsOn = unappliedChanges(ctx);
+function unknownInCheckMode(task: TaskNode, outcome: TaskOutcome, ctx: TaskRunContext, target: HostState): TaskOutcome {
+  const dependsOn = unappliedChanges(ctx, target);
   if (dependsOn.length === 0) return outcome;
   if (outcome.definite && failsInCheckModeToo(task, outcome.definite, ctx.state)) return outcome;
   // What failed in check mode is detail for -v: the reason for the operator is the unapplied change.
   ctx.log(`${task.name}: in check mode: ${outcome.message ?? 'failed'}`);
-  return unknownUntilApply(`depends on ${dependsOn[dependsOn.length - 1]}, which check mode does not apply`, outcome);
+  return unknownUntilApply(`depends on ${lastChange(dependsOn, ctx, target)}, which check mode does not apply`, outcome);
+}
+
+/** The latest of these unapplied changes, named with its host when the task acts on another one. */
+function lastChange(changes: string[], ctx: TaskRunContext, target: HostState): string {
+  const last = changes[changes.length - 1];
+  return target === ctx.state ? last : `${target.name}'s ${last}`;
 }
 
 /** The changes of this check run that may change what the task finds (read-only tasks see none of the predictions). */
-function unappliedChanges(ctx: TaskRunContext): string[] {
-  return readOnlyTask(ctx.keywords) ? ctx.state.predicted : ctx.state.speculative;
+function unappliedChanges(ctx: TaskRunContext, target: HostState): string[] {
+  return readOnlyTask(ctx.keywords) ? target.predicted : target.speculative;
 }
 
 function unknownUntilApply(reason: string, outcome: TaskOutcome): TaskOutcome {
@@ -462,6 +519,7 @@ function unknownUntilApply(reason: string, outcome: TaskOutcome): TaskOutcome {
     summary: 'unknown until apply',
     message: `unknown until apply: ${reason}`,
     result: { ...outcome.result, failed: false, changed: false, unknown: true },
+    readOnly: outcome.readOnly,
   };
 }
 
@@ -502,9 +560,9 @@ function notifiedHandlers(notify: unknown, outcome: TaskOutcome, scope: Scope): 
  * effect the plan cannot model (a package install, a command), a task that looks at the host
  * can only say that it is ok on the host as it is now.
  */
-function okOnlyForNow(task: TaskNode, outcome: TaskOutcome, ctx: TaskRunContext): TaskOutcome {
-  if (task.module.controllerOnly || readOnlyTask(ctx.keywords) || ctx.state.speculative.length === 0) return outcome;
-  const before = ctx.state.speculative[ctx.state.speculative.length - 1];
+function okOnlyForNow(task: TaskNode, outcome: TaskOutcome, ctx: TaskRunContext, target: HostState): TaskOutcome {
+  if (task.module.controllerOnly || readOnlyTask(ctx.keywords) || target.speculative.length === 0) return outcome;
+  const before = lastChange(target.speculative, ctx, target);
   return {
     ...outcome,
     status: 'unknown',
