@@ -4,7 +4,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { addRunOptions, executePlaybook, exitCodeOf, type RunFlags } from './run-command.js';
-import { DriftGuard, PlanRecorder, StalePlanError, digestOf, planDifferences, readPlan, type PlanFile } from '../plan/plan-file.js';
+import { DriftGuard, PlanRecorder, StalePlanError, appliedDifferences, digestOf, planDifferences, readPlan, type PlanFile } from '../plan/plan-file.js';
 import { planMarkdown } from '../plan/markdown.js';
 import { repositoryRootOf, sources } from '../load/sources.js';
 import { PLINTH_ROOT } from '../paths.js';
@@ -106,17 +106,35 @@ async function applyCommand(planFile: string, flags: ApplyFlags): Promise<number
   if (now.file.extraVarsDigest !== plan.extraVarsDigest) refusals.push('the extra vars (-e) differ from the ones the plan was made with: pass the same -e options');
   const { changed, drifted } = planDifferences(plan, now.file);
   refusals.push(...changed);
-  if (refusals.length) {
-    const listed = refusals.slice(0, MAX_LISTED).map((r) => `  - ${r}`);
-    if (refusals.length > MAX_LISTED) listed.push(`  - and ${refusals.length - MAX_LISTED} more`);
-    throw new StalePlanError(`the plan is stale: nothing was changed; plan again and review the new plan\n${listed.join('\n')}`);
-  }
+  if (refusals.length) throw new StalePlanError(`the plan is stale: nothing was changed; plan again and review the new plan\n${listed(refusals)}`);
   for (const what of drifted.values()) {
     if (flags.allowDrift) process.stderr.write(`warning: ${what}\napplying anyway (--allow-drift)\n`);
   }
   const guard = new DriftGuard(flags.allowDrift ? new Map() : drifted);
-  const summary = await executePlaybook(playbook, merged, { observer: guard, root, expectedSources: plan.sources });
-  return summary ? exitCodeOf(summary) : ExitCode.Ok;
+  const real = new PlanRecorder();
+  const summary = await executePlaybook(playbook, merged, {
+    observer: { beforeTask: (host) => guard.beforeTask(host), step: (host, step) => real.step(host, step) },
+    root,
+    expectedSources: plan.sources,
+  });
+  if (!summary) return ExitCode.Ok;
+  // As Terraform's "Provider produced inconsistent result after applying": what ran other than
+  // reviewed is an error, named task by task.
+  const { inconsistent, decidedAtApply } = appliedDifferences(plan, real.pinnedSteps());
+  if (decidedAtApply.length) {
+    process.stderr.write(`note: ${decidedAtApply.length} change(s) the plan left unknown until apply (reviewed by their desired state only):\n${listed(decidedAtApply)}\n`);
+  }
+  if (inconsistent.length) {
+    process.stderr.write(`error: the apply did not do what the plan said (inconsistent result): ${inconsistent.length} task(s) ran unreviewed:\n${listed(inconsistent)}\n`);
+    return Math.max(exitCodeOf(summary), ExitCode.Error);
+  }
+  return exitCodeOf(summary);
+}
+
+function listed(lines: string[]): string {
+  const shown = lines.slice(0, MAX_LISTED).map((r) => `  - ${r}`);
+  if (lines.length > MAX_LISTED) shown.push(`  - and ${lines.length - MAX_LISTED} more`);
+  return shown.join('\n');
 }
 
 /**

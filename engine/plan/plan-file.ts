@@ -104,6 +104,11 @@ export class PlanRecorder implements TaskObserver {
     }
   }
 
+  /** host → the steps recorded, in order, as a plan pins them. */
+  pinnedSteps(): Record<string, PinnedStep[]> {
+    return Object.fromEntries([...this.steps].map(([host, byKey]) => [host, [...byKey.values()]]));
+  }
+
   toFile(meta: Omit<PlanFile, 'format' | 'created' | 'hosts' | 'tasks' | 'steps'>): PlanFile {
     return redactor.redactValue({
       format: PLAN_FORMAT,
@@ -111,7 +116,7 @@ export class PlanRecorder implements TaskObserver {
       ...meta,
       hosts: this.hosts,
       tasks: this.tasks,
-      steps: Object.fromEntries([...this.steps].map(([host, byKey]) => [host, [...byKey.values()]])),
+      steps: this.pinnedSteps(),
     });
   }
 }
@@ -211,6 +216,48 @@ function driftText(host: string, p: PinnedStep, n: PinnedStep): string {
   if (p.observed === undefined) return `${head}: the plan could only predict it, now it is known (${describe(n)})`;
   if (n.observed === undefined) return `${head}: now ${describe(n)}`;
   return `${head} (not shown: the task handles secrets)`;
+}
+
+/** How the real pass of an apply differed from its plan: what ran unreviewed. */
+export interface AppliedDifferences {
+  /** A definite plan the apply did not keep (Terraform's "inconsistent result"): an error. */
+  inconsistent: string[];
+  /** Tasks the plan left unknown until apply that changed the host: reviewed by their desired state only. */
+  decidedAtApply: string[];
+}
+
+/**
+ * Compares the steps an apply really took with the plan's: a task that changed where the plan
+ * said ok or skipped, that found nothing to do where the plan said changed, that changed with
+ * another action, or that ran without being planned (or the reverse). A failed task is already
+ * the run's error and is not listed again.
+ */
+export function appliedDifferences(plan: PlanFile, applied: Record<string, PinnedStep[]>): AppliedDifferences {
+  const inconsistent: string[] = [];
+  const decidedAtApply: string[] = [];
+  for (const host of new Set([...Object.keys(plan.steps), ...Object.keys(applied)])) {
+    const planned = new Map((plan.steps[host] ?? []).map((p) => [p.key, p]));
+    const done = new Map((applied[host] ?? []).map((r) => [r.key, r]));
+    for (const [key, r] of done) {
+      const p = planned.get(key);
+      if (r.status === 'failed' || r.status === 'unreachable') continue;
+      const what = `${host}: task "${r.task}" (${key})`;
+      if (!p) inconsistent.push(`${what} ran (${describe(r)}) but is not in the plan`);
+      else if (p.status === 'unknown') {
+        if (r.status === 'changed') decidedAtApply.push(`${what}: ${describe(r)}`);
+      } else if (p.status !== r.status) inconsistent.push(`${what} was planned ${describe(p)}, apply: ${describe(r)}`);
+      else if (p.action !== r.action) {
+        const same = describe(p) === describe(r);
+        inconsistent.push(`${what} was planned ${describe(p)}, apply ${same ? 'made a change other than the reviewed diff' : `did something else: ${describe(r)}`}`);
+      }
+    }
+    const failed = [...done.values()].some((r) => r.status === 'failed' || r.status === 'unreachable');
+    for (const [key, p] of planned) {
+      // After a failure the host's later tasks do not run: that is the failure, not a difference.
+      if (!done.has(key) && !failed) inconsistent.push(`${host}: task "${p.task}" (${key}) was planned ${describe(p)} but did not run`);
+    }
+  }
+  return { inconsistent, decidedAtApply };
 }
 
 class DriftError extends UserError {
