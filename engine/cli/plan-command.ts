@@ -120,10 +120,14 @@ async function applyCommand(planFile: string, flags: ApplyFlags): Promise<number
   if (!summary) return ExitCode.Ok;
   // As Terraform's "Provider produced inconsistent result after applying": what ran other than
   // reviewed is an error, named task by task.
-  const { inconsistent, decidedAtApply } = appliedDifferences(plan, real.pinnedSteps());
+  const { inconsistent: all, decidedAtApply } = appliedDifferences(plan, real.pinnedSteps());
   if (decidedAtApply.length) {
     process.stderr.write(`note: ${decidedAtApply.length} change(s) the plan left unknown until apply (reviewed by their desired state only):\n${listed(decidedAtApply)}\n`);
   }
+  // On a host applied despite its drift (--allow-drift), a result other than planned was asked for.
+  const accepted = flags.allowDrift ? all.filter((d) => [...drifted.keys()].some((h) => d.startsWith(`${h}: `))) : [];
+  const inconsistent = all.filter((d) => !accepted.includes(d));
+  if (accepted.length) process.stderr.write(`warning: applied other than planned on hosts that drifted (--allow-drift):\n${listed(accepted)}\n`);
   if (inconsistent.length) {
     process.stderr.write(`error: the apply did not do what the plan said (inconsistent result): ${inconsistent.length} task(s) ran unreviewed:\n${listed(inconsistent)}\n`);
     return Math.max(exitCodeOf(summary), ExitCode.Error);
