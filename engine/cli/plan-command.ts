@@ -59,8 +59,8 @@ async function planCommand(playbook: string, flags: PlanFlags): Promise<number> 
 }
 
 /** A check-mode run recorded as a plan. */
-async function survey(playbook: string, flags: RunFlags, o: { root: string; quiet: boolean }): Promise<{ file: PlanFile; code: number } | undefined> {
-  const recorder = new PlanRecorder();
+async function survey(playbook: string, flags: RunFlags, o: { root: string; quiet: boolean; salt?: string }): Promise<{ file: PlanFile; code: number } | undefined> {
+  const recorder = new PlanRecorder(o.salt);
   let extraVarsDigest = '';
   const summary = await executePlaybook(playbook, flags, {
     check: true,
@@ -68,7 +68,7 @@ async function survey(playbook: string, flags: RunFlags, o: { root: string; quie
     root: o.root,
     observer: recorder,
     onEvent: (e) => recorder.onEvent(e),
-    onExtraVars: (v) => (extraVarsDigest = digestOf(v)),
+    onExtraVars: (v) => (extraVarsDigest = digestOf(v, recorder.salt)),
   });
   if (!summary) return undefined;
   // Sources that are not paths (a host list "web1,web2,") are kept as written.
@@ -100,7 +100,7 @@ async function applyCommand(planFile: string, flags: ApplyFlags): Promise<number
   };
   // First every task is planned again, changing nothing, and compared with the plan: apply goes
   // ahead only when it would run the reviewed tasks with the reviewed arguments and actions.
-  const now = await survey(playbook, merged, { root, quiet: true });
+  const now = await survey(playbook, merged, { root, quiet: true, salt: plan.salt });
   if (!now) return ExitCode.Ok;
   const refusals: string[] = [];
   if (now.file.extraVarsDigest !== plan.extraVarsDigest) refusals.push('the extra vars (-e) differ from the ones the plan was made with: pass the same -e options');
@@ -111,7 +111,7 @@ async function applyCommand(planFile: string, flags: ApplyFlags): Promise<number
     if (flags.allowDrift) process.stderr.write(`warning: ${what}\napplying anyway (--allow-drift)\n`);
   }
   const guard = new DriftGuard(flags.allowDrift ? new Map() : drifted);
-  const real = new PlanRecorder();
+  const real = new PlanRecorder(plan.salt);
   const summary = await executePlaybook(playbook, merged, {
     observer: { beforeTask: (host) => guard.beforeTask(host), step: (host, step) => real.step(host, step) },
     root,

@@ -2,15 +2,20 @@
 // with a fresh observation to refuse a stale plan. Times that change without anyone changing
 // the host (mtime of a file written with the same bytes, a check-mode prediction's clock) are
 // left out; secrets are only ever hashed.
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { stringify } from 'yaml';
 
 // cacheAge: apt's package lists age by the second; whether they are fresh enough is decided
 // again at apply time, and an older cache is not a change to the host anyone made.
 const VOLATILE = /^(mtime|atime|ctime|mtimeMs|timestamp|durationMs|cacheAge)$|Timestamp$/;
 
-export function fingerprintOf(observed: unknown): string {
-  return createHash('sha256').update(stableJson(observed)).digest('hex').slice(0, 32);
+/**
+ * With a salt (a plan's own random key), an HMAC: a value that came from -e (a password) cannot be
+ * found from the plan by hashing guesses.
+ */
+export function fingerprintOf(observed: unknown, salt?: string): string {
+  const hash = salt === undefined ? createHash('sha256') : createHmac('sha256', salt);
+  return hash.update(stableJson(observed)).digest('hex').slice(0, 32);
 }
 
 function stableJson(value: unknown): string {

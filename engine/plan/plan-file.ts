@@ -2,7 +2,7 @@
 // be reviewed in a pull request and applied later exactly as planned. It pins the sources the
 // run read and, per host and task, the rendered arguments, the planned action and the state the
 // action was planned from; apply compares a fresh survey with it before it changes anything.
-import { createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import type { Diff } from '../types.js';
 import type { HostCounts, RunEvent, TaskStatus } from '../run/events.js';
@@ -13,7 +13,7 @@ import { redactor } from '../secrets/redact.js';
 import { sources } from '../load/sources.js';
 import { UserError } from '../user-error.js';
 
-export const PLAN_FORMAT = 'plinth-plan/2';
+export const PLAN_FORMAT = 'plinth-plan/3';
 
 /** Observations longer than this are pinned by their fingerprint only (a drift then shows no diff). */
 const MAX_SNAPSHOT_CHARS = 100_000;
@@ -62,7 +62,9 @@ export interface PlanFile {
   limit?: string;
   tags?: string[];
   skipTags?: string[];
-  /** Hash of the extra vars, so apply can tell when it was given different ones. */
+  /** Random key of this plan's digests (HMAC): the digests of -e values and task arguments can't be matched against guesses. */
+  salt: string;
+  /** Keyed hash of the extra vars, so apply can tell when it was given different ones. */
   extraVarsDigest: string;
   /** Every file the run read (relative to the repository root) → digest of its content. */
   sources: Record<string, string>;
@@ -79,10 +81,13 @@ export class PlanRecorder implements TaskObserver {
   private readonly steps = new Map<string, Map<string, PinnedStep>>();
   hosts: Record<string, HostCounts> = {};
 
+  /** A new plan gets a new salt; the apply of a plan records with the plan's, to compare digests. */
+  constructor(readonly salt = randomBytes(16).toString('hex')) {}
+
   step(host: string, s: TaskStep): void {
     let byKey = this.steps.get(host);
     if (!byKey) this.steps.set(host, (byKey = new Map()));
-    byKey.set(s.key, pin(s));
+    byKey.set(s.key, pin(s, this.salt));
   }
 
   onEvent(e: RunEvent): void {
@@ -109,10 +114,11 @@ export class PlanRecorder implements TaskObserver {
     return Object.fromEntries([...this.steps].map(([host, byKey]) => [host, [...byKey.values()]]));
   }
 
-  toFile(meta: Omit<PlanFile, 'format' | 'created' | 'hosts' | 'tasks' | 'steps'>): PlanFile {
+  toFile(meta: Omit<PlanFile, 'format' | 'created' | 'salt' | 'hosts' | 'tasks' | 'steps'>): PlanFile {
     return redactor.redactValue({
       format: PLAN_FORMAT,
       created: new Date().toISOString(),
+      salt: this.salt,
       ...meta,
       hosts: this.hosts,
       tasks: this.tasks,
@@ -121,7 +127,7 @@ export class PlanRecorder implements TaskObserver {
   }
 }
 
-function pin(s: TaskStep): PinnedStep {
+function pin(s: TaskStep, salt: string): PinnedStep {
   // Only states the plan knows exactly are pinned: not those predicted from changes it could not model.
   const exact = s.observed !== undefined && s.exact && (s.status === 'ok' || s.status === 'changed');
   const snapshot = exact && !s.secret && !s.noLog ? redactor.redact(observationText(s.observed)) : undefined;
@@ -135,9 +141,9 @@ function pin(s: TaskStep): PinnedStep {
     ...(s.message && shown ? { message: redactor.redact(sources.displayText(s.message)) } : {}),
     // A read-only task (a status query, a wait for replay past an LSN) changes nothing: its arguments
     // and output may follow live data; that it runs, and whether it passes, is what the plan pins.
-    ...(s.args && !s.readOnly ? { args: fingerprintOf(redactor.redactValue(s.args)) } : {}),
-    action: fingerprintOf(redactor.redactValue(s.readOnly ? { status: s.status } : { status: s.status, summary: s.summary, diffs: s.diffs })),
-    ...(exact ? { observed: fingerprintOf(s.observed) } : {}),
+    ...(s.args && !s.readOnly ? { args: fingerprintOf(redactor.redactValue(s.args), salt) } : {}),
+    action: fingerprintOf(redactor.redactValue(s.readOnly ? { status: s.status } : { status: s.status, summary: s.summary, diffs: s.diffs }), salt),
+    ...(exact ? { observed: fingerprintOf(s.observed, salt) } : {}),
     ...(snapshot !== undefined && snapshot.length <= MAX_SNAPSHOT_CHARS ? { snapshot } : {}),
     ...(s.delegate ? { delegate: s.delegate } : {}),
   };
@@ -282,8 +288,9 @@ export class DriftGuard implements TaskObserver {
   }
 }
 
-export function digestOf(value: unknown): string {
-  return createHash('sha256').update(JSON.stringify(value ?? {})).digest('hex').slice(0, 32);
+/** The keyed digest of a value (the extra vars), with a plan's salt. */
+export function digestOf(value: unknown, salt: string): string {
+  return fingerprintOf(value ?? {}, salt);
 }
 
 export async function readPlan(file: string): Promise<PlanFile> {
