@@ -1,4 +1,5 @@
 // The plinth command line. The only place that prints errors and calls process.exit.
+import { sources } from '../load/sources.js';
 import { Command, CommanderError } from 'commander';
 import { addRunOptions, runCommand, type RunFlags } from './run-command.js';
 import { registerInventoryCommand } from './inventory-command.js';
@@ -106,7 +107,7 @@ async function main(): Promise<void> {
 function reportError(e: unknown): void {
   if (e instanceof UserError) {
     const problems = e instanceof SourceErrors ? e.problems.map((p) => p.message) : [e.message];
-    for (const problem of problems) process.stderr.write(`ERROR! ${redactor.redact(problem)}\n`);
+    for (const problem of problems) process.stderr.write(`ERROR! ${redactor.redact(sources.displayText(problem))}\n`);
     if (e instanceof SourceErrors) process.stderr.write(`${e.problems.length} problems${e.capped ? ' (stopped looking after that many)' : ''}\n`);
     if (process.env.PLINTH_DEBUG) process.stderr.write(redactor.redact(String(e.stack ?? '')) + '\n');
     return;

@@ -1,4 +1,5 @@
 // `plinth run`: load, validate and run a playbook; print as asked; exit as ansible-playbook does.
+import { withDisplayPaths } from '../report/display-paths.js';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { PLINTH_ROOT } from '../paths.js';
@@ -203,7 +204,8 @@ async function loadAndRun(
       observer: extras.observer,
       startAtTask: flags.startAtTask,
       confirmTask: step?.ask,
-      onEvent: (e) => {
+      onEvent: (raw) => {
+        const e = withDisplayPaths(raw);
         reporters.forEach((r) => r.onEvent(e));
         extras.onEvent?.(e);
       },
@@ -272,7 +274,7 @@ function listPlays(plays: Play[], inventory: Awaited<ReturnType<typeof loadInven
             visit(n.rescue, indent);
             visit(n.always, indent);
           } else if (tagsSelected(n.tags, tags, skipTags)) {
-            lines.push(`${indent}${n.name}\t${n.where.file}:${n.where.line}${n.tags.length ? `\tTAGS: [${[...new Set(n.tags)].join(', ')}]` : ''}`);
+            lines.push(`${indent}${n.name}\t${sources.display(n.where.file)}:${n.where.line}${n.tags.length ? `\tTAGS: [${[...new Set(n.tags)].join(', ')}]` : ''}`);
           }
         }
       };
