@@ -31,7 +31,7 @@ describe('load-time errors: exit 4, one line on stderr, nothing on stdout', () =
   for (const [file, message] of cases) {
     it(file, async () => {
       const r = await runBad(file);
-      expect(r.stderr).toBe(`ERROR! ${dir}/${message}\n`);
+      expect(r.stderr).toBe(`ERROR! ${path.relative(repoRoot, dir)}/${message}\n`);
       expect(r.stdout).toBe('');
       expect(r.code).toBe(4);
     });
@@ -45,7 +45,7 @@ describe('load-time errors: exit 4, one line on stderr, nothing on stdout', () =
 
   it('an inventory with an unknown key', async () => {
     const r = await plinth(['run', '-i', path.join(dir, 'bad-inventory.yml'), path.join(fixtures, 'cli', 'tags.yml')]);
-    expect(r.stderr).toBe(`ERROR! ${dir}/bad-inventory.yml:5:3: inventory: all.chlidren: unknown field 'chlidren'\n`);
+    expect(r.stderr).toBe(`ERROR! ${path.relative(repoRoot, dir)}/bad-inventory.yml:5:3: inventory: all.chlidren: unknown field 'chlidren'\n`);
     expect(r.code).toBe(4);
   });
 
@@ -59,20 +59,20 @@ describe('load-time errors: exit 4, one line on stderr, nothing on stdout', () =
   it('a vars_files entry that does not exist', async () => {
     const root = await tempTree({ 'pb.yml': '- hosts: localhost\n  vars_files:\n    - vars/common.yml\n    - vars/missing.yml\n  tasks: []\n', 'vars/common.yml': 'a: 1\n' });
     const r = await plinth(['run', path.join(root, 'pb.yml')]);
-    expect(r.stderr).toBe(`ERROR! ${root}/pb.yml:4:7: vars_files: file not found: ${root}/vars/missing.yml\n`);
+    expect(r.stderr).toBe(`ERROR! pb.yml:4:7: vars_files: file not found: ${root}/vars/missing.yml\n`);
     expect(r.code).toBe(4);
   });
 
   it('an unknown keyword on include_tasks', async () => {
     const root = await tempTree({ 'pb.yml': '- hosts: localhost\n  tasks:\n    - include_tasks: t.yml\n      whn: true\n', 't.yml': '- command: echo\n' });
     const r = await plinth(['run', path.join(root, 'pb.yml')]);
-    expect(r.stderr).toBe(`ERROR! ${root}/pb.yml:4:7: unknown keyword 'whn' on include_tasks (did you mean 'when'?)\n`);
+    expect(r.stderr).toBe(`ERROR! pb.yml:4:7: unknown keyword 'whn' on include_tasks (did you mean 'when'?)\n`);
     expect(r.code).toBe(4);
   });
 
   it('a playbook that is not a list of plays', async () => {
     const r = await plinth(['run', path.join(dir, 'bad-inventory.yml')]);
-    expect(r.stderr).toBe(`ERROR! ${dir}/bad-inventory.yml:1:1: a playbook must be a list of plays\n`);
+    expect(r.stderr).toBe(`ERROR! ${path.relative(repoRoot, dir)}/bad-inventory.yml:1:1: a playbook must be a list of plays\n`);
     expect(r.code).toBe(4);
   });
 });
@@ -81,21 +81,21 @@ describe('run-time errors: the host fails (exit 2) with file:line', () => {
   it('an undefined variable in a task names the variable and the line:col of the value that uses it, and stops that host', async () => {
     const r = await runBad('undefined-variable.yml');
     expect(r.code).toBe(2);
-    expect(r.stdout).toContain(`fatal: [localhost] => ${dir}/undefined-variable.yml:7:24: undefined variable 'nope' in expression: nope\n`);
+    expect(r.stdout).toContain(`fatal: [localhost] => ${path.relative(repoRoot, dir)}/undefined-variable.yml:7:24: undefined variable 'nope' in expression: nope\n`);
     expect(await fs.readdir(r.root)).toEqual(['before']);
   });
 
   it('an undefined variable in when', async () => {
     const r = await runBad('undefined-when.yml');
     expect(r.code).toBe(2);
-    expect(r.stdout).toContain(`fatal: [localhost] => ${dir}/undefined-when.yml:6:13: undefined variable 'nope_either' in expression: nope_either > 1\n`);
+    expect(r.stdout).toContain(`fatal: [localhost] => ${path.relative(repoRoot, dir)}/undefined-when.yml:6:13: undefined variable 'nope_either' in expression: nope_either > 1\n`);
   });
 
   it('an EJS syntax error names the template file and line', async () => {
     const r = await runBad('template-syntax.yml');
     expect(r.code).toBe(2);
     expect(r.stdout).toContain(
-      `fatal: [localhost] => ${dir}/template-syntax.yml:5:7: template templates/unclosed.ejs: ${dir}/templates/unclosed.ejs:2: syntax error: a '{' opened on this line is never closed\n`,
+      `fatal: [localhost] => ${path.relative(repoRoot, dir)}/template-syntax.yml:5:7: template templates/unclosed.ejs: ${path.relative(repoRoot, dir)}/templates/unclosed.ejs:2: syntax error: a '{' opened on this line is never closed\n`,
     );
     expect(r.stdout).not.toContain('EJS-Lint');
     expect(await fs.readdir(r.root)).toEqual([]);
@@ -105,7 +105,7 @@ describe('run-time errors: the host fails (exit 2) with file:line', () => {
     const r = await runBad('template-undefined.yml');
     expect(r.code).toBe(2);
     expect(r.stdout).toContain(
-      `fatal: [localhost] => ${dir}/template-undefined.yml:4:7: template templates/undefined.ejs: ${dir}/templates/undefined.ejs:3: undefined variable 'missing_var'\n`,
+      `fatal: [localhost] => ${path.relative(repoRoot, dir)}/template-undefined.yml:4:7: template templates/undefined.ejs: ${path.relative(repoRoot, dir)}/templates/undefined.ejs:3: undefined variable 'missing_var'\n`,
     );
   });
 
@@ -122,6 +122,6 @@ describe('run-time errors: the host fails (exit 2) with file:line', () => {
     const root = await tempTree({ 'pb.yml': '- hosts: localhost\n  gather_facts: false\n  vars: { n: 3 }\n  tasks:\n    - copy: { dest: "/tmp/x", content: hi, force: "{{ n }}" }\n' });
     const r = await plinth(['run', path.join(root, 'pb.yml')]);
     expect(r.code).toBe(2);
-    expect(r.stdout).toContain(`fatal: [localhost] => ${root}/pb.yml:5:7: copy: force: must be boolean, got number (after rendering expressions)\n`);
+    expect(r.stdout).toContain(`fatal: [localhost] => pb.yml:5:7: copy: force: must be boolean, got number (after rendering expressions)\n`);
   });
 });

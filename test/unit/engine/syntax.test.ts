@@ -27,10 +27,10 @@ describe('Jinja where plinth expects JavaScript or EJS', () => {
     expect(r.code).toBe(4);
     expect(r.stdout).toBe('');
     expect(r.stderr.split('\n')).toEqual([
-      `ERROR! ${r.root}/pb.yml:4:21: the Jinja filter '| default': expressions are JavaScript, write \`x ?? fallback\` (\`vars.x ?? fallback\` when x may be undefined) (in "{{ port | default(5432) }}")`,
-      `ERROR! ${r.root}/pb.yml:6:13: the Jinja test 'pg_version is defined': expressions are JavaScript, write \`vars.pg_version !== undefined\` (in "pg_version is defined")`,
-      `ERROR! ${r.root}/pb.yml:7:38: a Jinja statement; in an EJS template write \`<% for (const x of xs) { %> ... <% } %>\` (in "{% for u in users %}{{ u }}{% endfor %}")`,
-      `ERROR! ${r.root}/pb.yml:8:21: the Jinja filter '| join': expressions are JavaScript, write \`list.join(", ")\` (in "{{ names | join(',') }} and {{ a || b }}")`,
+      `ERROR! pb.yml:4:21: the Jinja filter '| default': expressions are JavaScript, write \`x ?? fallback\` (\`vars.x ?? fallback\` when x may be undefined) (in "{{ port | default(5432) }}")`,
+      `ERROR! pb.yml:6:13: the Jinja test 'pg_version is defined': expressions are JavaScript, write \`vars.pg_version !== undefined\` (in "pg_version is defined")`,
+      `ERROR! pb.yml:7:38: a Jinja statement; in an EJS template write \`<% for (const x of xs) { %> ... <% } %>\` (in "{% for u in users %}{{ u }}{% endfor %}")`,
+      `ERROR! pb.yml:8:21: the Jinja filter '| join': expressions are JavaScript, write \`list.join(", ")\` (in "{{ names | join(',') }} and {{ a || b }}")`,
       '4 problems',
       '',
     ]);
@@ -95,11 +95,11 @@ describe('load errors are collected', () => {
     });
     expect(r.code).toBe(4);
     expect(r.stderr.split('\n')).toEqual([
-      `ERROR! ${r.root}/roles/r/tasks/main.yml:2:3: unknown task keyword or module 'registr' (did you mean 'register'?)`,
-      `ERROR! ${r.root}/pb.yml:5:7: unknown module 'comand' (did you mean 'command'?)`,
-      `ERROR! ${r.root}/more.yml:1:25: file: state: must be one of: file, directory, link, touch, absent`,
-      `ERROR! ${r.root}/pb.yml:7:38: invalid expression: Unexpected token ')':  a + `,
-      `ERROR! ${r.root}/pb.yml:9:3: play: taskz: unknown field 'taskz'`,
+      `ERROR! roles/r/tasks/main.yml:2:3: unknown task keyword or module 'registr' (did you mean 'register'?)`,
+      `ERROR! pb.yml:5:7: unknown module 'comand' (did you mean 'command'?)`,
+      `ERROR! more.yml:1:25: file: state: must be one of: file, directory, link, touch, absent`,
+      `ERROR! pb.yml:7:38: invalid expression: Unexpected token ')':  a + `,
+      `ERROR! pb.yml:9:3: play: taskz: unknown field 'taskz'`,
       '5 problems',
       '',
     ]);
@@ -166,9 +166,9 @@ describe('--syntax-check', () => {
     });
     const r = await plinth(['run', '--syntax-check', '-i', path.join(root, 'inv.yml'), path.join(root, 'pb.yml')]);
     expect(r.code).toBe(4);
-    expect(r.stderr).toContain(`ERROR! ${root}/templates/broken.ejs:2: syntax error: a '{' opened on this line is never closed\n`);
-    expect(r.stderr).toContain(`ERROR! ${root}/pb.yml:4:24: template: src 'missing.ejs' not found`);
-    expect(r.stderr).toContain(`ERROR! ${root}/inner.yml:1:17: the Jinja filter '| int'`);
+    expect(r.stderr).toContain(`ERROR! templates/broken.ejs:2: syntax error: a '{' opened on this line is never closed\n`);
+    expect(r.stderr).toContain(`ERROR! pb.yml:4:24: template: src 'missing.ejs' not found`);
+    expect(r.stderr).toContain(`ERROR! inner.yml:1:17: the Jinja filter '| int'`);
     expect(r.stderr).toContain('3 problems\n');
   });
 });

@@ -117,7 +117,7 @@ describe('community.postgresql names', () => {
       ].join('\n'),
     });
     const r = await plinth(['run', path.join(root, 'pb.yml')]);
-    expect(r.stdout).toContain(`fatal: [localhost] => ${root}/pb.yml:28:7: postgresql_user: login_host db.example.com: plinth connects to the server on the host itself`);
+    expect(r.stdout).toContain(`fatal: [localhost] => pb.yml:28:7: postgresql_user: login_host db.example.com: plinth connects to the server on the host itself`);
     // The owner of appdb holds CONNECT and TEMPORARY already: the grant finds nothing to do.
     expect(r.stdout).toMatch(/TASK \[postgresql_privs\] \*+\nok: \[localhost\]/);
     expect(r.stdout).toMatch(/localhost\s*:\s*ok=5\s+changed=2\s+unreachable=0\s+failed=1/);

@@ -45,7 +45,7 @@ describe('ping', () => {
     const ok = await plinth(['run', path.join(root, 'pb.yml')]);
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
     const bad = await plinth(['run', path.join(root, 'bad.yml')]);
-    expect(bad.stderr).toBe(`ERROR! ${root}/bad.yml:5:9: ping: date: unknown field 'date'\n`);
+    expect(bad.stderr).toBe(`ERROR! bad.yml:5:9: ping: date: unknown field 'date'\n`);
     expect(bad.code).toBe(4);
   });
 });

@@ -76,7 +76,7 @@ describe('replace', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(await fs.readFile(file, 'utf8')).toContain("backend_hostname1 = 'db-replica-1'");
     const bad = await plinth(['run', path.join(root, 'bad.yml')]);
-    expect(bad.stderr).toBe(`ERROR! ${root}/bad.yml:5:9: replace: regexp: missing required field 'regexp'\n`);
+    expect(bad.stderr).toBe(`ERROR! bad.yml:5:9: replace: regexp: missing required field 'regexp'\n`);
     expect(bad.code).toBe(4);
   });
 });

@@ -99,6 +99,6 @@ describe('wait_for', () => {
     });
     const r = await plinth(['run', path.join(root, 'pb.yml')]);
     expect(r.code).toBe(2);
-    expect(r.stdout).toContain(`fatal: [localhost] => ${root}/pb.yml:4:7: Timeout when waiting for 127.0.0.1:${port}\n`);
+    expect(r.stdout).toContain(`fatal: [localhost] => pb.yml:4:7: Timeout when waiting for 127.0.0.1:${port}\n`);
   });
 });
