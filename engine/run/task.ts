@@ -289,12 +289,12 @@ async function runOnce(task: TaskNode, kw: Keywords, outer: Scope, ctx: TaskRunC
     }
   }
   const module = task.module;
-  const unapplied = readHandlerInCheckMode(module, kw, ctx);
-  if (unapplied) {
-    return unknownUntilApply(`this handler reads the host after ${unapplied}, which check mode does not apply; not run in check mode`, { status: 'unknown', diffs: [], result: {} });
-  }
   // Until they render, what the task will ensure is shown as written.
   step.describe = async () => [argumentsAsDesired(module, task.args, 'as written; its values are known after apply')];
+  const unapplied = readHandlerInCheckMode(module, kw, ctx, target);
+  if (unapplied) {
+    return unknownUntilApply(`this handler reads the host after ${unapplied}, which check mode does not apply; not run in check mode`, { status: 'unknown', diffs: [], result: {}, desired: step.describe });
+  }
   const args = scope.render(task.args) as Record<string, unknown>;
   // A mode that renders to a number is permission bits, as in Ansible (a YAML 1.1 var `0644` is 420).
   for (const [k, v] of Object.entries(args)) if (/mode$/.test(k) && typeof v === 'number' && task.args[k] !== v) args[k] = octalMode(v);
@@ -572,15 +572,19 @@ function okOnlyForNow(task: TaskNode, outcome: TaskOutcome, ctx: TaskRunContext,
 }
 
 /**
- * In check mode a handler runs only because of a change that was not applied, so a read-only
- * handler (`changed_when: false`: a readiness wait, a status query) can only read the host
- * without that change: its outcome is unknown before it runs, and it is not run (a wait for a
- * service that check mode did not restart would wait in vain). `check_mode: false` asks for a
- * real run, and gets one. Returns the unapplied change it depends on, if it is such a handler.
+ * In check mode a handler runs only because of a change that was not applied. After a change
+ * check mode could not model (a package install, a command), a read-only handler
+ * (`changed_when: false`: a readiness wait, a status query) can only read the host without it:
+ * its outcome is unknown before it runs, and it is not run (a wait for a service that is not even
+ * installed would wait in vain). After modelled changes only (files written, a unit reloaded) it
+ * runs and reads the host as it is. `check_mode: false` asks for a real run, and gets one.
+ * Returns the unapplied change it depends on, if it is such a handler.
  */
-function readHandlerInCheckMode(module: Module, kw: Keywords, ctx: TaskRunContext): string | undefined {
+function readHandlerInCheckMode(module: Module, kw: Keywords, ctx: TaskRunContext, target: HostState): string | undefined {
   if (!ctx.check || !ctx.handler || module.controllerOnly || kw.check_mode === false || !readOnlyTask(kw)) return undefined;
-  return [...ctx.state.predicted, ...ctx.state.speculative].at(-1);
+  // After changes check mode models (files written, a unit reloaded), the host as it is answers at once.
+  const last = target.speculative.at(-1);
+  return last === undefined ? undefined : lastChange([last], ctx, target);
 }
 
 /** `changed_when: false` or `check_mode: false`: the task changes nothing, so it runs in check mode too. */

@@ -115,12 +115,12 @@ describe('check mode', () => {
     expect(real.events.map((e) => e.status)).toEqual(['skipped', 'failed', undefined]);
   });
 
-  it('a read-only handler (a readiness wait) is unknown in check mode, not run; check_mode: false still runs', async () => {
+  it('a read-only handler (a readiness wait) after a change check mode cannot model is unknown, not run; check_mode: false still runs', async () => {
     const playbook = [
       '- hosts: localhost',
       '  gather_facts: false',
       '  tasks:',
-      '    - copy: { dest: "{{ root }}/app.conf", content: "port = 1\\n" }',
+      '    - command: { cmd: "touch {{ root }}/app.conf", creates: "{{ root }}/app.conf" }',
       '      notify: [app is ready, app reports its state]',
       '  handlers:',
       // Stands for a readiness loop: it would wait for a service check mode did not restart.
@@ -138,14 +138,36 @@ describe('check mode', () => {
     const check = await plinthJson([path.join(root, 'pb.yml'), '-e', `root=${root}`, '-e', 'wait=30', '-C']);
     expect(check.code).toBe(0);
     const results = check.events.filter((e) => e.type === 'result').map((e) => `${e.task}=${e.status}`);
-    expect(results).toEqual(['copy=changed', 'app is ready=unknown', 'app reports its state=ok']);
+    expect(results).toEqual(['command=changed', 'app is ready=unknown', 'app reports its state=ok']);
     const ready = check.events.find((e) => e.task === 'app is ready');
-    expect(ready.message).toMatch(/reads the host after copy .*which check mode does not apply; not run in check mode/);
+    expect(ready.message).toMatch(/reads the host after command .*which check mode does not apply; not run in check mode/);
+    // It still shows what it will run.
+    expect(ready.diff[0].after).toContain('sleep {{ wait }}');
     expect((await fs.readdir(root)).sort()).toEqual(['pb.yml', 'reported']);
 
     // The real run runs it.
     const real = await plinthJson([path.join(root, 'pb.yml'), '-e', `root=${root}`, '-e', 'wait=0']);
-    expect(real.events.filter((e) => e.type === 'result').map((e) => `${e.task}=${e.status}`)).toEqual(['copy=changed', 'app is ready=ok', 'app reports its state=ok']);
+    expect(real.events.filter((e) => e.type === 'result').map((e) => `${e.task}=${e.status}`)).toEqual(['command=changed', 'app is ready=ok', 'app reports its state=ok']);
     expect((await fs.readdir(root)).sort()).toEqual(['app.conf', 'pb.yml', 'reported', 'waited']);
+  });
+
+  it('a read-only handler after changes check mode models (a file written) runs, and reads the host as it is', async () => {
+    const playbook = [
+      '- hosts: localhost',
+      '  gather_facts: false',
+      '  tasks:',
+      '    - copy: { dest: "{{ root }}/app.conf", content: "port = 1\\n" }',
+      '      notify: app is ready',
+      '  handlers:',
+      '    - name: app is ready',
+      '      shell: test -d {{ root }}',
+      '      changed_when: false',
+      '',
+    ].join('\n');
+    const root = await tempTree({ 'pb.yml': playbook });
+    const check = await plinthJson([path.join(root, 'pb.yml'), '-e', `root=${root}`, '-C']);
+    expect(check.code).toBe(0);
+    expect(check.events.filter((e) => e.type === 'result').map((e) => `${e.task}=${e.status}`)).toEqual(['copy=changed', 'app is ready=ok']);
+    expect(await fs.readdir(root)).toEqual(['pb.yml']);
   });
 });

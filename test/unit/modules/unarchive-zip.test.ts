@@ -96,6 +96,6 @@ describe('unarchive of a zip archive', () => {
       ['- hosts: localhost', '  gather_facts: false', '  tasks:', '    - name: tools', '      ansible.builtin.unarchive:', '        src: pgpool-tools.zip', `        dest: ${dest}`, '        extra_opts: [-o]', ''].join('\n'),
     );
     const r = await plinth(['run', path.join(base, 'pb.yml')]);
-    expect(r.stdout).toContain(`fatal: [localhost] => ${base}/pb.yml:4:7: unarchive: extra_opts are tar options; pgpool-tools.zip is a zip archive`);
+    expect(r.stdout).toContain(`fatal: [localhost] => pb.yml:4:7: unarchive: extra_opts are tar options; pgpool-tools.zip is a zip archive`);
   });
 });
