@@ -170,7 +170,7 @@ describe('a library file that is not a good module', () => {
     const broken = await tree({ 'library/greet.ts': 'export default {\n  name: "greet",,\n};\n', 'pb.yml': play('    - debug: {msg: hi}\n') });
     const r2 = await plinth(['run', 'pb.yml'], { cwd: broken });
     expect(r2.code).toBe(4);
-    expect(r2.stderr).toMatch(new RegExp(`^ERROR! library/greet.ts:1:1: cannot load the module: `));
+    expect(r2.stderr).toMatch(/^ERROR! library\/greet\.ts:1:1: cannot load the module: /);
   });
 
   it('may not take the name of a plinth module', async () => {
