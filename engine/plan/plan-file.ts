@@ -236,7 +236,8 @@ export interface AppliedDifferences {
  * Compares the steps an apply really took with the plan's: a task that changed where the plan
  * said ok or skipped, that found nothing to do where the plan said changed, that changed with
  * another action, or that ran without being planned (or the reverse). Two "ok" are the same
- * whatever they read (a query's row count follows live data). A failed task is already the
+ * whatever they read (a query's row count follows live data), and so are "ok" and "skipped"
+ * (a stat check mode made before a package created the file). A failed task is already the
  * run's error and is not listed again.
  */
 export function appliedDifferences(plan: PlanFile, applied: Record<string, PinnedStep[]>): AppliedDifferences {
@@ -252,7 +253,7 @@ export function appliedDifferences(plan: PlanFile, applied: Record<string, Pinne
       if (!p) inconsistent.push(`${what} ran (${describe(r)}) but is not in the plan`);
       else if (p.status === 'unknown') {
         if (r.status === 'changed') decidedAtApply.push(`${what}: ${describe(r)}`);
-      } else if (p.status !== r.status) inconsistent.push(`${what} was planned ${describe(p)}, apply: ${describe(r)}`);
+      } else if (p.status !== r.status && !(changesNothing(p) && changesNothing(r))) inconsistent.push(`${what} was planned ${describe(p)}, apply: ${describe(r)}`);
       else if (r.status === 'changed' && p.action !== r.action) {
         const same = describe(p) === describe(r);
         inconsistent.push(`${what} was planned ${describe(p)}, apply ${same ? 'made a change other than the reviewed diff' : `did something else: ${describe(r)}`}`);
@@ -265,6 +266,11 @@ export function appliedDifferences(plan: PlanFile, applied: Record<string, Pinne
     }
   }
   return { inconsistent, decidedAtApply };
+}
+
+/** ok and skipped leave the host as it was: a task planned as one and run as the other did what was reviewed. */
+function changesNothing(s: PinnedStep): boolean {
+  return s.status === 'ok' || s.status === 'skipped';
 }
 
 class DriftError extends UserError {
