@@ -12,6 +12,7 @@ export default defineConfig({
     include,
     // Builds dist/ once, so that CLI tests can spawn `node bin/plinth.js`.
     globalSetup: ['test/global-setup.ts'],
+    setupFiles: ['test/temp-dir-per-file.ts'],
     env: { PLINTH_LAB_NAME: labName },
     testTimeout: 60_000,
     hookTimeout: 120_000,
