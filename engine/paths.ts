@@ -7,7 +7,7 @@ function findRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   while (!existsSync(path.join(dir, 'package.json')) || !existsSync(path.join(dir, 'modules'))) {
     const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('cannot find plinth\'s own folder');
+    if (parent === dir) throw new Error("cannot find plinth's own folder");
     dir = parent;
   }
   return dir;

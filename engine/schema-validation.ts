@@ -105,9 +105,7 @@ function simplifyErrors(errors: ErrorObject[], data: unknown): SchemaProblem[] {
   errors = errors.filter((e) => e.keyword !== 'type' || !otherBranchWentFurther(e, errors));
   // oneOf/anyOf produce one error per branch; keep the most specific (deepest) ones.
   const deepest = Math.max(...errors.map((e) => e.instancePath.split('/').length));
-  const relevant = errors.filter(
-    (e) => statedMessage(e) !== undefined || !['oneOf', 'anyOf', 'if'].includes(e.keyword) || e.instancePath.split('/').length === deepest,
-  );
+  const relevant = errors.filter((e) => statedMessage(e) !== undefined || !['oneOf', 'anyOf', 'if'].includes(e.keyword) || e.instancePath.split('/').length === deepest);
   const seen = new Set<string>();
   const problems: SchemaProblem[] = [];
   for (const e of relevant) {
@@ -116,7 +114,12 @@ function simplifyErrors(errors: ErrorObject[], data: unknown): SchemaProblem[] {
       .slice(1)
       .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
       .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
-    const field = e.keyword === 'additionalProperties' ? [...path, (e.params as { additionalProperty: string }).additionalProperty] : e.keyword === 'required' ? [...path, (e.params as { missingProperty: string }).missingProperty] : path;
+    const field =
+      e.keyword === 'additionalProperties'
+        ? [...path, (e.params as { additionalProperty: string }).additionalProperty]
+        : e.keyword === 'required'
+          ? [...path, (e.params as { missingProperty: string }).missingProperty]
+          : path;
     const message = describe(e, valueAt(data, path));
     const key = `${field.join('.')}:${message}`;
     if (seen.has(key)) continue;

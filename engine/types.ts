@@ -164,7 +164,10 @@ export interface ControllerFileLog {
 
 /** Thrown by modules for failures the user must read: no stack trace is printed. */
 export class ModuleError extends UserError {
-  constructor(message: string, readonly details?: Record<string, unknown>) {
+  constructor(
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
     super(message);
     this.name = 'ModuleError';
   }

@@ -31,15 +31,16 @@ function config(dir: string, net: LabNetwork): string {
 
 async function proxyPids(dirs: StateDir): Promise<number[]> {
   const confDir = path.join(dirs.aptProxyDir, 'conf');
-  return (await listProcesses())
-    .filter((p) => path.basename(p.argv[0] ?? '') === 'apt-cacher-ng' && p.argv.includes(confDir))
-    .map((p) => p.pid);
+  return (await listProcesses()).filter((p) => path.basename(p.argv[0] ?? '') === 'apt-cacher-ng' && p.argv.includes(confDir)).map((p) => p.pid);
 }
 
 function accepts(host: string, port: number, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host, port, timeout: ms });
-    const done = (ok: boolean) => { socket.destroy(); resolve(ok); };
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
     socket.once('connect', () => done(true));
     socket.once('timeout', () => done(false));
     socket.once('error', () => done(false));
@@ -51,9 +52,7 @@ export async function ensureAptProxy(dirs: StateDir, net: LabNetwork): Promise<v
   if ((await proxyPids(dirs)).length > 0) return;
   const where = `${net.gateway}:${APT_PROXY_PORT}`;
   if (await accepts(net.gateway, APT_PROXY_PORT, 500)) {
-    throw new LabError(
-      `another program already listens on ${where} (the system apt-cacher-ng service?): stop it, the lab runs its own`,
-    );
+    throw new LabError(`another program already listens on ${where} (the system apt-cacher-ng service?): stop it, the lab runs its own`);
   }
   const dir = dirs.aptProxyDir;
   for (const d of ['conf', 'cache', 'log']) await fs.mkdir(path.join(dir, d), { recursive: true });

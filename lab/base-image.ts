@@ -14,31 +14,19 @@ import type { StateDir } from './state-dir.js';
 
 const SUITE = 'bookworm';
 
-const SOURCES = [
-  'deb http://deb.debian.org/debian bookworm main',
-  'deb http://deb.debian.org/debian bookworm-updates main',
-  'deb http://deb.debian.org/debian-security bookworm-security main',
-];
+const SOURCES = ['deb http://deb.debian.org/debian bookworm main', 'deb http://deb.debian.org/debian bookworm-updates main', 'deb http://deb.debian.org/debian-security bookworm-security main'];
 
 /** Installed in the base: a bootable systemd host with sshd. */
-const BASE_PACKAGES = [
-  'systemd', 'systemd-sysv', 'dbus', 'libpam-systemd', 'openssh-server', 'iproute2', 'procps',
-  'ca-certificates', 'sudo', 'netbase', 'locales',
-];
+const BASE_PACKAGES = ['systemd', 'systemd-sysv', 'dbus', 'libpam-systemd', 'openssh-server', 'iproute2', 'procps', 'ca-certificates', 'sudo', 'netbase', 'locales'];
 
 /**
  * Downloaded into the base's apt cache but not installed: what the PostgreSQL roles install,
  * so that `apt-get install` inside a host takes seconds and barely touches the network.
  */
-const PREDOWNLOADED_PACKAGES = [
-  'postgresql-15', 'postgresql-client-15', 'postgresql-contrib', 'pgpool2', 'postgresql-15-pgpool2',
-];
+const PREDOWNLOADED_PACKAGES = ['postgresql-15', 'postgresql-client-15', 'postgresql-contrib', 'pgpool2', 'postgresql-15-pgpool2'];
 
 /** Units a container does not need; their timers would only compete for the CPU. */
-const MASKED_UNITS = [
-  'getty@tty1.service', 'console-getty.service', 'apt-daily.timer', 'apt-daily-upgrade.timer',
-  'e2scrub_all.timer', 'e2scrub_reap.service', 'systemd-timesyncd.service',
-];
+const MASKED_UNITS = ['getty@tty1.service', 'console-getty.service', 'apt-daily.timer', 'apt-daily-upgrade.timer', 'e2scrub_all.timer', 'e2scrub_reap.service', 'systemd-timesyncd.service'];
 
 /** Shell run by mmdebstrap inside the finished tree ($1 is its path) before it cleans up. */
 function customizeHooks(): string[] {
@@ -63,20 +51,15 @@ function customizeHooks(): string[] {
 }
 
 function mmdebstrapArgs(target: string): string[] {
-  return [
-    '--variant=minbase',
-    `--include=${BASE_PACKAGES.join(',')}`,
-    '--skip=cleanup/apt',
-    ...customizeHooks().map((h) => `--customize-hook=${h}`),
-    SUITE,
-    target,
-    SOURCES.join('\n'),
-  ];
+  return ['--variant=minbase', `--include=${BASE_PACKAGES.join(',')}`, '--skip=cleanup/apt', ...customizeHooks().map((h) => `--customize-hook=${h}`), SUITE, target, SOURCES.join('\n')];
 }
 
 /** The hash of everything that decides what the base contains. */
 function recipeHash(): string {
-  return createHash('sha256').update(JSON.stringify(mmdebstrapArgs('TARGET'))).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify(mmdebstrapArgs('TARGET')))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 async function readIfExists(file: string): Promise<string | null> {
@@ -139,9 +122,7 @@ function runMmdebstrap(target: string, logFile: string, progress: Progress): Pro
     child.on('close', (code) => {
       log.end(() => {
         if (code === 0) return resolve();
-        fs.rm(target, { recursive: true, force: true }).finally(() =>
-          reject(new LabError(`the base image build failed (mmdebstrap exit ${code}); see ${logFile}`)),
-        );
+        fs.rm(target, { recursive: true, force: true }).finally(() => reject(new LabError(`the base image build failed (mmdebstrap exit ${code}); see ${logFile}`)));
       });
     });
   });

@@ -16,12 +16,7 @@ const NSPAWN_PROPAGATE = '/run/systemd/nspawn/propagate';
 
 /** The lab-wide /etc/hosts: every host knows every other by name, and its own name is its lab address. */
 export function etcHosts(net: LabNetwork, hosts: LabHost[]): string {
-  const lines = [
-    '127.0.0.1\tlocalhost',
-    '::1\tlocalhost ip6-localhost ip6-loopback',
-    `${net.gateway}\tplinth-lab-gateway`,
-    ...hosts.map((h) => `${h.address}\t${h.name}`),
-  ];
+  const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', `${net.gateway}\tplinth-lab-gateway`, ...hosts.map((h) => `${h.address}\t${h.name}`)];
   return lines.join('\n') + '\n';
 }
 
@@ -41,15 +36,12 @@ export async function writeEtcHosts(dirs: StateDir, host: string, text: string):
  * Makes the host's root file system: a fresh overlay over the base, with its hostname, a new
  * machine-id, new ssh host keys and the lab key authorized for root.
  */
-export async function prepareHostRoot(
-  dirs: StateDir, net: LabNetwork, host: LabHost, authorizedKey: string, hostsText: string,
-): Promise<void> {
+export async function prepareHostRoot(dirs: StateDir, net: LabNetwork, host: LabHost, authorizedKey: string, hostsText: string): Promise<void> {
   const dir = dirs.hostDir(host.name);
   const root = dirs.hostRoot(host.name);
   await fs.rm(dir, { recursive: true, force: true });
   for (const d of ['upper', 'work', 'root']) await fs.mkdir(path.join(dir, d), { recursive: true });
-  await run(['mount', '-t', 'overlay', 'overlay', '-o',
-    `lowerdir=${dirs.base},upperdir=${dir}/upper,workdir=${dir}/work`, root]);
+  await run(['mount', '-t', 'overlay', 'overlay', '-o', `lowerdir=${dirs.base},upperdir=${dir}/upper,workdir=${dir}/work`, root]);
   await writeAtomic(`${root}/etc/hostname`, `${host.name}\n`);
   await writeAtomic(`${root}/etc/hosts`, hostsText);
   await writeAtomic(`${root}/etc/machine-id`, `${randomBytes(16).toString('hex')}\n`, 0o444);
@@ -73,9 +65,13 @@ function nspawnArgs(dirs: StateDir, net: LabNetwork, host: string): string[] {
     '--boot',
     // Without these two, nspawn wants to register with systemd-machined over the system bus,
     // which a machine whose PID 1 is not systemd does not have.
-    '--register=no', '--keep-unit',
+    '--register=no',
+    '--keep-unit',
     `--network-namespace-path=/run/netns/${net.netnsName(host)}`,
-    '--console=passive', '--resolv-conf=off', '--timezone=off', '--link-journal=no',
+    '--console=passive',
+    '--resolv-conf=off',
+    '--timezone=off',
+    '--link-journal=no',
     `--machine=${net.netnsName(host)}`,
     `--directory=${dirs.hostRoot(host)}`,
   ];
@@ -88,8 +84,7 @@ export async function bootHost(dirs: StateDir, net: LabNetwork, host: string): P
   try {
     const child = spawn('systemd-nspawn', nspawnArgs(dirs, net, host), { detached: true, stdio: ['ignore', fd, fd] });
     const started = await new Promise<number>((resolve, reject) => {
-      child.once('error', (e: NodeJS.ErrnoException) =>
-        reject(e.code === 'ENOENT' ? missingToolError('systemd-nspawn') : e));
+      child.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' ? missingToolError('systemd-nspawn') : e));
       child.once('spawn', () => resolve(child.pid ?? 0));
     });
     child.unref();
@@ -113,8 +108,7 @@ async function waitForContainerInit(host: string, nspawnPid: number, logFile: st
     await sleep(100);
   }
   const tail = (await fs.readFile(logFile, 'utf8').catch(() => '')).trim().split('\n').slice(-5).join('\n  ');
-  throw new LabError(`host ${host} did not boot: systemd-nspawn ${exited ? 'exited' : 'started no container in 120 s'}` +
-    `${tail ? `; its last lines:\n  ${tail}` : ''}\n(whole log: ${logFile})`);
+  throw new LabError(`host ${host} did not boot: systemd-nspawn ${exited ? 'exited' : 'started no container in 120 s'}` + `${tail ? `; its last lines:\n  ${tail}` : ''}\n(whole log: ${logFile})`);
 }
 
 export interface LabProcesses {
@@ -186,7 +180,7 @@ async function labMounts(dirs: StateDir, net: LabNetwork | null): Promise<string
   return mounts
     .split('\n')
     .map((l) => l.split(' ')[1]?.replace(/\\040/g, ' '))
-    .filter((m): m is string => !!m && (m.startsWith(dirs.hostsDir + '/') || !!net && m.startsWith(`${NSPAWN_PROPAGATE}/${net.prefix}`)))
+    .filter((m): m is string => !!m && (m.startsWith(dirs.hostsDir + '/') || (!!net && m.startsWith(`${NSPAWN_PROPAGATE}/${net.prefix}`))))
     .sort((a, b) => b.length - a.length);
 }
 

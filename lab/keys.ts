@@ -7,7 +7,10 @@ import type { StateDir } from './state-dir.js';
 /** Creates the lab user key (ed25519, no passphrase) unless it exists; returns the public key line. */
 export async function ensureLabKey(dirs: StateDir): Promise<string> {
   await fs.mkdir(dirs.sshDir, { recursive: true, mode: 0o700 });
-  const exists = await fs.stat(dirs.labKey).then(() => true, () => false);
+  const exists = await fs.stat(dirs.labKey).then(
+    () => true,
+    () => false,
+  );
   if (!exists) await run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'plinth-lab', '-f', dirs.labKey]);
   return (await fs.readFile(`${dirs.labKey}.pub`, 'utf8')).trim();
 }

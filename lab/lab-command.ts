@@ -22,7 +22,16 @@ function printJson(value: unknown): void {
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((c, i) => c.padEnd(widths[i]))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 function printUp(r: UpResult): void {
@@ -39,10 +48,7 @@ function printStatus(s: LabStatus): void {
     process.stdout.write('not up\n');
     return;
   }
-  const rows = [
-    ['HOST', 'ADDRESS', 'RUNNING', 'SSHD'],
-    ...s.hosts.map((h) => [h.name, h.address, h.running ? 'yes' : 'no', h.sshd ? 'answers' : '-']),
-  ];
+  const rows = [['HOST', 'ADDRESS', 'RUNNING', 'SSHD'], ...s.hosts.map((h) => [h.name, h.address, h.running ? 'yes' : 'no', h.sshd ? 'answers' : '-'])];
   process.stdout.write(table(rows));
   process.stdout.write(`bridge: ${s.bridge ? 'up' : 'missing'}; apt proxy: ${s.aptProxy ? 'running' : 'stopped'}\n`);
   if (s.inventoryPath) process.stdout.write(`inventory: ${s.inventoryPath}\n`);
@@ -67,17 +73,24 @@ export function registerLabCommands(program: Command): void {
     .command('lab')
     .description('disposable Debian 12 hosts on this machine (systemd-nspawn, one network namespace each, root needed)')
     .enablePositionalOptions()
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Several labs can run side by side: --lab NAME (or PLINTH_LAB_NAME) names one; each has its own
 state directory, subnet (198.18.N.0/24), network namespaces and package proxy, and \`down\` of one
 never touches another. The default lab's state, the shared base image and the default inventory
 live in ${DEFAULT_STATE_DIR} (PLINTH_LAB_DIR overrides); named labs in ${DEFAULT_STATE_DIR}/labs/NAME.
 The test suite (npm run test:all) uses its own lab, "test", and leaves the others alone.
-Host tools: scripts/install-debian-packages.sh installs them (mmdebstrap systemd-container iproute2 openssh-client apt-cacher-ng).`);
+Host tools: scripts/install-debian-packages.sh installs them (mmdebstrap systemd-container iproute2 openssh-client apt-cacher-ng).`,
+    );
 
   lab
     .command('up')
-    .description(`start the lab (default: ${blogLab().hosts.map((h) => h.name).join(', ')}); adds missing hosts to a running lab`)
+    .description(
+      `start the lab (default: ${blogLab()
+        .hosts.map((h) => h.name)
+        .join(', ')}); adds missing hosts to a running lab`,
+    )
     .addOption(new Option('--hosts <n>', 'N plain hosts lab-1 … lab-N instead of the default lab').conflicts('inventory'))
     .addOption(new Option('--inventory <file>', 'the hosts and groups of this YAML inventory'))
     .option('--write-inventory <file>', `where to write the lab inventory (default <lab state>/inventory.yml)`)
@@ -86,7 +99,10 @@ Host tools: scripts/install-debian-packages.sh installs them (mmdebstrap systemd
     .action(async (opts: { hosts?: string; inventory?: string; writeInventory?: string; lab?: string }, cmd: Command) => {
       const spec = await specFrom(opts);
       const result = await (await labCode()).up({
-        spec, inventoryPath: opts.writeInventory, lab: opts.lab, progress: toStderr,
+        spec,
+        inventoryPath: opts.writeInventory,
+        lab: opts.lab,
+        progress: toStderr,
       });
       if (wantsJson(cmd)) printJson(result);
       else printUp(result);
@@ -113,7 +129,11 @@ Host tools: scripts/install-debian-packages.sh installs them (mmdebstrap systemd
       const named = opts.lab ?? process.env.PLINTH_LAB_NAME;
       const result = named ? [await code.status({ lab: named })] : await code.statusOfAll();
       if (wantsJson(cmd)) printJson(result);
-      else result.forEach((s, i) => { if (i > 0) process.stdout.write('\n'); printStatus(s); });
+      else
+        result.forEach((s, i) => {
+          if (i > 0) process.stdout.write('\n');
+          printStatus(s);
+        });
     });
 
   lab
@@ -121,7 +141,7 @@ Host tools: scripts/install-debian-packages.sh installs them (mmdebstrap systemd
     .description('a shell on a lab host, or run CMD there (as root, with the lab key, host key checked)')
     .addOption(labOption())
     .argument('<host>', 'lab host name')
-    .argument('[cmd...]', 'command run by the host\'s shell, as with ssh (put it after -- when it has options)')
+    .argument('[cmd...]', "command run by the host's shell, as with ssh (put it after -- when it has options)")
     // Options after the host belong to the remote command; the parent program may not use
     // positional options, so passThroughOptions is not available here.
     .allowUnknownOption()

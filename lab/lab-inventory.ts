@@ -39,9 +39,7 @@ const MAX_HOSTS = 254 - FIRST_HOST_OCTET + 1;
 
 function checkHostName(name: string): void {
   if (!NAME.test(name)) {
-    throw new LabError(
-      `lab host name "${name}" is not usable: use 1–40 lowercase letters, digits and dashes (it becomes a hostname)`,
-    );
+    throw new LabError(`lab host name "${name}" is not usable: use 1–40 lowercase letters, digits and dashes (it becomes a hostname)`);
   }
 }
 
@@ -125,13 +123,7 @@ function connectionVars(net: LabNetwork, host: LabHost, key: string, knownHosts:
 }
 
 /** The inventory document for the running lab. */
-export function inventoryDocument(
-  net: LabNetwork,
-  hosts: LabHost[],
-  key: string,
-  knownHosts: string,
-  source?: Record<string, unknown>,
-): Record<string, unknown> {
+export function inventoryDocument(net: LabNetwork, hosts: LabHost[], key: string, knownHosts: string, source?: Record<string, unknown>): Record<string, unknown> {
   const vars = new Map(hosts.map((h) => [h.name, connectionVars(net, h, key, knownHosts)]));
   if (source) return withConnectionVars(structuredClone(source), vars, hosts);
   const groups: Record<string, { hosts: Record<string, Record<string, never>> }> = {};
@@ -144,11 +136,7 @@ export function inventoryDocument(
 }
 
 /** Sets the connection variables on every occurrence of a lab host in the user's inventory. */
-function withConnectionVars(
-  doc: Record<string, unknown>,
-  vars: Map<string, ConnectionVars>,
-  hosts: LabHost[],
-): Record<string, unknown> {
+function withConnectionVars(doc: Record<string, unknown>, vars: Map<string, ConnectionVars>, hosts: LabHost[]): Record<string, unknown> {
   const visit = (group: unknown) => {
     if (!isMapping(group)) return;
     if (isMapping(group.hosts)) {
@@ -178,9 +166,7 @@ function withConnectionVars(
 }
 
 export function inventoryText(doc: Record<string, unknown>): string {
-  const header =
-    '# Written by `plinth lab up`: the lab hosts, reached over ssh as root with the lab key,\n' +
-    '# host keys checked against plinth_known_hosts_file. Rewritten at every `up`.\n';
+  const header = '# Written by `plinth lab up`: the lab hosts, reached over ssh as root with the lab key,\n' + '# host keys checked against plinth_known_hosts_file. Rewritten at every `up`.\n';
   return header + YAML.stringify(doc);
 }
 
@@ -195,8 +181,7 @@ export function assignAddresses(net: LabNetwork, requests: HostRequest[], existi
       for (const g of r.groups) if (!had.groups.includes(g)) had.groups.push(g);
       continue;
     }
-    if (r.address && net.inSubnet(r.address) && !taken.has(r.address) && Number(r.address.split('.')[3]) >= FIRST_HOST_OCTET
-        && Number(r.address.split('.')[3]) <= 254) {
+    if (r.address && net.inSubnet(r.address) && !taken.has(r.address) && Number(r.address.split('.')[3]) >= FIRST_HOST_OCTET && Number(r.address.split('.')[3]) <= 254) {
       taken.add(r.address);
       result.set(r.name, { name: r.name, address: r.address, groups: [...r.groups] });
     } else {

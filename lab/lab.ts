@@ -11,17 +11,11 @@ import * as path from 'node:path';
 import { aptProxyRunning, ensureAptProxy, stopAptProxy } from './apt-proxy.js';
 import { baseIsCurrent, ensureBaseImage } from './base-image.js';
 import { LabError, quiet, type Progress } from './lab-error.js';
-import {
-  bootHost, etcHosts, findContainers, hostPublicKeys, isRunning, prepareHostRoot, removeHostRoot,
-  removeHostRoots, stopContainers, writeEtcHosts,
-} from './hosts.js';
+import { bootHost, etcHosts, findContainers, hostPublicKeys, isRunning, prepareHostRoot, removeHostRoot, removeHostRoots, stopContainers, writeEtcHosts } from './hosts.js';
 import { assignAddresses, blogLab, inventoryDocument, inventoryText, type LabHost, type LabSpec } from './lab-inventory.js';
 import { ensureLabKey, writeKnownHosts, type HostKeys } from './keys.js';
 import { acquireLock } from './lock.js';
-import {
-  bridgeExists, checkSubnetFree, ensureBridge, ensureHostNetwork, ensureLabNetwork, noteNetnsMount, readLabNetwork,
-  removeNetwork, 
-} from './network.js';
+import { bridgeExists, checkSubnetFree, ensureBridge, ensureHostNetwork, ensureLabNetwork, noteNetnsMount, readLabNetwork, removeNetwork } from './network.js';
 import { missingToolError } from './run.js';
 import { sshCapture, sshdAnswers, sshInteractive, waitForSshd, type SshResult } from './ssh-client.js';
 import { knownLabs, StateDir } from './state-dir.js';
@@ -84,7 +78,13 @@ const PATH_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin',
 async function onPath(tool: string): Promise<boolean> {
   const dirs = [...(process.env.PATH ?? '').split(':').filter(Boolean), ...PATH_DIRS];
   for (const d of dirs) {
-    if (await fs.access(path.join(d, tool), fs.constants.X_OK).then(() => true, () => false)) return true;
+    if (
+      await fs.access(path.join(d, tool), fs.constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return true;
   }
   return false;
 }
@@ -118,8 +118,7 @@ async function ensureCurrentBase(dirs: StateDir, progress: Progress): Promise<nu
     const found = await findContainers(dirs, await readLabNetwork(dirs));
     const users = [...(found.nspawn.size > 0 ? [dirs.name] : []), ...(await otherRunningLabs(dirs))];
     if (users.length > 0) {
-      throw new LabError(`the base image recipe changed while labs run on it (${users.join(', ')}): ` +
-        'take them down first (`plinth lab down --lab NAME`)');
+      throw new LabError(`the base image recipe changed while labs run on it (${users.join(', ')}): ` + 'take them down first (`plinth lab down --lab NAME`)');
     }
     await requireTools(['mmdebstrap']);
     return await ensureBaseImage(dirs, progress);
@@ -169,20 +168,20 @@ async function upLocked(dirs: StateDir, opts: UpOptions, progress: Progress, sta
   const hostsText = etcHosts(net, hosts);
   const bootStart = Date.now();
   if (toStart.length > 0) progress(`starting ${toStart.map((h) => h.name).join(', ')}`);
-  await Promise.all(toStart.map(async (h) => {
-    await removeHostRoot(dirs, net, h.name);
-    await ensureHostNetwork(net, h.name, h.address);
-    await prepareHostRoot(dirs, net, h, authorizedKey, hostsText);
-    await bootHost(dirs, net, h.name);
-  }));
+  await Promise.all(
+    toStart.map(async (h) => {
+      await removeHostRoot(dirs, net, h.name);
+      await ensureHostNetwork(net, h.name, h.address);
+      await prepareHostRoot(dirs, net, h, authorizedKey, hostsText);
+      await bootHost(dirs, net, h.name);
+    }),
+  );
   for (const h of running) await writeEtcHosts(dirs, h.name, hostsText);
 
-  await Promise.all(hosts.map((h) =>
-    waitForSshd(h.name, h.address, path.join(dirs.hostDir(h.name), 'console.log'))));
+  await Promise.all(hosts.map((h) => waitForSshd(h.name, h.address, path.join(dirs.hostDir(h.name), 'console.log'))));
   if (toStart.length > 0) progress(`sshd answers on all hosts (${elapsed(bootStart)} s after start)`);
 
-  const keys: HostKeys[] = await Promise.all(hosts.map(async (h) =>
-    ({ name: h.name, address: h.address, publicKeys: await hostPublicKeys(dirs, h.name) })));
+  const keys: HostKeys[] = await Promise.all(hosts.map(async (h) => ({ name: h.name, address: h.address, publicKeys: await hostPublicKeys(dirs, h.name) })));
   await writeKnownHosts(dirs, keys);
 
   const sourceInventory = opts.spec ? opts.spec.inventory : previous?.sourceInventory;
@@ -205,8 +204,7 @@ async function upLocked(dirs: StateDir, opts: UpOptions, progress: Progress, sta
     keyPath: dirs.labKey,
     timings: { baseBuild, up: elapsed(started) },
   };
-  progress(`lab ${dirs.name} (${net.subnet}) up in ${result.timings.up} s` +
-    (baseBuild !== null ? ` (base image build ${baseBuild.toFixed(0)} s of it)` : ''));
+  progress(`lab ${dirs.name} (${net.subnet}) up in ${result.timings.up} s` + (baseBuild !== null ? ` (base image build ${baseBuild.toFixed(0)} s of it)` : ''));
   progress(`inventory: ${inventoryPath}`);
   return result;
 }
@@ -269,10 +267,12 @@ export async function status(opts: LabOptions = {}): Promise<LabStatus> {
   const state = await readState(dirs);
   const net = await readLabNetwork(dirs);
   const found = await findContainers(dirs, net);
-  const hosts = await Promise.all((state?.hosts ?? []).map(async (h) => {
-    const running = isRunning(found, h.name);
-    return { ...h, running, sshd: running && (await sshdAnswers(h.address)) };
-  }));
+  const hosts = await Promise.all(
+    (state?.hosts ?? []).map(async (h) => {
+      const running = isRunning(found, h.name);
+      return { ...h, running, sshd: running && (await sshdAnswers(h.address)) };
+    }),
+  );
   return {
     lab: dirs.name,
     subnet: net?.subnet ?? null,

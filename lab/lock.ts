@@ -15,7 +15,9 @@ export async function acquireLock(dir: string, opts: { waitMs?: number; what?: s
     try {
       await fs.mkdir(dir);
       await fs.writeFile(`${dir}/pid`, `${process.pid}\n`);
-      return async () => { await fs.rm(dir, { recursive: true, force: true }); };
+      return async () => {
+        await fs.rm(dir, { recursive: true, force: true });
+      };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }

@@ -18,18 +18,36 @@ const MAX_LAB_INDEX = 254;
 export class LabNetwork {
   constructor(readonly index: number) {}
 
-  get subnet(): string { return `198.18.${this.index}.0/24`; }
-  get gateway(): string { return `198.18.${this.index}.1`; }
-  get aptProxyUrl(): string { return `http://${this.gateway}:${APT_PROXY_PORT}`; }
-  get bridge(): string { return `plinth-br${this.index}`; }
+  get subnet(): string {
+    return `198.18.${this.index}.0/24`;
+  }
+  get gateway(): string {
+    return `198.18.${this.index}.1`;
+  }
+  get aptProxyUrl(): string {
+    return `http://${this.gateway}:${APT_PROXY_PORT}`;
+  }
+  get bridge(): string {
+    return `plinth-br${this.index}`;
+  }
   /** Prefix of the lab's namespaces and nspawn machine names: plinth-<host> for the default lab, plabN-<host> for others. */
-  get prefix(): string { return this.index === 0 ? 'plinth-' : `plab${this.index}-`; }
+  get prefix(): string {
+    return this.index === 0 ? 'plinth-' : `plab${this.index}-`;
+  }
   /** Tags the firewall rule the lab adds, so `down` removes exactly that rule. */
-  get ruleComment(): string { return this.index === 0 ? 'plinth-lab' : `plinth-lab-${this.index}`; }
+  get ruleComment(): string {
+    return this.index === 0 ? 'plinth-lab' : `plinth-lab-${this.index}`;
+  }
 
-  netnsName(host: string): string { return `${this.prefix}${host}`; }
-  address(octet: number): string { return `198.18.${this.index}.${octet}`; }
-  inSubnet(address: string): boolean { return address.startsWith(`198.18.${this.index}.`); }
+  netnsName(host: string): string {
+    return `${this.prefix}${host}`;
+  }
+  address(octet: number): string {
+    return `198.18.${this.index}.${octet}`;
+  }
+  inSubnet(address: string): boolean {
+    return address.startsWith(`198.18.${this.index}.`);
+  }
   /** Host-side veths: plv<last octet> for the default lab, plNv<last octet> for lab N (at most 15 characters). */
   vethName(address: string): string {
     const octet = address.split('.')[3];
@@ -79,13 +97,12 @@ function overlaps(cidr: string, other: string): boolean {
   const [b, bBits = '32'] = other.split('/');
   const bits = Math.min(Number(aBits), Number(bBits));
   const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-  return ((ipToInt(a) & mask) >>> 0) === ((ipToInt(b) & mask) >>> 0);
+  return (ipToInt(a) & mask) >>> 0 === (ipToInt(b) & mask) >>> 0;
 }
 
 /** A route to the lab's subnet through anything but the lab's own bridge. */
 async function subnetRoutedElsewhere(net: LabNetwork): Promise<{ dst: string; dev?: string } | null> {
-  const routes = JSON.parse(await run(['ip', '-j', '-4', 'route', 'show', 'table', 'all'])) as
-    { dst: string; dev?: string; table?: string }[];
+  const routes = JSON.parse(await run(['ip', '-j', '-4', 'route', 'show', 'table', 'all'])) as { dst: string; dev?: string; table?: string }[];
   for (const r of routes) {
     if (r.dst === 'default' || r.dev === net.bridge) continue;
     if (!/^\d+\.\d+\.\d+\.\d+(\/\d+)?$/.test(r.dst)) continue;
@@ -104,10 +121,7 @@ async function linkExists(name: string, netns?: string): Promise<boolean> {
 export async function checkSubnetFree(net: LabNetwork): Promise<void> {
   const r = await subnetRoutedElsewhere(net);
   if (r) {
-    throw new LabError(
-      `${net.subnet} is already routed by something else (${r.dst} via ${r.dev ?? '?'}); ` +
-        'the lab needs that subnet to itself: remove that route or interface first',
-    );
+    throw new LabError(`${net.subnet} is already routed by something else (${r.dst} via ${r.dev ?? '?'}); ` + 'the lab needs that subnet to itself: remove that route or interface first');
   }
 }
 
@@ -131,13 +145,13 @@ async function allowBridgeForwarding(net: LabNetwork): Promise<void> {
   const chain = await tryRun(['iptables', '-S', 'FORWARD']).catch(() => null);
   if (chain?.code !== 0) return;
   if (chain.stdout.includes(`-P FORWARD ACCEPT`) || forwardRules(chain.stdout, net).length > 0) return;
-  await run(['iptables', '-I', 'FORWARD', '-i', net.bridge, '-o', net.bridge, '-m', 'comment', '--comment',
-    net.ruleComment, '-j', 'ACCEPT']);
+  await run(['iptables', '-I', 'FORWARD', '-i', net.bridge, '-o', net.bridge, '-m', 'comment', '--comment', net.ruleComment, '-j', 'ACCEPT']);
 }
 
 /** The lab's own FORWARD rules in `iptables -S` output, as argument lists without "-A FORWARD". */
 function forwardRules(listing: string, net: LabNetwork): string[][] {
-  return listing.split('\n')
+  return listing
+    .split('\n')
     .filter((line) => line.startsWith('-A FORWARD '))
     .map((line) => line.replace(/^-A FORWARD /, '').split(' '))
     .filter((spec) => spec[spec.indexOf('--comment') + 1] === net.ruleComment);
@@ -175,21 +189,26 @@ export async function ensureHostNetwork(net: LabNetwork, host: string, address: 
 /** The lab's namespaces that exist now (named <prefix><host>). */
 export async function labNamespaces(net: LabNetwork): Promise<string[]> {
   const out = (await tryRun(['ip', 'netns', 'list'])).stdout;
-  return out.split('\n').map((l) => l.split(' ')[0]).filter((n) => n.startsWith(net.prefix));
+  return out
+    .split('\n')
+    .map((l) => l.split(' ')[0])
+    .filter((n) => n.startsWith(net.prefix));
 }
 
 /** Removes every namespace, veth, bridge and firewall rule of the lab; missing pieces are skipped. */
 export async function removeNetwork(net: LabNetwork, netnsMountMarker: string): Promise<void> {
   for (const ns of await labNamespaces(net)) await run(['ip', 'netns', 'del', ns]);
-  const marker = await fs.stat(netnsMountMarker).then(() => true, () => false);
+  const marker = await fs.stat(netnsMountMarker).then(
+    () => true,
+    () => false,
+  );
   const others = (await tryRun(['ip', 'netns', 'list'])).stdout.trim();
   // The mount is shared by every lab: only the last one down removes it.
   if (marker && others === '') {
     if (await netnsDirIsMounted()) await run(['umount', '/run/netns']);
     await fs.rm(netnsMountMarker, { force: true });
   }
-  const links = JSON.parse((await tryRun(['ip', '-j', 'link', 'show'])).stdout || '[]') as
-    { ifname: string; master?: string }[];
+  const links = JSON.parse((await tryRun(['ip', '-j', 'link', 'show'])).stdout || '[]') as { ifname: string; master?: string }[];
   for (const l of links) {
     if (net.isOwnVeth(l.ifname) && (l.master === net.bridge || !l.master)) await tryRun(['ip', 'link', 'del', l.ifname]);
   }

@@ -41,7 +41,10 @@ export class StateDir {
   /** What all labs share: the base image. */
   readonly top: string;
 
-  constructor(readonly name: string = selectedLab(), top: string = labsRoot()) {
+  constructor(
+    readonly name: string = selectedLab(),
+    top: string = labsRoot(),
+  ) {
     if (!LAB_NAME.test(name)) {
       throw new LabError(`lab name "${name}" is not usable: use 1–24 lowercase letters, digits and dashes`);
     }
@@ -49,33 +52,73 @@ export class StateDir {
     this.root = name === DEFAULT_LAB ? top : path.join(top, 'labs', name);
   }
 
-  get isDefault(): boolean { return this.name === DEFAULT_LAB; }
+  get isDefault(): boolean {
+    return this.name === DEFAULT_LAB;
+  }
 
-  get base(): string { return path.join(this.top, 'base'); }
-  get baseHash(): string { return path.join(this.top, 'base.hash'); }
-  get baseLog(): string { return path.join(this.top, 'base-build.log'); }
+  get base(): string {
+    return path.join(this.top, 'base');
+  }
+  get baseHash(): string {
+    return path.join(this.top, 'base.hash');
+  }
+  get baseLog(): string {
+    return path.join(this.top, 'base-build.log');
+  }
   /** Held while the shared base image is checked or built. */
-  get baseLock(): string { return path.join(this.top, 'base-lock'); }
+  get baseLock(): string {
+    return path.join(this.top, 'base-lock');
+  }
   /** Held while a new lab picks its number. */
-  get indexLock(): string { return path.join(this.top, 'index-lock'); }
+  get indexLock(): string {
+    return path.join(this.top, 'index-lock');
+  }
   /** Present when a lab's first `ip netns add` made the /run/netns mount, which the last `down` then removes. */
-  get netnsMountMarker(): string { return path.join(this.top, 'netns-mount'); }
-  get namedLabsDir(): string { return path.join(this.top, 'labs'); }
+  get netnsMountMarker(): string {
+    return path.join(this.top, 'netns-mount');
+  }
+  get namedLabsDir(): string {
+    return path.join(this.top, 'labs');
+  }
 
-  get index(): string { return path.join(this.root, 'index'); }
-  get sshDir(): string { return path.join(this.root, 'ssh'); }
-  get labKey(): string { return path.join(this.root, 'ssh', 'id_ed25519'); }
-  get knownHosts(): string { return path.join(this.root, 'ssh', 'known_hosts'); }
-  get inventory(): string { return path.join(this.root, 'inventory.yml'); }
-  get stateFile(): string { return path.join(this.root, 'state.json'); }
-  get lock(): string { return path.join(this.root, 'lock'); }
+  get index(): string {
+    return path.join(this.root, 'index');
+  }
+  get sshDir(): string {
+    return path.join(this.root, 'ssh');
+  }
+  get labKey(): string {
+    return path.join(this.root, 'ssh', 'id_ed25519');
+  }
+  get knownHosts(): string {
+    return path.join(this.root, 'ssh', 'known_hosts');
+  }
+  get inventory(): string {
+    return path.join(this.root, 'inventory.yml');
+  }
+  get stateFile(): string {
+    return path.join(this.root, 'state.json');
+  }
+  get lock(): string {
+    return path.join(this.root, 'lock');
+  }
   /** Held by a lab test suite for its whole run, so suites that bring this lab up and down take turns. */
-  get suiteLock(): string { return path.join(this.root, 'suite-lock'); }
-  get hostsDir(): string { return path.join(this.root, 'hosts'); }
-  get aptProxyDir(): string { return path.join(this.root, 'apt-cacher-ng'); }
+  get suiteLock(): string {
+    return path.join(this.root, 'suite-lock');
+  }
+  get hostsDir(): string {
+    return path.join(this.root, 'hosts');
+  }
+  get aptProxyDir(): string {
+    return path.join(this.root, 'apt-cacher-ng');
+  }
 
-  hostDir(name: string): string { return path.join(this.hostsDir, name); }
-  hostRoot(name: string): string { return path.join(this.hostsDir, name, 'root'); }
+  hostDir(name: string): string {
+    return path.join(this.hostsDir, name);
+  }
+  hostRoot(name: string): string {
+    return path.join(this.hostsDir, name, 'root');
+  }
 }
 
 /** Every lab that has a directory: the default lab first, then the named ones by name. */

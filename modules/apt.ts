@@ -68,14 +68,26 @@ export const apt: Module<typeof schema, Observed, AptAction> = {
     const wanted: { name: string; version?: string; deb?: string }[] = names(args).map(splitVersion);
     if (args.deb) wanted.push(await debPackage(ctx, args.deb));
     // The cache's age and dpkg's status are independent: asked together, one round trip.
-    const [installed, age] = await Promise.all([installedVersions(ctx, wanted.map((p) => p.name)), args.update_cache ? cacheAge(ctx) : null]);
+    const [installed, age] = await Promise.all([
+      installedVersions(
+        ctx,
+        wanted.map((p) => p.name),
+      ),
+      args.update_cache ? cacheAge(ctx) : null,
+    ]);
     // `apt-cache policy` reads the whole package cache (seconds on a small host): asked only when
     // the plan needs the candidate, for a package that is missing, not the pinned version, or latest.
     const unsettled = wanted.filter((p) => needsCandidate(args.state, p.version, installed.get(p.name)));
     const fromRepository = unsettled.filter((p) => !p.deb);
-    const candidates = fromRepository.length ? await candidateVersions(ctx, fromRepository.map((p) => p.name), args.default_release) : new Map<string, string>();
+    const candidates = fromRepository.length
+      ? await candidateVersions(
+          ctx,
+          fromRepository.map((p) => p.name),
+          args.default_release,
+        )
+      : new Map<string, string>();
     return {
-      packages: wanted.map((p) => ({ ...p, installed: installed.get(p.name) ?? null, candidate: p.deb ? p.version! : candidates.get(p.name) ?? null })),
+      packages: wanted.map((p) => ({ ...p, installed: installed.get(p.name) ?? null, candidate: p.deb ? p.version! : (candidates.get(p.name) ?? null) })),
       cacheAge: age,
       ...(args.autoremove ? { autoremovable: await autoremovable(ctx) } : {}),
     };
@@ -136,7 +148,10 @@ export const apt: Module<typeof schema, Observed, AptAction> = {
     if (action.autoremove?.length) await aptGet(ctx, ['autoremove', ...(args.purge ? ['--purge'] : [])], 'apt-get autoremove');
     // A .deb path in the install list stands for the package it holds.
     const debName = args.deb && action.install.includes(args.deb) ? (await debPackage(ctx, args.deb)).name : undefined;
-    const installed = await installedVersions(ctx, action.install.map((n) => (n === args.deb ? debName! : n.split('=')[0])));
+    const installed = await installedVersions(
+      ctx,
+      action.install.map((n) => (n === args.deb ? debName! : n.split('=')[0])),
+    );
     return {
       changed: action.install.length > 0 || action.remove.length > 0 || !!action.autoremove?.length,
       result: { versions: Object.fromEntries(installed) },
@@ -207,7 +222,10 @@ async function aptGet(ctx: ModuleContext, argv: string[], what: string): Promise
     timeout: 3600_000,
   });
   if (r.exitCode !== 0) {
-    const errors = r.stderr.split('\n').filter((l) => /^E:|error/i.test(l)).join('; ');
+    const errors = r.stderr
+      .split('\n')
+      .filter((l) => /^E:|error/i.test(l))
+      .join('; ');
     throw new ModuleError(`${what} failed: ${errors || r.stderr.trim() || r.stdout.trim().split('\n').slice(-3).join('; ')}`);
   }
 }
@@ -218,7 +236,7 @@ function packageDiff(packages: PackageState[], install: string[], remove: string
   return {
     target: 'packages',
     before: touched.map((p) => line(p, p.installed)).join('\n') + '\n',
-    after: touched.map((p) => line(p, remove.includes(p.name) ? null : p.version ?? p.candidate)).join('\n') + '\n',
+    after: touched.map((p) => line(p, remove.includes(p.name) ? null : (p.version ?? p.candidate))).join('\n') + '\n',
   };
 }
 

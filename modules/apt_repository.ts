@@ -16,7 +16,11 @@ export const schema = {
   additionalProperties: false,
   required: ['repo'],
   properties: {
-    repo: { type: 'string', pattern: '^(deb|deb-src)\\s+(\\[[^\\]]*\\]\\s+)?\\S+://\\S+\\s+\\S+', description: "a sources.list line: 'deb [signed-by=/etc/apt/keyrings/x.asc] https://apt.postgresql.org/pub/repos/apt bookworm-pgdg main'" },
+    repo: {
+      type: 'string',
+      pattern: '^(deb|deb-src)\\s+(\\[[^\\]]*\\]\\s+)?\\S+://\\S+\\s+\\S+',
+      description: "a sources.list line: 'deb [signed-by=/etc/apt/keyrings/x.asc] https://apt.postgresql.org/pub/repos/apt bookworm-pgdg main'",
+    },
     state: { enum: ['present', 'absent'], default: 'present', description: 'whether the line should be there' },
     filename: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$', description: 'file name in /etc/apt/sources.list.d, without .list (default: from the URL, as Ansible names it)' },
     mode: modeSchema,
@@ -26,7 +30,13 @@ export const schema = {
 
 /** One line as apt reads it: whitespace collapsed, so spelling does not count as a change. */
 export function normalizeSourceLine(line: string): string {
-  return line.replace(/#[^\n]*/, '').trim().split(/\s+/).join(' ').replace(/\[\s*/, '[').replace(/\s*\]/, ']');
+  return line
+    .replace(/#[^\n]*/, '')
+    .trim()
+    .split(/\s+/)
+    .join(' ')
+    .replace(/\[\s*/, '[')
+    .replace(/\s*\]/, ']');
 }
 
 /** Ansible's default file name: the URL's host and path, with separators made underscores. */
@@ -67,4 +77,3 @@ export const apt_repository: Module<typeof schema, ManagedFile, ManagedFileActio
 function sourcesFile(args: ArgsOf<typeof schema>): string {
   return path.posix.join(SOURCES_D, `${args.filename ?? sourceFileName(args.repo)}.list`);
 }
-

@@ -14,10 +14,7 @@ export const schema = {
   properties: {
     that: {
       description: 'expression, or list of expressions, that must all be true (e.g. "port > 1024")',
-      anyOf: [
-        { type: ['string', 'boolean'] },
-        { type: 'array', minItems: 1, items: { type: ['string', 'boolean'] } },
-      ],
+      anyOf: [{ type: ['string', 'boolean'] }, { type: 'array', minItems: 1, items: { type: ['string', 'boolean'] } }],
     },
     fail_msg: { type: 'string', description: 'message when an assertion is false' },
     msg: { type: 'string', description: 'same as fail_msg' },
@@ -45,7 +42,7 @@ export const assert: Module<typeof schema, AssertObserved, never> = {
     if (observed.failed) {
       const { assertion, value } = observed.failed;
       const msg = args.fail_msg ?? args.msg ?? `Assertion failed: ${assertion}`;
-      throw new ModuleError(args.fail_msg ?? args.msg ? `${msg} (assertion: ${assertion})` : msg, {
+      throw new ModuleError((args.fail_msg ?? args.msg) ? `${msg} (assertion: ${assertion})` : msg, {
         assertion,
         evaluated_to: value,
         msg,

@@ -113,7 +113,7 @@ export function editAuthorizedKeys(lines: string[], args: AuthorizedKeyArgs): st
   }
   if (args.state !== 'absent') {
     if (out.length && !out[out.length - 1].endsWith('\n')) out[out.length - 1] += '\n';
-    for (const k of wanted) if (!seen.has(k.blob)) (out.push(formatKey(k) + '\n'), seen.add(k.blob));
+    for (const k of wanted) if (!seen.has(k.blob)) out.push(formatKey(k) + '\n'), seen.add(k.blob);
   }
   return out;
 }

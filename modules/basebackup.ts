@@ -32,13 +32,9 @@ interface Local {
   autoConf: string | null;
 }
 
-type Observed =
-  | { unknown: string }
-  | { local: Local; primarySystemId: string | null; primaryError: string | null };
+type Observed = { unknown: string } | { local: Local; primarySystemId: string | null; primaryError: string | null };
 
-type BasebackupAction =
-  | { op: 'clone'; stop: boolean; moveAside: boolean }
-  | { op: 'reconfigure'; content: string };
+type BasebackupAction = { op: 'clone'; stop: boolean; moveAside: boolean } | { op: 'reconfigure'; content: string };
 
 export const schema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -118,7 +114,13 @@ export const basebackup: Module<typeof schema, Observed, BasebackupAction> = {
     return {
       changed: true,
       summary: `${what}: ${steps.join(', ')}`,
-      diffs: [{ target: `cluster ${cluster.dataDir}`, before: describeLocal(local), after: `standby of ${args.primary_host}:${args.primary_port} (system identifier ${primarySystemId}), application_name ${args.application_name}\n` }],
+      diffs: [
+        {
+          target: `cluster ${cluster.dataDir}`,
+          before: describeLocal(local),
+          after: `standby of ${args.primary_host}:${args.primary_port} (system identifier ${primarySystemId}), application_name ${args.application_name}\n`,
+        },
+      ],
       action: { op: 'clone', stop: local.state === 'running', moveAside: local.nonEmpty },
       result: { streaming: false },
     };
@@ -179,15 +181,13 @@ function isStreamingFromPrimary(local: Local, args: BasebackupArgs): boolean {
   const r = local.receiver;
   if (r?.status !== 'streaming') return false;
   const app = r.conninfo ? parseConninfo(r.conninfo).application_name : undefined;
-  return r.sender_host === args.primary_host && r.sender_port === (args.primary_port) && app === args.application_name;
+  return r.sender_host === args.primary_host && r.sender_port === args.primary_port && app === args.application_name;
 }
 
 function refuseUnsafe(local: Local, cluster: Cluster, primarySystemId: string, force: boolean): void {
   if (force) return;
   if (local.state === 'running' && !local.inRecovery && (local.inUse === null || local.inUse.length > 0)) {
-    throw new ModuleError(
-      `refusing to replace ${cluster.dataDir}: it belongs to a running primary in use (${(local.inUse ?? ['unknown']).join(', ')}); stop it and check, or set force: true`,
-    );
+    throw new ModuleError(`refusing to replace ${cluster.dataDir}: it belongs to a running primary in use (${(local.inUse ?? ['unknown']).join(', ')}); stop it and check, or set force: true`);
   }
   const fresh = local.state === 'running' && !local.inRecovery && local.inUse?.length === 0;
   if (local.systemId && local.systemId !== primarySystemId && !fresh) {
@@ -247,11 +247,7 @@ async function observeLocal(state: RunState, reads: ReturnType<typeof localReads
   if (!rows) return { ...local, state: 'stopped' };
   const [r] = rows;
   local.inRecovery = r.in_recovery;
-  local.inUse = [
-    ...(r.dbs ?? []).map((d) => `database ${d}`),
-    ...(r.relations > 0 ? [`${r.relations} relation(s) in database postgres`] : []),
-    ...(r.roles ?? []).map((role) => `role ${role}`),
-  ];
+  local.inUse = [...(r.dbs ?? []).map((d) => `database ${d}`), ...(r.relations > 0 ? [`${r.relations} relation(s) in database postgres`] : []), ...(r.roles ?? []).map((role) => `role ${role}`)];
   if (r.in_recovery) local.receiver = receivers?.[0] ?? null;
   return local;
 }
@@ -299,7 +295,7 @@ async function writeAutoConf(ctx: ModuleContext, cluster: Cluster, content: stri
 }
 
 async function waitForStreaming(ctx: ModuleContext, cluster: Cluster, args: BasebackupArgs): Promise<void> {
-  const deadline = Date.now() + (args.wait_timeout) * 1000;
+  const deadline = Date.now() + args.wait_timeout * 1000;
   let last = 'not started';
   for (;;) {
     try {

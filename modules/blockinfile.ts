@@ -3,13 +3,7 @@
 // the bytes plinth writes are the bytes Ansible writes for the same arguments.
 import { ModuleError, type ArgsOf, type Module } from '../engine/types.js';
 import { attributeProperties } from './support/attributes.js';
-import {
-  applyManagedFile,
-  observeManagedFile,
-  planManagedFile,
-  type ManagedFile,
-  type ManagedFileAction,
-} from './support/managed-file.js';
+import { applyManagedFile, observeManagedFile, planManagedFile, type ManagedFile, type ManagedFileAction } from './support/managed-file.js';
 import { compilePythonRegex } from './support/python-regex.js';
 import { decodeText, splitLinesKeepEnds } from './support/text.js';
 
@@ -54,8 +48,7 @@ export function editBlock(original: string | null, args: BlockInFileArgs): Block
   const present = args.state !== 'absent';
   const insertbefore = args.insertbefore;
   const insertafter = insertbefore === undefined && args.insertafter === undefined ? 'EOF' : args.insertafter;
-  const insertPattern =
-    insertafter !== undefined && insertafter !== 'EOF' ? insertafter : insertbefore !== undefined && insertbefore !== 'BOF' ? insertbefore : undefined;
+  const insertPattern = insertafter !== undefined && insertafter !== 'EOF' ? insertafter : insertbefore !== undefined && insertbefore !== 'BOF' ? insertbefore : undefined;
   const inserter = insertPattern !== undefined ? compilePythonRegex(insertPattern, 'insertafter/insertbefore') : undefined;
 
   const marker0 = args.marker.split('{mark}').join(args.marker_begin) + '\n';

@@ -1,14 +1,7 @@
 // command: runs a program with arguments, without a shell.
 import { ModuleError, type ArgsOf, type Module } from '../engine/types.js';
 import { splitWords } from './support/words.js';
-import {
-  commandOptionProperties,
-  observeCommand,
-  planCommand,
-  runCommand,
-  type CommandAction,
-  type CommandObserved,
-} from './support/command-and-shell.js';
+import { commandOptionProperties, observeCommand, planCommand, runCommand, type CommandAction, type CommandObserved } from './support/command-and-shell.js';
 
 export const schema = {
   $schema: 'http://json-schema.org/draft-07/schema#',

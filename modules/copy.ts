@@ -6,14 +6,7 @@ import { ModuleError, type ArgsOf, type Module, type ModuleContext } from '../en
 import { attributeProperties, modeSchema, normalizeMode } from './support/attributes.js';
 import { findControllerFile, findControllerPath, readControllerTree, type ControllerFile } from './support/controller-files.js';
 import { applyTree, observeHostTree, observeTree, planTree, type TreeAction, type TreeObserved, type WantedEntry } from './support/file-tree.js';
-import {
-  applyManagedFile,
-  observeManagedFile,
-  planManagedFile,
-  type ManagedFile,
-  type ManagedFileAction,
-  validateProperty,
-} from './support/managed-file.js';
+import { applyManagedFile, observeManagedFile, planManagedFile, type ManagedFile, type ManagedFileAction, validateProperty } from './support/managed-file.js';
 
 type CopyObserved =
   | { file: ManagedFile; desired: Buffer; src?: string }

@@ -21,7 +21,12 @@ interface Deb822Action {
 
 type Deb822Args = ArgsOf<typeof schema>;
 
-const list = { oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 }] } as const;
+const list = {
+  oneOf: [
+    { type: 'string', minLength: 1 },
+    { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+  ],
+} as const;
 
 export const schema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -65,7 +70,13 @@ export function deb822Content(args: Deb822Args): string {
     ['Trusted', args.trusted === undefined ? undefined : yesNo(args.trusted)],
     ['Signed-By', signedBy(args)],
   ];
-  return fields.filter(([, v]) => v !== undefined).map(([k, v]) => `${k}: ${v}`).join('\n').replace(/: \n/g, ':\n') + '\n';
+  return (
+    fields
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('\n')
+      .replace(/: \n/g, ':\n') + '\n'
+  );
 }
 
 function signedBy(args: Deb822Args): string | undefined {
@@ -74,7 +85,13 @@ function signedBy(args: Deb822Args): string | undefined {
   if (/^https?:\/\//.test(key)) return keyPath(args.name);
   if (key.startsWith('-----BEGIN')) {
     // An embedded key: a multi-line field, each line indented, empty lines as " .".
-    return '\n' + key.split('\n').map((l) => (l.trim() === '' ? ' .' : ` ${l}`)).join('\n');
+    return (
+      '\n' +
+      key
+        .split('\n')
+        .map((l) => (l.trim() === '' ? ' .' : ` ${l}`))
+        .join('\n')
+    );
   }
   return key;
 }
@@ -95,7 +112,14 @@ export const deb822_repository: Module<typeof schema, Observed, Deb822Action> = 
     const result = { repo: file.path, state: args.state, ...(fetchKey ? { key_filename: fetchKey.path } : {}) };
     if (args.state === 'absent') {
       if (!file.stat) return { changed: false, summary: `${file.path} absent`, result };
-      return { changed: true, summary: `remove ${file.path}`, diffs: [{ target: file.path, before: file.content?.toString('utf8') ?? '', after: '' }], writes: [{ path: file.path, content: null }], action: { remove: file.path }, result };
+      return {
+        changed: true,
+        summary: `remove ${file.path}`,
+        diffs: [{ target: file.path, before: file.content?.toString('utf8') ?? '', after: '' }],
+        writes: [{ path: file.path, content: null }],
+        action: { remove: file.path },
+        result,
+      };
     }
     const plan = planManagedFile(file, Buffer.from(deb822Content(args)), { makeParents: true, result });
     if ('unknown' in plan) return plan;

@@ -37,9 +37,7 @@ export const fetch: Module<typeof schema, Observed, FetchAction> = {
 
   async observe(ctx, args) {
     const hostName = String(ctx.vars.inventory_hostname ?? ctx.host.name);
-    const dest = path.resolve(
-      args.flat ? (args.dest.endsWith('/') ? path.join(args.dest, path.posix.basename(args.src)) : args.dest) : path.join(args.dest, hostName, args.src),
-    );
+    const dest = path.resolve(args.flat ? (args.dest.endsWith('/') ? path.join(args.dest, path.posix.basename(args.src)) : args.dest) : path.join(args.dest, hostName, args.src));
     const st = await ctx.host.stat(args.src, { ...ctx.become, follow: true });
     if (st && st.type !== 'file') throw new ModuleError(`fetch: ${args.src} on the host is not a regular file`);
     const content = st ? await ctx.host.read(args.src, { ...ctx.become }) : null;

@@ -1,15 +1,7 @@
 // file: a path's state (file, directory, link, touch, absent) and its attributes.
 import * as path from 'node:path';
 import { ModuleError, type ArgsOf, type Diff, type FileStat, type Module, type ModuleContext, type Plan, type PlannedWrite } from '../engine/types.js';
-import {
-  applyAttributes,
-  attributeChanges,
-  attributeProperties,
-  describeChanges,
-  resolveAttributes,
-  type AttributeChange,
-  type FileAttributes,
-} from './support/attributes.js';
+import { applyAttributes, attributeChanges, attributeProperties, describeChanges, resolveAttributes, type AttributeChange, type FileAttributes } from './support/attributes.js';
 import { execOrFail } from './support/host-commands.js';
 
 type FileArgs = ArgsOf<typeof schema>;
@@ -147,7 +139,11 @@ export const file: Module<typeof schema, FileObserved, Step[]> = {
 
 function stateDiff(p: string, before: { state: string; changes?: AttributeChange[] }, after: { state: string; changes?: AttributeChange[] }): Diff {
   const text = (s: { state: string; changes?: AttributeChange[] }, side: 'before' | 'after') =>
-    `path: ${p}\nstate: ${s.state}\n` + (s.changes ?? []).filter((c) => c[side] !== '').map((c) => `${c.field}: ${c[side]}\n`).join('');
+    `path: ${p}\nstate: ${s.state}\n` +
+    (s.changes ?? [])
+      .filter((c) => c[side] !== '')
+      .map((c) => `${c.field}: ${c[side]}\n`)
+      .join('');
   return { target: p, before: text(before, 'before'), after: text(after, 'after') };
 }
 
@@ -161,22 +157,15 @@ function ok(p: string, state: string): Plan<Step[]> {
 
 function planAbsent(o: FileObserved, args: FileArgs): Plan<Step[]> {
   if (!o.current) return ok(args.path, 'absent');
-  return change(
-    `remove ${stateOf(o.current)} ${args.path}`,
-    [{ op: 'remove', path: args.path }],
-    stateDiff(args.path, { state: stateOf(o.current) }, { state: 'absent' }),
-    [{ path: args.path, content: null }],
-  );
+  return change(`remove ${stateOf(o.current)} ${args.path}`, [{ op: 'remove', path: args.path }], stateDiff(args.path, { state: stateOf(o.current) }, { state: 'absent' }), [
+    { path: args.path, content: null },
+  ]);
 }
 
 function attributesPlan(o: FileObserved, args: FileArgs, state: string, noDereference = false): Plan<Step[]> {
   const changes = attributeChanges(o.target, o.attributes);
   if (!changes.length) return ok(args.path, state);
-  return change(
-    `${describeChanges(changes)} on ${args.path}`,
-    [{ op: 'attributes', path: args.path, changes, noDereference }],
-    stateDiff(args.path, { state, changes }, { state, changes }),
-  );
+  return change(`${describeChanges(changes)} on ${args.path}`, [{ op: 'attributes', path: args.path, changes, noDereference }], stateDiff(args.path, { state, changes }, { state, changes }));
 }
 
 function planFile(o: FileObserved, args: FileArgs): Plan<Step[]> {
@@ -242,7 +231,11 @@ function planLink(o: FileObserved, args: FileArgs): Plan<Step[]> {
   if (cur?.type === 'link' && cur.linkTarget === args.src) {
     const changes = attributeChanges(cur, o.attributes);
     if (!changes.length) return ok(args.path, 'link');
-    return change(`${describeChanges(changes)} on link ${args.path}`, [{ op: 'attributes', path: args.path, changes, noDereference: true }], stateDiff(args.path, { state: 'link', changes }, { state: 'link', changes }));
+    return change(
+      `${describeChanges(changes)} on link ${args.path}`,
+      [{ op: 'attributes', path: args.path, changes, noDereference: true }],
+      stateDiff(args.path, { state: 'link', changes }, { state: 'link', changes }),
+    );
   }
   if (!o.srcExists && !args.force) {
     throw new ModuleError(`file: src file does not exist, use force: true if you really want to create the link: ${args.src}`);
@@ -256,11 +249,7 @@ function planLink(o: FileObserved, args: FileArgs): Plan<Step[]> {
     pre = [{ op: 'remove', path: args.path }];
   }
   const before = cur?.type === 'link' ? `link → ${cur.linkTarget}` : stateOf(cur);
-  return change(
-    `link ${args.path} → ${args.src}`,
-    linkSteps(pre),
-    stateDiff(args.path, { state: before }, { state: `link → ${args.src}` }),
-  );
+  return change(`link ${args.path} → ${args.src}`, linkSteps(pre), stateDiff(args.path, { state: before }, { state: `link → ${args.src}` }));
 }
 
 async function runStep(ctx: ModuleContext, step: Step): Promise<void> {

@@ -77,7 +77,11 @@ export const get_url: Module<typeof schema, Observed, GetUrlAction> = {
     const result = { dest: o.dest, url: args.url, ...(o.expected ? { checksum_src: o.expected.digest } : {}) };
     if (!download && !o.attributeChanges.length) return { changed: false, summary: `${o.dest} present${matches ? ' (checksum matches)' : ''}`, result: { ...result, msg: 'file already exists' } };
     const why = !o.exists ? '' : matches === false ? ' (checksum differs)' : download ? ' (force)' : '';
-    const contentDiff = { target: o.dest, before: o.exists ? `${o.current ?? 'present'}\n` : '', after: `downloaded from ${args.url}${o.expected ? `\n${o.expected.algorithm}:${o.expected.digest}` : ''}\n` };
+    const contentDiff = {
+      target: o.dest,
+      before: o.exists ? `${o.current ?? 'present'}\n` : '',
+      after: `downloaded from ${args.url}${o.expected ? `\n${o.expected.algorithm}:${o.expected.digest}` : ''}\n`,
+    };
     return {
       changed: true,
       summary: download ? `download ${args.url} to ${o.dest}${why}` : `${describeChanges(o.attributeChanges)} on ${o.dest}`,
@@ -95,10 +99,11 @@ export const get_url: Module<typeof schema, Observed, GetUrlAction> = {
     }
     const temp = path.posix.join(path.posix.dirname(observed.dest), `.${path.posix.basename(observed.dest)}.plinth-download-${randomBytes(6).toString('hex')}`);
     try {
-      const r = await ctx.host.exec(
-        ['curl', '--config', '-', '--silent', '--show-error', '--fail', '--location', '--output', temp, '--write-out', '%{http_code}'],
-        { ...ctx.become, stdin: curlConfig({ ...args, method: 'GET', body_format: 'raw', status_code: 200, return_content: false, follow_redirects: 'all' }), timeout: (args.timeout + 60) * 1000 },
-      );
+      const r = await ctx.host.exec(['curl', '--config', '-', '--silent', '--show-error', '--fail', '--location', '--output', temp, '--write-out', '%{http_code}'], {
+        ...ctx.become,
+        stdin: curlConfig({ ...args, method: 'GET', body_format: 'raw', status_code: 200, return_content: false, follow_redirects: 'all' }),
+        timeout: (args.timeout + 60) * 1000,
+      });
       if (r.exitCode === 127) return await downloadWithoutCurl(ctx, args, observed);
       if (r.exitCode !== 0) throw new ModuleError(`Request failed: ${r.stderr.trim() || `curl exit code ${r.exitCode}`} (${args.url})`, { status_code: Number(r.stdout) || -1 });
       const algorithm = observed.expected?.algorithm ?? 'sha1';
@@ -145,7 +150,10 @@ async function expectedChecksum(ctx: ModuleContext, args: GetUrlArgs): Promise<{
 
 /** The digest for a file name in a checksums file (SHA256SUMS, `sha256sum` output), or its only line's. */
 export function checksumFromList(text: string, name: string): string | undefined {
-  const lines = text.split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f[0]);
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f[0]);
   const line = lines.find((f) => f[1]?.replace(/^[*.]\//, '').replace(/^\*/, '') === name) ?? (lines.length === 1 ? lines[0] : undefined);
   return line?.[0].toLowerCase();
 }

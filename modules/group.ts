@@ -34,12 +34,24 @@ export const group: Module<typeof schema, { group: GroupEntry | null }, GroupAct
     const show = (g: { name: string; gid?: number } | null) => (g ? `group ${g.name}\ngid ${g.gid ?? '(assigned by groupadd)'}\n` : '');
     if (args.state === 'absent') {
       if (!current) return { changed: false, summary: `group ${args.name} absent`, result };
-      return { changed: true, summary: `remove group ${args.name}`, diffs: [{ target: `group ${args.name}`, before: show(current), after: '' }], action: { argv: ['groupdel', args.name] }, result: { ...result } };
+      return {
+        changed: true,
+        summary: `remove group ${args.name}`,
+        diffs: [{ target: `group ${args.name}`, before: show(current), after: '' }],
+        action: { argv: ['groupdel', args.name] },
+        result: { ...result },
+      };
     }
     const unique = args.non_unique ? ['-o'] : [];
     if (!current) {
       const argv = ['groupadd', ...(args.gid !== undefined ? ['-g', String(args.gid), ...unique] : []), ...(args.system ? ['-r'] : []), args.name];
-      return { changed: true, summary: `create group ${args.name}${args.gid !== undefined ? ` (gid ${args.gid})` : ''}`, diffs: [{ target: `group ${args.name}`, before: '', after: show({ name: args.name, gid: args.gid }) }], action: { argv }, result };
+      return {
+        changed: true,
+        summary: `create group ${args.name}${args.gid !== undefined ? ` (gid ${args.gid})` : ''}`,
+        diffs: [{ target: `group ${args.name}`, before: '', after: show({ name: args.name, gid: args.gid }) }],
+        action: { argv },
+        result,
+      };
     }
     if (args.gid === undefined || args.gid === current.gid) return { changed: false, summary: `group ${args.name} gid ${current.gid}`, result };
     return {

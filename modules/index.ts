@@ -69,10 +69,12 @@ export const moduleLoaders: ReadonlyMap<string, () => Promise<Module>> = new Map
 
 /** Every module, loaded (for `plinth modules`, the published schemas and the build's validators). */
 export async function allModules(): Promise<ReadonlyMap<string, Module>> {
-  const loaded = await Promise.all([...moduleLoaders].map(async ([name, load]) => {
-    const m = await load();
-    if (m.name !== name) throw new Error(`modules/index.ts: '${name}' loads the module named '${m.name}'`);
-    return [name, m] as const;
-  }));
+  const loaded = await Promise.all(
+    [...moduleLoaders].map(async ([name, load]) => {
+      const m = await load();
+      if (m.name !== name) throw new Error(`modules/index.ts: '${name}' loads the module named '${m.name}'`);
+      return [name, m] as const;
+    }),
+  );
   return new Map(loaded);
 }

@@ -61,7 +61,8 @@ export const schema = {
     force_conflicts: {
       type: 'boolean',
       default: true,
-      description: 'Take back the fields of the manifest that another field manager changed (kubectl scale, kubectl edit), as GitOps controllers do; the plan names them. false: such a conflict is an error.',
+      description:
+        'Take back the fields of the manifest that another field manager changed (kubectl scale, kubectl edit), as GitOps controllers do; the plan names them. false: such a conflict is an error.',
     },
     ...connectionProperties,
   },
@@ -91,7 +92,11 @@ async function desiredObject(ctx: ModuleContext, args: K8sArgs): Promise<Desired
 function withoutNulls<T>(value: T): T {
   if (Array.isArray(value)) return value.map(withoutNulls) as T;
   if (value && typeof value === 'object') {
-    const out = Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, withoutNulls(v)]));
+    const out = Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== null)
+        .map(([k, v]) => [k, withoutNulls(v)]),
+    );
     return out as T;
   }
   return value;

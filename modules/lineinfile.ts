@@ -3,13 +3,7 @@
 // step by step, so that a file plinth edits is one Ansible leaves unchanged, and back.
 import { ModuleError, type ArgsOf, type Module } from '../engine/types.js';
 import { attributeProperties } from './support/attributes.js';
-import {
-  applyManagedFile,
-  observeManagedFile,
-  planManagedFile,
-  type ManagedFile,
-  type ManagedFileAction,
-} from './support/managed-file.js';
+import { applyManagedFile, observeManagedFile, planManagedFile, type ManagedFile, type ManagedFileAction } from './support/managed-file.js';
 import { compilePythonRegex, expandTemplate } from './support/python-regex.js';
 import { decodeText, readLines } from './support/text.js';
 
@@ -42,7 +36,7 @@ export const schema = {
     regexp: { type: 'string', description: 'Python regular expression: the last matching line is replaced (or removed with state: absent)' },
     search_string: { type: 'string', description: 'literal text: the last line containing it is replaced (or removed)' },
     state: { type: 'string', enum: ['present', 'absent'], default: 'present', description: 'whether the line should be there' },
-    insertafter: { type: 'string', description: "EOF, BOF or a regular expression: where a new line goes (after the last match)" },
+    insertafter: { type: 'string', description: 'EOF, BOF or a regular expression: where a new line goes (after the last match)' },
     insertbefore: { type: 'string', description: 'BOF or a regular expression: where a new line goes (before the last match)' },
     create: { type: 'boolean', default: false, description: 'create the file when it is missing' },
     backrefs: { type: 'boolean', default: false, description: 'line may use \\1 or \\g<name> from regexp; nothing is added when regexp does not match' },
@@ -66,12 +60,7 @@ export function ensureLinePresent(original: string[], args: LineInFileArgs): Lin
   const insertbefore = args.insertbefore;
   const insertafter = insertbefore === undefined && args.insertafter === undefined ? 'EOF' : args.insertafter;
   const matcher = args.regexp !== undefined ? compilePythonRegex(args.regexp, 'regexp').regex : undefined;
-  const insertPattern =
-    insertafter !== undefined && insertafter !== 'BOF' && insertafter !== 'EOF'
-      ? insertafter
-      : insertbefore !== undefined && insertbefore !== 'BOF'
-        ? insertbefore
-        : undefined;
+  const insertPattern = insertafter !== undefined && insertafter !== 'BOF' && insertafter !== 'EOF' ? insertafter : insertbefore !== undefined && insertbefore !== 'BOF' ? insertbefore : undefined;
   const inserter = insertPattern !== undefined ? compilePythonRegex(insertPattern, 'insertafter/insertbefore').regex : undefined;
 
   let found = -1;
@@ -146,8 +135,7 @@ export function ensureLinePresent(original: string[], args: LineInFileArgs): Lin
 /** Ansible's absent(): every line matching regexp, search_string or equal to line goes. */
 export function ensureLineAbsent(original: string[], args: LineInFileArgs): LineEdit {
   const matcher = args.regexp !== undefined ? compilePythonRegex(args.regexp, 'regexp').regex : undefined;
-  const matches = (l: string) =>
-    matcher ? matcher.test(l) : args.search_string !== undefined ? l.includes(args.search_string) : stripLineEnd(l) === args.line;
+  const matches = (l: string) => (matcher ? matcher.test(l) : args.search_string !== undefined ? l.includes(args.search_string) : stripLineEnd(l) === args.line);
   const lines = original.filter((l) => !matches(l));
   const found = original.length - lines.length;
   return { lines, changed: found > 0, msg: found ? `${found} line(s) removed` : '', found };

@@ -6,7 +6,6 @@ import { ModuleError, type Module } from '../engine/types.js';
 import { applyManagedFile, observeManagedFile, planManagedFile, type ManagedFile, type ManagedFileAction } from './support/managed-file.js';
 import { execOrFail } from './support/host-commands.js';
 
-
 interface Observed {
   loaded: boolean;
   loadFile: ManagedFile;
@@ -53,17 +52,20 @@ export const modprobe: Module<typeof schema, Observed, ModprobeAction> = {
     const remove: string[] = [];
     const diffs = [];
     if (args.persistent === 'present') {
-      const wanted: [ManagedFile, string | null][] = [[o.loadFile, `${args.name}\n`], [o.optionsFile, args.params ? `options ${args.name} ${args.params}\n` : null]];
+      const wanted: [ManagedFile, string | null][] = [
+        [o.loadFile, `${args.name}\n`],
+        [o.optionsFile, args.params ? `options ${args.name} ${args.params}\n` : null],
+      ];
       for (const [file, content] of wanted) {
         if (content === null) {
-          if (file.stat) (remove.push(file.path), diffs.push({ target: file.path, before: file.content?.toString('utf8') ?? '', after: '' }));
+          if (file.stat) remove.push(file.path), diffs.push({ target: file.path, before: file.content?.toString('utf8') ?? '', after: '' });
           continue;
         }
         const plan = planManagedFile(file, Buffer.from(content), { makeParents: true });
-        if ('action' in plan) (files.push(plan.action), diffs.push(...(plan.diffs ?? [])));
+        if ('action' in plan) files.push(plan.action), diffs.push(...(plan.diffs ?? []));
       }
     } else if (args.persistent === 'absent') {
-      for (const file of [o.loadFile, o.optionsFile]) if (file.stat) (remove.push(file.path), diffs.push({ target: file.path, before: file.content?.toString('utf8') ?? '', after: '' }));
+      for (const file of [o.loadFile, o.optionsFile]) if (file.stat) remove.push(file.path), diffs.push({ target: file.path, before: file.content?.toString('utf8') ?? '', after: '' });
     }
     const result = { name: args.name, state: args.state, params: args.params };
     if (!load && !files.length && !remove.length) return { changed: false, summary: `${args.name} ${o.loaded ? 'loaded' : 'not loaded'}`, result };

@@ -35,7 +35,10 @@ export const schema = {
     opts: { type: 'string', pattern: '^\\S+$', default: 'defaults', description: 'mount options, comma-separated' },
     dump: { type: ['string', 'integer'], default: '0', description: 'fstab dump field' },
     passno: { type: ['string', 'integer'], default: '0', description: 'fstab fsck order' },
-    state: { enum: ['mounted', 'unmounted', 'present', 'absent', 'remounted'], description: 'mounted: in fstab and mounted; present: in fstab only; unmounted: not mounted (fstab kept); absent: neither, mount point removed; remounted: mount -o remount' },
+    state: {
+      enum: ['mounted', 'unmounted', 'present', 'absent', 'remounted'],
+      description: 'mounted: in fstab and mounted; present: in fstab only; unmounted: not mounted (fstab kept); absent: neither, mount point removed; remounted: mount -o remount',
+    },
     fstab: { type: 'string', pattern: '^/', default: '/etc/fstab', description: 'the fstab file' },
   },
 } as const;
@@ -110,7 +113,18 @@ export const mount: Module<typeof schema, Observed, MountAction> = {
     return {
       changed: true,
       summary: [fstabChange ? `${wantLine === null ? 'remove' : 'set'} ${args.path} in ${o.fstab.path}` : '', ...acting.map((s) => `${s} ${args.path}`)].filter(Boolean).join(', '),
-      diffs: [...(fstabChange?.diffs ?? []), ...(acting.length ? [{ target: `mount ${args.path}`, before: describe(o.mounted), after: acting.includes('umount') ? 'not mounted\n' : `mounted: ${args.src ?? o.mounted?.src} ${args.fstype ?? o.mounted?.fstype} ${args.opts}\n` }] : [])],
+      diffs: [
+        ...(fstabChange?.diffs ?? []),
+        ...(acting.length
+          ? [
+              {
+                target: `mount ${args.path}`,
+                before: describe(o.mounted),
+                after: acting.includes('umount') ? 'not mounted\n' : `mounted: ${args.src ?? o.mounted?.src} ${args.fstype ?? o.mounted?.fstype} ${args.opts}\n`,
+              },
+            ]
+          : []),
+      ],
       writes: fstabChange?.writes,
       action: { fstab: fstabChange?.action, steps },
       result,
@@ -129,4 +143,3 @@ export const mount: Module<typeof schema, Observed, MountAction> = {
     return {};
   },
 };
-

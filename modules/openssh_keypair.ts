@@ -5,7 +5,6 @@ import { applyAttributes, attributeChanges, attributeProperties, resolveAttribut
 import { execOrFail } from './support/host-commands.js';
 import { ensureKeyDir, generateKeyPair, keyInfo, publicKeyOf, type KeyInfo } from './support/ssh-keys.js';
 
-
 interface Observed {
   exists: boolean;
   info: KeyInfo | null;
@@ -56,7 +55,13 @@ export const openssh_keypair: Module<typeof schema, Observed, { steps: Step[] }>
   plan(o, args) {
     const type = args.type;
     const size = args.size ?? DEFAULT_SIZE[type];
-    const result = { filename: args.path, type, size, ...(o.info ? { fingerprint: o.info.fingerprint, comment: o.info.comment } : {}), ...(o.publicKey ? { public_key: o.publicKey.split(' ').slice(0, 2).join(' ') } : {}) };
+    const result = {
+      filename: args.path,
+      type,
+      size,
+      ...(o.info ? { fingerprint: o.info.fingerprint, comment: o.info.comment } : {}),
+      ...(o.publicKey ? { public_key: o.publicKey.split(' ').slice(0, 2).join(' ') } : {}),
+    };
     if (args.state === 'absent') {
       if (!o.exists) return { changed: false, summary: `${args.path} absent`, result };
       return { changed: true, summary: `remove ${args.path} and ${args.path}.pub`, diffs: [{ target: args.path, before: describe(o.info), after: '' }], action: { steps: ['remove'] }, result };
@@ -92,7 +97,7 @@ export const openssh_keypair: Module<typeof schema, Observed, { steps: Step[] }>
     const type = args.type;
     if (action.steps.includes('generate')) {
       await ensureKeyDir(ctx, args.path, args.owner, args.group);
-      const bits = type === 'ed25519' ? undefined : args.size ?? DEFAULT_SIZE[type];
+      const bits = type === 'ed25519' ? undefined : (args.size ?? DEFAULT_SIZE[type]);
       await generateKeyPair(ctx, { file: args.path, type, bits, comment: args.comment ?? '' }, args.passphrase);
     }
     if (action.steps.includes('comment')) {

@@ -84,7 +84,9 @@ export function pgpoolKeyAndIv(keyText: string): { key: Buffer; iv: Buffer } {
   let total = 0;
   let previous = Buffer.alloc(0);
   while (total < 48) {
-    previous = createHash('sha1').update(Buffer.concat([previous, Buffer.from(keyText, 'utf8')])).digest();
+    previous = createHash('sha1')
+      .update(Buffer.concat([previous, Buffer.from(keyText, 'utf8')]))
+      .digest();
     material.push(previous);
     total += previous.length;
   }
@@ -232,11 +234,7 @@ export const pgpoolEnc: Module<typeof schema, Observed, Action> = {
     ctx.markSecret(args.password);
     if (args.key) ctx.markSecret(args.key);
     const keyPath = await keyFilePath(ctx, args);
-    const [keyFile, passwd, ownerGroup] = await Promise.all([
-      readState(ctx, keyPath),
-      readState(ctx, args.pool_passwd),
-      primaryGroup(ctx, args.owner),
-    ]);
+    const [keyFile, passwd, ownerGroup] = await Promise.all([readState(ctx, keyPath), readState(ctx, args.pool_passwd), primaryGroup(ctx, args.owner)]);
     if (keyFile.content) ctx.markSecret(keyFromKeyFile(keyFile.content));
     return { keyPath, keyFile, passwd, ownerGroup };
   },

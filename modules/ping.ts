@@ -2,7 +2,6 @@
 // proves the same for its Python). It returns `ping: <data>`, "pong" by default.
 import { ModuleError, type Module } from '../engine/types.js';
 
-
 export const schema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   type: 'object',

@@ -12,7 +12,6 @@ import { afterRestart, predictedRestart } from './postgres/restart-effect.js';
 
 type Value = string | number | boolean;
 
-
 interface ServerSetting extends ParamInfo {
   setting: string;
   pending_restart: boolean;
@@ -58,7 +57,8 @@ export const schema = {
     defer_lowering: {
       type: 'array',
       items: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
-      description: 'parameters this task only raises: a value below the current one (in the file or running) is left for a later task. On standbys, the hot-standby parameters (max_connections, ...): lowered only after the primary',
+      description:
+        'parameters this task only raises: a value below the current one (in the file or running) is left for a later task. On standbys, the hot-standby parameters (max_connections, ...): lowered only after the primary',
     },
     ...clusterProperties,
   },
@@ -76,7 +76,10 @@ export const postgres_conf: Module<typeof schema, Observed, ConfAction> = {
     // Independent reads, sent together: one round trip instead of two.
     const [raw, server] = await Promise.all([
       ctx.host.read(path, { ...ctx.become }),
-      serverSettings(ctx, cluster, names).then((v) => ({ v }), (e: unknown) => ({ e })),
+      serverSettings(ctx, cluster, names).then(
+        (v) => ({ v }),
+        (e: unknown) => ({ e }),
+      ),
     ]);
     if (raw === null) {
       const reason = `${path} does not exist yet (it is created when PostgreSQL is installed)`;

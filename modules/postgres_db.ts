@@ -16,11 +16,7 @@ export interface DatabaseRow {
 
 export type Observed = { database: DatabaseRow | null } | { unavailable: string };
 
-export type DbAction =
-  | { op: 'create'; owner?: string; encoding?: string; lc_collate?: string; lc_ctype?: string; template?: string }
-  | { op: 'owner'; owner: string }
-  | { op: 'drop'; force: boolean };
-
+export type DbAction = { op: 'create'; owner?: string; encoding?: string; lc_collate?: string; lc_ctype?: string; template?: string } | { op: 'owner'; owner: string } | { op: 'drop'; force: boolean };
 
 export const schema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -75,7 +71,12 @@ export const postgres_db: Module<typeof schema, Observed, DbAction> = {
     const wanted = wantedLocale(args);
     if (!db) {
       const action: DbAction = { op: 'create', owner: args.owner, encoding: args.encoding, ...wanted, template: args.template };
-      const shown = { owner: args.owner ?? '(the connecting superuser)', encoding: args.encoding ?? '(template’s)', lc_collate: wanted.lc_collate ?? '(template’s)', lc_ctype: wanted.lc_ctype ?? '(template’s)' };
+      const shown = {
+        owner: args.owner ?? '(the connecting superuser)',
+        encoding: args.encoding ?? '(template’s)',
+        lc_collate: wanted.lc_collate ?? '(template’s)',
+        lc_ctype: wanted.lc_ctype ?? '(template’s)',
+      };
       return {
         changed: true,
         summary: `create ${what}${args.owner ? ` owned by ${args.owner}` : ''}${args.template ? ` from ${args.template}` : ''}`,

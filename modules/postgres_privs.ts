@@ -21,9 +21,7 @@ export interface ObservedObject {
   acl: Record<string, Record<string, boolean>>;
 }
 
-export type Observed =
-  | { objects: ObservedObject[]; missingObjects: string[]; missingRoles: string[] }
-  | { unavailable: string };
+export type Observed = { objects: ObservedObject[]; missingObjects: string[]; missingRoles: string[] } | { unavailable: string };
 
 export interface PrivStatement {
   verb: 'GRANT' | 'REVOKE';
@@ -68,21 +66,29 @@ export const schema = {
   properties: {
     db: { type: 'string', minLength: 1, default: 'postgres', description: 'database of the objects (for type database: the default object)' },
     roles: {
-      type: 'array', minItems: 1, items: { type: 'string', minLength: 1, maxLength: 63 },
+      type: 'array',
+      minItems: 1,
+      items: { type: 'string', minLength: 1, maxLength: 63 },
       description: 'roles that receive or lose the privileges; PUBLIC means every role',
     },
     type: { enum: ['database', 'schema', 'table', 'sequence', 'default_privs'], default: 'table', description: 'kind of object' },
     objs: {
-      type: 'array', minItems: 1, items: { type: 'string', minLength: 1 },
+      type: 'array',
+      minItems: 1,
+      items: { type: 'string', minLength: 1 },
       description: `names of the objects (database: default [db]; table, sequence: names in schema, or ${ALL_IN_SCHEMA}; default_privs: TABLES, SEQUENCES, FUNCTIONS, TYPES, SCHEMAS)`,
     },
     schema: { type: 'string', minLength: 1, description: 'schema of the tables or sequences (default public); default_privs: limit them to this schema (unset: every schema)' },
     privs: {
-      type: 'array', minItems: 1, items: { type: 'string', pattern: '^[A-Za-z]+$' },
+      type: 'array',
+      minItems: 1,
+      items: { type: 'string', pattern: '^[A-Za-z]+$' },
       description: 'privileges, e.g. [CONNECT], [USAGE, CREATE], [SELECT, INSERT], or [ALL] (every privilege of the object type)',
     },
     target_roles: {
-      type: 'array', minItems: 1, items: { type: 'string', minLength: 1, maxLength: 63 },
+      type: 'array',
+      minItems: 1,
+      items: { type: 'string', minLength: 1, maxLength: 63 },
       description: 'default_privs: the roles whose future objects get the privileges (FOR ROLE; default: the connecting role)',
     },
     grant_option: { type: 'boolean', description: 'true: with GRANT OPTION; false: without it (revoked where held); unset: either' },
@@ -112,9 +118,8 @@ export const postgres_privs: Module<typeof schema, Observed, PrivsAction> = {
       ]);
       const objects = aclObjects(rows);
       const found = new Set(objects.map((o) => objectKey(o)));
-      const wantedKeys = type === 'default_privs'
-        ? targetRoles.flatMap((r) => names.map((n) => objectKey({ name: n, forRole: r })))
-        : names.includes(ALL_IN_SCHEMA) ? [] : names.map((n) => objectKey({ name: n }));
+      const wantedKeys =
+        type === 'default_privs' ? targetRoles.flatMap((r) => names.map((n) => objectKey({ name: n, forRole: r }))) : names.includes(ALL_IN_SCHEMA) ? [] : names.map((n) => objectKey({ name: n }));
       const knownRoles = new Set(known.map((r) => r.rolname));
       return {
         objects,
@@ -131,10 +136,7 @@ export const postgres_privs: Module<typeof schema, Observed, PrivsAction> = {
     // Validates the privileges even when nothing is found (ALL_IN_SCHEMA on an empty schema).
     for (const name of objectNames(args)) if (name !== ALL_IN_SCHEMA) expandPrivs(type, name, args.privs);
     if ('unavailable' in observed) return { unknown: true, summary: what, reason: observed.unavailable };
-    const absentThings = [
-      ...observed.missingRoles.map((r) => `role ${r}`),
-      ...observed.missingObjects.map((k) => `${type === 'default_privs' ? 'default privileges target' : type} ${k}`),
-    ];
+    const absentThings = [...observed.missingRoles.map((r) => `role ${r}`), ...observed.missingObjects.map((k) => `${type === 'default_privs' ? 'default privileges target' : type} ${k}`)];
     if (absentThings.length) {
       // In check mode an earlier task may be about to create them; applied, that is an error.
       return { unknown: true, summary: what, reason: `${absentThings.join(', ')} does not exist${absentThings.length > 1 ? ' (any of them)' : ''}` };
@@ -154,14 +156,27 @@ export const postgres_privs: Module<typeof schema, Observed, PrivsAction> = {
         if (state === 'present') {
           const missing = wanted.filter((p) => !(p in held) || (args.grant_option === true && !held[p]));
           add('GRANT', args.grant_option === true, missing);
-          if (args.grant_option === false) add('REVOKE', true, wanted.filter((p) => held[p] === true));
+          if (args.grant_option === false)
+            add(
+              'REVOKE',
+              true,
+              wanted.filter((p) => held[p] === true),
+            );
           acl[role] = { ...held, ...Object.fromEntries(wanted.map((p) => [p, args.grant_option ?? held[p] ?? false])) };
         } else if (args.grant_option === true) {
-          add('REVOKE', true, wanted.filter((p) => held[p] === true));
+          add(
+            'REVOKE',
+            true,
+            wanted.filter((p) => held[p] === true),
+          );
           for (const p of wanted) if (p in held) held[p] = false;
           acl[role] = held;
         } else {
-          add('REVOKE', false, wanted.filter((p) => p in held));
+          add(
+            'REVOKE',
+            false,
+            wanted.filter((p) => p in held),
+          );
           acl[role] = Object.fromEntries(Object.entries(held).filter(([p]) => !wanted.includes(p)));
         }
       }
@@ -234,8 +249,7 @@ export function aclQuery(type: ObjectType, names: string[]): string {
   const wanted = `(SELECT json_array_elements_text(:'names'::json))`;
   // aclexplode refuses an empty ACL (all revoked): that is no rows, as NULL is.
   const explode = (acl: string) => `LEFT JOIN LATERAL aclexplode(nullif(${acl}, '{}')) e ON true`;
-  const select = (object: string, forRole = 'NULL::text') =>
-    `SELECT ${object} AS object, ${forRole} AS for_role, ${GRANTEE} AS grantee, e.privilege_type AS privilege, e.is_grantable AS grantable`;
+  const select = (object: string, forRole = 'NULL::text') => `SELECT ${object} AS object, ${forRole} AS for_role, ${GRANTEE} AS grantee, e.privilege_type AS privilege, e.is_grantable AS grantable`;
   switch (type) {
     case 'database':
       return `${select('d.datname::text')} FROM pg_database d ${explode(`coalesce(d.datacl, acldefault('d', d.datdba))`)} WHERE d.datname IN ${wanted}`;
@@ -308,7 +322,13 @@ function describeAcl(type: ObjectType, object: ObservedObject, acl: ObservedObje
   const lines = Object.entries(acl)
     .filter(([, privs]) => Object.keys(privs).length > 0)
     .sort(([a], [b]) => byCodeUnits(a, b))
-    .map(([grantee, privs]) => `  ${grantee}: ${Object.entries(privs).map(([p, g]) => `${p}${g ? '*' : ''}`).sort().join(', ')}`);
+    .map(
+      ([grantee, privs]) =>
+        `  ${grantee}: ${Object.entries(privs)
+          .map(([p, g]) => `${p}${g ? '*' : ''}`)
+          .sort()
+          .join(', ')}`,
+    );
   return `${head}\n${lines.join('\n')}${lines.length ? '\n' : ''}`;
 }
 
@@ -327,9 +347,8 @@ function statementSql(args: PrivsArgs, s: PrivStatement, i: number, params: SqlP
   };
   const grantee = s.role === 'PUBLIC' ? 'PUBLIC' : ident('role', s.role);
   const privs = s.privs.join(', ');
-  const body = s.verb === 'GRANT'
-    ? `GRANT ${privs} ON %ON% TO ${grantee}${s.grantOption ? ' WITH GRANT OPTION' : ''}`
-    : `REVOKE ${s.grantOption ? 'GRANT OPTION FOR ' : ''}${privs} ON %ON% FROM ${grantee}`;
+  const body =
+    s.verb === 'GRANT' ? `GRANT ${privs} ON %ON% TO ${grantee}${s.grantOption ? ' WITH GRANT OPTION' : ''}` : `REVOKE ${s.grantOption ? 'GRANT OPTION FOR ' : ''}${privs} ON %ON% FROM ${grantee}`;
   if (type === 'default_privs') {
     const inSchema = args.schema ? ` IN SCHEMA ${ident('schema', args.schema)}` : '';
     return `ALTER DEFAULT PRIVILEGES FOR ROLE ${ident('owner', s.forRole!)}${inSchema} ${body.replace('%ON%', s.object)}`;

@@ -19,9 +19,7 @@ interface QueryResult {
   rowcount: number;
 }
 
-type Observed =
-  | { ran: true; result: QueryResult }
-  | { ran: false; unavailable?: string };
+type Observed = { ran: true; result: QueryResult } | { ran: false; unavailable?: string };
 
 export const schema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -39,7 +37,8 @@ export const schema = {
     db: { type: 'string', minLength: 1, default: 'postgres', description: 'database to connect to' },
     read_only: {
       type: 'boolean',
-      description: 'true: run in a read-only transaction while observing (also in check mode) and report ok; false: always a change. Default: read-only for SELECT/VALUES/TABLE/WITH/SHOW that change no data',
+      description:
+        'true: run in a read-only transaction while observing (also in check mode) and report ok; false: always a change. Default: read-only for SELECT/VALUES/TABLE/WITH/SHOW that change no data',
     },
     ...connectionProperties,
   },
@@ -82,10 +81,13 @@ async function execute(ctx: ModuleContext, args: QueryArgs, readOnly: boolean): 
   if (info.multiple && info.kind !== 'command') throw new ModuleError('postgres_query: give one statement per task');
   const guard = readOnly ? 'SET default_transaction_read_only = on;\n' : '';
   const select =
-    info.kind === 'rows' ? asJsonRows(sql)
-    : info.kind === 'show' ? asJsonRows(showAsSelect(sql, params))
-    : info.kind === 'returning' ? `WITH plinth_rows AS (${sql.trim().replace(/;\s*$/, '')}\n) ${asJsonRows('TABLE plinth_rows')}`
-    : null;
+    info.kind === 'rows'
+      ? asJsonRows(sql)
+      : info.kind === 'show'
+        ? asJsonRows(showAsSelect(sql, params))
+        : info.kind === 'returning'
+          ? `WITH plinth_rows AS (${sql.trim().replace(/;\s*$/, '')}\n) ${asJsonRows('TABLE plinth_rows')}`
+          : null;
   if (select) {
     const rows = parseJsonRows<Record<string, unknown>>(await runSql(ctx, target, `${guard}${select}`, params).catch(rethrowReadOnly(readOnly)));
     return { rows, rowcount: rows.length };
@@ -116,7 +118,10 @@ function showAsSelect(sql: string, params: SqlParams): string {
 }
 
 export function commandRowCount(out: string): number {
-  const tags = out.split('\n').map((l) => /^(?:INSERT \d+|UPDATE|DELETE|MERGE|SELECT|COPY|MOVE|FETCH) (\d+)$/.exec(l.trim())).filter(Boolean);
+  const tags = out
+    .split('\n')
+    .map((l) => /^(?:INSERT \d+|UPDATE|DELETE|MERGE|SELECT|COPY|MOVE|FETCH) (\d+)$/.exec(l.trim()))
+    .filter(Boolean);
   const last = tags[tags.length - 1];
   return last ? Number(last[1]) : 0;
 }

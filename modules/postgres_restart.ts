@@ -14,7 +14,6 @@ import { waitForStandby } from './postgres/standby.js';
 import { normalizeValue, parseVarType, type ParamInfo } from './postgres/values.js';
 import { afterRestart, predictedRestart, restartEffectKey } from './postgres/restart-effect.js';
 
-
 interface RunningSetting {
   name: string;
   setting: string;
@@ -153,4 +152,3 @@ async function waitUntilServing(ctx: ModuleContext, cluster: Cluster, timeoutMs:
   if (problem !== null || !state) throw new ModuleError(`standby ${ctx.host.name} restarted, but: ${problem}`);
   return { standby: true, replay_lsn: state.replay_lsn, receiver: state.receiver };
 }
-

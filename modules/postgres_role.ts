@@ -155,13 +155,21 @@ function wantedOptions(args: RoleArgs, role: RoleRow | null): string[] {
 function passwordMatches(role: RoleRow | null, args: RoleArgs): boolean {
   if (!role || args.password === undefined) return false;
   const kind = verifierKind(role.rolpassword);
-  return kind === (args.password_encryption) && verifyPassword(role.rolpassword, args.password, args.name);
+  return kind === args.password_encryption && verifyPassword(role.rolpassword, args.password, args.name);
 }
 
 function projected(role: RoleRow | null, args: RoleArgs): RoleRow {
   const base: RoleRow = role ?? {
-    rolname: args.name, rolsuper: false, rolcreatedb: false, rolcreaterole: false, rolinherit: true,
-    rolcanlogin: false, rolreplication: false, rolbypassrls: false, rolconnlimit: -1, rolpassword: null,
+    rolname: args.name,
+    rolsuper: false,
+    rolcreatedb: false,
+    rolcreaterole: false,
+    rolinherit: true,
+    rolcanlogin: false,
+    rolreplication: false,
+    rolbypassrls: false,
+    rolconnlimit: -1,
+    rolpassword: null,
   };
   const next = { ...base };
   for (const [flag, [column]] of Object.entries(FLAGS) as [Flag, (typeof FLAGS)[Flag]][]) {

@@ -8,7 +8,6 @@ import { connectionProperties, resolveCluster, targetOf } from './postgres/clust
 import { observeSql } from './postgres/sql.js';
 import { readStandbyState, standbyProblem, waitForStandby, type StandbyState } from './postgres/standby.js';
 
-
 export type Observed = { state: StandbyState | null; problem: string | null } | { unavailable: string };
 
 export const schema = {
@@ -19,7 +18,8 @@ export const schema = {
     primary_lsn: {
       type: 'string',
       pattern: '^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$',
-      description: 'the primary’s WAL position (SELECT pg_current_wal_lsn()) that replay must reach; unset: the primary’s end of WAL as its WAL sender last reported it to the standby (pg_stat_wal_receiver.latest_end_lsn)',
+      description:
+        'the primary’s WAL position (SELECT pg_current_wal_lsn()) that replay must reach; unset: the primary’s end of WAL as its WAL sender last reported it to the standby (pg_stat_wal_receiver.latest_end_lsn)',
     },
     max_lag_bytes: { type: 'integer', minimum: 0, default: 0, description: 'bytes of WAL replay may stay behind that position' },
     wait: { type: 'number', minimum: 0, default: 30, description: 'seconds to wait for the standby to stream and catch up before failing' },

@@ -21,7 +21,11 @@ export const schema = {
     encoding: dbProperties.encoding,
     lc_collate: dbProperties.lc_collate,
     lc_ctype: dbProperties.lc_ctype,
-    state: { enum: ['present', 'absent', 'dump', 'restore', 'rename'], default: 'present', description: 'present or absent (dump, restore and rename are refused: use pg_dump/pg_restore with command)' },
+    state: {
+      enum: ['present', 'absent', 'dump', 'restore', 'rename'],
+      default: 'present',
+      description: 'present or absent (dump, restore and rename are refused: use pg_dump/pg_restore with command)',
+    },
     force: dbProperties.force,
     maintenance_db: { type: 'string', minLength: 1, default: 'postgres', description: 'database to connect to while creating or dropping' },
     ...connection,

@@ -31,7 +31,10 @@ export const schema = {
 
 function cidr(source: string, netmask: string | undefined): string {
   if (!netmask) return source;
-  const bits = netmask.split('.').map(Number).reduce((n, octet) => n + (octet >>> 0).toString(2).replace(/0/g, '').length, 0);
+  const bits = netmask
+    .split('.')
+    .map(Number)
+    .reduce((n, octet) => n + (octet >>> 0).toString(2).replace(/0/g, '').length, 0);
   return `${source}/${bits}`;
 }
 

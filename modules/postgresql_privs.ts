@@ -5,7 +5,13 @@ import { postgres_privs } from './postgres_privs.js';
 import { moduleAlias } from './support/module-alias.js';
 import { communityConnectionProperties, plinthConnection } from './support/community-postgresql.js';
 
-const list = (v: string | undefined) => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean));
+const list = (v: string | undefined) =>
+  v === undefined
+    ? undefined
+    : v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
 const { db: _db, ...connection } = communityConnectionProperties;
 
 export const schema = {

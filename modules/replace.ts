@@ -38,9 +38,12 @@ export function replaceInText(contents: string, args: Pick<ReplaceArgs, 'regexp'
   let start = 0;
   let end = contents.length;
   if (args.after !== undefined || args.before !== undefined) {
-    const pattern = args.after !== undefined && args.before !== undefined
-      ? `${args.after}(?P<subsection>.*?)${args.before}`
-      : args.after !== undefined ? `${args.after}(?P<subsection>.*)` : `(?P<subsection>.*)${args.before}`;
+    const pattern =
+      args.after !== undefined && args.before !== undefined
+        ? `${args.after}(?P<subsection>.*?)${args.before}`
+        : args.after !== undefined
+          ? `${args.after}(?P<subsection>.*)`
+          : `(?P<subsection>.*)${args.before}`;
     const section = compilePythonRegexWith(pattern, 's', 'after/before').regex;
     const m = new RegExp(section.source, section.flags + 'd').exec(contents);
     if (!m?.indices?.groups?.subsection) return { text: contents, count: 0, sectionMissing: pattern };

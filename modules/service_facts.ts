@@ -26,7 +26,7 @@ export function parseServices(units: string, unitFiles: string): Record<string, 
   for (const line of units.split('\n')) {
     const [name, , active, sub] = line.trim().split(/\s+/);
     if (!name?.endsWith('.service')) continue;
-    const state = sub === 'running' ? 'running' : active === 'failed' ? 'failed' : active === 'inactive' || sub === 'dead' ? 'stopped' : sub ?? 'unknown';
+    const state = sub === 'running' ? 'running' : active === 'failed' ? 'failed' : active === 'inactive' || sub === 'dead' ? 'stopped' : (sub ?? 'unknown');
     services[name] = { name, state, status: services[name]?.status ?? 'unknown', source: 'systemd' };
   }
   return services;

@@ -4,7 +4,6 @@
 import { ModuleError, type Module } from '../engine/types.js';
 import { gatherHostFacts, subsetOf, type FactSubset } from './support/host-facts.js';
 
-
 const SUBSETS = ['all', 'min', 'hardware', 'network'];
 
 export const schema = {
@@ -20,8 +19,11 @@ export const schema = {
       description: "all, min, hardware (memory, processors, mounts), network (interfaces, addresses); '!name' leaves one out; min is always gathered",
     },
     filter: {
-      oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 } }],
-      description: "shell-style patterns (ansible_mem*, ansible_eth0): only the facts whose name matches one are returned",
+      oneOf: [
+        { type: 'string', minLength: 1 },
+        { type: 'array', items: { type: 'string', minLength: 1 } },
+      ],
+      description: 'shell-style patterns (ansible_mem*, ansible_eth0): only the facts whose name matches one are returned',
     },
   },
 } as const;
@@ -74,6 +76,9 @@ function chosenSubsets(list: string[]): Set<FactSubset> {
 
 /** fnmatch: * and ? and [...], matched against the whole name. */
 function globToRegex(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = glob
+    .replace(/[.+^${}()|\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`);
 }

@@ -1,14 +1,6 @@
 // shell: runs a script through the host's /bin/sh (pipes, redirections, variables).
 import type { Module } from '../engine/types.js';
-import {
-  commandOptionProperties,
-  observeCommand,
-  planCommand,
-  runCommand,
-  type CommandAction,
-  type CommandObserved,
-} from './support/command-and-shell.js';
-
+import { commandOptionProperties, observeCommand, planCommand, runCommand, type CommandAction, type CommandObserved } from './support/command-and-shell.js';
 
 export const schema = {
   $schema: 'http://json-schema.org/draft-07/schema#',

@@ -2,7 +2,6 @@
 import { createHash } from 'node:crypto';
 import type { Module } from '../engine/types.js';
 
-
 type StatResult = Record<string, unknown>;
 
 export const schema = {

@@ -5,7 +5,6 @@ import { ModuleError, type Diff, type Module } from '../engine/types.js';
 import { applyManagedFile, observeManagedFile, planManagedFile, type ManagedFile, type ManagedFileAction } from './support/managed-file.js';
 import { decodeText, readLines } from './support/text.js';
 
-
 interface Observed {
   file: ManagedFile;
   /** The running kernel's value (read when sysctl_set is true); null when the key does not exist. */
@@ -99,7 +98,9 @@ export const sysctl: Module<typeof schema, Observed, SysctlAction> = {
       filePlan ? `${present ? `${args.name}=${value}` : `remove ${args.name}`} in ${args.sysctl_file}` : '',
       setRunning !== undefined ? `set ${args.name} to ${setRunning} in the kernel` : '',
       filePlan && args.reload ? `reload ${args.sysctl_file}` : '',
-    ].filter(Boolean).join(', ');
+    ]
+      .filter(Boolean)
+      .join(', ');
     return {
       changed: true,
       summary,

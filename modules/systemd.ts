@@ -146,9 +146,8 @@ function describe(unit: UnitState): string {
 }
 
 async function systemctl(ctx: ModuleContext, step: Step, args: SystemdArgs): Promise<void> {
-  const argv = step === 'daemon-reload'
-    ? ['systemctl', 'daemon-reload']
-    : ['systemctl', ...(args.no_block && ['start', 'stop', 'restart', 'reload'].includes(step) ? ['--no-block'] : []), step, args.name!];
+  const argv =
+    step === 'daemon-reload' ? ['systemctl', 'daemon-reload'] : ['systemctl', ...(args.no_block && ['start', 'stop', 'restart', 'reload'].includes(step) ? ['--no-block'] : []), step, args.name!];
   const r = await ctx.host.exec(argv, { ...ctx.become, timeout: 600_000 });
   if (r.exitCode !== 0) {
     const status = await ctx.host.exec(['systemctl', 'status', '--no-pager', '--lines=10', args.name ?? '']).catch(() => null);

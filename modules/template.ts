@@ -2,15 +2,7 @@
 import { ModuleError, TemplateError, type Module } from '../engine/types.js';
 import { attributeProperties } from './support/attributes.js';
 import { findControllerFile } from './support/controller-files.js';
-import {
-  applyManagedFile,
-  observeManagedFile,
-  planManagedFile,
-  type ManagedFile,
-  type ManagedFileAction,
-  validateProperty,
-} from './support/managed-file.js';
-
+import { applyManagedFile, observeManagedFile, planManagedFile, type ManagedFile, type ManagedFileAction, validateProperty } from './support/managed-file.js';
 
 interface TemplateObserved {
   file: ManagedFile;

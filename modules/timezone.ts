@@ -2,7 +2,6 @@
 // Debian's tzdata do), checked against the zones the host has.
 import { ModuleError, type Module } from '../engine/types.js';
 
-
 interface Observed {
   link: string | null;
   file: string | null;
@@ -31,7 +30,7 @@ export const timezone: Module<typeof schema, Observed, { link: boolean; file: bo
     const st = await ctx.host.stat('/etc/localtime', { ...ctx.become });
     const file = await ctx.host.read('/etc/timezone', { ...ctx.become });
     const zone = await ctx.host.stat(`${ZONES}/${args.name}`, { follow: true });
-    return { link: st?.type === 'link' ? st.linkTarget ?? null : null, file: file ? file.toString('utf8').trim() : null, zoneExists: zone?.type === 'file' };
+    return { link: st?.type === 'link' ? (st.linkTarget ?? null) : null, file: file ? file.toString('utf8').trim() : null, zoneExists: zone?.type === 'file' };
   },
 
   plan(o, args) {
@@ -45,7 +44,7 @@ export const timezone: Module<typeof schema, Observed, { link: boolean; file: bo
       changed: true,
       // The link is what the system uses; when only /etc/timezone is wrong, that is what is shown.
       summary: link ? `time zone ${current ?? o.file ?? 'unset'} → ${args.name}` : `/etc/timezone ${o.file ?? 'unset'} → ${args.name}`,
-      diffs: [{ target: 'timezone', before: `${(link ? current ?? o.file : o.file) ?? ''}\n`, after: `${args.name}\n` }],
+      diffs: [{ target: 'timezone', before: `${(link ? (current ?? o.file) : o.file) ?? ''}\n`, after: `${args.name}\n` }],
       action: { link, file },
       result,
     };

@@ -31,7 +31,11 @@ export const schema = {
   additionalProperties: false,
   required: ['src', 'dest'],
   properties: {
-    src: { type: 'string', minLength: 1, description: 'the archive (.tar, .tar.gz/.tgz, .tar.bz2, .tar.xz, .tar.zst, .zip, or any name: the content tells): on the controller (files/<src>, then <src>), or on the host with remote_src' },
+    src: {
+      type: 'string',
+      minLength: 1,
+      description: 'the archive (.tar, .tar.gz/.tgz, .tar.bz2, .tar.xz, .tar.zst, .zip, or any name: the content tells): on the controller (files/<src>, then <src>), or on the host with remote_src',
+    },
     dest: { type: 'string', pattern: '^/', description: 'existing directory on the host to unpack into' },
     remote_src: { type: 'boolean', default: false, description: 'src is a file on the host' },
     creates: { type: 'string', minLength: 1, description: 'when this path exists, nothing is unpacked' },
@@ -96,7 +100,10 @@ async function archiveBytes(ctx: ModuleContext, args: UnarchiveArgs): Promise<Bu
  */
 export function tarDifferences(stdout: string, stderr: string, givenAway: boolean): string[] {
   const ignored = givenAway ? /: (Uid|Gid) differs$/ : /^$/;
-  return `${stdout}\n${stderr}`.split('\n').map((l) => l.replace(/^tar: /, '').trim()).filter((l) => l && !ignored.test(l) && !l.startsWith(': '));
+  return `${stdout}\n${stderr}`
+    .split('\n')
+    .map((l) => l.replace(/^tar: /, '').trim())
+    .filter((l) => l && !ignored.test(l) && !l.startsWith(': '));
 }
 
 export const unarchive: Module<typeof schema, Observed, UnarchiveAction> = {

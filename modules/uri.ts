@@ -121,7 +121,16 @@ async function responseWithoutCurl(ctx: ModuleContext, args: UriArgs, request: U
   } catch (e) {
     if (e instanceof ModuleError && /redirects/.test(e.message)) throw e;
     const message = (e as Error).message;
-    return { status: -1, url: args.url, redirects: 0, seconds: 0, headers: {}, contentType: '', body: '', error: `${message}${forwardingHint(message)} (${ctx.host.name} has no curl: plinth sent the request through the connection)` };
+    return {
+      status: -1,
+      url: args.url,
+      redirects: 0,
+      seconds: 0,
+      headers: {},
+      contentType: '',
+      body: '',
+      error: `${message}${forwardingHint(message)} (${ctx.host.name} has no curl: plinth sent the request through the connection)`,
+    };
   }
 }
 

@@ -98,7 +98,13 @@ export const user: Module<typeof schema, Observed, UserAction> = {
     if (state === 'absent') {
       if (!account) return { changed: false, summary: `user ${args.name} absent`, result: base };
       const argv = ['userdel', ...(args.remove ? ['-r'] : []), ...(args.force ? ['-f'] : []), args.name];
-      return { changed: true, summary: `remove user ${args.name}${args.remove ? ' and its home' : ''}`, diffs: [{ target: `user ${args.name}`, before: describe(account), after: '' }], action: { argv }, result: base };
+      return {
+        changed: true,
+        summary: `remove user ${args.name}${args.remove ? ' and its home' : ''}`,
+        diffs: [{ target: `user ${args.name}`, before: describe(account), after: '' }],
+        action: { argv },
+        result: base,
+      };
     }
     const groups = wantedGroups(args);
     const sshKey = (home: string) =>
@@ -128,20 +134,20 @@ export const user: Module<typeof schema, Observed, UserAction> = {
     }
     const mod: string[] = [];
     const after: Account = { ...account, groups: [...account.groups] };
-    if (args.uid !== undefined && args.uid !== account.uid) (mod.push('-u', String(args.uid)), (after.uid = args.uid));
-    if (args.group !== undefined && args.group !== account.group && args.group !== String(account.gid)) (mod.push('-g', args.group), (after.group = args.group));
+    if (args.uid !== undefined && args.uid !== account.uid) mod.push('-u', String(args.uid)), (after.uid = args.uid);
+    if (args.group !== undefined && args.group !== account.group && args.group !== String(account.gid)) mod.push('-g', args.group), (after.group = args.group);
     if (groups !== undefined) {
       const missing = groups.filter((g) => !account.groups.includes(g));
       if (args.append) {
-        if (missing.length) (mod.push('-a', '-G', missing.join(',')), after.groups.push(...missing));
+        if (missing.length) mod.push('-a', '-G', missing.join(',')), after.groups.push(...missing);
       } else if (missing.length || account.groups.some((g) => !groups.includes(g))) {
         mod.push('-G', groups.join(','));
         after.groups = groups;
       }
     }
-    if (args.shell !== undefined && args.shell !== account.shell) (mod.push('-s', args.shell), (after.shell = args.shell));
-    if (args.home !== undefined && args.home !== account.home) (mod.push('-d', args.home, ...(args.move_home ? ['-m'] : [])), (after.home = args.home));
-    if (args.comment !== undefined && args.comment !== account.comment) (mod.push('-c', args.comment), (after.comment = args.comment));
+    if (args.shell !== undefined && args.shell !== account.shell) mod.push('-s', args.shell), (after.shell = args.shell);
+    if (args.home !== undefined && args.home !== account.home) mod.push('-d', args.home, ...(args.move_home ? ['-m'] : [])), (after.home = args.home);
+    if (args.comment !== undefined && args.comment !== account.comment) mod.push('-c', args.comment), (after.comment = args.comment);
     let passwordChanges = false;
     if (args.password !== undefined && args.update_password !== 'on_create' && account.hash?.replace(/^!/, '') !== args.password) {
       passwordChanges = true;
@@ -153,7 +159,8 @@ export const user: Module<typeof schema, Observed, UserAction> = {
     const result = { ...base, uid: after.uid, group: after.gid, home: after.home, shell: after.shell, ...(publicKey ? { ssh_public_key: publicKey, ssh_key_file: keyFile(args, after.home) } : {}) };
     if (!mod.length && !key && !passwordChanges) return { changed: false, summary: `user ${args.name} (uid ${account.uid})`, result };
     const diffs: Diff[] = [{ target: `user ${args.name}`, before: describe(account), after: describe(after, passwordChanges) }];
-    if (args.password_lock !== undefined && mod.some((m) => m === '-L' || m === '-U')) diffs.push({ target: `user ${args.name} password`, before: locked ? 'locked\n' : 'unlocked\n', after: args.password_lock ? 'locked\n' : 'unlocked\n' });
+    if (args.password_lock !== undefined && mod.some((m) => m === '-L' || m === '-U'))
+      diffs.push({ target: `user ${args.name} password`, before: locked ? 'locked\n' : 'unlocked\n', after: args.password_lock ? 'locked\n' : 'unlocked\n' });
     const fields = [changedFields(mod), passwordChanges ? 'password' : ''].filter(Boolean).join(', ');
     const what = [fields ? `change user ${args.name} (${fields})` : '', key ? `generate ssh key for ${args.name}` : ''].filter(Boolean).join(', ');
     return {

@@ -32,10 +32,7 @@ export const schema = {
       'x-message': 'state drained needs a port (it counts established connections)',
     },
     {
-      anyOf: [
-        { not: { required: ['search_regex'] } },
-        { anyOf: [{ required: ['port'] }, { required: ['path'] }], properties: { state: { enum: ['started', 'present'] } } },
-      ],
+      anyOf: [{ not: { required: ['search_regex'] } }, { anyOf: [{ required: ['port'] }, { required: ['path'] }], properties: { state: { enum: ['started', 'present'] } } }],
       'x-message': 'search_regex needs a port or a path, and state started or present',
     },
   ],
@@ -140,10 +137,9 @@ async function connect(ctx: ModuleContext, args: WaitForArgs): Promise<string | 
   // bash's read keeps what arrived when its own timeout ends (a server that waits for the client,
   // like sshd after its banner); the outer timeout only bounds a connect that hangs.
   const read = args.search_regex !== undefined ? '; IFS= read -r -d "" -n 65536 -t "$2" data <&3; printf %s "$data"' : '';
-  const r = await ctx.host.exec(
-    ['timeout', String(args.connect_timeout * 2), 'bash', '-c', `exec 3<>"/dev/tcp/$0/$1" || exit 1${read}`, args.host, String(args.port), String(args.connect_timeout)],
-    { timeout: (args.connect_timeout * 2 + 30) * 1000 },
-  );
+  const r = await ctx.host.exec(['timeout', String(args.connect_timeout * 2), 'bash', '-c', `exec 3<>"/dev/tcp/$0/$1" || exit 1${read}`, args.host, String(args.port), String(args.connect_timeout)], {
+    timeout: (args.connect_timeout * 2 + 30) * 1000,
+  });
   if (r.exitCode === 127 && /bash|timeout/.test(r.stderr)) throw new ModuleError(`wait_for: the host needs bash and timeout to probe ports: ${r.stderr.trim()}`);
   return r.exitCode === 0 ? r.stdout : null;
 }

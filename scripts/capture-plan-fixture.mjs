@@ -37,7 +37,17 @@ if (problems.length) {
   if (spec.patchObserved) observed = { ...observed, ...spec.patchObserved };
   fixture.observed = observed;
   // As in the fixture test: a plan that touches the host fails.
-  const noHost = new Proxy({ name: 'no-host' }, { get: (_t, p) => (p === 'name' ? 'no-host' : () => { throw new Error(`a plan must not touch the host (it called ${String(p)})`); }) });
+  const noHost = new Proxy(
+    { name: 'no-host' },
+    {
+      get: (_t, p) =>
+        p === 'name'
+          ? 'no-host'
+          : () => {
+              throw new Error(`a plan must not touch the host (it called ${String(p)})`);
+            },
+    },
+  );
   const noHostCtx = makeModuleContext({ host: noHost, check: spec.check ?? true });
   try {
     const plan = await mod.plan(JSON.parse(JSON.stringify(observed), revive), args, noHostCtx);
@@ -50,10 +60,13 @@ if (problems.length) {
 }
 if (spec.teardown) execSync(spec.teardown, { stdio: 'inherit', shell: '/bin/bash' });
 /** Buffers come back from JSON as the fixture test reads them. */
-function revive(_k, v) { return v && v.type === 'Buffer' && Array.isArray(v.data) ? Buffer.from(v.data) : v; }
-const text = JSON.stringify(fixture, null, 2)
-  // Buffers on one line: they are long and unreadable either way.
-  .replace(/\{\s*"type": "Buffer",\s*"data": \[([\s\d,]*)\]\s*\}/g, (_m, d) => `{ "type": "Buffer", "data": [${d.replace(/\s+/g, '')}] }`) + '\n';
+function revive(_k, v) {
+  return v && v.type === 'Buffer' && Array.isArray(v.data) ? Buffer.from(v.data) : v;
+}
+const text =
+  JSON.stringify(fixture, null, 2)
+    // Buffers on one line: they are long and unreadable either way.
+    .replace(/\{\s*"type": "Buffer",\s*"data": \[([\s\d,]*)\]\s*\}/g, (_m, d) => `{ "type": "Buffer", "data": [${d.replace(/\s+/g, '')}] }`) + '\n';
 const out = `${WT}/test/fixtures/plans/${spec.module}/${spec.name}.json`;
 mkdirSync(`${WT}/test/fixtures/plans/${spec.module}`, { recursive: true });
 writeFileSync(out, text);

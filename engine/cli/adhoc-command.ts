@@ -22,14 +22,17 @@ export function registerAdhocCommand(program: Command): void {
   addRunOptions(
     program
       .command('adhoc')
-      .description("run one module on the hosts of a pattern (like `ansible PATTERN -m MODULE -a ARGS`)")
+      .description('run one module on the hosts of a pattern (like `ansible PATTERN -m MODULE -a ARGS`)')
       .argument('<pattern>', 'hosts: names, groups, globs, a:b, a:&b, a:!b (as --limit)')
       .option('-m, --module-name <module>', 'the module (default command)', 'command')
-      .option('-a, --args <args>', "its arguments: 'k=v k2=\"v 2\"', or the command line for command/shell")
+      .option('-a, --args <args>', 'its arguments: \'k=v k2="v 2"\', or the command line for command/shell')
       .option('-b, --become', 'run as root (sudo)')
       .option('--become-user <user>', 'run as this user (with --become)'),
   )
-    .addHelpText('after', "\nExamples:\n  plinth adhoc all -i hosts.yml -m ping\n  plinth adhoc pg -i hosts.yml -a 'pg_lsclusters'\n  plinth adhoc pgpool -i hosts.yml -b -m service -a 'name=pgpool2 state=restarted' --check --diff")
+    .addHelpText(
+      'after',
+      "\nExamples:\n  plinth adhoc all -i hosts.yml -m ping\n  plinth adhoc pg -i hosts.yml -a 'pg_lsclusters'\n  plinth adhoc pgpool -i hosts.yml -b -m service -a 'name=pgpool2 state=restarted' --check --diff",
+    )
     .action(async (pattern: string, flags: AdhocFlags) => {
       process.exitCode = await adhocCommand(pattern, flags);
     });

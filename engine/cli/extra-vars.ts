@@ -32,7 +32,7 @@ async function parseOne(v: string): Promise<Record<string, unknown>> {
   const re = /([A-Za-z_][A-Za-z0-9_]*)=("((?:[^"\\]|\\.)*)"|'([^']*)'|(\S*))/g;
   let rest = v;
   for (const m of v.matchAll(re)) {
-    out[m[1]] = m[3] !== undefined ? m[3].replace(/\\(.)/g, '$1') : m[4] ?? m[5];
+    out[m[1]] = m[3] !== undefined ? m[3].replace(/\\(.)/g, '$1') : (m[4] ?? m[5]);
     rest = rest.replace(m[0], '');
   }
   // Words that are not k=v (`-e 'a=1 junk'`) are an error, not silently dropped; values are never shown.

@@ -23,12 +23,8 @@ export interface InventoryFlags {
 }
 
 export function registerInventoryCommand(program: Command): void {
-  addInventoryOption(
-    program
-      .command('inventory')
-      .description('show the merged inventory as ansible-inventory does: --list (JSON), --graph [group], --host NAME'),
-  )
-    .option('--list', 'every group with its hosts and children, and every host\'s variables (_meta.hostvars), as JSON')
+  addInventoryOption(program.command('inventory').description('show the merged inventory as ansible-inventory does: --list (JSON), --graph [group], --host NAME'))
+    .option('--list', "every group with its hosts and children, and every host's variables (_meta.hostvars), as JSON")
     .option('--graph [group]', 'the tree of groups and hosts below a group (default: all)')
     .option('--host <name>', 'the variables of one host, as JSON')
     .option('--vars', 'with --graph: show the variables of each host and group')
@@ -116,7 +112,11 @@ function json(value: unknown): string {
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+    );
   }
   return value;
 }

@@ -48,17 +48,14 @@ Exit codes: 0 ok, 1 error, 2 a host failed, 3 a host unreachable, 4 parse error,
   );
 
 const runCommandSpec = addRunOptions(
-  program
-    .command('run')
-    .description('run a playbook against the inventory\'s hosts (like ansible-playbook)')
-    .argument('<playbook>', 'playbook file (YAML list of plays)'),
+  program.command('run').description("run a playbook against the inventory's hosts (like ansible-playbook)").argument('<playbook>', 'playbook file (YAML list of plays)'),
 ).action(async (playbook: string, flags: RunFlags) => {
   process.exitCode = await runCommand(playbook, flags);
 });
 
 program
   .command('modules')
-  .description('list the modules (plinth\'s and ./library\'s), or show one module\'s arguments (from its JSON Schema)')
+  .description("list the modules (plinth's and ./library's), or show one module's arguments (from its JSON Schema)")
   .argument('[name]', 'a module name')
   .option('--schema', 'print the JSON Schema itself')
   .option('--library <dir...>', "folders of a playbook's own modules (default: ./library)")

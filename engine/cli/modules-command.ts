@@ -21,7 +21,7 @@ export async function describeModules(name: string | undefined, asSchema: boolea
   const required = new Set((m.schema.required as string[] | undefined) ?? []);
   const lines = [`${m.name}: ${m.description}${origin(m)}`, '', 'Arguments:'];
   for (const [k, p] of Object.entries(props)) {
-    const type = p.enum ? (p.enum as unknown[]).join('|') : Array.isArray(p.type) ? p.type.join('|') : (p.type as string | undefined) ?? 'any';
+    const type = p.enum ? (p.enum as unknown[]).join('|') : Array.isArray(p.type) ? p.type.join('|') : ((p.type as string | undefined) ?? 'any');
     const flags = [required.has(k) ? 'required' : '', p['x-secret'] ? 'secret' : '', p.default !== undefined ? `default ${JSON.stringify(p.default)}` : ''].filter(Boolean).join(', ');
     lines.push(`  ${k} (${type}${flags ? `; ${flags}` : ''})${p.description ? `: ${p.description}` : ''}`);
   }

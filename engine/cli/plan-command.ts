@@ -27,7 +27,7 @@ export function registerPlanCommands(program: Command): void {
   addRunOptions(
     program
       .command('plan')
-      .description('plan a playbook (check mode) and save the plan: the sources it read, every task\'s arguments and action, the state it was made from')
+      .description("plan a playbook (check mode) and save the plan: the sources it read, every task's arguments and action, the state it was made from")
       .argument('<playbook>', 'playbook file')
       .option('-o, --out <file>', 'write the plan (JSON) to this file')
       .option('--report <file>', 'write a Markdown summary for a pull-request comment')
@@ -41,7 +41,7 @@ export function registerPlanCommands(program: Command): void {
       .command('apply')
       .description('apply a saved plan: refused before any change when a source, a task or its arguments changed; a host whose state drifted since the plan is stopped')
       .argument('<plan>', 'plan file written by `plinth plan -o`')
-      .option('--allow-drift', 'apply even where a host\'s state changed since the plan (prints what drifted); never overrides a changed source or task'),
+      .option('--allow-drift', "apply even where a host's state changed since the plan (prints what drifted); never overrides a changed source or task"),
   ).action(async (planFile: string, flags: ApplyFlags) => {
     process.exitCode = await applyCommand(planFile, flags);
   });

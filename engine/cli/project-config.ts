@@ -39,7 +39,13 @@ const HOST_DEFAULTS: Record<string, Record<string, string>> = {
 async function findProjectConfig(cwd = process.cwd(), env = process.env): Promise<string | undefined> {
   if (env.PLINTH_CONFIG) return path.resolve(cwd, env.PLINTH_CONFIG);
   for (const candidate of [path.join(cwd, 'plinth.cfg'), path.join(os.homedir(), '.plinth.cfg')]) {
-    if (await fs.stat(candidate).then((s) => s.isFile(), () => false)) return candidate;
+    if (
+      await fs.stat(candidate).then(
+        (s) => s.isFile(),
+        () => false,
+      )
+    )
+      return candidate;
   }
   return undefined;
 }
@@ -75,7 +81,12 @@ export function parseProjectConfig(text: string, file: string): ProjectConfig {
     if (!section) throw new SourceError(`plinth config: '${key}' is outside a section; put it under [defaults]`, where);
     const host = HOST_DEFAULTS[section]?.[key];
     if (host) config.hostDefaults[host] = ['private_key_file'].includes(key) ? resolve(value) : value;
-    else if (section === 'defaults' && key === 'inventory') config.inventory = value.split(',').map((s) => s.trim()).filter(Boolean).map(resolve);
+    else if (section === 'defaults' && key === 'inventory')
+      config.inventory = value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .map(resolve);
     else if (section === 'defaults' && key === 'forks') {
       const forks = Number(value);
       if (!Number.isInteger(forks) || forks < 1) throw new SourceError(`plinth config: forks must be a positive integer, got '${value}'`, where);

@@ -49,7 +49,6 @@ export interface RunFlags {
   vaultPasswordFile?: string;
 }
 
-
 /** -i, repeatable: each source is merged into the inventory in the order given. */
 export function addInventoryOption(cmd: Command): Command {
   return cmd.option(
@@ -118,7 +117,10 @@ export async function executePlaybook(playbook: string, given: RunFlags, extras:
   const inventory = await loadInventory(flags.inventory);
   await loadVarsFolders(inventory, path.dirname(path.resolve(playbook)));
   // The hosts are connected while the roles load (not for a listing or a syntax check).
-  const connections = flags.syntaxCheck || flags.listHosts || flags.listTasks ? undefined : new Connections(inventory, { hostDefaults: config?.hostDefaults, limited: await limitedHosts(inventory, flags.limit), forks });
+  const connections =
+    flags.syntaxCheck || flags.listHosts || flags.listTasks
+      ? undefined
+      : new Connections(inventory, { hostDefaults: config?.hostDefaults, limited: await limitedHosts(inventory, flags.limit), forks });
   try {
     return await loadAndRun(playbook, flags, extras, { config, forks, extraVars, inventory, connections });
   } finally {
@@ -235,7 +237,12 @@ async function readLimitFiles(limit: string): Promise<string> {
     const text = await fs.readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
       throw new UsageError(`--limit ${term}: ${e.code === 'EISDIR' ? 'must be a file, not a folder' : `cannot read ${file}: ${e.code ?? e.message}`}`);
     });
-    out.push(...text.split('\n').map((l) => l.trim()).filter(Boolean));
+    out.push(
+      ...text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean),
+    );
   }
   if (out.length === 0) throw new UsageError(`--limit ${limit}: the file names no host`);
   return out.join(',');
@@ -310,7 +317,10 @@ function stepPrompt(): { ask: (name: string) => Promise<'yes' | 'no' | 'continue
 }
 
 function splitList(v?: string): string[] {
-  return (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -320,4 +330,3 @@ function collect(value: string, previous: string[] | undefined): string[] {
 function increase(_v: string, previous: number): number {
   return previous + 1;
 }
-

@@ -14,9 +14,12 @@ export function passwordSource(file?: string, prompt = 'Vault password: '): () =
     let password: string | undefined;
     // Ansible's variable, so an Ansible project's setup works unchanged.
     file ??= process.env.ANSIBLE_VAULT_PASSWORD_FILE || undefined;
-    if (file) password = (await fs.readFile(file, 'utf8').catch(() => {
-      throw new UsageError(`cannot read the vault password file ${file}`);
-    })).split('\n')[0];
+    if (file)
+      password = (
+        await fs.readFile(file, 'utf8').catch(() => {
+          throw new UsageError(`cannot read the vault password file ${file}`);
+        })
+      ).split('\n')[0];
     else if (process.env.PLINTH_VAULT_PASSWORD) password = process.env.PLINTH_VAULT_PASSWORD;
     else if (process.stdin.isTTY) password = await askHidden(prompt);
     if (!password) throw new VaultError('no vault password: use --vault-password-file FILE, PLINTH_VAULT_PASSWORD, or a terminal');
@@ -37,19 +40,31 @@ export function registerVaultCommands(program: Command): void {
     .option('--vault-password-file <file>', 'file whose first line is the vault password (else PLINTH_VAULT_PASSWORD, else a prompt)');
   const pw = () => passwordSource(vault.opts().vaultPasswordFile)();
 
-  vault.command('encrypt').argument('<file>').description('encrypt a file in place').action(async (file: string) => {
-    const text = await fs.readFile(file, 'utf8');
-    if (isVaultText(text)) throw new UsageError(`${file} is already encrypted`);
-    await writeAtomic(file, encryptVault(text, await pw()));
-    process.stderr.write(`encrypted ${file}\n`);
-  });
-  vault.command('decrypt').argument('<file>').description('decrypt a file in place').action(async (file: string) => {
-    await writeAtomic(file, decryptVault(await fs.readFile(file, 'utf8'), await pw(), file));
-    process.stderr.write(`decrypted ${file}\n`);
-  });
-  vault.command('view').argument('<file>').description('print the decrypted content (to stdout, on purpose)').action(async (file: string) => {
-    process.stdout.write(decryptVault(await fs.readFile(file, 'utf8'), await pw(), file));
-  });
+  vault
+    .command('encrypt')
+    .argument('<file>')
+    .description('encrypt a file in place')
+    .action(async (file: string) => {
+      const text = await fs.readFile(file, 'utf8');
+      if (isVaultText(text)) throw new UsageError(`${file} is already encrypted`);
+      await writeAtomic(file, encryptVault(text, await pw()));
+      process.stderr.write(`encrypted ${file}\n`);
+    });
+  vault
+    .command('decrypt')
+    .argument('<file>')
+    .description('decrypt a file in place')
+    .action(async (file: string) => {
+      await writeAtomic(file, decryptVault(await fs.readFile(file, 'utf8'), await pw(), file));
+      process.stderr.write(`decrypted ${file}\n`);
+    });
+  vault
+    .command('view')
+    .argument('<file>')
+    .description('print the decrypted content (to stdout, on purpose)')
+    .action(async (file: string) => {
+      process.stdout.write(decryptVault(await fs.readFile(file, 'utf8'), await pw(), file));
+    });
   vault
     .command('edit')
     .argument('<file>')

@@ -102,7 +102,10 @@ export function entryMatches(entry: KnownHostEntry, name: string): boolean {
 
 /** `*` and `?` wildcards, nothing else (OpenSSH's match_pattern). */
 export function wildcardMatch(text: string, pattern: string): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${re}$`, 's').test(text);
 }
 
@@ -192,10 +195,7 @@ export function revokedKeyMessage(host: string, port: number, key: Buffer, entry
 }
 
 export function unknownKeyMessage(host: string, port: number, key: Buffer, files: string[], otherTypes: KnownHostEntry[]): string {
-  const lines = [
-    `No ${keyTypeLabel(keyTypeOf(key))} host key is known for ${hostLookupName(host, port)} and you have requested strict checking.`,
-    `The key's fingerprint is ${fingerprintOf(key)}.`,
-  ];
+  const lines = [`No ${keyTypeLabel(keyTypeOf(key))} host key is known for ${hostLookupName(host, port)} and you have requested strict checking.`, `The key's fingerprint is ${fingerprintOf(key)}.`];
   for (const other of otherTypes) {
     lines.push(`A ${keyTypeLabel(other.keyType)} key is known for this host in ${other.file}:${other.line}.`);
   }

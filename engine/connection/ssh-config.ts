@@ -119,7 +119,10 @@ function globFiles(pattern: string): string[] {
   } catch {
     return [];
   }
-  return names.filter((n) => wildcardMatch(n, base)).sort().map((n) => path.join(dir, n));
+  return names
+    .filter((n) => wildcardMatch(n, base))
+    .sort()
+    .map((n) => path.join(dir, n));
 }
 
 /** OpenSSH's Host matching: any positive pattern matches and no negated one does. */

@@ -11,15 +11,7 @@ import type { AnyAuthMethod, ClientChannel, ConnectConfig, ServerHostKeyAlgorith
 import type { BecomeMethod, BecomeOptions, ExecOptions, ExecResult, FileStat, Host, WriteOptions } from '../types.js';
 import { redactor } from '../secrets/redact.js';
 import { TimeoutError, UnreachableError } from './connection-errors.js';
-import {
-  appendKnownHost,
-  changedKeyMessage,
-  knownKeyTypes,
-  readKnownHosts,
-  revokedKeyMessage,
-  unknownKeyMessage,
-  verifyHostKey,
-} from './known-hosts.js';
+import { appendKnownHost, changedKeyMessage, knownKeyTypes, readKnownHosts, revokedKeyMessage, unknownKeyMessage, verifyHostKey } from './known-hosts.js';
 import { quoteArgv } from './shell-quote.js';
 import { Semaphore } from '../semaphore.js';
 import { becomeArgv, becomeMethod, passwordPromptOf } from './become.js';
@@ -64,7 +56,10 @@ export interface SshOptions {
 
 /** The private key is encrypted and no passphrase was given: the caller may prompt and retry. */
 export class EncryptedKeyError extends UnreachableError {
-  constructor(readonly keyPath: string, hostName: string) {
+  constructor(
+    readonly keyPath: string,
+    hostName: string,
+  ) {
     super(
       `${hostName}: the private key ${keyPath} is encrypted and no passphrase was given; ` +
         'set ansible_ssh_private_key_passphrase (a variable marked secret), load the key into ssh-agent, ' +
@@ -384,9 +379,7 @@ export class SshHost implements Host {
       return await this.jump.forwardOut(this.opts.host, this.port);
     } catch (e) {
       await this.jump.close();
-      throw new UnreachableError(
-        `${this.name}: cannot reach ${this.opts.host}:${this.port} through jump host ${jump.name}: ${(e as Error).message}`,
-      );
+      throw new UnreachableError(`${this.name}: cannot reach ${this.opts.host}:${this.port} through jump host ${jump.name}: ${(e as Error).message}`);
     }
   }
 
@@ -474,7 +467,14 @@ export class SshHost implements Host {
    * and the command's stdin only after the command announced that it started. Without a
    * password, a prompt closes stdin: the tool fails at once instead of reading the command's input.
    */
-  private runWithBecomePassword(command: string[], become: { method: BecomeMethod; user: string; flags?: string }, password: string | undefined, stdin: Buffer | undefined, timeout: number | undefined, label: string) {
+  private runWithBecomePassword(
+    command: string[],
+    become: { method: BecomeMethod; user: string; flags?: string },
+    password: string | undefined,
+    stdin: Buffer | undefined,
+    timeout: number | undefined,
+    label: string,
+  ) {
     const tag = randomBytes(8).toString('hex');
     const prompt = passwordPromptOf(become.method, `[plinth sudo ${tag}] password:`);
     const started = `plinth-become-ok-${tag}`;
@@ -711,14 +711,12 @@ export class SshHost implements Host {
   private loadIdTables(refresh = false): Promise<IdTables> {
     if (refresh || !this.idTables) {
       const script = 'getent passwd || cat /etc/passwd; echo @@; getent group || cat /etc/group';
-      const loading = this.execRaw(['sh', '-c', script], { become: false }).then(
-        (r) => {
-          const [passwd, group = ''] = r.stdout.toString('utf8').split('@@\n');
-          const users = parseIdFile(passwd);
-          const groups = parseIdFile(group);
-          return { users: users.byId, uids: users.byName, groups: groups.byId, gids: groups.byName };
-        },
-      );
+      const loading = this.execRaw(['sh', '-c', script], { become: false }).then((r) => {
+        const [passwd, group = ''] = r.stdout.toString('utf8').split('@@\n');
+        const users = parseIdFile(passwd);
+        const groups = parseIdFile(group);
+        return { users: users.byId, uids: users.byName, groups: groups.byId, gids: groups.byName };
+      });
       this.idTables = loading;
       loading.catch(() => {
         if (this.idTables === loading) this.idTables = undefined;
@@ -798,9 +796,7 @@ function normalizeMode(mode: string): string {
 }
 
 /** Known key types first, as OpenSSH orders HostKeyAlgorithms, so a known key is the one offered. */
-function preferredHostKeyAlgorithms(
-  knownTypes: string[],
-): Record<'remove' | 'prepend' | 'append', ServerHostKeyAlgorithm[]> | undefined {
+function preferredHostKeyAlgorithms(knownTypes: string[]): Record<'remove' | 'prepend' | 'append', ServerHostKeyAlgorithm[]> | undefined {
   const algorithms = knownTypes.flatMap((t) => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t]));
   const supported: string[] = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
   const usable = algorithms.filter((a) => supported.includes(a)) as ServerHostKeyAlgorithm[];

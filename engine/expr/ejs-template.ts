@@ -52,7 +52,10 @@ function refuseJinja(source: string, filename?: string): void {
     throw new TemplateError(`${filename ?? 'template'}:${line}: ${jinja.hint} (found '${jinja.found.split('\n')[0]}'); templates are EJS`, filename, line);
   }
   if (filename?.endsWith('.j2')) {
-    throw new TemplateError(`${filename}: a Jinja template (.j2): plinth templates are EJS (\`<%= x %>\` for {{ x }}, \`<% for (const x of xs) { %>\` for {% for x in xs %}); convert it and name it .ejs`, filename);
+    throw new TemplateError(
+      `${filename}: a Jinja template (.j2): plinth templates are EJS (\`<%= x %>\` for {{ x }}, \`<% for (const x of xs) { %>\` for {% for x in xs %}); convert it and name it .ejs`,
+      filename,
+    );
   }
 }
 

@@ -3,23 +3,48 @@
 import { UserError } from '../user-error.js';
 
 export class UndefinedVariableError extends UserError {
-  constructor(readonly variable: string, readonly expression: string) {
+  constructor(
+    readonly variable: string,
+    readonly expression: string,
+  ) {
     super(`undefined variable '${variable}' in expression: ${expression}`);
     this.name = 'UndefinedVariableError';
   }
 }
 
 export class ExpressionError extends UserError {
-  constructor(message: string, readonly expression: string) {
+  constructor(
+    message: string,
+    readonly expression: string,
+  ) {
     super(message);
     this.name = 'ExpressionError';
   }
 }
 
 const GLOBALS = new Set([
-  'Math', 'JSON', 'String', 'Number', 'Boolean', 'Array', 'Object', 'Date', 'RegExp', 'parseInt',
-  'parseFloat', 'isNaN', 'isFinite', 'encodeURIComponent', 'decodeURIComponent', 'undefined', 'NaN',
-  'Infinity', 'Buffer', 'Set', 'Map', 'Symbol',
+  'Math',
+  'JSON',
+  'String',
+  'Number',
+  'Boolean',
+  'Array',
+  'Object',
+  'Date',
+  'RegExp',
+  'parseInt',
+  'parseFloat',
+  'isNaN',
+  'isFinite',
+  'encodeURIComponent',
+  'decodeURIComponent',
+  'undefined',
+  'NaN',
+  'Infinity',
+  'Buffer',
+  'Set',
+  'Map',
+  'Symbol',
 ]);
 
 const compiled = new Map<string, (scope: object) => unknown>();
@@ -69,7 +94,5 @@ export function evaluateExpression(expression: string, lookup: (name: string) =>
 
 /** Evaluates over a plain object of variables. */
 export function evaluateWithVars(expression: string, vars: Record<string, unknown>): unknown {
-  return evaluateExpression(expression, (name) =>
-    Object.hasOwn(vars, name) ? { found: true, value: vars[name] } : { found: false },
-  );
+  return evaluateExpression(expression, (name) => (Object.hasOwn(vars, name) ? { found: true, value: vars[name] } : { found: false }));
 }

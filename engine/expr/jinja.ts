@@ -47,7 +47,7 @@ const FILTER_HINTS: Record<string, string> = {
 
 const STATEMENT_HINTS: Record<string, string> = {
   for: '`<% for (const x of xs) { %> ... <% } %>`',
-  if: "`<% if (cond) { %> ... <% } else { %> ... <% } %>`",
+  if: '`<% if (cond) { %> ... <% } else { %> ... <% } %>`',
   elif: '`<% } else if (cond) { %>`',
   else: '`<% } else { %>`',
   set: '`<% const x = value; %>`',

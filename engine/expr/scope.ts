@@ -112,8 +112,7 @@ export class Scope {
         get: (_t, key) => (typeof key === 'string' ? this.lookup(key).value : undefined),
         has: (_t, key) => typeof key === 'string' && this.lookup(key).found,
         ownKeys: () => [...new Set(this.layers.flatMap((l) => Object.keys(l.vars)))],
-        getOwnPropertyDescriptor: (_t, key) =>
-          typeof key === 'string' && this.has(key) ? { enumerable: true, configurable: true, get: () => this.lookup(key).value } : undefined,
+        getOwnPropertyDescriptor: (_t, key) => (typeof key === 'string' && this.has(key) ? { enumerable: true, configurable: true, get: () => this.lookup(key).value } : undefined),
       },
     );
   }

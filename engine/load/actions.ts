@@ -58,7 +58,7 @@ const roleReference = {
     defaults_from: { type: 'string', minLength: 1, description: 'defaults file of the role to read instead of defaults/main.yml' },
     handlers_from: { type: 'string', minLength: 1, description: 'handlers file of the role to read instead of handlers/main.yml' },
     apply: applyKeywords,
-    public: { type: 'boolean', description: 'accepted for compatibility: role variables are always visible to the role\'s tasks only' },
+    public: { type: 'boolean', description: "accepted for compatibility: role variables are always visible to the role's tasks only" },
     allow_duplicates: { type: 'boolean' },
   },
 };
@@ -115,7 +115,13 @@ const includeVars: Module<IncludeVarsArgs, { vars: Record<string, unknown>; file
 async function findVarsFile(name: string, baseDirs: string[], sub: string, directory = false): Promise<string> {
   const candidates = path.isAbsolute(name) ? [name] : baseDirs.flatMap((d) => [path.join(d, sub, name), path.join(d, name)]);
   for (const c of candidates) {
-    if (await fs.stat(c).then((s) => (directory ? s.isDirectory() : s.isFile()), () => false)) return c;
+    if (
+      await fs.stat(c).then(
+        (s) => (directory ? s.isDirectory() : s.isFile()),
+        () => false,
+      )
+    )
+      return c;
   }
   throw new ModuleError(`include_vars: no ${directory ? 'folder' : 'file'} '${name}'; looked in: ${candidates.join(', ')}`);
 }

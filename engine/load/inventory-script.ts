@@ -22,7 +22,7 @@ export async function readScriptInventory(inv: Inventory, file: string): Promise
     readGroup(inv, file, group, gdata, hosts);
   }
   for (const host of hosts) {
-    const vars = hostvars ? hostvars[host] ?? {} : parseJson(await runScript(file, ['--host', host]), file, `--host ${host}`) ?? {};
+    const vars = hostvars ? (hostvars[host] ?? {}) : (parseJson(await runScript(file, ['--host', host]), file, `--host ${host}`) ?? {});
     if (!isObject(vars)) throw new SourceError(`inventory script ${file}: the variables of host ${host} must be a JSON object, got ${kind(vars)}`);
     for (const [k, v] of Object.entries(vars)) inv.setHostVar(host, k, v);
   }

@@ -273,7 +273,10 @@ function tryYaml(text: string, file: string): unknown {
 
 /** "web1,web2:2222,db[1:3]," */
 function addHostList(inv: Inventory, list: string): void {
-  for (const item of list.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const { hosts, port } = hostPatternAt(item, { file: '-i', line: 1, col: 1 });
     for (const h of hosts) inv.addHost('ungrouped', h, port === undefined ? {} : { ansible_port: port });
   }
@@ -318,4 +321,3 @@ function implicitLocalhost(): Inventory {
   inv.addHost('ungrouped', 'localhost', { ansible_connection: 'local' });
   return inv;
 }
-

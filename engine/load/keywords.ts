@@ -69,15 +69,15 @@ export const KEYWORDS = {
   tags: { isa: 'names', on: [...EVERYWHERE, 'include'], inherit: 'extend' },
   vars: { isa: 'mapping', on: [...EVERYWHERE, 'include'], inherit: 'merge' },
   environment: { isa: 'mapping', on: EVERYWHERE, inherit: 'merge', description: 'Environment variables for every command.' },
-  connection: { isa: 'text', on: EVERYWHERE, inherit: 'closest', description: 'local: run on the controller, with the host\'s own variables; ssh: the default.' },
+  connection: { isa: 'text', on: EVERYWHERE, inherit: 'closest', description: "local: run on the controller, with the host's own variables; ssh: the default." },
   become: { isa: 'flag', on: EVERYWHERE, inherit: 'closest' },
   become_user: { isa: 'text', on: EVERYWHERE, inherit: 'closest' },
   become_method: { isa: 'text', on: EVERYWHERE, inherit: 'closest', description: 'sudo (default), su, runuser or doas.' },
   become_flags: { isa: 'text', on: EVERYWHERE, inherit: 'closest', description: 'Extra options for the become tool.' },
   throttle: { isa: 'amount', on: EVERYWHERE, inherit: 'closest', description: 'At most this many hosts run the task (or each task of the block) at once.' },
-  no_log: { isa: 'flag', on: [...EVERYWHERE, 'include'], inherit: 'closest', description: 'Hide the task\'s values, results and diffs in every output.' },
+  no_log: { isa: 'flag', on: [...EVERYWHERE, 'include'], inherit: 'closest', description: "Hide the task's values, results and diffs in every output." },
   check_mode: { isa: 'flag', on: EVERYWHERE, inherit: 'closest', description: 'true: always a preview; false: runs even in check mode.' },
-  diff: { isa: 'flag', on: EVERYWHERE, inherit: 'closest', description: 'Show (true) or never show (false) this task\'s diff, whatever --diff says.' },
+  diff: { isa: 'flag', on: EVERYWHERE, inherit: 'closest', description: "Show (true) or never show (false) this task's diff, whatever --diff says." },
   run_once: { isa: 'flag', on: [...EVERYWHERE, 'include'], inherit: 'closest' },
   delegate_to: { isa: 'text', on: TASKLIKE, inherit: 'closest' },
   ignore_errors: { isa: 'flag', on: [...EVERYWHERE, 'include'], inherit: 'closest' },
@@ -195,7 +195,7 @@ function loadValue(key: KeywordName, value: unknown, at: Where | undefined, raw:
     const problems = validateAgainst(spec.schema, value);
     if (problems.length) {
       const p = problems[0];
-      throw new SourceError(`${[key, ...p.path].join('.')}: ${p.message}`, p.path.length ? whereOf(raw[key], p.path[0]) ?? at : at);
+      throw new SourceError(`${[key, ...p.path].join('.')}: ${p.message}`, p.path.length ? (whereOf(raw[key], p.path[0]) ?? at) : at);
     }
   }
   const fail = (what: string): never => {
@@ -215,7 +215,11 @@ function loadValue(key: KeywordName, value: unknown, at: Where | undefined, raw:
     }
     case 'names':
       if (value === null) return [];
-      if (typeof value === 'string') return value.split(',').map((s) => s.trim()).filter(Boolean);
+      if (typeof value === 'string')
+        return value
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
       if (typeof value === 'number') return [String(value)];
       return Array.isArray(value) && value.every((v) => typeof v === 'string' || typeof v === 'number') ? value.map(String) : fail('a name or a list of names');
     case 'mapping':

@@ -223,14 +223,7 @@ const IMPORT_ROLE_KEYS = ['import_role', 'ansible.builtin.import_role'];
 const INCLUDE_KEYS = ['include_tasks', 'include_role', 'ansible.builtin.include_tasks', 'ansible.builtin.include_role'];
 
 /** Loads a list of tasks (and blocks, and imported task files). */
-async function loadTasks(
-  list: unknown,
-  baseDirs: string[],
-  ctx: LoadContext,
-  inheritedTags: string[],
-  role?: RoleInstance,
-  place: 'task' | 'handler' = 'task',
-): Promise<Node[]> {
+async function loadTasks(list: unknown, baseDirs: string[], ctx: LoadContext, inheritedTags: string[], role?: RoleInstance, place: 'task' | 'handler' = 'task'): Promise<Node[]> {
   if (list === null || list === undefined) return [];
   if (!Array.isArray(list)) throw new SourceError('tasks must be a list', whereOf(list));
   const out: Node[] = [];
@@ -245,15 +238,7 @@ async function loadTasks(
 }
 
 /** One entry of a task list: a task, a block, or an import (of tasks or a role). */
-async function loadTaskEntry(
-  raw: unknown,
-  where: Where,
-  baseDirs: string[],
-  ctx: LoadContext,
-  inheritedTags: string[],
-  role: RoleInstance | undefined,
-  place: 'task' | 'handler',
-): Promise<Node[]> {
+async function loadTaskEntry(raw: unknown, where: Where, baseDirs: string[], ctx: LoadContext, inheritedTags: string[], role: RoleInstance | undefined, place: 'task' | 'handler'): Promise<Node[]> {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new SourceError('a task must be a mapping with a module name as one of its keys', where);
   }
@@ -280,14 +265,7 @@ async function loadTaskEntry(
   return ['block' in task ? await loadBlock(task, where, baseDirs, ctx, inheritedTags, role) : await loadTask(task, where, baseDirs, ctx, inheritedTags, role, place)];
 }
 
-async function loadBlock(
-  raw: Record<string, unknown>,
-  where: Where,
-  baseDirs: string[],
-  ctx: LoadContext,
-  inheritedTags: string[],
-  role?: RoleInstance,
-): Promise<BlockNode> {
+async function loadBlock(raw: Record<string, unknown>, where: Where, baseDirs: string[], ctx: LoadContext, inheritedTags: string[], role?: RoleInstance): Promise<BlockNode> {
   const { keywords, others } = loadKeywords(raw, 'block', blockSections);
   if (others.length) {
     const key = others[0];
@@ -401,15 +379,7 @@ function roleFiles(args: Record<string, unknown>): RoleFiles {
 }
 
 /** import_role: the role loaded now, as a `roles:` entry would be, where it is written among the tasks. */
-async function importRole(
-  raw: Record<string, unknown>,
-  key: string,
-  where: Where,
-  baseDirs: string[],
-  ctx: LoadContext,
-  inheritedTags: string[],
-  place: 'task' | 'handler',
-): Promise<Node[]> {
+async function importRole(raw: Record<string, unknown>, key: string, where: Where, baseDirs: string[], ctx: LoadContext, inheritedTags: string[], place: 'task' | 'handler'): Promise<Node[]> {
   if (place === 'handler') throw new SourceError('import_role is not allowed among handlers', whereOf(raw, key));
   const { others } = loadKeywords(raw, 'role', [key], key);
   if (others.length) throw new SourceError(`unknown keyword '${others[0]}' on ${key}`, whereOf(raw, others[0]));
@@ -531,16 +501,7 @@ function valueAt(v: unknown, p: (string | number)[]): unknown {
   return v;
 }
 
-async function loadRole(
-  ref: unknown,
-  playDir: string,
-  ctx: LoadContext,
-  where: Where,
-  inheritedTags: string[],
-  handlers: TaskNode[],
-  seen: Set<string>,
-  files: RoleFiles = {},
-): Promise<Node[]> {
+async function loadRole(ref: unknown, playDir: string, ctx: LoadContext, where: Where, inheritedTags: string[], handlers: TaskNode[], seen: Set<string>, files: RoleFiles = {}): Promise<Node[]> {
   const spec = typeof ref === 'string' ? { role: ref } : (ref as Record<string, unknown>);
   const name = String(spec.role);
   const { keywords, others } = loadKeywords(spec, 'role', ['role']);
@@ -648,7 +609,10 @@ export function octalMode(bits: number): string {
 function toList(v: unknown): string[] {
   if (v === undefined || v === null) return [];
   if (Array.isArray(v)) return v.map(String);
-  return String(v).split(',').map((s) => s.trim()).filter(Boolean);
+  return String(v)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 function shortName(key: string): string {
@@ -667,8 +631,6 @@ function suggest(name: string, known: string[]): string {
 function editDistance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++)
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+  for (let i = 1; i <= a.length; i++) for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
   return d[a.length][b.length];
 }

@@ -66,10 +66,7 @@ class SourceLog {
     const inPlinth = this.display(PLINTH_ROOT).startsWith(PLINTH_PREFIX) ? [PLINTH_ROOT] : [];
     // Only "file:line" references are controller files; any other path in a message (the host's
     // /tmp/.../app.conf a write failed on) is the host's, and stays as the host names it.
-    return [this.root, ...inPlinth].reduce((t, dir) => t.replace(
-      new RegExp(`${escapeRegExp(dir + path.sep)}(?=[^\\s:]+:\\d)`, 'g'),
-      dir === this.root ? '' : PLINTH_PREFIX,
-    ), start);
+    return [this.root, ...inPlinth].reduce((t, dir) => t.replace(new RegExp(`${escapeRegExp(dir + path.sep)}(?=[^\\s:]+:\\d)`, 'g'), dir === this.root ? '' : PLINTH_PREFIX), start);
   }
 
   /** The controller path of a name given by display(), against this run's root. */

@@ -55,6 +55,13 @@ async function checkTask(task: TaskNode, play: Play, seen: Set<string>): Promise
 
 async function findTemplate(baseDirs: string[], src: string): Promise<string | undefined> {
   const candidates = path.isAbsolute(src) ? [src] : baseDirs.flatMap((d) => [path.join(d, 'templates', src), path.join(d, src)]);
-  for (const c of candidates) if (await fs.stat(c).then((s) => s.isFile(), () => false)) return c;
+  for (const c of candidates)
+    if (
+      await fs.stat(c).then(
+        (s) => s.isFile(),
+        () => false,
+      )
+    )
+      return c;
   return undefined;
 }

@@ -3,7 +3,22 @@
 import { readFileSync } from 'node:fs';
 import { decryptVault, isVaultText, vaultPassword } from '../secrets/vault.js';
 import { redactor } from '../secrets/redact.js';
-import { isMap, isPair, isScalar, isSeq, isAlias, LineCounter, parseDocument, type Node, type Document, type DocumentOptions, type ParseOptions, type SchemaOptions, type Tags, type ScalarTag } from 'yaml';
+import {
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  isAlias,
+  LineCounter,
+  parseDocument,
+  type Node,
+  type Document,
+  type DocumentOptions,
+  type ParseOptions,
+  type SchemaOptions,
+  type Tags,
+  type ScalarTag,
+} from 'yaml';
 import { sources } from './sources.js';
 import { UserError } from '../user-error.js';
 

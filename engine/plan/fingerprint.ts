@@ -23,7 +23,9 @@ function stableJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
   if (Buffer.isBuffer(value)) return JSON.stringify(`sha256:${createHash('sha256').update(value).digest('hex')}`);
   if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  return `{${stableEntries(value as Record<string, unknown>).map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  return `{${stableEntries(value as Record<string, unknown>)
+    .map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`)
+    .join(',')}}`;
 }
 
 function stableEntries(value: Record<string, unknown>): [string, unknown][] {

@@ -210,7 +210,7 @@ function firstDifference(host: string, planned: PinnedStep[], now: PinnedStep[])
 }
 
 function describe(s: PinnedStep): string {
-  const detail = s.status === 'failed' || s.status === 'unknown' ? s.message ?? s.summary : s.summary;
+  const detail = s.status === 'failed' || s.status === 'unknown' ? (s.message ?? s.summary) : s.summary;
   return detail ? `${s.status} (${detail})` : s.status;
 }
 

@@ -38,7 +38,12 @@ const PLUGINS: Record<string, Plugin> = {
       return o.rstrip === false ? text : text.trimEnd();
     }),
   pipe: (terms, _o, { playbookDir }) => terms.map((command) => shell(command, playbookDir).trimEnd()),
-  lines: (terms, _o, { playbookDir }) => terms.flatMap((command) => shell(command, playbookDir).split('\n').filter((l, i, all) => l !== '' || i < all.length - 1)),
+  lines: (terms, _o, { playbookDir }) =>
+    terms.flatMap((command) =>
+      shell(command, playbookDir)
+        .split('\n')
+        .filter((l, i, all) => l !== '' || i < all.length - 1),
+    ),
   fileglob: (terms, _o, { baseDirs }) => fileglob(terms, baseDirs),
   first_found: (terms, o, { baseDirs }) => {
     const spec = o.files !== undefined ? o : terms;

@@ -74,7 +74,10 @@ function readdirOrNone(dir: string) {
 }
 
 function globRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+  const body = glob
+    .replace(/[.+^${}()|\\]/g, '\\$&')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\?/g, '[^/]');
   return new RegExp(`^${body}$`);
 }
 
@@ -142,8 +145,13 @@ export function firstFoundCandidates(value: unknown, baseDirs: string[]): string
   const specs = (Array.isArray(value) ? value : [value]).flatMap((v) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? [v as Record<string, unknown>] : [{ files: [v] }]));
   const out: string[] = [];
   for (const spec of specs) {
-    const files = toStrings(spec.files ?? []).flatMap((f) => f.split(/[,;]/)).map((f) => f.trim()).filter(Boolean);
-    const paths = toStrings(spec.paths ?? []).flatMap((p) => p.split(/[,:]/)).filter(Boolean);
+    const files = toStrings(spec.files ?? [])
+      .flatMap((f) => f.split(/[,;]/))
+      .map((f) => f.trim())
+      .filter(Boolean);
+    const paths = toStrings(spec.paths ?? [])
+      .flatMap((p) => p.split(/[,:]/))
+      .filter(Boolean);
     for (const file of files) {
       if (path.isAbsolute(file)) out.push(file);
       else if (paths.length) out.push(...paths.map((p) => path.resolve(baseDirs[0] ?? '.', p, file)));

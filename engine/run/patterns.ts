@@ -19,9 +19,7 @@ export function selectHosts(inv: Inventory, pattern: string): string[] {
   }
   // A pattern of only intersections/exclusions starts from every host.
   const base = union.size === 0 && terms.every((t) => /^[!&]/.test(t)) ? new Set(inv.hosts.keys()) : union;
-  const selected = [...inv.hosts.keys()].filter(
-    (h) => base.has(h) && intersections.every((s) => s.has(h)) && !exclusions.has(h),
-  );
+  const selected = [...inv.hosts.keys()].filter((h) => base.has(h) && intersections.every((s) => s.has(h)) && !exclusions.has(h));
   // As in Ansible, `localhost` named explicitly is this machine even when the inventory lacks it.
   const implicit = union.has(IMPLICIT_LOCALHOST) && !inv.hosts.has(IMPLICIT_LOCALHOST);
   if (implicit && intersections.every((s) => s.has(IMPLICIT_LOCALHOST)) && !exclusions.has(IMPLICIT_LOCALHOST)) selected.push(IMPLICIT_LOCALHOST);

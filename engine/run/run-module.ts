@@ -27,12 +27,7 @@ export interface RunModuleOptions {
   onObserved?: (observed: unknown) => void;
 }
 
-export async function runModule(
-  mod: Module,
-  args: Record<string, unknown>,
-  ctx: ModuleContext,
-  opts: RunModuleOptions,
-): Promise<ModuleOutcome> {
+export async function runModule(mod: Module, args: Record<string, unknown>, ctx: ModuleContext, opts: RunModuleOptions): Promise<ModuleOutcome> {
   const observed = await mod.observe(ctx, args);
   opts.onObserved?.(observed);
   const plan = markSecretDiffs(await mod.plan(observed, args, ctx), ctx);
@@ -55,7 +50,7 @@ export async function runModule(
   return {
     status: applied.changed === false ? 'ok' : 'changed',
     summary: plan.summary,
-    diffs: applied.changed === false ? [] : plan.diffs ?? [],
+    diffs: applied.changed === false ? [] : (plan.diffs ?? []),
     result,
     message: applied.message,
   };

@@ -60,7 +60,12 @@ interface Progress {
 
 /** A task's names for --start-at-task: its name, and "role : name" for a role's task. */
 export function taskMatches(task: TaskNode, pattern: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
   return [task.name, ...(task.role ? [`${task.role.name} : ${task.name}`] : [])].some((n) => n === pattern || re.test(n));
 }
 
@@ -378,7 +383,11 @@ class PlayRun {
     if (block.always.length) {
       const failedBefore = new Set(participants.filter((h) => h.failed));
       for (const h of failedBefore) h.failed = false;
-      await this.runNodes(block.always, participants.filter((h) => !h.unreachable), inner);
+      await this.runNodes(
+        block.always,
+        participants.filter((h) => !h.unreachable),
+        inner,
+      );
       for (const h of failedBefore) h.failed = true;
     }
     // Failures inside a block with a rescue count only once the block is over.
@@ -397,7 +406,17 @@ class PlayRun {
       h.failed = true;
       h.counts.failed++;
       const where = whereOf(role.argumentSpec.options, problem.option) ?? role.argumentSpec.where;
-      this.emit({ type: 'result', play: this.play.name, host: h.name, task: `validate arguments of role ${role.name}`, where: `${where.file}:${where.line}`, module: 'role', status: 'failed', message: `${formatWhere(where)}: ${problem.message}`, durationMs: 0 });
+      this.emit({
+        type: 'result',
+        play: this.play.name,
+        host: h.name,
+        task: `validate arguments of role ${role.name}`,
+        where: `${where.file}:${where.line}`,
+        module: 'role',
+        status: 'failed',
+        message: `${formatWhere(where)}: ${problem.message}`,
+        durationMs: 0,
+      });
     }
     return hosts.filter((h) => h.active);
   }
@@ -422,7 +441,8 @@ class PlayRun {
       const noLog = flagOrFailure(keywords.no_log, withVars, 'no_log');
       const diff = flagOrFailure(keywords.diff, withVars, 'diff');
       const outcome =
-        noLog.error ?? diff.error ??
+        noLog.error ??
+        diff.error ??
         (await runTask(task, {
           check: this.o.check,
           keywords,

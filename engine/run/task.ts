@@ -158,20 +158,44 @@ async function runLoop(task: TaskNode, kw: Keywords, loop: LoopKeyword, ctx: Tas
   for (const [index, item] of items.entries()) {
     const itemScope = ctx.scope.with(
       'loop',
-      { [loopVar]: item, ansible_loop: { index: index + 1, index0: index, first: index === 0, last: index === items.length - 1, length: items.length }, ...(control.index_var ? { [control.index_var]: index } : {}) },
+      {
+        [loopVar]: item,
+        ansible_loop: { index: index + 1, index0: index, first: index === 0, last: index === items.length - 1, length: items.length },
+        ...(control.index_var ? { [control.index_var]: index } : {}),
+      },
       true,
     );
     results.push(await runWithRetries(task, kw, itemScope, ctx));
     if (results[results.length - 1].status === 'unreachable') break;
   }
   const pick = (s: TaskStatus) => results.some((r) => r.status === s);
-  const status: TaskStatus = pick('unreachable') ? 'unreachable' : pick('failed') ? 'failed' : pick('unknown') ? 'unknown' : pick('changed') ? 'changed' : results.length && results.every((r) => r.status === 'skipped') ? 'skipped' : results.length ? 'ok' : 'skipped';
+  const status: TaskStatus = pick('unreachable')
+    ? 'unreachable'
+    : pick('failed')
+      ? 'failed'
+      : pick('unknown')
+        ? 'unknown'
+        : pick('changed')
+          ? 'changed'
+          : results.length && results.every((r) => r.status === 'skipped')
+            ? 'skipped'
+            : results.length
+              ? 'ok'
+              : 'skipped';
   return {
     status,
-    summary: results.map((r, i) => (r.summary ? `(${itemLabel(items[i], control.label, ctx, loopVar)}) ${r.summary}` : '')).filter(Boolean).join('; ') || undefined,
+    summary:
+      results
+        .map((r, i) => (r.summary ? `(${itemLabel(items[i], control.label, ctx, loopVar)}) ${r.summary}` : ''))
+        .filter(Boolean)
+        .join('; ') || undefined,
     diffs: results.flatMap((r) => r.diffs),
     desired: async () => (await Promise.all(results.map((r) => r.desired?.() ?? []))).flat(),
-    message: results.map((r) => r.message).filter(Boolean).join('\n') || undefined,
+    message:
+      results
+        .map((r) => r.message)
+        .filter(Boolean)
+        .join('\n') || undefined,
     predicted: results.some((r) => r.predicted),
     result: {
       results: results.map((r, i) => ({ ...registeredValue(r), [loopVar]: items[i] })),
@@ -263,7 +287,12 @@ async function attempts(task: TaskNode, kw: Keywords, scope: Scope, ctx: TaskRun
 /** One attempt of the task; `last` keeps what it did, for the observer, whatever its end. */
 async function runStep(task: TaskNode, kw: Keywords, scope: Scope, ctx: TaskRunContext, key: string, target: HostState, last: { step?: TaskStep }): Promise<TaskOutcome> {
   const step: TaskStep = {
-    key, task: task.name, module: task.module.name, status: 'failed', diffs: [], exact: target.speculative.length === 0,
+    key,
+    task: task.name,
+    module: task.module.name,
+    status: 'failed',
+    diffs: [],
+    exact: target.speculative.length === 0,
     ...(target !== ctx.state ? { delegate: target.name } : {}),
   };
   last.step = step;
@@ -293,7 +322,12 @@ async function runOnce(task: TaskNode, kw: Keywords, outer: Scope, ctx: TaskRunC
   step.describe = async () => [argumentsAsDesired(module, task.args, 'as written; its values are known after apply')];
   const unapplied = readHandlerInCheckMode(module, kw, ctx, target);
   if (unapplied) {
-    return unknownUntilApply(`this handler reads the host after ${unapplied}, which check mode does not apply; not run in check mode`, { status: 'unknown', diffs: [], result: {}, desired: step.describe });
+    return unknownUntilApply(`this handler reads the host after ${unapplied}, which check mode does not apply; not run in check mode`, {
+      status: 'unknown',
+      diffs: [],
+      result: {},
+      desired: step.describe,
+    });
   }
   const args = scope.render(task.args) as Record<string, unknown>;
   // A mode that renders to a number is permission bits, as in Ansible (a YAML 1.1 var `0644` is 420).
@@ -552,7 +586,10 @@ function notifiedHandlers(notify: unknown, outcome: TaskOutcome, scope: Scope): 
     if (outcome.status === 'unknown') return [];
     throw e;
   }
-  return (Array.isArray(rendered) ? rendered : [rendered]).flat().filter((n) => n !== '' && n != null).map(String);
+  return (Array.isArray(rendered) ? rendered : [rendered])
+    .flat()
+    .filter((n) => n !== '' && n != null)
+    .map(String);
 }
 
 /**

@@ -10,12 +10,7 @@ class Redactor {
   /** Registers a secret and the encoded forms in which it can leak (base64, URL encoding). */
   add(value: unknown): void {
     if (typeof value !== 'string' || value.length < 3) return;
-    const forms = [
-      value,
-      Buffer.from(value).toString('base64').replace(/=+$/, ''),
-      encodeURIComponent(value),
-      JSON.stringify(value).slice(1, -1),
-    ];
+    const forms = [value, Buffer.from(value).toString('base64').replace(/=+$/, ''), encodeURIComponent(value), JSON.stringify(value).slice(1, -1)];
     for (const form of forms) if (form.length >= 3) this.needles.add(form);
     this.pattern = null;
   }

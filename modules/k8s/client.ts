@@ -78,12 +78,7 @@ export class KubeClient {
     }
     if (status >= 200 && status < 300) return parsed;
     const s = (parsed ?? {}) as { reason?: string; message?: string; details?: { causes?: StatusCause[] } };
-    throw new KubeApiError(
-      status,
-      s.reason ?? http.STATUS_CODES[status] ?? String(status),
-      s.message ?? `${method} ${url.pathname}: the answer holds no Kubernetes Status`,
-      s.details?.causes ?? [],
-    );
+    throw new KubeApiError(status, s.reason ?? http.STATUS_CODES[status] ?? String(status), s.message ?? `${method} ${url.pathname}: the answer holds no Kubernetes Status`, s.details?.causes ?? []);
   }
 
   private send(url: URL, method: string, headers: Record<string, string>, body?: string): Promise<{ status: number; text: string }> {
@@ -106,9 +101,7 @@ export class KubeClient {
         res.on('error', reject);
       });
       req.on('timeout', () => req.destroy(new Error(`no answer from ${url.origin} within ${REQUEST_TIMEOUT_MS / 1000} s`)));
-      req.on('error', (e: NodeJS.ErrnoException) =>
-        reject(new KubeApiError(0, 'ConnectionError', `cannot reach the API server ${url.origin} (context ${this.conn.context}): ${e.code ?? e.message}`)),
-      );
+      req.on('error', (e: NodeJS.ErrnoException) => reject(new KubeApiError(0, 'ConnectionError', `cannot reach the API server ${url.origin} (context ${this.conn.context}): ${e.code ?? e.message}`)));
       req.end(body);
     });
   }

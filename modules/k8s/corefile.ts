@@ -57,7 +57,10 @@ function flatten(nodes: CorefileNode[]): string[] {
 }
 
 function words(text: string): string[] {
-  return code(text).replace(/\{$/, '').split(/[\s,]+/).filter(Boolean);
+  return code(text)
+    .replace(/\{$/, '')
+    .split(/[\s,]+/)
+    .filter(Boolean);
 }
 
 function indentOf(text: string): string {
@@ -122,10 +125,7 @@ function insertionPoint(children: CorefileNode[]): number {
 }
 
 function mergeHosts(node: CorefileNode, entryLines: string[], inner: string): CorefileNode {
-  const block =
-    node.kind === 'block'
-      ? node
-      : { kind: 'block' as const, header: `${node.text.replace(/\s+$/, '')} {`, children: [], close: `${indentOf(node.text)}}` };
+  const block = node.kind === 'block' ? node : { kind: 'block' as const, header: `${node.text.replace(/\s+$/, '')} {`, children: [], close: `${indentOf(node.text)}}` };
   const isEntry = (n: CorefileNode) => n.kind === 'line' && isIP(words(n.text)[0] ?? '') !== 0;
   const firstEntry = block.children.findIndex(isEntry);
   const kept = block.children.filter((n) => !isEntry(n));

@@ -37,9 +37,7 @@ export function parseEnvFile(text: string, origin: string): Map<string, EnvEntry
         continue;
       }
       if (!quotedOnOneLine(rest, quote)) {
-        throw new ModuleError(
-          `${origin}:${i + 1}: ${key}: the ${quote} quote is never closed (a quoted value ends at a closing ${quote} followed only by spaces or a # comment on its line)`,
-        );
+        throw new ModuleError(`${origin}:${i + 1}: ${key}: the ${quote} quote is never closed (a quoted value ends at a closing ${quote} followed only by spaces or a # comment on its line)`);
       }
       continue;
     }

@@ -34,7 +34,10 @@ interface KubeconfigFile {
 /** The kubeconfig files kubectl would read, in order. */
 export function kubeconfigFiles(explicit?: string, env: NodeJS.ProcessEnv = process.env): string[] {
   if (explicit) return [expandHome(explicit)];
-  if (env.KUBECONFIG) return env.KUBECONFIG.split(path.delimiter).filter((p) => p !== '').map(expandHome);
+  if (env.KUBECONFIG)
+    return env.KUBECONFIG.split(path.delimiter)
+      .filter((p) => p !== '')
+      .map(expandHome);
   return [path.join(env.HOME ?? os.homedir(), '.kube', 'config')];
 }
 

@@ -30,7 +30,10 @@ function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
   if (v && typeof v === 'object') {
     const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);
-    return `{${entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(',')}}`;
+    return `{${entries
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`)
+      .join(',')}}`;
   }
   return JSON.stringify(v);
 }
@@ -62,9 +65,7 @@ export function maskSecretPair(before: KubeObject | null, after: KubeObject | nu
     const ad = (after?.[field] ?? {}) as Record<string, string>;
     if (b?.[field]) b[field] = Object.fromEntries(Object.keys(bd).map((k) => [k, '(hidden)']));
     if (a?.[field]) {
-      a[field] = Object.fromEntries(
-        Object.keys(ad).map((k) => [k, !(k in bd) ? '(added)' : bd[k] === ad[k] ? '(hidden)' : '(changed)']),
-      );
+      a[field] = Object.fromEntries(Object.keys(ad).map((k) => [k, !(k in bd) ? '(added)' : bd[k] === ad[k] ? '(hidden)' : '(changed)']));
     }
   }
   return [b, a];

@@ -26,7 +26,7 @@ export function rolloutPending(d: KubeObject): string | null {
 }
 
 function conditionsOf(d: KubeObject): DeploymentCondition[] {
-  return (((d.status ?? {}) as { conditions?: DeploymentCondition[] }).conditions ?? []);
+  return ((d.status ?? {}) as { conditions?: DeploymentCondition[] }).conditions ?? [];
 }
 
 /** True when the controller gave up on the rollout (kubectl rollout status fails the same way). */

@@ -67,11 +67,11 @@ export function validAddress(address: string): boolean {
 
 /** Identity of a rule: the same connection match. Method and options are its value. */
 export function entryKey(e: HbaEntry): string {
-  return [e.type, e.database, e.user, e.type === 'local' ? '' : e.address ?? ''].join(' ');
+  return [e.type, e.database, e.user, e.type === 'local' ? '' : (e.address ?? '')].join(' ');
 }
 
 export function formatEntry(e: HbaEntry): string {
-  const cols = [e.type.padEnd(7), e.database.padEnd(15), e.user.padEnd(15), (e.type === 'local' ? '' : e.address ?? '').padEnd(23), e.method];
+  const cols = [e.type.padEnd(7), e.database.padEnd(15), e.user.padEnd(15), (e.type === 'local' ? '' : (e.address ?? '')).padEnd(23), e.method];
   return `${cols.join(' ')}${e.options ? ` ${e.options}` : ''}`;
 }
 
@@ -112,20 +112,19 @@ export function parseHbaFile(text: string, marker: string): HbaFile {
   if (lines.length && lines[lines.length - 1] === '') lines.pop();
   const start = lines.indexOf(beginMarker(marker));
   const end = lines.indexOf(endMarker(marker));
-  if ((start < 0) !== (end < 0) || end < start) {
+  if (start < 0 !== end < 0 || end < start) {
     throw new ModuleError(`the ${beginMarker(marker)} / ${endMarker(marker)} markers are damaged; fix the file by hand`);
   }
   if (start < 0) return { lines, block: null, managed: [] };
-  const managed = lines.slice(start + 1, end).map(parseEntry).filter((e): e is HbaEntry => e !== null);
+  const managed = lines
+    .slice(start + 1, end)
+    .map(parseEntry)
+    .filter((e): e is HbaEntry => e !== null);
   return { lines, block: { start, end }, managed };
 }
 
 /** The managed entries after applying the task's entries. */
-export function mergeEntries(
-  current: HbaEntry[],
-  wanted: (HbaEntry & { state: 'present' | 'absent' })[],
-  exclusive: boolean,
-): HbaEntry[] {
+export function mergeEntries(current: HbaEntry[], wanted: (HbaEntry & { state: 'present' | 'absent' })[], exclusive: boolean): HbaEntry[] {
   const present = wanted.filter((w) => w.state === 'present').map(({ state: _s, ...e }) => e);
   if (exclusive) return present;
   const absent = new Set(wanted.filter((w) => w.state === 'absent').map(entryKey));

@@ -40,7 +40,9 @@ export function makeVerifier(kind: PasswordEncryption, password: string, rolname
 }
 
 function md5Verifier(password: string, rolname: string): string {
-  return `md5${createHash('md5').update(password + rolname, 'utf8').digest('hex')}`;
+  return `md5${createHash('md5')
+    .update(password + rolname, 'utf8')
+    .digest('hex')}`;
 }
 
 function scramKeys(password: string, salt: Buffer, iterations: number) {

@@ -38,11 +38,7 @@ const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export function setVariableLine(name: string, value: string): string {
   if (!VARIABLE_NAME.test(name)) throw new ModuleError(`internal error: bad psql variable name ${name}`);
   if (value.includes('\0')) throw new ModuleError(`a SQL parameter cannot contain a NUL byte`);
-  const escaped = value
-    .replace(/\\/g, '\\\\')
-    .replace(/'/g, "''")
-    .replace(/\n/g, '\\n')
-    .replace(/\r/g, '\\r');
+  const escaped = value.replace(/\\/g, '\\\\').replace(/'/g, "''").replace(/\n/g, '\\n').replace(/\r/g, '\\r');
   return `\\set ${name} '${escaped}'`;
 }
 
@@ -57,8 +53,7 @@ export function buildScript(sql: string, params: SqlParams = {}): string {
 
 export function psqlArgv(target: PgTarget, extra: string[] = []): string[] {
   const psql = target.binDir ? `${target.binDir}/psql` : 'psql';
-  return [psql, '-X', '-q', '-A', '-t', '--no-psqlrc', '-v', 'ON_ERROR_STOP=1',
-    '-h', target.socketDir, '-p', String(target.port), '-d', target.db, ...extra];
+  return [psql, '-X', '-q', '-A', '-t', '--no-psqlrc', '-v', 'ON_ERROR_STOP=1', '-h', target.socketDir, '-p', String(target.port), '-d', target.db, ...extra];
 }
 
 /** Runs a script; returns psql's stdout. Connection failures throw ServerUnavailableError. */
@@ -82,12 +77,7 @@ export async function runSql(ctx: ModuleContext, target: PgTarget, sql: string, 
 }
 
 /** Runs one row-returning statement (SELECT, VALUES, ...) and returns its rows as typed JSON. */
-export async function queryRows<T = Record<string, unknown>>(
-  ctx: ModuleContext,
-  target: PgTarget,
-  select: string,
-  params: SqlParams = {},
-): Promise<T[]> {
+export async function queryRows<T = Record<string, unknown>>(ctx: ModuleContext, target: PgTarget, select: string, params: SqlParams = {}): Promise<T[]> {
   return parseJsonRows<T>(await runSql(ctx, target, asJsonRows(select), params));
 }
 
@@ -113,12 +103,7 @@ export async function observeSql<T>(ctx: ModuleContext, read: () => Promise<T>):
 }
 
 /** Like queryRows, but returns null when the server does not run. */
-export async function queryRowsIfRunning<T = Record<string, unknown>>(
-  ctx: ModuleContext,
-  target: PgTarget,
-  select: string,
-  params: SqlParams = {},
-): Promise<T[] | null> {
+export async function queryRowsIfRunning<T = Record<string, unknown>>(ctx: ModuleContext, target: PgTarget, select: string, params: SqlParams = {}): Promise<T[] | null> {
   try {
     return await queryRows<T>(ctx, target, select, params);
   } catch (e) {
@@ -141,7 +126,12 @@ export function parseJsonRows<T>(out: string): T[] {
 function cleanError(stderr: string): string {
   return stderr
     .split('\n')
-    .map((l) => l.replace(/^psql:<stdin>:\d+: /, '').replace(/^psql: error: /, '').trim())
+    .map((l) =>
+      l
+        .replace(/^psql:<stdin>:\d+: /, '')
+        .replace(/^psql: error: /, '')
+        .trim(),
+    )
     .filter(Boolean)
     .join('; ');
 }

@@ -45,10 +45,12 @@ export async function readStandbyState(ctx: ModuleContext, target: PgTarget, pri
 export function standbyProblem(s: StandbyState, maxLagBytes: number): string | null {
   if (!s.in_recovery) return 'not a standby: it is not in recovery (promoted, or never cloned)';
   if (s.pause_state !== 'not paused') {
-    return `WAL replay is paused (pg_get_wal_replay_pause_state: ${s.pause_state}) at ${s.replay_lsn}: it replays nothing. ` +
+    return (
+      `WAL replay is paused (pg_get_wal_replay_pause_state: ${s.pause_state}) at ${s.replay_lsn}: it replays nothing. ` +
       'A hot-standby parameter lower than the primary’s (max_connections, max_worker_processes, max_wal_senders, ' +
       'max_prepared_transactions, max_locks_per_transaction) pauses replay: raise it and restart the standby, ' +
-      'or resume with SELECT pg_wal_replay_resume() if it was paused by hand';
+      'or resume with SELECT pg_wal_replay_resume() if it was paused by hand'
+    );
   }
   if (s.receiver !== 'streaming') return `not streaming from the primary (WAL receiver: ${s.receiver ?? 'none'})`;
   if (s.lag_bytes === null) return 'nothing replayed yet';

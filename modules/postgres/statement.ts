@@ -95,7 +95,7 @@ export type StatementKind = 'rows' | 'show' | 'returning' | 'command';
 export function classify(sql: string): { kind: StatementKind; keyword: string; readOnly: boolean; multiple: boolean } {
   const code = codeOnly(sql);
   const keyword = (/^[\s(]*([A-Za-z]+)/.exec(code)?.[1] ?? '').toUpperCase();
-  const words = new Set((code.toUpperCase().match(/[A-Z_]+/g) ?? []));
+  const words = new Set(code.toUpperCase().match(/[A-Z_]+/g) ?? []);
   const modifies = ['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'TRUNCATE', 'INTO', 'COPY', 'CALL', 'DO'].some((w) => words.has(w));
   const locks = /\bFOR\s+(UPDATE|SHARE|NO\s+KEY\s+UPDATE|KEY\s+SHARE)\b/i.test(code);
   const multiple = /;\s*\S/.test(code);

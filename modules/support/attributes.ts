@@ -83,12 +83,7 @@ export interface ApplyAttributeOptions {
 }
 
 /** chown/chmod on the host, owner before mode so that setuid bits survive the chown. */
-export async function applyAttributes(
-  ctx: ModuleContext,
-  path: string,
-  changes: Pick<AttributeChange, 'field' | 'after'>[],
-  opts: ApplyAttributeOptions = {},
-): Promise<void> {
+export async function applyAttributes(ctx: ModuleContext, path: string, changes: Pick<AttributeChange, 'field' | 'after'>[], opts: ApplyAttributeOptions = {}): Promise<void> {
   const owner = changes.find((c) => c.field === 'owner')?.after;
   const group = changes.find((c) => c.field === 'group')?.after;
   const mode = changes.find((c) => c.field === 'mode')?.after;

@@ -74,7 +74,11 @@ export async function runCommand(ctx: ModuleContext, argv: string[], o: CommandO
     r = await ctx.host.exec(argv, { ...ctx.become, cwd: o.chdir, stdin, timeout: o.timeout ? o.timeout * 1000 : undefined });
   } catch (e) {
     if ((e as Error).name === 'TimeoutError') {
-      return { failed: true, message: `The command timed out after ${o.timeout} s`, result: { rc: -1, stdout: '', stderr: '', stdout_lines: [], stderr_lines: [], msg: `The command timed out after ${o.timeout} s` } };
+      return {
+        failed: true,
+        message: `The command timed out after ${o.timeout} s`,
+        result: { rc: -1, stdout: '', stderr: '', stdout_lines: [], stderr_lines: [], msg: `The command timed out after ${o.timeout} s` },
+      };
     }
     throw e;
   }

@@ -24,9 +24,7 @@ export async function findControllerFile(ctx: LookupContext, subdir: string, src
 
 /** The first candidate that exists, file or directory. */
 export async function findControllerPath(ctx: LookupContext, subdir: string, src: string): Promise<{ path: string; directory: boolean }> {
-  const candidates = path.isAbsolute(src)
-    ? [src]
-    : ctx.baseDirs.flatMap((base) => [path.join(base, subdir, src), path.join(base, src)]);
+  const candidates = path.isAbsolute(src) ? [src] : ctx.baseDirs.flatMap((base) => [path.join(base, subdir, src), path.join(base, src)]);
   for (const candidate of candidates) {
     const st = await fs.stat(candidate).catch(() => null);
     if (st) return { path: candidate, directory: st.isDirectory() };

@@ -118,7 +118,12 @@ export async function observeTree(
   ctx: ModuleContext,
   t: { dest: string; source: string; wanted: WantedEntry[]; delete: boolean; owner?: string; group?: string; exclude?: (rel: string, directory: boolean) => boolean },
 ): Promise<TreeObserved> {
-  const { state, found } = await observeHostTree(ctx, t.dest, t.wanted.map((w) => w.path), t.delete);
+  const { state, found } = await observeHostTree(
+    ctx,
+    t.dest,
+    t.wanted.map((w) => w.path),
+    t.delete,
+  );
   const exclude = t.exclude ?? (() => false);
   const excludedDirs: string[] = [];
   const kept = found.filter((e) => {
@@ -266,11 +271,7 @@ export function planTree(o: TreeObserved, opts: TreeOptions, result: Record<stri
   const listing = { dest: o.dest, ...result, added, updated, removed };
   if (total === 0 && o.destState === 'directory') return { changed: false, summary: `${o.dest} holds ${o.source}`, result: listing };
   if (o.destState === 'missing') action.mkdir.unshift({ path: o.dest, mode: opts.directoryMode });
-  const counts = [
-    added.length ? `${added.length} added` : '',
-    updated.length ? `${updated.length} updated` : '',
-    removed.length ? `${removed.length} removed` : '',
-  ].filter(Boolean);
+  const counts = [added.length ? `${added.length} added` : '', updated.length ? `${updated.length} updated` : '', removed.length ? `${removed.length} removed` : ''].filter(Boolean);
   const listingDiff: Diff = { target: `${o.dest}/`, before: lines.before.map((l) => `${l}\n`).join(''), after: lines.after.map((l) => `${l}\n`).join('') };
   return {
     changed: true,
@@ -334,7 +335,11 @@ export async function applyTree(ctx: ModuleContext, action: TreeAction): Promise
   for (const batch of chunks(action.link ?? [])) {
     // Each link made beside its place and renamed over it: the path is never missing.
     const argv = batch.flatMap((l) => [l.target, l.path, `${path.posix.dirname(l.path)}/.${path.posix.basename(l.path)}.plinth-${randomBytes(6).toString('hex')}`]);
-    await execOrFail(ctx, ['sh', '-c', 'while [ $# -gt 0 ]; do ln -s -- "$1" "$3" && mv -fT -- "$3" "$2" || { rm -f -- "$3"; exit 1; }; shift 3; done', 'plinth-link', ...argv], `cannot make symbolic links in ${action.dest}`);
+    await execOrFail(
+      ctx,
+      ['sh', '-c', 'while [ $# -gt 0 ]; do ln -s -- "$1" "$3" && mv -fT -- "$3" "$2" || { rm -f -- "$3"; exit 1; }; shift 3; done', 'plinth-link', ...argv],
+      `cannot make symbolic links in ${action.dest}`,
+    );
   }
   for (const a of action.attributes) {
     if (a.owner || a.group) await execOrFail(ctx, ['chown', '-h', `${a.owner ?? ''}${a.group ? `:${a.group}` : ''}`, '--', a.path], `cannot set the owner of ${a.path}`);

@@ -192,7 +192,10 @@ function netmaskOf(prefix: number): string {
 
 function networkOf(address: string, prefix: number): string {
   const mask = netmaskOf(prefix).split('.').map(Number);
-  return address.split('.').map((o, i) => Number(o) & mask[i]).join('.');
+  return address
+    .split('.')
+    .map((o, i) => Number(o) & mask[i])
+    .join('.');
 }
 
 function defaultRoute(lines: string[], interfaces: Record<string, InterfaceFacts>, family: 'ipv4' | 'ipv6'): Record<string, unknown> {

@@ -100,20 +100,16 @@ function exchange(
       return undefined;
     };
     const send = tls ? httpsRequest : httpRequest;
-    const outgoing = send(
-      url,
-      { method, headers: { ...headers, ...(body ? { 'Content-Length': String(body.length) } : {}) }, createConnection: createConnection as never },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', fail);
-        res.on('end', () => {
-          clearTimeout(timer);
-          tunnel?.destroy();
-          resolve({ status: res.statusCode ?? -1, headers: res.headers, body: Buffer.concat(chunks) });
-        });
-      },
-    );
+    const outgoing = send(url, { method, headers: { ...headers, ...(body ? { 'Content-Length': String(body.length) } : {}) }, createConnection: createConnection as never }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', fail);
+      res.on('end', () => {
+        clearTimeout(timer);
+        tunnel?.destroy();
+        resolve({ status: res.statusCode ?? -1, headers: res.headers, body: Buffer.concat(chunks) });
+      });
+    });
     outgoing.on('error', fail);
     outgoing.end(body);
   });

@@ -4,15 +4,7 @@ import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import type { ApplyResult, Diff, FileStat, ModuleContext, Plan, PlannedWrite } from '../../engine/types.js';
 import { ModuleError, UnreachableError } from '../../engine/types.js';
-import {
-  applyAttributes,
-  attributeChanges,
-  attributesDiff,
-  describeChanges,
-  resolveAttributes,
-  type AttributeChange,
-  type FileAttributes,
-} from './attributes.js';
+import { applyAttributes, attributeChanges, attributesDiff, describeChanges, resolveAttributes, type AttributeChange, type FileAttributes } from './attributes.js';
 import { backupFile, execOrFail } from './host-commands.js';
 import { diffText, isBinary } from './text.js';
 import { splitWords } from './words.js';
@@ -60,7 +52,10 @@ export async function observeManagedFile(ctx: ModuleContext, file: string, wante
   // is a file; a failed read counts only when it is one.
   const [stat, read, attributes] = await Promise.all([
     ctx.host.stat(file, { ...ctx.become, follow: true }),
-    ctx.host.read(file, { ...ctx.become }).then((v) => ({ v }), (e: unknown) => ({ e })),
+    ctx.host.read(file, { ...ctx.become }).then(
+      (v) => ({ v }),
+      (e: unknown) => ({ e }),
+    ),
     resolveAttributes(ctx, wanted),
   ]);
   let content: Buffer | null = null;
@@ -124,9 +119,7 @@ function summarize(file: ManagedFile, contentChanges: boolean, changes: Attribut
 
 function contentDiff(target: string, before: Buffer | null, after: Buffer): Diff {
   const binary = (before !== null && isBinary(before)) || isBinary(after);
-  return binary
-    ? { target, before: diffText(before), after: `binary file changed (${after.length} bytes)\n` }
-    : { target, before: diffText(before), after: after.toString('utf8') };
+  return binary ? { target, before: diffText(before), after: `binary file changed (${after.length} bytes)\n` } : { target, before: diffText(before), after: after.toString('utf8') };
 }
 
 export async function applyManagedFile(ctx: ModuleContext, action: ManagedFileAction): Promise<ApplyResult> {

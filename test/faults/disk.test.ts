@@ -107,7 +107,10 @@ for (const host of ['local', 'remote']) {
       test(`on ${what} fails with a clear message and leaves the old file intact`, async () => {
         const dir = make(`${host}-${what.replace(/\W+/g, '-')}`);
         const r = await writeTemplate(host, dir);
-        expect(r.results.map((e) => `${e.task}=${e.status}`), r.stderr).toEqual(['render app.conf=failed']);
+        expect(
+          r.results.map((e) => `${e.task}=${e.status}`),
+          r.stderr,
+        ).toEqual(['render app.conf=failed']);
         const message: string = r.results[0].message;
         expect(message).toContain(`cannot write ${dir}/app.conf`);
         expect(message).toMatch(reason);

@@ -35,7 +35,10 @@ beforeAll(async () => {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'k8s-faults-'));
   kubeconfig = path.join(dir, 'kubeconfig');
-  await fs.writeFile(kubeconfig, `current-context: f\nclusters: [{name: f, cluster: {server: "${url}"}}]\nusers: [{name: u, user: {token: faults-token}}]\ncontexts: [{name: f, context: {cluster: f, user: u}}]\n`);
+  await fs.writeFile(
+    kubeconfig,
+    `current-context: f\nclusters: [{name: f, cluster: {server: "${url}"}}]\nusers: [{name: u, user: {token: faults-token}}]\ncontexts: [{name: f, context: {cluster: f, user: u}}]\n`,
+  );
 });
 
 afterAll(async () => {
@@ -47,9 +50,7 @@ const configmap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app'
 
 test("a 500 from the server fails the task with the server's message and status", async () => {
   fault = 'status-500';
-  await expect(run(k8s, { definition: configmap, kubeconfig })).rejects.toThrow(
-    'ConfigMap apps/app: Internal error occurred: etcdserver: request timed out (HTTP 500 InternalError)',
-  );
+  await expect(run(k8s, { definition: configmap, kubeconfig })).rejects.toThrow('ConfigMap apps/app: Internal error occurred: etcdserver: request timed out (HTTP 500 InternalError)');
 });
 
 test('a dropped connection fails the task saying the server could not be reached, in check mode too', async () => {
@@ -61,5 +62,7 @@ test('a dropped connection fails the task saying the server could not be reached
 
 test('an answer that is not a Status object (a proxy in between) still names the request and the HTTP status', async () => {
   fault = 'garbage';
-  await expect(run(k8s, { definition: configmap, kubeconfig })).rejects.toThrow('ConfigMap apps/app: GET /api/v1/namespaces/apps/configmaps/app: the answer holds no Kubernetes Status (HTTP 502 Bad Gateway)');
+  await expect(run(k8s, { definition: configmap, kubeconfig })).rejects.toThrow(
+    'ConfigMap apps/app: GET /api/v1/namespaces/apps/configmaps/app: the answer holds no Kubernetes Status (HTTP 502 Bad Gateway)',
+  );
 });

@@ -35,8 +35,7 @@ ${playKeywords}
 async function run(pb: string, flags: string[] = []) {
   const root = await tempTree({ 'inventory.yml': localInventory(HOSTS), 'pb.yml': pb });
   const r = await plinthJson(['-i', path.join(root, 'inventory.yml'), path.join(root, 'pb.yml'), ...flags]);
-  const ran = (h: string) =>
-    r.events.filter((e) => e.type === 'result' && e.host === h && e.status !== 'skipped').map((e) => `${e.task}=${e.status}${e.ignored ? ' (ignored)' : ''}`);
+  const ran = (h: string) => r.events.filter((e) => e.type === 'result' && e.host === h && e.status !== 'skipped').map((e) => `${e.task}=${e.status}${e.ignored ? ' (ignored)' : ''}`);
   return { ...r, ran, recap: recapOf(r.events) };
 }
 

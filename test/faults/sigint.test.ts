@@ -106,7 +106,11 @@ async function runAndInterrupt(work: string, when: () => boolean): Promise<Inter
 }
 
 function tempFiles(work: string): string[] {
-  return HOSTS.flatMap((h) => readdirSync(path.join(work, h)).filter((f) => f.includes('.plinth-')).map((f) => `${h}/${f}`));
+  return HOSTS.flatMap((h) =>
+    readdirSync(path.join(work, h))
+      .filter((f) => f.includes('.plinth-'))
+      .map((f) => `${h}/${f}`),
+  );
 }
 
 function dataFiles(work: string): Record<string, 'old' | 'new' | 'torn'> {

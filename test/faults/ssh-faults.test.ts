@@ -7,18 +7,7 @@ import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { localInventory } from '../helpers/cli.js';
 import { freePort } from '../helpers/sshd.js';
-import {
-  eventually,
-  jsonEvents,
-  killPids,
-  killRuns,
-  processesMatching,
-  spawnPlinth,
-  startFleet,
-  stopFleet,
-  writeSshInventory,
-  type FleetHost,
-} from '../fixtures/faults/fleet.js';
+import { eventually, jsonEvents, killPids, killRuns, processesMatching, spawnPlinth, startFleet, stopFleet, writeSshInventory, type FleetHost } from '../fixtures/faults/fleet.js';
 
 let dir: string;
 const started: FleetHost[] = [];
@@ -83,12 +72,12 @@ describe('a host that is down when the run starts', () => {
     const web2 = resultsOf(events).filter((e) => e.host === 'web2');
     expect(web2.map((e) => e.status)).toEqual(['unreachable']);
     expect(web2[0].message).toMatch(/web2: cannot connect to root@127\.0\.0\.1:\d+: connection refused/);
-    expect(resultsOf(events).filter((e) => e.host !== 'web2').map((e) => `${e.host} ${e.task}=${e.status}`).sort()).toEqual([
-      'web1 second task=changed',
-      'web1 write marker=changed',
-      'web3 second task=changed',
-      'web3 write marker=changed',
-    ]);
+    expect(
+      resultsOf(events)
+        .filter((e) => e.host !== 'web2')
+        .map((e) => `${e.host} ${e.task}=${e.status}`)
+        .sort(),
+    ).toEqual(['web1 second task=changed', 'web1 write marker=changed', 'web3 second task=changed', 'web3 write marker=changed']);
     expect(readFileSync(path.join(work, 'out.web1'), 'utf8')).toBe('converged\n');
     expect(readFileSync(path.join(work, 'out.web3'), 'utf8')).toBe('converged\n');
     expect(existsSync(path.join(work, 'out.web2'))).toBe(false);
@@ -165,7 +154,11 @@ describe('sshd killed in the middle of a task on one host', () => {
     expect(db2[0]).toMatchObject({ task: 'long task', status: 'unreachable' });
     expect(db2[0].message).toMatch(/^connection to db2 \(root@127\.0\.0\.1:\d+\) lost: /);
     for (const h of ['db1', 'db3']) {
-      expect(resultsOf(events).filter((e) => e.host === h).map((e) => `${e.task}=${e.status}`)).toEqual(['long task=changed', 'after=changed']);
+      expect(
+        resultsOf(events)
+          .filter((e) => e.host === h)
+          .map((e) => `${e.task}=${e.status}`),
+      ).toEqual(['long task=changed', 'after=changed']);
       expect(readFileSync(path.join(work, `after.${h}`), 'utf8')).toBe('done\n');
     }
     expect(existsSync(path.join(work, 'after.db2'))).toBe(false);
@@ -204,14 +197,13 @@ describe('a command that hangs past the task timeout', () => {
     const code = await run.exited;
     const events = jsonEvents(run.stdout());
     const app1 = resultsOf(events).filter((e) => e.host === 'app1');
-    expect(app1.map((e) => `${e.task}=${e.status}`), run.stderr()).toEqual(['hangs on app1=failed']);
+    expect(
+      app1.map((e) => `${e.task}=${e.status}`),
+      run.stderr(),
+    ).toEqual(['hangs on app1=failed']);
     expect(app1[0].message).toMatch(/pb\.yml:4:\d+: task timed out after 20 s$/);
     const app2 = resultsOf(events).filter((e) => e.host === 'app2');
-    expect(app2.map((e) => `${e.task}=${e.status}${e.ignored ? ' (ignored)' : ''}`)).toEqual([
-      'hangs on app1=changed',
-      'timed out but ignored=failed (ignored)',
-      'goes on=changed',
-    ]);
+    expect(app2.map((e) => `${e.task}=${e.status}${e.ignored ? ' (ignored)' : ''}`)).toEqual(['hangs on app1=changed', 'timed out but ignored=failed (ignored)', 'goes on=changed']);
     expect(app2[1].message).toMatch(/task timed out after 1 s$/);
     expect(readFileSync(path.join(work, 'after.app2'), 'utf8')).toBe('done\n');
     expect(existsSync(path.join(work, 'after.app1'))).toBe(false);
@@ -245,7 +237,10 @@ describe('a command that hangs past the task timeout', () => {
     const code = await run.exited;
     const events = jsonEvents(run.stdout());
     const byHost = (h: string) => resultsOf(events).filter((e) => e.host === h);
-    expect(byHost('l1').map((e) => `${e.task}=${e.status}`), run.stderr()).toEqual(['hangs on l1=failed']);
+    expect(
+      byHost('l1').map((e) => `${e.task}=${e.status}`),
+      run.stderr(),
+    ).toEqual(['hangs on l1=failed']);
     expect(byHost('l1')[0].message).toMatch(/pb\.yml:4:\d+: task timed out after 20 s$/);
     expect(byHost('l2').map((e) => `${e.task}=${e.status}${e.ignored ? ' (ignored)' : ''}`)).toEqual([
       'hangs on l1=changed',

@@ -13,12 +13,13 @@ const corefileChar = fc.constantFrom(...'{}#" \t\n.:53abc'.split(''), 'hosts', '
 const anyText = fc.oneof(fc.string({ maxLength: 120 }), fc.string({ unit: corefileChar, maxLength: 40 }));
 
 const word = fc.stringMatching(/^[a-z][a-z0-9.:_/-]{0,8}$/).filter((w) => w !== 'hosts');
-const plugin = fc.tuple(fc.array(word, { minLength: 1, maxLength: 3 }), fc.option(fc.constantFrom('# note', '# a {brace}'), { nil: undefined })).map(
-  ([ws, c]) => `${ws.join(' ')}${c ? ` ${c}` : ''}`,
-);
+const plugin = fc.tuple(fc.array(word, { minLength: 1, maxLength: 3 }), fc.option(fc.constantFrom('# note', '# a {brace}'), { nil: undefined })).map(([ws, c]) => `${ws.join(' ')}${c ? ` ${c}` : ''}`);
 const hostsEntry: fc.Arbitrary<HostsEntry> = fc.record({
   ip: fc.oneof(fc.ipV4(), fc.ipV6()),
-  names: fc.array(fc.domain().filter((d) => d.length < 40), { minLength: 1, maxLength: 2 }),
+  names: fc.array(
+    fc.domain().filter((d) => d.length < 40),
+    { minLength: 1, maxLength: 2 },
+  ),
 });
 
 /** A Corefile with a `.:53` server block among others; the block may already have a hosts block. */
@@ -27,7 +28,13 @@ const corefile = fc
     before: fc.array(plugin, { maxLength: 2 }),
     indent: fc.constantFrom('  ', '    ', '\t'),
     step: fc.constantFrom('  ', '   ', '    '),
-    plugins: fc.array(fc.oneof(plugin.map((p) => [p]), fc.tuple(word, fc.array(plugin, { maxLength: 2 })).map(([h, body]) => [`${h} {`, ...body, '}'])), { maxLength: 5 }),
+    plugins: fc.array(
+      fc.oneof(
+        plugin.map((p) => [p]),
+        fc.tuple(word, fc.array(plugin, { maxLength: 2 })).map(([h, body]) => [`${h} {`, ...body, '}']),
+      ),
+      { maxLength: 5 },
+    ),
     existing: fc.option(fc.tuple(fc.array(hostsEntry, { maxLength: 2 }), fc.uniqueArray(fc.constantFrom('ttl 60', 'reload 10s', '# lab names', 'fallthrough'), { maxLength: 2 })), { nil: undefined }),
     other: fc.boolean(),
   })

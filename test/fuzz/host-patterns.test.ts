@@ -14,7 +14,12 @@ const groupName = fc.stringMatching(/^g[A-Z0-9_]{1,5}$/); // never a host name (
 
 /** An inventory of distinct host names in groups (group names never look like host names). */
 const inventory = fc
-  .tuple(fc.uniqueArray(hostName, { minLength: 1, maxLength: 8 }), fc.uniqueArray(groupName, { maxLength: 4 }), fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 12 }), fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 3 }))
+  .tuple(
+    fc.uniqueArray(hostName, { minLength: 1, maxLength: 8 }),
+    fc.uniqueArray(groupName, { maxLength: 4 }),
+    fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 12 }),
+    fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 3 }),
+  )
   .map(([hosts, groups, memberships, nesting]) => {
     const inv = new Inventory('fuzz');
     for (const h of hosts) inv.addHost('ungrouped', h, {});

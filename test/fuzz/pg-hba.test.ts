@@ -4,18 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { ModuleError } from '../../engine/types.js';
-import {
-  HBA_METHODS,
-  HBA_TYPES,
-  beginMarker,
-  endMarker,
-  formatEntry,
-  parseEntry,
-  parseHbaFile,
-  renderHbaFile,
-  validateEntry,
-  type HbaEntry,
-} from '../../modules/postgres/hba.js';
+import { HBA_METHODS, HBA_TYPES, beginMarker, endMarker, formatEntry, parseEntry, parseHbaFile, renderHbaFile, validateEntry, type HbaEntry } from '../../modules/postgres/hba.js';
 
 const RUNS = { numRuns: 300 };
 const MARKER = 'plinth managed';
@@ -31,7 +20,10 @@ function onlyModuleErrors(fn: () => unknown): void {
 
 // Text made of pg_hba-like pieces, so that random input reaches the interesting branches.
 const hbaishChar = fc.constantFrom(...'hostlcaldb all,"#\t /.:0123456789abcdef=-\n'.split(''), 'samenet', 'scram-sha-256', 'local ', 'host ', '# BEGIN plinth managed', '# END plinth managed');
-const hbaishText = fc.oneof(fc.string({ maxLength: 200 }), fc.array(hbaishChar, { maxLength: 80 }).map((a) => a.join('')));
+const hbaishText = fc.oneof(
+  fc.string({ maxLength: 200 }),
+  fc.array(hbaishChar, { maxLength: 80 }).map((a) => a.join('')),
+);
 
 const bareName = fc.stringMatching(/^[a-z_][a-z0-9_$-]{0,10}$/).filter((s) => !['all', 'sameuser', 'samerole', 'replication'].includes(s) || true);
 // A quoted name may hold spaces, commas, '#' (part of the name inside quotes) and doubled quotes.
@@ -49,7 +41,10 @@ const option = fc.oneof(
   fc.tuple(fc.stringMatching(/^[a-z]{1,8}$/), fc.stringMatching(/^[a-z0-9=]{1,8}$/)).map(([k, v]) => `${k}=${v}`),
   fc.tuple(fc.stringMatching(/^[a-z]{1,8}$/), fc.stringMatching(/^[a-z0-9 ,=]{1,8}$/)).map(([k, v]) => `${k}="${v}"`),
 );
-const options = fc.option(fc.array(option, { minLength: 1, maxLength: 3 }).map((a) => a.join(' ')), { nil: undefined });
+const options = fc.option(
+  fc.array(option, { minLength: 1, maxLength: 3 }).map((a) => a.join(' ')),
+  { nil: undefined },
+);
 
 const validEntry: fc.Arbitrary<HbaEntry> = fc
   .record({ type: fc.constantFrom(...HBA_TYPES), database: nameList, user: nameList, address, method: fc.constantFrom(...HBA_METHODS), options })
@@ -75,8 +70,14 @@ describe('pg_hba parser (fuzz)', () => {
       method: fc.oneof(fc.constantFrom(...HBA_METHODS), fc.string()),
       options: fc.option(fc.string(), { nil: undefined }),
     });
-    fc.assert(fc.property(anyEntry, fc.nat(), (e, i) => onlyModuleErrors(() => validateEntry(e, i))), RUNS);
-    fc.assert(fc.property(hbaishText, (text) => onlyModuleErrors(() => parseHbaFile(text, MARKER))), RUNS);
+    fc.assert(
+      fc.property(anyEntry, fc.nat(), (e, i) => onlyModuleErrors(() => validateEntry(e, i))),
+      RUNS,
+    );
+    fc.assert(
+      fc.property(hbaishText, (text) => onlyModuleErrors(() => parseHbaFile(text, MARKER))),
+      RUNS,
+    );
   });
 
   test('a valid rule is valid, and print → parse gives it back', () => {

@@ -12,7 +12,7 @@ const settingName = fc.oneof(
   fc.constantFrom('max_connections', 'wal_level', 'listen_addresses', 'shared_buffers', 'hot_standby', 'primary_conninfo', 'Port', 'include'),
   fc.stringMatching(/^[a-z_][a-z0-9_]{0,10}(\.[a-z_][a-z0-9_]{0,6})?$/),
 );
-const VALUE_CHARS = [..."az09 ='\"\\#,.-_$\t", 'é', '漢', '\n', '\r'];
+const VALUE_CHARS = [...'az09 =\'"\\#,.-_$\t', 'é', '漢', '\n', '\r'];
 // Values as the module receives them, line breaks included (written as \n and \r escapes).
 const value = fc.oneof(
   fc.boolean(),
@@ -29,9 +29,9 @@ function readBack(v: string | number | boolean): string {
 
 // postgresql.conf-like lines: settings in both spellings, commented defaults, comments, includes, junk.
 const confLine = fc.oneof(
-  fc.tuple(settingName, fc.constantFrom(' = ', '=', ' ', '  =  '), value.map(formatValue), fc.option(fc.constantFrom('# why', '\t\t# (change requires restart)'), { nil: undefined })).map(
-    ([n, sep, v, c]) => `${n}${sep}${v}${c ? ` ${c}` : ''}`,
-  ),
+  fc
+    .tuple(settingName, fc.constantFrom(' = ', '=', ' ', '  =  '), value.map(formatValue), fc.option(fc.constantFrom('# why', '\t\t# (change requires restart)'), { nil: undefined }))
+    .map(([n, sep, v, c]) => `${n}${sep}${v}${c ? ` ${c}` : ''}`),
   fc.tuple(settingName, value.map(formatValue)).map(([n, v]) => `#${n} = ${v}\t\t# default`),
   fc.constantFrom('', '# a comment', "include_dir = 'conf.d'", SECTION_START, SECTION_END, '   ', 'garbage line with words', "x = 'unclosed"),
   fc.string({ maxLength: 30 }),
@@ -40,7 +40,11 @@ const confText = fc.array(confLine, { maxLength: 12 }).map((ls) => ls.join('\n')
 
 // Names differ also in case: `Port` and `port` are one setting.
 const settingValues = fc
-  .dictionary(settingName.filter((n) => n !== 'include'), value, { maxKeys: 4 })
+  .dictionary(
+    settingName.filter((n) => n !== 'include'),
+    value,
+    { maxKeys: 4 },
+  )
   .filter((v) => new Set(Object.keys(v).map((k) => k.toLowerCase())).size === Object.keys(v).length);
 
 describe('postgresql.conf parser (fuzz)', () => {

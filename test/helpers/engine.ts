@@ -64,13 +64,20 @@ export async function engineJson(argv: string[], o: EngineRunOptions = {}): Prom
     },
   });
   await plain.finish();
-  const events = stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, any>);
+  const events = stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, any>);
   return { code: exitCodeOf(summary), stdout, stderr, events };
 }
 
 function parseRunArgs(argv: string[], cwd: string): RunArgs {
   const a: Omit<RunArgs, 'playbook'> & { playbook?: string } = { inventory: [], extraVars: [], check: false, diff: false, verbose: 0, tags: [], skipTags: [], forks: DEFAULT_FORKS };
-  const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = (v: string) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   const inventorySource = (v: string) => (v.includes(',') ? v : path.resolve(cwd, v));
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];

@@ -217,10 +217,14 @@ async function startOnce(assets: KubeAssets, opts: { controllerManager?: boolean
     const kubeconfig = path.join(dir, 'kubeconfig');
     writeFileSync(kubeconfig, kubeconfigText(url, ca, { token }), { mode: 0o600 });
     const client = new KubeClient({ context: 'test', server: url, namespace: 'default', ca: Buffer.from(ca), token });
-    await waitUntil('kube-apiserver /readyz', async () => {
-      await client.request('GET', '/readyz');
-      return true;
-    }, processes);
+    await waitUntil(
+      'kube-apiserver /readyz',
+      async () => {
+        await client.request('GET', '/readyz');
+        return true;
+      },
+      processes,
+    );
 
     let namespaces = 0;
     const server: KubeTestServer = {
@@ -255,14 +259,18 @@ async function startOnce(assets: KubeAssets, opts: { controllerManager?: boolean
         processes.push(started);
         // Ready when its informers run: the namespace controller has then finalized nothing yet, but
         // the service account controller creates "default" in every namespace.
-        await waitUntil('kube-controller-manager', async () => {
-          try {
-            return (await client.request('GET', '/api/v1/namespaces/default/serviceaccounts/default')) !== undefined;
-          } catch (e) {
-            if (e instanceof KubeApiError && e.status === 404) return false;
-            throw e;
-          }
-        }, processes);
+        await waitUntil(
+          'kube-controller-manager',
+          async () => {
+            try {
+              return (await client.request('GET', '/api/v1/namespaces/default/serviceaccounts/default')) !== undefined;
+            } catch (e) {
+              if (e instanceof KubeApiError && e.status === 404) return false;
+              throw e;
+            }
+          },
+          processes,
+        );
       },
       async stop() {
         // Reverse order: the controller-manager and the API server before etcd.

@@ -17,7 +17,7 @@ import { plinth, type CliResult } from './cli.js';
 /** The suite's own lab (vitest.config.ts names it "test"): a lab the user brought up is never touched. */
 export const dirs = new StateDir();
 if (dirs.name === DEFAULT_LAB) {
-  throw new Error('the lab tests never run on the default lab (the user\'s): set PLINTH_LAB_NAME, as vitest.config.ts does');
+  throw new Error("the lab tests never run on the default lab (the user's): set PLINTH_LAB_NAME, as vitest.config.ts does");
 }
 export const log = (line: string) => process.stderr.write(`  lab: ${line}\n`);
 
@@ -51,16 +51,18 @@ export function newSecrets(): Secrets {
 /** The ways a secret could leak into output: as is, JSON-escaped, base64 (both alphabets), URL-encoded. */
 export function secretForms(value: string): string[] {
   const b64 = Buffer.from(value).toString('base64');
-  return [...new Set([
-    value,
-    JSON.stringify(value).slice(1, -1),
-    b64,
-    b64.replace(/=+$/, ''),
-    Buffer.from(value).toString('base64url'),
-    encodeURIComponent(value),
-    encodeURI(value),
-    new URLSearchParams({ v: value }).toString().slice(2),
-  ])];
+  return [
+    ...new Set([
+      value,
+      JSON.stringify(value).slice(1, -1),
+      b64,
+      b64.replace(/=+$/, ''),
+      Buffer.from(value).toString('base64url'),
+      encodeURIComponent(value),
+      encodeURI(value),
+      new URLSearchParams({ v: value }).toString().slice(2),
+    ]),
+  ];
 }
 
 export interface RunResult extends CliResult {
@@ -128,7 +130,10 @@ export class LabSession {
     log(`${label}: exit ${r.code} in ${seconds(t0)} s`);
     this.keep(`${label} stdout`, r.stdout);
     this.keep(`${label} stderr`, r.stderr);
-    const events = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, any>);
+    const events = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, any>);
     const recap = events.find((e) => e.type === 'recap')?.hosts;
     return { ...r, label, events, results: events.filter((e) => e.type === 'result'), recap };
   }
@@ -210,8 +215,26 @@ export async function labAddress(host: string): Promise<string> {
 
 /** psql on this machine through pgpool (or any address), password in the environment only. */
 export async function psqlAt(opts: { host?: string; port?: number; user?: string; database?: string; password: string; sql: string }): Promise<PsqlResult> {
-  const argv = ['-X', '-q', '-A', '-t', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-h', opts.host ?? await labAddress(PGPOOL),
-    '-p', String(opts.port ?? 5432), '-U', opts.user ?? 'app', '-d', opts.database ?? 'postgres', '-c', opts.sql];
+  const argv = [
+    '-X',
+    '-q',
+    '-A',
+    '-t',
+    '-F',
+    '\t',
+    '-v',
+    'ON_ERROR_STOP=1',
+    '-h',
+    opts.host ?? (await labAddress(PGPOOL)),
+    '-p',
+    String(opts.port ?? 5432),
+    '-U',
+    opts.user ?? 'app',
+    '-d',
+    opts.database ?? 'postgres',
+    '-c',
+    opts.sql,
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn('psql', argv, {
       env: { ...process.env, PGPASSWORD: opts.password, PGCONNECT_TIMEOUT: '10', PGSSLMODE: 'disable' },
@@ -222,11 +245,13 @@ export async function psqlAt(opts: { host?: string; port?: number; user?: string
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', reject);
-    child.on('close', (code) => resolve({
-      code: code ?? 255,
-      rows: rowsOf(Buffer.concat(out).toString()),
-      stderr: Buffer.concat(err).toString(),
-    }));
+    child.on('close', (code) =>
+      resolve({
+        code: code ?? 255,
+        rows: rowsOf(Buffer.concat(out).toString()),
+        stderr: Buffer.concat(err).toString(),
+      }),
+    );
   });
 }
 
@@ -238,7 +263,10 @@ export async function viaPgpool(password: string, sql: string): Promise<string[]
 }
 
 function rowsOf(out: string): string[][] {
-  return out.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
+  return out
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => l.split('\t'));
 }
 
 /** Retries fn until it stops throwing (replication and pgpool's node checks take a moment). */
@@ -270,7 +298,9 @@ export async function expectStreamingFirst1(replicas: string[]): Promise<void> {
     expect(Object.values(r).every(([state]) => state === 'streaming')).toBe(true);
     return r;
   }, 60_000);
-  const syncStates = Object.values(rep).map(([, sync]) => sync).sort();
+  const syncStates = Object.values(rep)
+    .map(([, sync]) => sync)
+    .sort();
   expect(syncStates).toEqual(['sync', ...Array(replicas.length - 1).fill('potential')].sort());
   const [[names]] = await hostSql(PRIMARY, 'SHOW synchronous_standby_names');
   expect(names).toBe(`FIRST 1 (${replicas.map(appName).join(', ')})`);
@@ -297,12 +327,16 @@ export async function poolNodes(password: string): Promise<{ id: string; hostnam
 
 /** pgpool lists the primary and these replicas' addresses, all up, one primary. */
 export async function expectPoolNodesUp(password: string, primary: string, replicas: string[]): Promise<void> {
-  await eventually(async () => {
-    const nodes = await poolNodes(password);
-    expect(nodes.map((n) => n.hostname)).toEqual([primary, ...replicas]);
-    expect(nodes.map((n) => n.status)).toEqual(nodes.map(() => 'up'));
-    expect(nodes.map((n) => n.role)).toEqual(['primary', ...replicas.map(() => 'standby')]);
-  }, 60_000, 1000);
+  await eventually(
+    async () => {
+      const nodes = await poolNodes(password);
+      expect(nodes.map((n) => n.hostname)).toEqual([primary, ...replicas]);
+      expect(nodes.map((n) => n.status)).toEqual(nodes.map(() => 'up'));
+      expect(nodes.map((n) => n.role)).toEqual(['primary', ...replicas.map(() => 'standby')]);
+    },
+    60_000,
+    1000,
+  );
 }
 
 /** The address of a lab host wherever its inventory (Ansible-shaped) gives it. */

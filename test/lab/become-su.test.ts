@@ -94,7 +94,7 @@ describe('become_method su on a lab host', { timeout: 10 * 60_000 }, () => {
     expect(second.events.find((e) => e.type === 'recap')!.hosts[host]).toMatchObject({ changed: 0, failed: 0 });
   });
 
-  test('a wrong su password fails the task with su\'s own message, and nothing is written', async () => {
+  test("a wrong su password fails the task with su's own message, and nothing is written", async () => {
     await onHost('rm -f /tmp/plinth-su-proof');
     const wrong = await overlay('ansible_su_password=not-the-password');
     const pb = path.join(work, 'wrong.yml');

@@ -9,9 +9,28 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as YAML from 'yaml';
 import {
-  HOOK_TIMEOUT_MS, LabSession, PRIMARY, REPLICAS, labAddress, addressOf, changedCount, eventually, expectPoolNodesUp,
-  expectReplicated, expectStreamingFirst1, expectSuccess, hostSql, log, newSecrets, onHost, psqlAt, randomSecret,
-  resultKey, viaPgpool, type RunResult, type Secrets,
+  HOOK_TIMEOUT_MS,
+  LabSession,
+  PRIMARY,
+  REPLICAS,
+  labAddress,
+  addressOf,
+  changedCount,
+  eventually,
+  expectPoolNodesUp,
+  expectReplicated,
+  expectStreamingFirst1,
+  expectSuccess,
+  hostSql,
+  log,
+  newSecrets,
+  onHost,
+  psqlAt,
+  randomSecret,
+  resultKey,
+  viaPgpool,
+  type RunResult,
+  type Secrets,
 } from '../helpers/lab-cluster.js';
 import { plinth } from '../helpers/cli.js';
 
@@ -67,7 +86,10 @@ describe('the blog cluster, converged by site.yml from bare lab hosts', { timeou
     // Every host has something to do, and each package install is a listed change with its diff.
     for (const h of HOSTS) {
       const installs = check.results.filter((e) => e.host === h && e.module === 'apt');
-      expect(installs.map((e) => e.status), h).toEqual(['changed']);
+      expect(
+        installs.map((e) => e.status),
+        h,
+      ).toEqual(['changed']);
       expect(installs[0].diff, h).not.toBeNull();
     }
     // A task that cannot be known before the install says why, and is never "ok".
@@ -128,8 +150,7 @@ describe('the blog cluster, converged by site.yml from bare lab hosts', { timeou
     await hostSql(PRIMARY, 'CREATE TABLE IF NOT EXISTS plinth_pool_check (token text PRIMARY KEY, server inet)');
     await hostSql(PRIMARY, 'GRANT SELECT, INSERT ON plinth_pool_check TO app');
     const token = `pool-${Date.now()}`;
-    const [[server]] = await viaPgpool(secrets.app_password,
-      `INSERT INTO plinth_pool_check VALUES ('${token}', inet_server_addr()) RETURNING host(inet_server_addr())`);
+    const [[server]] = await viaPgpool(secrets.app_password, `INSERT INTO plinth_pool_check VALUES ('${token}', inet_server_addr()) RETURNING host(inet_server_addr())`);
     expect(server).toBe(PRIMARY_ADDRESS);
     expect(await hostSql(PRIMARY, `SELECT host(server) FROM plinth_pool_check WHERE token = '${token}'`)).toEqual([[PRIMARY_ADDRESS]]);
     for (const r of REPLICAS) {
@@ -152,7 +173,7 @@ describe('the blog cluster, converged by site.yml from bare lab hosts', { timeou
     expect(poolPasswd).not.toBe(poolPasswdBefore);
     expect(poolPasswd).toMatch(/^app:AES/m);
 
-    await eventually200(async () => expect((await viaPgpool(secrets.app_password, 'SELECT current_user'))).toEqual([['app']]));
+    await eventually200(async () => expect(await viaPgpool(secrets.app_password, 'SELECT current_user')).toEqual([['app']]));
     const refused = await psqlAt({ password: old, sql: 'SELECT 1' });
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/authentication failed|password/);
@@ -168,20 +189,23 @@ describe('the blog cluster, converged by site.yml from bare lab hosts', { timeou
   });
 
   test('a third replica in the inventory joins: 3 streaming, the old replicas not restarted, pgpool has a 4th backend up', async () => {
-    const startTimes = async () => Object.fromEntries(await Promise.all(REPLICAS.map(async (r) =>
-      [r, (await hostSql(r, 'SELECT pg_postmaster_start_time(), system_identifier FROM pg_control_system()'))[0].join(' ')])));
+    const startTimes = async () =>
+      Object.fromEntries(await Promise.all(REPLICAS.map(async (r) => [r, (await hostSql(r, 'SELECT pg_postmaster_start_time(), system_identifier FROM pg_control_system()'))[0].join(' ')])));
     const before = await startTimes();
 
     const userInventory = path.join(lab.tmp, 'four-db-hosts.yml');
-    await fs.writeFile(userInventory, YAML.stringify({
-      all: {
-        children: {
-          primary: { hosts: { [PRIMARY]: null } },
-          replicas: { hosts: { 'pg-replica-1': null, 'pg-replica-2': null, 'pg-replica-3': null } },
-          pgpool: { hosts: { pgpool: null } },
+    await fs.writeFile(
+      userInventory,
+      YAML.stringify({
+        all: {
+          children: {
+            primary: { hosts: { [PRIMARY]: null } },
+            replicas: { hosts: { 'pg-replica-1': null, 'pg-replica-2': null, 'pg-replica-3': null } },
+            pgpool: { hosts: { pgpool: null } },
+          },
         },
-      },
-    }));
+      }),
+    );
     const grownInventory = path.join(lab.tmp, 'inventory-grown.yml');
     const grow = await plinth(['lab', 'up', '--inventory', userInventory, '--write-inventory', grownInventory]);
     expect(grow.code, grow.stderr).toBe(0);

@@ -17,8 +17,27 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as YAML from 'yaml';
 import {
-  HOOK_TIMEOUT_MS, LabSession, PGPOOL, PRIMARY, REPLICAS, SITE, addressOf, appName, eventually, expectStreamingFirst1,
-  expectSuccess, hostSql, labAddress, log, newSecrets, onHost, poolNodes, psqlAt, resultKey, seconds, type RunResult,
+  HOOK_TIMEOUT_MS,
+  LabSession,
+  PGPOOL,
+  PRIMARY,
+  REPLICAS,
+  SITE,
+  addressOf,
+  appName,
+  eventually,
+  expectStreamingFirst1,
+  expectSuccess,
+  hostSql,
+  labAddress,
+  log,
+  newSecrets,
+  onHost,
+  poolNodes,
+  psqlAt,
+  resultKey,
+  seconds,
+  type RunResult,
   type Secrets,
 } from '../helpers/lab-cluster.js';
 import { plinth } from '../helpers/cli.js';
@@ -51,11 +70,15 @@ class HeldSession {
   async backendPid(label: string): Promise<string> {
     const mark = `mark-${label}`;
     this.child.stdin.write(`SELECT '${mark}', pg_backend_pid();\n`);
-    return eventually(async () => {
-      const line = this.out.split('\n').find((l) => l.startsWith(`${mark}|`));
-      if (!line) throw new Error(`no answer to ${label} on the held session (stderr: ${this.err || 'none'}, exit: ${this.child.exitCode})`);
-      return line.split('|')[1];
-    }, 60_000, 200);
+    return eventually(
+      async () => {
+        const line = this.out.split('\n').find((l) => l.startsWith(`${mark}|`));
+        if (!line) throw new Error(`no answer to ${label} on the held session (stderr: ${this.err || 'none'}, exit: ${this.child.exitCode})`);
+        return line.split('|')[1];
+      },
+      60_000,
+      200,
+    );
   }
 
   get errors(): string {
@@ -81,7 +104,13 @@ function writeLoop(password: string) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   })();
-  return { stop: async () => { stop = true; await done; return { written, errors }; } };
+  return {
+    stop: async () => {
+      stop = true;
+      await done;
+      return { written, errors };
+    },
+  };
 }
 
 /** How often a standby's log says its replay paused (the log of PostgreSQL on Debian). */
@@ -155,8 +184,7 @@ describe('day 2 on the converged blog cluster', { timeout: 20 * 60_000 }, () => 
   }
 
   /** Index of the first changed result of a task (in one play, when given), -1 when none. */
-  const changedAt = (r: RunResult, task: string, play?: RegExp) =>
-    r.results.findIndex((e) => e.task === task && e.status === 'changed' && (!play || play.test(e.play)));
+  const changedAt = (r: RunResult, task: string, play?: RegExp) => r.results.findIndex((e) => e.task === task && e.status === 'changed' && (!play || play.test(e.play)));
 
   test('max_connections raised 100 → 150 with plan + apply: standbys first (one at a time, the sync one last), then the primary; none paused', async () => {
     expect(await hostSql(PRIMARY, 'SHOW max_connections')).toEqual([['100']]);
@@ -201,13 +229,18 @@ describe('day 2 on the converged blog cluster', { timeout: 20 * 60_000 }, () => 
       const before = await startTimes();
 
       const userInventory = path.join(lab.tmp, 'three-replicas.yml');
-      await fs.writeFile(userInventory, YAML.stringify({
-        all: { children: {
-          primary: { hosts: { [PRIMARY]: null } },
-          replicas: { hosts: Object.fromEntries([...REPLICAS, NEW_REPLICA].map((h) => [h, null])) },
-          pgpool: { hosts: { [PGPOOL]: null } },
-        } },
-      }));
+      await fs.writeFile(
+        userInventory,
+        YAML.stringify({
+          all: {
+            children: {
+              primary: { hosts: { [PRIMARY]: null } },
+              replicas: { hosts: Object.fromEntries([...REPLICAS, NEW_REPLICA].map((h) => [h, null])) },
+              pgpool: { hosts: { [PGPOOL]: null } },
+            },
+          },
+        }),
+      );
       grownInventory = path.join(lab.tmp, 'inventory-grown.yml');
       const grow = await plinth(['lab', 'up', '--inventory', userInventory, '--write-inventory', grownInventory]);
       expect(grow.code, grow.stderr).toBe(0);
@@ -226,10 +259,14 @@ describe('day 2 on the converged blog cluster', { timeout: 20 * 60_000 }, () => 
       });
       expect(after).toBe(pid);
       const newAddress = await addressOf(grownInventory, NEW_REPLICA);
-      await eventually(async () => {
-        const node = (await poolNodes(secrets.app_password)).find((n) => n.hostname === newAddress);
-        expect(node).toMatchObject({ id: '3', status: 'up', role: 'standby' });
-      }, 60_000, 1000);
+      await eventually(
+        async () => {
+          const node = (await poolNodes(secrets.app_password)).find((n) => n.hostname === newAddress);
+          expect(node).toMatchObject({ id: '3', status: 'up', role: 'standby' });
+        },
+        60_000,
+        1000,
+      );
       await expectStreamingFirst1([...REPLICAS, NEW_REPLICA]);
       expect(await startTimes()).toEqual(before);
     } finally {
@@ -287,11 +324,15 @@ describe('day 2 on the converged blog cluster', { timeout: 20 * 60_000 }, () => 
     // At pgpool's next restart (here a reboot's: pgpool_status kept) the host is listed no more;
     // the other ids are unchanged, so a second run changes nothing and restarts nothing.
     await onHost(PGPOOL, 'systemctl restart pgpool2');
-    await eventually(async () => {
-      const restarted = await poolNodes(secrets.app_password);
-      expect(restarted.map((n) => n.hostname)).not.toContain(leavingAddress);
-      for (const n of restarted.filter((x) => x.hostname)) expect(n.id).toBe(idsBefore[n.hostname]);
-    }, 60_000, 1000);
+    await eventually(
+      async () => {
+        const restarted = await poolNodes(secrets.app_password);
+        expect(restarted.map((n) => n.hostname)).not.toContain(leavingAddress);
+        for (const n of restarted.filter((x) => x.hostname)) expect(n.id).toBe(idsBefore[n.hostname]);
+      },
+      60_000,
+      1000,
+    );
     session.close();
     const again = await lab.plinth('remove-replica again', ['run', '-i', shrunk, 'playbooks/remove-replica.yml', '-e', `@${secretsFile}`]);
     expectSuccess(again);

@@ -45,8 +45,7 @@ async function snapshot(): Promise<Snapshot> {
   return {
     netns: linesWith(capture(['ip', 'netns', 'list']), (l) => l.startsWith(net.prefix)),
     links: linesWith(capture(['ip', '-o', 'link']), ownLink),
-    mounts: linesWith(await fs.readFile('/proc/mounts', 'utf8'),
-      (l) => l.includes(`${dirs.root}/`) || l.includes(`/run/systemd/nspawn/propagate/${net.prefix}`)),
+    mounts: linesWith(await fs.readFile('/proc/mounts', 'utf8'), (l) => l.includes(`${dirs.root}/`) || l.includes(`/run/systemd/nspawn/propagate/${net.prefix}`)),
     forward: linesWith(capture(['iptables', '-S', 'FORWARD']), (l) => l.split(' ').includes(net.ruleComment)),
     processes: await listProcesses(),
   };
@@ -111,9 +110,12 @@ describe('lab down leaves the machine as it was', { timeout: 300_000 }, () => {
 
     const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'plinth-lab-test-'));
     const inventoryFile = path.join(tmp, 'hosts.yml');
-    await fs.writeFile(inventoryFile, YAML.stringify({
-      all: { hosts: { 'lab-1': null, 'lab-2': null }, children: { extra: { hosts: { 'lab-3': { role: 'spare' } } } } },
-    }));
+    await fs.writeFile(
+      inventoryFile,
+      YAML.stringify({
+        all: { hosts: { 'lab-1': null, 'lab-2': null }, children: { extra: { hosts: { 'lab-3': { role: 'spare' } } } } },
+      }),
+    );
     const written = path.join(tmp, 'lab-inventory.yml');
     const grown = await up({ spec: await labFromInventory(inventoryFile), inventoryPath: written, progress: log });
     expect(grown.started).toEqual(['lab-3']);

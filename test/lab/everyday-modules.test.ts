@@ -139,7 +139,10 @@ describe('everyday modules on a lab host', { timeout: 10 * 60_000 }, () => {
     expect(await onHost('stat -c "%a %U" /home/pgops/.ssh /home/pgops/.ssh/id_ed25519 /home/pgops/.ssh/authorized_keys')).toBe('700 pgops\n600 pgops\n600 pgops');
     expect(await onHost('cat /home/pgops/.ssh/authorized_keys')).toMatch(/^from="[0-9./,]+",no-pty ssh-ed25519 \S+ ops@controller$/);
     // The key logs in: sshd (StrictModes) accepts the directory and file as made.
-    const login = spawnSync('ssh', ['-i', keyFile, '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${dirs.knownHosts}`, '-o', 'IdentitiesOnly=yes', `pgops@${address}`, 'id -un'], { encoding: 'utf8', timeout: 120_000 });
+    const login = spawnSync('ssh', ['-i', keyFile, '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${dirs.knownHosts}`, '-o', 'IdentitiesOnly=yes', `pgops@${address}`, 'id -un'], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     expect(login.stdout.trim(), login.stderr).toBe('pgops');
 
     const removal = await converges('accounts-gone', ['- user: { name: pgops, state: absent, remove: true }', '- group: { name: pgadmins, state: absent }'].join('\n'), 2);
@@ -160,12 +163,12 @@ describe('everyday modules on a lab host', { timeout: 10 * 60_000 }, () => {
   });
 
   test('replace and sysctl in files on the host (a container: the kernel values themselves are tested in a namespace of the unit suite)', async () => {
-    await onHost("printf \"listen_addresses = 'localhost'\\nport = 5432\\n\" > /tmp/plinth-everyday.conf");
+    await onHost('printf "listen_addresses = \'localhost\'\\nport = 5432\\n" > /tmp/plinth-everyday.conf');
     try {
       await converges(
         'files',
         [
-          "- replace: { path: /tmp/plinth-everyday.conf, regexp: \"^listen_addresses = '.*'$\", replace: \"listen_addresses = '*'\" }",
+          '- replace: { path: /tmp/plinth-everyday.conf, regexp: "^listen_addresses = \'.*\'$", replace: "listen_addresses = \'*\'" }',
           '- sysctl: { name: vm.overcommit_memory, value: 2, sysctl_file: /etc/sysctl.d/30-plinth-everyday.conf, reload: false }',
         ].join('\n'),
         2,
@@ -192,7 +195,12 @@ describe('everyday modules on a lab host', { timeout: 10 * 60_000 }, () => {
       expect(await onHost('hostname; cat /etc/hostname; readlink /etc/localtime; cat /etc/timezone; date +%Z; cat /etc/cron.d/plinth-everyday')).toBe(
         `${host}-renamed\n${host}-renamed\n/usr/share/zoneinfo/Europe/Berlin\nEurope/Berlin\n${await onHost('TZ=Europe/Berlin date +%Z')}\n#Ansible: vacuum\n30 3 * * * postgres vacuumdb --all --analyze`,
       );
-      const facts = await playbook('services', ['- service_facts:', '- assert:', '    that:', '      - ansible_facts.services["ssh.service"].state == "running"', '      - ansible_facts.services["ssh.service"].status == "enabled"'].join('\n'));
+      const facts = await playbook(
+        'services',
+        ['- service_facts:', '- assert:', '    that:', '      - ansible_facts.services["ssh.service"].state == "running"', '      - ansible_facts.services["ssh.service"].status == "enabled"'].join(
+          '\n',
+        ),
+      );
       expect(facts.code, facts.stdout + facts.stderr).toBe(0);
     } finally {
       await execOnHost(host, `hostname ${host}; echo ${host} > /etc/hostname; ln -sfn /usr/share/zoneinfo/${zone} /etc/localtime; echo ${zone} > /etc/timezone; rm -f /etc/cron.d/plinth-everyday`);
@@ -202,7 +210,10 @@ describe('everyday modules on a lab host', { timeout: 10 * 60_000 }, () => {
   test('apt: a local .deb, default_release, autoremove', async () => {
     const pkg = path.join(work, 'deb');
     await fs.mkdir(path.join(pkg, 'DEBIAN'), { recursive: true });
-    await fs.writeFile(path.join(pkg, 'DEBIAN', 'control'), 'Package: plinth-everyday\nVersion: 1.0-1\nArchitecture: all\nMaintainer: plinth tests <root@localhost>\nDescription: a package the lab test builds\n');
+    await fs.writeFile(
+      path.join(pkg, 'DEBIAN', 'control'),
+      'Package: plinth-everyday\nVersion: 1.0-1\nArchitecture: all\nMaintainer: plinth tests <root@localhost>\nDescription: a package the lab test builds\n',
+    );
     execFileSync('dpkg-deb', ['--root-owner-group', '--build', pkg, path.join(work, 'plinth-everyday_1.0-1_all.deb')], { stdio: 'ignore' });
     try {
       const copied = await playbook('deb-copy', `- copy: { src: ${path.join(work, 'plinth-everyday_1.0-1_all.deb')}, dest: /tmp/plinth-everyday_1.0-1_all.deb }`);
@@ -355,7 +366,9 @@ describe('everyday modules on a lab host', { timeout: 10 * 60_000 }, () => {
     const fstab = await onHost('cat /etc/fstab 2>/dev/null || true');
     try {
       await converges('mount', '- mount: { path: /mnt/plinth everyday, src: tmpfs, fstype: tmpfs, opts: size=1m, state: mounted }', 1);
-      expect(await onHost("grep -F 'plinth\\040everyday' /etc/fstab; findmnt -n -o FSTYPE,OPTIONS '/mnt/plinth everyday'")).toMatch(/^tmpfs \/mnt\/plinth\\040everyday tmpfs size=1m 0 0\ntmpfs\s+\S*size=1024k/);
+      expect(await onHost("grep -F 'plinth\\040everyday' /etc/fstab; findmnt -n -o FSTYPE,OPTIONS '/mnt/plinth everyday'")).toMatch(
+        /^tmpfs \/mnt\/plinth\\040everyday tmpfs size=1m 0 0\ntmpfs\s+\S*size=1024k/,
+      );
       await converges('remount', '- mount: { path: /mnt/plinth everyday, src: tmpfs, fstype: tmpfs, opts: size=2m, state: mounted }', 1);
       expect(await onHost("findmnt -n -o OPTIONS '/mnt/plinth everyday'")).toContain('size=2048k');
       await converges('unmount', '- mount: { path: /mnt/plinth everyday, state: absent }', 1);

@@ -16,7 +16,7 @@ const lab = `${selectedLab()}-installer`;
 const log = (line: string) => process.stderr.write(`  lab ${lab}: ${line}\n`);
 const script = readFileSync(path.join(__dirname, '../../scripts/install-debian-packages.sh'), 'utf8');
 const packages = /^packages="([^"]*)"/m.exec(script)![1].split(/\s+/).filter(Boolean);
-const SHIPPED_POLICY = '#!/bin/sh\n# shipped with the image, not plinth\'s\nexit 101\n';
+const SHIPPED_POLICY = "#!/bin/sh\n# shipped with the image, not plinth's\nexit 101\n";
 
 async function sh(host: string, command: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return execOnHost(host, command, { lab });
@@ -30,7 +30,11 @@ async function must(host: string, command: string): Promise<string> {
 
 async function installedPackages(host: string): Promise<string[]> {
   const r = await sh(host, `dpkg-query -W -f='\${Package} \${Status}\\n' ${packages.join(' ')} 2>/dev/null`);
-  return r.stdout.split('\n').filter((l) => l.endsWith(' install ok installed')).map((l) => l.split(' ')[0]).sort();
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.endsWith(' install ok installed'))
+    .map((l) => l.split(' ')[0])
+    .sort();
 }
 
 describe('install-debian-packages.sh on a fresh Debian 12', { timeout: 20 * 60_000 }, () => {
@@ -53,10 +57,7 @@ describe('install-debian-packages.sh on a fresh Debian 12', { timeout: 20 * 60_0
   });
 
   test('exits 0 on both hosts, installs every package, keeps the shipped policy-rc.d and leaves none behind', async () => {
-    const [withPolicy, without] = await Promise.all([
-      sh('lab-1', 'bash /root/install-debian-packages.sh'),
-      sh('lab-2', 'bash /root/install-debian-packages.sh'),
-    ]);
+    const [withPolicy, without] = await Promise.all([sh('lab-1', 'bash /root/install-debian-packages.sh'), sh('lab-2', 'bash /root/install-debian-packages.sh')]);
     expect({ code: withPolicy.code, stderr: withPolicy.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
     expect(withPolicy.stdout).toContain('install-debian-packages: done');
     expect({ code: without.code, stderr: without.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
@@ -73,8 +74,7 @@ describe('install-debian-packages.sh on a fresh Debian 12', { timeout: 20 * 60_0
   test('a second run, under sh as its shebang says, finds everything and exits 0', async () => {
     for (const host of ['lab-1', 'lab-2']) {
       const again = await sh(host, 'sh /root/install-debian-packages.sh');
-      expect({ host, code: again.code, stdout: again.stdout.trim() })
-        .toEqual({ host, code: 0, stdout: 'install-debian-packages: all present' });
+      expect({ host, code: again.code, stdout: again.stdout.trim() }).toEqual({ host, code: 0, stdout: 'install-debian-packages: all present' });
     }
   });
 });

@@ -113,8 +113,7 @@ describe('lab hosts are isolated from each other', { timeout: 120_000 }, () => {
     for (const h of lab.hosts) expect(known).toContain(`${h.name},${h.address} ssh-ed25519 `);
 
     // The same ssh command with an empty known_hosts must be refused: host key checking is on.
-    const argv = sshArgv(dirs, lab.hosts[0].address).map((a) =>
-      a.startsWith('UserKnownHostsFile=') ? 'UserKnownHostsFile=/dev/null' : a);
+    const argv = sshArgv(dirs, lab.hosts[0].address).map((a) => (a.startsWith('UserKnownHostsFile=') ? 'UserKnownHostsFile=/dev/null' : a));
     const refused = spawnSync(argv[0], [...argv.slice(1), 'true'], { encoding: 'utf8' });
     expect(refused.status).toBe(255);
     expect(refused.stderr).toMatch(/Host key verification failed/);

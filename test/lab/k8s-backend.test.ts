@@ -16,10 +16,7 @@ import { blogCorefile } from '../fixtures/k8s/blog-corefile.js';
 import { repoRoot } from '../helpers/cli.js';
 import { startKubeApiServer, type KubeTestServer } from '../helpers/kube-apiserver.js';
 import { standInForKubelet, type KubeletStandIn } from '../helpers/kube-node.js';
-import {
-  HOOK_TIMEOUT_MS, LabSession, PGPOOL, REPLICAS, changedCount, eventually, expectSuccess, hostSql, labAddress, log, newSecrets,
-  type Secrets,
-} from '../helpers/lab-cluster.js';
+import { HOOK_TIMEOUT_MS, LabSession, PGPOOL, REPLICAS, changedCount, eventually, expectSuccess, hostSql, labAddress, log, newSecrets, type Secrets } from '../helpers/lab-cluster.js';
 
 const NAMESPACE = 'backend-paragon';
 
@@ -114,10 +111,18 @@ describe("the blog's backend on Kubernetes, against the converged lab", { timeou
     const env = await secretEnv(api, 'backend-paragon-secret');
     expect(Object.keys(env).sort()).toEqual(['READ_DATABASE_URL', 'WRITE_DATABASE_URL']);
     // The URLs as the backend reads them: no quotes, the password percent-encoded, the app database.
-    for (const [key, name] of [['WRITE_DATABASE_URL', 'pgpool.write.db.internal'], ['READ_DATABASE_URL', 'pgpool.read.db.internal']]) {
+    for (const [key, name] of [
+      ['WRITE_DATABASE_URL', 'pgpool.write.db.internal'],
+      ['READ_DATABASE_URL', 'pgpool.read.db.internal'],
+    ]) {
       const url = new URL(env[key]);
       expect({ protocol: url.protocol, host: url.hostname, port: url.port, user: url.username, database: url.pathname, query: url.search }).toEqual({
-        protocol: 'postgres:', host: name, port: '5432', user: 'app', database: '/app', query: '?sslmode=disable',
+        protocol: 'postgres:',
+        host: name,
+        port: '5432',
+        user: 'app',
+        database: '/app',
+        query: '?sslmode=disable',
       });
       expect(decodeURIComponent(url.password)).toBe(secrets.app_password);
     }
@@ -142,7 +147,7 @@ describe("the blog's backend on Kubernetes, against the converged lab", { timeou
 
     for (const replica of REPLICAS) {
       await eventually(async () => {
-        expect(await hostSql(replica, "SELECT version, pg_is_in_recovery() FROM schema_migrations", 'app')).toEqual([['0001_create_posts', 't']]);
+        expect(await hostSql(replica, 'SELECT version, pg_is_in_recovery() FROM schema_migrations', 'app')).toEqual([['0001_create_posts', 't']]);
       }, 120_000);
       expect(await hostSql(replica, "SELECT tableowner FROM pg_tables WHERE tablename = 'posts'", 'app')).toEqual([['app']]);
     }

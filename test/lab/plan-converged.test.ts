@@ -9,8 +9,19 @@ import * as path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
-  HOOK_TIMEOUT_MS, LabSession, PRIMARY, REPLICAS, SITE, expectReplicated, expectStreamingFirst1, expectSuccess, hostSql, 
-  appName, newSecrets, resultKey, type RunResult,
+  HOOK_TIMEOUT_MS,
+  LabSession,
+  PRIMARY,
+  REPLICAS,
+  SITE,
+  expectReplicated,
+  expectStreamingFirst1,
+  expectSuccess,
+  hostSql,
+  appName,
+  newSecrets,
+  resultKey,
+  type RunResult,
 } from '../helpers/lab-cluster.js';
 import type { PlanFile, PlannedTask } from '../../engine/plan/plan-file.js';
 import { plinth } from '../helpers/cli.js';
@@ -51,15 +62,23 @@ describe('plan, then apply, of day-2 changes on a converged cluster', { timeout:
     expectSuccess(applied);
     expect(applied.stdout + applied.stderr).not.toMatch(/drift|stale|inconsistent|left unknown/);
 
-    const planned = plan.tasks.filter((t) => t.status === 'changed').map(key).sort();
+    const planned = plan.tasks
+      .filter((t) => t.status === 'changed')
+      .map(key)
+      .sort();
     const mayChange = new Set(plan.tasks.filter((t) => t.status === 'changed' || t.status === 'unknown').map(key));
-    const made2 = applied.results.filter((e) => e.status === 'changed').map(resultKey).sort();
+    const made2 = applied.results
+      .filter((e) => e.status === 'changed')
+      .map(resultKey)
+      .sort();
     const notMade = planned.filter((k) => !made2.includes(k));
     const unknown = plan.tasks.filter((t) => t.status === 'unknown');
     const exact = plan.tasks.length - unknown.length;
-    console.log(`figure: ${name} on a converged cluster: planned exactly ${exact} of ${plan.tasks.length} (${percent(exact, plan.tasks.length)}); ` +
-      `changes planned ${planned.length}, applied ${made2.length}, identical: ${JSON.stringify(made2) === JSON.stringify(planned)}; ` +
-      `planned but not needed: ${notMade.join('; ') || 'none'}; unknown: ${unknown.map(key).join('; ') || 'none'}`);
+    console.log(
+      `figure: ${name} on a converged cluster: planned exactly ${exact} of ${plan.tasks.length} (${percent(exact, plan.tasks.length)}); ` +
+        `changes planned ${planned.length}, applied ${made2.length}, identical: ${JSON.stringify(made2) === JSON.stringify(planned)}; ` +
+        `planned but not needed: ${notMade.join('; ') || 'none'}; unknown: ${unknown.map(key).join('; ') || 'none'}`,
+    );
     // Exactly the planned changes were made, and nothing was left unknown.
     expect(made2.filter((k) => !mayChange.has(k))).toEqual([]);
     expect(notMade).toEqual([]);
@@ -69,9 +88,17 @@ describe('plan, then apply, of day-2 changes on a converged cluster', { timeout:
 
   test('a restart-required setting (max_connections): the restarts of the apply itself are not drift', async () => {
     const { plan, applied } = await planThenApply('max-connections', { pg_extra_settings: { max_connections: 200 } });
-    const made = applied.results.filter((e) => e.status === 'changed').map(resultKey).sort();
+    const made = applied.results
+      .filter((e) => e.status === 'changed')
+      .map(resultKey)
+      .sort();
     // Both standbys and the primary restart once: the second pass of the rolling restart finds nothing pending.
-    expect(made).toEqual(plan.tasks.filter((t: PlannedTask) => t.status === 'changed').map(key).sort());
+    expect(made).toEqual(
+      plan.tasks
+        .filter((t: PlannedTask) => t.status === 'changed')
+        .map(key)
+        .sort(),
+    );
     expect(plan.tasks.filter((t) => t.status === 'changed' && t.module === 'postgres_restart').map((t) => t.summary)).toEqual([
       expect.stringMatching(/^\(pg-replica-\d\) restart standby for max_connections 100 → 200; \(pg-replica-\d\) restart standby for max_connections 100 → 200$/),
       'restart for max_connections 100 → 200',
@@ -83,8 +110,22 @@ describe('plan, then apply, of day-2 changes on a converged cluster', { timeout:
 
   test('a pg_hba rule: applied with exactly the planned changes', async () => {
     const { plan, applied } = await planThenApply('hba-rule', { pg_extra_settings: { max_connections: 200 }, pg_app_networks: ['10.77.0.0/16'] });
-    expect(applied.results.filter((e) => e.status === 'changed').map(resultKey).sort()).toEqual(plan.tasks.filter((t) => t.status === 'changed').map(key).sort());
-    const diff = plan.tasks.filter((t) => t.status === 'changed').flatMap((t) => t.diffs).map((d) => d.after).join('\n');
+    expect(
+      applied.results
+        .filter((e) => e.status === 'changed')
+        .map(resultKey)
+        .sort(),
+    ).toEqual(
+      plan.tasks
+        .filter((t) => t.status === 'changed')
+        .map(key)
+        .sort(),
+    );
+    const diff = plan.tasks
+      .filter((t) => t.status === 'changed')
+      .flatMap((t) => t.diffs)
+      .map((d) => d.after)
+      .join('\n');
     expect(diff).toContain('10.77.0.0/16');
     const rules = await hostSql(PRIMARY, "SELECT count(*) FROM pg_hba_file_rules WHERE address = '10.77.0.0'");
     expect(rules).not.toEqual([['0']]);
@@ -92,15 +133,18 @@ describe('plan, then apply, of day-2 changes on a converged cluster', { timeout:
 
   test('a new replica (add-replica.yml): existing hosts planned exactly, the new host shows what it will ensure', async () => {
     const userInventory = path.join(lab.tmp, 'four-db-hosts.yml');
-    await fs.writeFile(userInventory, YAML.stringify({
-      all: {
-        children: {
-          primary: { hosts: { [PRIMARY]: null } },
-          replicas: { hosts: Object.fromEntries([...REPLICAS, NEW_REPLICA].map((h) => [h, null])) },
-          pgpool: { hosts: { pgpool: null } },
+    await fs.writeFile(
+      userInventory,
+      YAML.stringify({
+        all: {
+          children: {
+            primary: { hosts: { [PRIMARY]: null } },
+            replicas: { hosts: Object.fromEntries([...REPLICAS, NEW_REPLICA].map((h) => [h, null])) },
+            pgpool: { hosts: { pgpool: null } },
+          },
         },
-      },
-    }));
+      }),
+    );
     const grown = path.join(lab.tmp, 'inventory-grown.yml');
     const grow = await plinth(['lab', 'up', '--inventory', userInventory, '--write-inventory', grown]);
     expect(grow.code, grow.stderr).toBe(0);
@@ -113,7 +157,9 @@ describe('plan, then apply, of day-2 changes on a converged cluster', { timeout:
     const existing = plan.tasks.filter((t) => t.host !== NEW_REPLICA);
     const fresh = plan.tasks.filter((t) => t.host === NEW_REPLICA);
     // Exactness of the existing hosts, step by step (a loop item delegated to the new host is the new host's).
-    const existingSteps = Object.entries(plan.steps).flatMap(([host, steps]) => steps.map((st) => ({ host, ...st }))).filter((st) => (st.delegate ?? st.host) !== NEW_REPLICA);
+    const existingSteps = Object.entries(plan.steps)
+      .flatMap(([host, steps]) => steps.map((st) => ({ host, ...st })))
+      .filter((st) => (st.delegate ?? st.host) !== NEW_REPLICA);
     const existingUnknown = existingSteps.filter((st) => st.status === 'unknown');
     const pending = fresh.filter((t) => t.status === 'changed' || t.status === 'unknown');
     const shown = pending.filter((t) => t.diffs.length > 0);
@@ -126,9 +172,11 @@ describe('plan, then apply, of day-2 changes on a converged cluster', { timeout:
     expect(clone).toContain(`application_name: ${appName(NEW_REPLICA)}`);
     expect(clone).toContain('replication_password: (secret)');
     const exactExisting = existingSteps.length - existingUnknown.length;
-    console.log(`figure: add-replica.yml: existing hosts planned exactly ${exactExisting} of ${existingSteps.length} steps (${percent(exactExisting, existingSteps.length)}); ` +
-      `unknown: ${existingUnknown.map((st) => `${st.host}: ${st.task} (${st.message})`).join('; ') || 'none'}; ` +
-      `the new host: ${pending.length} pending (${fresh.filter((t) => t.status === 'unknown').length} unknown), desired state shown for ${shown.length} of ${pending.length}`);
+    console.log(
+      `figure: add-replica.yml: existing hosts planned exactly ${exactExisting} of ${existingSteps.length} steps (${percent(exactExisting, existingSteps.length)}); ` +
+        `unknown: ${existingUnknown.map((st) => `${st.host}: ${st.task} (${st.message})`).join('; ') || 'none'}; ` +
+        `the new host: ${pending.length} pending (${fresh.filter((t) => t.status === 'unknown').length} unknown), desired state shown for ${shown.length} of ${pending.length}`,
+    );
     expect(pending.filter((t) => t.diffs.length === 0).map(key)).toEqual([]);
     // The one gap, counted above: the primary's own wait for every standby in pg_stat_replication, a
     // check that changes nothing and waits for the new standby, which only the apply clones. Every
@@ -140,21 +188,36 @@ describe('plan, then apply, of day-2 changes on a converged cluster', { timeout:
     expectSuccess(applied);
     expect(applied.stdout + applied.stderr).not.toMatch(/drift|stale|inconsistent/);
     // On the existing hosts: exactly the planned changes, pgpool's reload and attach included.
-    const madeExisting = applied.results.filter((e) => e.host !== NEW_REPLICA && e.status === 'changed').map(resultKey).sort();
-    const plannedExisting = existing.filter((t) => t.status === 'changed').map(key).sort();
-    console.log(`figure: add-replica.yml: changes planned on existing hosts ${plannedExisting.length}, applied ${madeExisting.length}, identical: ${JSON.stringify(madeExisting) === JSON.stringify(plannedExisting)}`);
+    const madeExisting = applied.results
+      .filter((e) => e.host !== NEW_REPLICA && e.status === 'changed')
+      .map(resultKey)
+      .sort();
+    const plannedExisting = existing
+      .filter((t) => t.status === 'changed')
+      .map(key)
+      .sort();
+    console.log(
+      `figure: add-replica.yml: changes planned on existing hosts ${plannedExisting.length}, applied ${madeExisting.length}, identical: ${JSON.stringify(madeExisting) === JSON.stringify(plannedExisting)}`,
+    );
     // A task of an existing host with a loop item on the new host may be unknown as a whole; apply's
     // own comparison (no "inconsistent result" above) holds every step to its plan.
     const unknownTasks = new Set(existing.filter((t) => t.status === 'unknown').map(key));
     expect(plannedExisting.filter((k) => !madeExisting.includes(k))).toEqual([]);
     expect(madeExisting.filter((k) => !plannedExisting.includes(k) && !unknownTasks.has(k))).toEqual([]);
-    expect(plannedExisting).toEqual(expect.arrayContaining([
-      'pgpool: reload pgpool [pgpool-II in front of the cluster, handler]',
-      'pgpool: pgpool attaches added backends and detaches removed ones [pgpool-II in front of the cluster, handler]',
-    ]));
+    expect(plannedExisting).toEqual(
+      expect.arrayContaining([
+        'pgpool: reload pgpool [pgpool-II in front of the cluster, handler]',
+        'pgpool: pgpool attaches added backends and detaches removed ones [pgpool-II in front of the cluster, handler]',
+      ]),
+    );
     expect(plannedExisting.filter((k) => /restart pgpool|pgpool starts again/.test(k))).toEqual([]);
     const allowed = new Set(pending.map(key));
-    expect(applied.results.filter((e) => e.host === NEW_REPLICA && e.status === 'changed').map(resultKey).filter((k) => !allowed.has(k))).toEqual([]);
+    expect(
+      applied.results
+        .filter((e) => e.host === NEW_REPLICA && e.status === 'changed')
+        .map(resultKey)
+        .filter((k) => !allowed.has(k)),
+    ).toEqual([]);
     await expectStreamingFirst1([...REPLICAS, NEW_REPLICA]);
   });
 });

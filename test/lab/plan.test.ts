@@ -7,9 +7,26 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
-  HOOK_TIMEOUT_MS, LabSession, PRIMARY, REPLICAS, labAddress, SITE, changedCount, expectPoolNodesUp, expectReplicated,
-  expectStreamingFirst1, expectSuccess, log, newSecrets, onHost, psqlAt, randomSecret, resultKey, viaPgpool,
-  eventually, type Secrets,
+  HOOK_TIMEOUT_MS,
+  LabSession,
+  PRIMARY,
+  REPLICAS,
+  labAddress,
+  SITE,
+  changedCount,
+  expectPoolNodesUp,
+  expectReplicated,
+  expectStreamingFirst1,
+  expectSuccess,
+  log,
+  newSecrets,
+  onHost,
+  psqlAt,
+  randomSecret,
+  resultKey,
+  viaPgpool,
+  eventually,
+  type Secrets,
 } from '../helpers/lab-cluster.js';
 import type { PlanFile, PlannedTask } from '../../engine/plan/plan-file.js';
 
@@ -80,7 +97,14 @@ describe('plinth plan, then apply of exactly that plan, for site.yml on bare lab
     const unknownTasks = plan.tasks.filter((t) => t.status === 'unknown');
     const shown = unknownTasks.filter((t) => t.diffs.length > 0);
     for (const t of unknownTasks) expect(t.message ?? '', key(t)).not.toMatch(/sudo:|stderr|Error:/);
-    console.log(`figure: site.yml on bare lab hosts: desired state shown for ${plan.tasks.filter((t) => t.status === 'changed').length + shown.length} of ${plan.tasks.filter((t) => t.status === 'changed' || t.status === 'unknown').length} pending tasks (${shown.length} of ${unknownTasks.length} unknown ones): ${unknownTasks.filter((t) => t.diffs.length === 0).map(key).join('; ') || 'all'}`);
+    console.log(
+      `figure: site.yml on bare lab hosts: desired state shown for ${plan.tasks.filter((t) => t.status === 'changed').length + shown.length} of ${plan.tasks.filter((t) => t.status === 'changed' || t.status === 'unknown').length} pending tasks (${shown.length} of ${unknownTasks.length} unknown ones): ${
+        unknownTasks
+          .filter((t) => t.diffs.length === 0)
+          .map(key)
+          .join('; ') || 'all'
+      }`,
+    );
     expect(unknownTasks.filter((t) => t.diffs.length === 0).map(key)).toEqual([]);
 
     const byStatus = countBy(plan.tasks);
@@ -99,7 +123,12 @@ describe('plinth plan, then apply of exactly that plan, for site.yml on bare lab
     const planned = new Map(plan.tasks.map((t) => [key(t), t.status as string]));
     const made = applied.results.filter((e) => e.status === 'changed');
     const madeKeys = new Set(made.map(resultKey));
-    expect(plan.tasks.filter((t) => t.status === 'changed').map(key).filter((k) => !madeKeys.has(k))).toEqual([]);
+    expect(
+      plan.tasks
+        .filter((t) => t.status === 'changed')
+        .map(key)
+        .filter((k) => !madeKeys.has(k)),
+    ).toEqual([]);
     expect(made.filter((e) => ['ok', 'skipped'].includes(planned.get(resultKey(e)) ?? '')).map(resultKey)).toEqual([]);
     expect(made.filter((e) => !e.handler && !['changed', 'unknown'].includes(planned.get(resultKey(e)) ?? '')).map(resultKey)).toEqual([]);
     const exact = made.filter((e) => planned.get(resultKey(e)) === 'changed').length;

@@ -85,7 +85,7 @@ describe('root login, become another user (sudo -u)', () => {
   });
   afterAll(() => host?.close());
 
-  test('commands run as the user with the user\'s HOME', async () => {
+  test("commands run as the user with the user's HOME", async () => {
     const r = await host.exec(['sh', '-c', 'id -un; echo "$HOME"'], { become: true, becomeUser: USER });
     expect(r).toEqual({ exitCode: 0, stdout: `${USER}\n/home/${USER}\n`, stderr: '' });
   });
@@ -128,9 +128,7 @@ describe('root login, become another user (sudo -u)', () => {
     chmodSync(dir, 0o755);
     const file = path.join(dir, 'root-owned');
     writeFileSync(file, 'old');
-    await expect(host.write(file, 'new', { become: true, becomeUser: USER })).rejects.toThrow(
-      new RegExp(`cannot write ${file} as ${USER} on db1: .*Permission denied`),
-    );
+    await expect(host.write(file, 'new', { become: true, becomeUser: USER })).rejects.toThrow(new RegExp(`cannot write ${file} as ${USER} on db1: .*Permission denied`));
     expect(readFileSync(file, 'utf8')).toBe('old');
     expect(readdirSync(dir)).toEqual(['root-owned']);
   });
@@ -180,7 +178,7 @@ describe(`login as ${USER}, become root with a sudo password`, () => {
     }
   });
 
-  test('a wrong password fails the command with sudo\'s message, without hanging', async () => {
+  test("a wrong password fails the command with sudo's message, without hanging", async () => {
     const host = await SshHost.connect(options({ user: USER, become: true, becomePassword: 'wrong-password' }));
     try {
       const r = await host.exec(['id', '-un'], { timeout: 20_000 });
@@ -262,7 +260,7 @@ describe(`become_method su: login as ${USER}, su to ${USER2} with ${USER2}'s pas
     }
   });
 
-  test('a method\'s own password (ansible_su_password) wins over the generic become password', async () => {
+  test("a method's own password (ansible_su_password) wins over the generic become password", async () => {
     const host = await SshHost.connect(options({ user: USER, become: true, becomeUser: USER2, becomeMethod: 'su', becomePassword: 'wrong-generic', becomePasswords: { su: password2 } }));
     try {
       expect((await host.exec(['id', '-un'])).stdout).toBe(`${USER2}\n`);
@@ -271,7 +269,7 @@ describe(`become_method su: login as ${USER}, su to ${USER2} with ${USER2}'s pas
     }
   });
 
-  test('a wrong password fails with su\'s message, without hanging and without the prompt in stderr', async () => {
+  test("a wrong password fails with su's message, without hanging and without the prompt in stderr", async () => {
     const host = await SshHost.connect(options({ user: USER, become: true, becomeUser: USER2, becomeMethod: 'su', becomePassword: 'wrong-password' }));
     try {
       const r = await host.exec(['cat'], { stdin: 'must not be read as a password', timeout: 60_000 });
@@ -284,7 +282,7 @@ describe(`become_method su: login as ${USER}, su to ${USER2} with ${USER2}'s pas
     }
   }, 90_000);
 
-  test('without a password, su fails at once: the command\'s stdin is never offered to it as a password', async () => {
+  test("without a password, su fails at once: the command's stdin is never offered to it as a password", async () => {
     const host = await SshHost.connect(options({ user: USER, become: true, becomeUser: USER2, becomeMethod: 'su' }));
     try {
       const r = await host.exec(['cat'], { stdin: password2, timeout: 60_000 });

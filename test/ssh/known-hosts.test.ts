@@ -5,12 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { UnreachableError } from '../../engine/connection/connection-errors.js';
-import {
-  entryMatches,
-  fingerprintOf,
-  parseKnownHosts,
-  verifyHostKey,
-} from '../../engine/connection/known-hosts.js';
+import { entryMatches, fingerprintOf, parseKnownHosts, verifyHostKey } from '../../engine/connection/known-hosts.js';
 import { SshHost, type SshOptions } from '../../engine/connection/ssh.js';
 import { keygen, startSshd, type TestSshd } from '../helpers/sshd.js';
 

@@ -16,11 +16,7 @@ function options(server: TestSshd, name: string, extra: Partial<SshOptions> = {}
 }
 
 beforeAll(async () => {
-  [bastion, noForwarding, target] = await Promise.all([
-    startSshd({ extraConfig: ['LogLevel DEBUG1'] }),
-    startSshd({ extraConfig: ['AllowTcpForwarding no'] }),
-    startSshd(),
-  ]);
+  [bastion, noForwarding, target] = await Promise.all([startSshd({ extraConfig: ['LogLevel DEBUG1'] }), startSshd({ extraConfig: ['AllowTcpForwarding no'] }), startSshd()]);
 }, 30_000);
 
 afterAll(async () => {
@@ -46,7 +42,7 @@ test('a jump host that forbids forwarding makes the target unreachable, naming t
   expect((err as Error).message).toContain(`db1: cannot reach 127.0.0.1:${target.port} through jump host bastion2`);
 });
 
-test('the target\'s host key is still checked behind the jump host', async () => {
+test("the target's host key is still checked behind the jump host", async () => {
   const wrongKnownHosts = path.join(target.dir, 'known_hosts_wrong');
   writeFileSync(wrongKnownHosts, `[127.0.0.1]:${target.port} ${bastion.hostKey}\n`);
   const opts = { ...options(target, 'db1', { proxyJump: options(bastion, 'bastion') }), knownHostsFiles: [wrongKnownHosts] };

@@ -4,15 +4,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import {
-  hostPatternsMatch,
-  loadSshConfig,
-  parseProxyJump,
-  parseSshConfig,
-  resolveSshHost,
-  SshConfigError,
-  sshOptionsFor,
-} from '../../engine/connection/ssh-config.js';
+import { hostPatternsMatch, loadSshConfig, parseProxyJump, parseSshConfig, resolveSshHost, SshConfigError, sshOptionsFor } from '../../engine/connection/ssh-config.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'plinth-sshcfg-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -67,10 +59,7 @@ describe('resolveSshHost', () => {
     const r = resolveSshHost(blocks, 'anything');
     expect(r.hostName).toBe('anything');
     expect(r.strictHostKeyChecking).toBe('accept-new');
-    expect(r.userKnownHostsFiles).toEqual([
-      path.join(os.homedir(), '.ssh/known_hosts'),
-      path.join(os.homedir(), '.ssh/known_hosts2'),
-    ]);
+    expect(r.userKnownHostsFiles).toEqual([path.join(os.homedir(), '.ssh/known_hosts'), path.join(os.homedir(), '.ssh/known_hosts2')]);
     expect(r.serverAliveIntervalSeconds).toBe(7);
   });
 
@@ -79,7 +68,11 @@ describe('resolveSshHost', () => {
     writeFileSync(file, CONFIG);
     for (const alias of ['db1', 'db-legacy', 'web2', 'other']) {
       const g = execFileSync('ssh', ['-G', '-F', file, alias], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-      const get = (k: string) => g.split('\n').filter((l) => l.startsWith(`${k} `)).map((l) => l.slice(k.length + 1));
+      const get = (k: string) =>
+        g
+          .split('\n')
+          .filter((l) => l.startsWith(`${k} `))
+          .map((l) => l.slice(k.length + 1));
       const r = resolveSshHost(parseSshConfig(CONFIG, file), alias);
       expect(r.hostName).toBe(get('hostname')[0]);
       expect(r.user).toBe(get('user')[0]);
@@ -173,12 +166,7 @@ Host jump2
       hostKeyChecking: 'accept-new',
       connectTimeoutMs: 4000,
     });
-    expect(o.knownHostsFiles).toEqual([
-      path.join(os.homedir(), '.ssh/known_hosts'),
-      path.join(os.homedir(), '.ssh/known_hosts2'),
-      '/etc/ssh/ssh_known_hosts',
-      '/etc/ssh/ssh_known_hosts2',
-    ]);
+    expect(o.knownHostsFiles).toEqual([path.join(os.homedir(), '.ssh/known_hosts'), path.join(os.homedir(), '.ssh/known_hosts2'), '/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2']);
   });
 
   test('config values apply when the inventory says nothing; ansible_host is the name matched', () => {

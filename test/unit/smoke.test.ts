@@ -1,3 +1,5 @@
 import { test, expect } from 'vitest';
 import { quoteArg } from '../../engine/connection/shell-quote.js';
-test('q', () => { expect(quoteArg("a b")).toBe("'a b'"); });
+test('q', () => {
+  expect(quoteArg('a b')).toBe("'a b'");
+});

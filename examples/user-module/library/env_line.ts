@@ -3,14 +3,18 @@ import type { ArgsOf, Module } from 'plinth';
 
 // The one declaration of the arguments: plinth validates them with it, TypeScript types them from it.
 const schema = {
-  type: 'object', additionalProperties: false, required: ['path', 'values'],
+  type: 'object',
+  additionalProperties: false,
+  required: ['path', 'values'],
   properties: {
     path: { type: 'string', description: 'The file; created when missing.' },
     values: { type: 'object', additionalProperties: { type: 'string' }, description: 'KEY: value' },
   },
 } as const;
 type Args = ArgsOf<typeof schema>;
-interface Observed { text: string | null }
+interface Observed {
+  text: string | null;
+}
 
 /** Pure: the arguments and what observe saw give the plan, so fixtures test it without a host. */
 export function planEnvLines(observed: Observed, args: Args) {

@@ -69,9 +69,7 @@ describe('an Ansible-shaped role runs unchanged', () => {
     const args = ['-i', path.join(root, 'inv.yml'), path.join(root, 'pb.yml'), '-e', `root=${root}`];
     const first = await engineJson(args);
     expect(first.code).toBe(0);
-    expect(await fs.readFile(path.join(root, 'ntp.conf'), 'utf8')).toBe(
-      'server 0.pool.example iburst\nserver 1.pool.example iburst\nserver 2.pool.example iburst\n',
-    );
+    expect(await fs.readFile(path.join(root, 'ntp.conf'), 'utf8')).toBe('server 0.pool.example iburst\nserver 1.pool.example iburst\nserver 2.pool.example iburst\n');
     expect(((await fs.stat(path.join(root, 'ntp.conf'))).mode & 0o777).toString(8)).toBe('644');
     expect(await fs.readFile(path.join(root, 'package'), 'utf8')).toBe('ntpsec\n');
     expect(await fs.readFile(path.join(root, 'log'), 'utf8')).toBe('restart ntpsec\n');

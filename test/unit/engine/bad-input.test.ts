@@ -23,10 +23,7 @@ describe('load-time errors: exit 4, one line on stderr, nothing on stdout', () =
     ['wrong-type.yml', 'wrong-type.yml:8:9: copy: force: must be boolean, got number'],
     ['missing-required.yml', "missing-required.yml:6:9: copy: dest: missing required field 'dest'"],
     ['unknown-play-keyword.yml', "unknown-play-keyword.yml:3:3: play: taskz: unknown field 'taskz'"],
-    [
-      'unquoted-mode.yml',
-      "unquoted-mode.yml:8:9: file: mode: 600 without a leading zero is the decimal number 600, not a file mode: write 0600 or '0600'",
-    ],
+    ['unquoted-mode.yml', "unquoted-mode.yml:8:9: file: mode: 600 without a leading zero is the decimal number 600, not a file mode: write 0600 or '0600'"],
   ];
   for (const [file, message] of cases) {
     it(file, async () => {
@@ -111,7 +108,10 @@ describe('run-time errors: the host fails (exit 2) with file:line', () => {
 
   it('the same errors in --json carry the message and the task file:line', async () => {
     const r = await runBad('template-undefined.yml', '--json');
-    const [result] = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const [result] = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     // --json names files relative to the repository root.
     const rel = path.relative(repoRoot, dir);
     expect(result).toMatchObject({ status: 'failed', file: `${rel}/template-undefined.yml:4` });

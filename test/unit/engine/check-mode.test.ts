@@ -7,8 +7,7 @@ import { engineJson } from '../../helpers/engine.js';
 
 const dir = path.join(fixtures, 'check');
 
-const changedTasks = (events: Record<string, any>[]) =>
-  events.filter((e) => e.type === 'result' && e.status === 'changed').map((e) => `${e.host}: ${e.task}`);
+const changedTasks = (events: Record<string, any>[]) => events.filter((e) => e.type === 'result' && e.status === 'changed').map((e) => `${e.host}: ${e.task}`);
 
 async function converge(root: string, ...flags: string[]) {
   const r = await engineJson(['-i', path.join(root, 'inv.yml'), path.join(dir, 'site.yml'), '-e', `root=${root}`, ...flags]);
@@ -65,9 +64,7 @@ describe('check mode', () => {
     expect(await hashTree(root)).toBe(before);
     expect(changedTasks(check.events)).toEqual(['h1: config from template', 'h1: reload']);
     const template = check.events.find((e) => e.task === 'config from template');
-    expect(template.diff).toEqual([
-      { target: path.join(root, 'h1', 'app', 'app.conf'), before: 'listen_port = 5432\nname = h1\n', after: 'listen_port = 6000\nname = h1\n' },
-    ]);
+    expect(template.diff).toEqual([{ target: path.join(root, 'h1', 'app', 'app.conf'), before: 'listen_port = 5432\nname = h1\n', after: 'listen_port = 6000\nname = h1\n' }]);
     const plain = await plinth(['run', '-i', path.join(root, 'inv.yml'), path.join(dir, 'site.yml'), '-e', `root=${root}`, '-C', '-D', '-e', 'port=6000']);
     expect(plain.stdout).toContain(
       [`--- before: ${root}/h1/app/app.conf`, `+++ after: ${root}/h1/app/app.conf`, '@@ -1,2 +1,2 @@', '-listen_port = 5432', '+listen_port = 6000', ' name = h1'].join('\n'),
@@ -107,7 +104,8 @@ describe('check mode', () => {
 
   it('ansible_check_mode is true in check mode', async () => {
     const root = await tempTree({
-      'pb.yml': '- hosts: localhost\n  gather_facts: false\n  tasks:\n    - command: echo check\n      when: ansible_check_mode\n      changed_when: false\n      register: r\n    - assert: { that: ["r.stdout == \'check\'"] }\n',
+      'pb.yml':
+        '- hosts: localhost\n  gather_facts: false\n  tasks:\n    - command: echo check\n      when: ansible_check_mode\n      changed_when: false\n      register: r\n    - assert: { that: ["r.stdout == \'check\'"] }\n',
     });
     const r = await engineJson([path.join(root, 'pb.yml'), '-C']);
     expect(r.events.map((e) => e.status)).toEqual(['ok', 'ok', undefined]);

@@ -10,11 +10,17 @@ const inv = path.join(dir, 'inventory.yml');
 const pb = (name: string) => path.join(dir, name);
 
 function listedHosts(stdout: string): string[] {
-  return stdout.split('\n').filter((l) => l.startsWith('    ')).map((l) => l.trim());
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith('    '))
+    .map((l) => l.trim());
 }
 
 function listedTasks(stdout: string): string[] {
-  return stdout.split('\n').filter((l) => l.startsWith('    ')).map((l) => l.trim().split('\t')[0]);
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith('    '))
+    .map((l) => l.trim().split('\t')[0]);
 }
 
 describe('--list-hosts and -l/--limit', () => {
@@ -71,17 +77,50 @@ describe('--list-hosts and -l/--limit', () => {
 describe('-t/--tags, --skip-tags and --list-tasks', () => {
   const cases: [string[], string[]][] = [
     [[], ['t-always', 't-web', 't-db', 't-untagged']],
-    [['-t', 'web'], ['t-always', 't-web', 't-db']],
-    [['--tags', 'db'], ['t-always', 't-db']],
-    [['-t', 'never'], ['t-always', 't-never']],
-    [['-t', 'debugonly'], ['t-always', 't-never']],
-    [['-t', 'untagged'], ['t-always', 't-untagged']],
-    [['-t', 'tagged'], ['t-always', 't-web', 't-db']],
-    [['-t', 'all'], ['t-always', 't-web', 't-db', 't-untagged']],
-    [['--skip-tags', 'web'], ['t-always', 't-untagged']],
-    [['--skip-tags', 'always'], ['t-web', 't-db', 't-untagged']],
-    [['-t', 'web', '--skip-tags', 'db'], ['t-always', 't-web']],
-    [['-t', 'db,web'], ['t-always', 't-web', 't-db']],
+    [
+      ['-t', 'web'],
+      ['t-always', 't-web', 't-db'],
+    ],
+    [
+      ['--tags', 'db'],
+      ['t-always', 't-db'],
+    ],
+    [
+      ['-t', 'never'],
+      ['t-always', 't-never'],
+    ],
+    [
+      ['-t', 'debugonly'],
+      ['t-always', 't-never'],
+    ],
+    [
+      ['-t', 'untagged'],
+      ['t-always', 't-untagged'],
+    ],
+    [
+      ['-t', 'tagged'],
+      ['t-always', 't-web', 't-db'],
+    ],
+    [
+      ['-t', 'all'],
+      ['t-always', 't-web', 't-db', 't-untagged'],
+    ],
+    [
+      ['--skip-tags', 'web'],
+      ['t-always', 't-untagged'],
+    ],
+    [
+      ['--skip-tags', 'always'],
+      ['t-web', 't-db', 't-untagged'],
+    ],
+    [
+      ['-t', 'web', '--skip-tags', 'db'],
+      ['t-always', 't-web'],
+    ],
+    [
+      ['-t', 'db,web'],
+      ['t-always', 't-web', 't-db'],
+    ],
   ];
   for (const [flags, tasks] of cases) {
     it(`--list-tasks ${flags.join(' ') || '(no tags)'} lists ${tasks.join(', ')}`, async () => {
@@ -300,7 +339,8 @@ describe('exit codes', () => {
 
   it('a reader that closes the pipe early (| head) does not crash the run', async () => {
     const root = await tempTree({
-      'pb.yml': '- hosts: localhost\n  gather_facts: false\n  tasks:\n    - shell: sleep 0.3\n    - debug: { msg: "{{ \'x\'.repeat(100000) }}" }\n    - copy: { dest: "{{ root }}/done", content: ok }\n',
+      'pb.yml':
+        '- hosts: localhost\n  gather_facts: false\n  tasks:\n    - shell: sleep 0.3\n    - debug: { msg: "{{ \'x\'.repeat(100000) }}" }\n    - copy: { dest: "{{ root }}/done", content: ok }\n',
     });
     const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'plinth.js'), 'run', path.join(root, 'pb.yml'), '-e', `root=${root}`], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';

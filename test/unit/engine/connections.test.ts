@@ -16,10 +16,12 @@ const root = mkdtempSync(path.join(os.tmpdir(), 'plinth-connections-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('connections', () => {
-  test('later plays\' hosts are connected while the first play runs, once each, and closed at the end', async () => {
+  test("later plays' hosts are connected while the first play runs, once each, and closed at the end", async () => {
     const marker = path.join(root, 'first-play-ran');
     const pb = path.join(root, 'three-plays.yml');
-    writeFileSync(pb, `
+    writeFileSync(
+      pb,
+      `
 - hosts: db
   gather_facts: false
   tasks:
@@ -35,9 +37,14 @@ describe('connections', () => {
   gather_facts: false
   tasks:
     - command: "true"
-`);
+`,
+    );
     const inventory = new Inventory('test');
-    for (const [group, host] of [['db', 'db1'], ['web', 'web1'], ['web', 'web2']]) {
+    for (const [group, host] of [
+      ['db', 'db1'],
+      ['web', 'web1'],
+      ['web', 'web2'],
+    ]) {
       inventory.addHost(group, host, { ansible_connection: 'local' });
       inventory.addChild('all', group);
     }
@@ -59,7 +66,10 @@ describe('connections', () => {
     };
     const events: RunEvent[] = [];
     await runPlaybook({
-      inventory, plays, check: false, connect,
+      inventory,
+      plays,
+      check: false,
+      connect,
       onEvent: (e) => {
         events.push(e);
         if (e.type === 'result' && e.task === 'first play done') firstPlayDone = ++seq;

@@ -37,7 +37,7 @@ describe('Scope.render', () => {
     expect(s.render('no braces')).toBe('no braces');
   });
 
-  it('variables written with expressions are rendered when read, in the reader\'s scope', () => {
+  it("variables written with expressions are rendered when read, in the reader's scope", () => {
     const defaults = { conf_dir: '{{ root }}/etc', root: '/srv' };
     expect(scope(defaults).render('{{ conf_dir }}')).toBe('/srv/etc');
     expect(scope(defaults, { root: '/opt' }).render('{{ conf_dir }}')).toBe('/opt/etc');
@@ -58,7 +58,7 @@ describe('Scope.render', () => {
   });
 
   it('vars.name is undefined, not an error, for a missing name', () => {
-    expect(s.render("{{ vars.port ?? 5432 }}")).toBe(5432);
+    expect(s.render('{{ vars.port ?? 5432 }}')).toBe(5432);
     expect(s.render('{{ vars.n }}')).toBe(5);
   });
 

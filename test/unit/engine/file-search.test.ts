@@ -64,8 +64,6 @@ describe('copy src from a playbook outside plinth', () => {
 `,
     });
     const r = await engineJson(['pb.yml', '-e', `out=${dir}`], { cwd: dir });
-    expect(failures(r.events)).toEqual([
-      `pb.yml:5:7: src 'pgpool/pgpool.conf.ejs' not found; looked in: ${dir}/templates/pgpool/pgpool.conf.ejs, ${dir}/pgpool/pgpool.conf.ejs`,
-    ]);
+    expect(failures(r.events)).toEqual([`pb.yml:5:7: src 'pgpool/pgpool.conf.ejs' not found; looked in: ${dir}/templates/pgpool/pgpool.conf.ejs, ${dir}/pgpool/pgpool.conf.ejs`]);
   });
 });

@@ -80,10 +80,9 @@ describe('include_tasks is dynamic', () => {
   });
 
   it('a handler may be an include_tasks', async () => {
-    const r = await runPlay(
-      `- hosts: h1\n  gather_facts: false\n  tasks:\n    - { command: echo x, notify: restart }\n  handlers:\n    - name: restart\n      include_tasks: restart.yml\n`,
-      { 'restart.yml': `- ${log('stop')}\n- ${log('start')}\n` },
-    );
+    const r = await runPlay(`- hosts: h1\n  gather_facts: false\n  tasks:\n    - { command: echo x, notify: restart }\n  handlers:\n    - name: restart\n      include_tasks: restart.yml\n`, {
+      'restart.yml': `- ${log('stop')}\n- ${log('start')}\n`,
+    });
     expect(r.code).toBe(0);
     expect(await lines(r.root, 'h1')).toEqual(['stop', 'start']);
   });
@@ -102,7 +101,9 @@ describe('include_tasks is dynamic', () => {
   });
 
   it('loop on include_tasks of a file of several tasks runs all of them per item', async () => {
-    const r = await runPlay(`- hosts: h1\n  gather_facts: false\n  tasks:\n    - include_tasks: two.yml\n      with_items: [a, b]\n`, { 'two.yml': `- ${log('first {{ item }}')}\n- ${log('second {{ item }}')}\n` });
+    const r = await runPlay(`- hosts: h1\n  gather_facts: false\n  tasks:\n    - include_tasks: two.yml\n      with_items: [a, b]\n`, {
+      'two.yml': `- ${log('first {{ item }}')}\n- ${log('second {{ item }}')}\n`,
+    });
     expect(await lines(r.root, 'h1')).toEqual(['first a', 'second a', 'first b', 'second b']);
   });
 });
@@ -155,14 +156,24 @@ describe('include_vars', () => {
     - include_vars: { dir: conf.d }
     - copy: { dest: "{{ root }}/out", content: "{{ pkg }} {{ extra.x }} {{ a }} {{ b }}" }
 `,
-      { 'vars/Debian.yml': 'pkg: postgresql-15\n', 'vars/default.yml': 'pkg: postgresql\n', 'vars/extra.yml': 'x: 1\n', 'conf.d/1.yml': 'a: one\nb: first\n', 'conf.d/2.yml': 'b: second\n', 'conf.d/skip.txt': 'b: never\n' },
+      {
+        'vars/Debian.yml': 'pkg: postgresql-15\n',
+        'vars/default.yml': 'pkg: postgresql\n',
+        'vars/extra.yml': 'x: 1\n',
+        'conf.d/1.yml': 'a: one\nb: first\n',
+        'conf.d/2.yml': 'b: second\n',
+        'conf.d/skip.txt': 'b: never\n',
+      },
     );
     expect(r.code).toBe(0);
     expect(await read(path.join(r.root, 'out'))).toBe('postgresql-15 1 one second');
   });
 
   it('falls back to the next candidate, and fails clearly when none exists', async () => {
-    const ok = await runPlay(`- hosts: h1\n  gather_facts: false\n  tasks:\n    - include_vars: "{{ item }}"\n      with_first_found: [RedHat.yml, default.yml]\n    - copy: { dest: "{{ root }}/out", content: "{{ pkg }}" }\n`, { 'vars/default.yml': 'pkg: generic\n' });
+    const ok = await runPlay(
+      `- hosts: h1\n  gather_facts: false\n  tasks:\n    - include_vars: "{{ item }}"\n      with_first_found: [RedHat.yml, default.yml]\n    - copy: { dest: "{{ root }}/out", content: "{{ pkg }}" }\n`,
+      { 'vars/default.yml': 'pkg: generic\n' },
+    );
     expect(await read(path.join(ok.root, 'out'))).toBe('generic');
     const none = await runPlay(`- hosts: h1\n  gather_facts: false\n  tasks:\n    - include_vars: "{{ item }}"\n      with_first_found: [RedHat.yml]\n`);
     expect(none.code).toBe(2);
@@ -172,7 +183,9 @@ describe('include_vars', () => {
 
 describe('fail', () => {
   it('fails the host with its message, under a when; is not mistaken for file', async () => {
-    const r = await runPlay(`- hosts: all\n  gather_facts: false\n  tasks:\n    - fail: { msg: "unsupported on {{ inventory_hostname }}" }\n      when: inventory_hostname == 'h2'\n    - ${log('after')}\n`);
+    const r = await runPlay(
+      `- hosts: all\n  gather_facts: false\n  tasks:\n    - fail: { msg: "unsupported on {{ inventory_hostname }}" }\n      when: inventory_hostname == 'h2'\n    - ${log('after')}\n`,
+    );
     expect(r.code).toBe(2);
     expect(statuses(r.events, 'h2')).toEqual(['fail=failed']);
     expect(r.events.find((e) => e.status === 'failed')!.message).toMatch(/pb\.yml:4:7: unsupported on h2$/);

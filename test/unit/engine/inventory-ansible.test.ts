@@ -182,7 +182,13 @@ async function ansibleInventory(args: string[], root: string): Promise<string> {
   // An empty ansible.cfg of its own: no configuration of the machine or the user applies.
   await fs.mkdir(path.join(root, '.ansible'), { recursive: true });
   await fs.writeFile(path.join(root, '.ansible', 'ansible.cfg'), '[defaults]\n');
-  const env = { ...process.env, ANSIBLE_CONFIG: path.join(root, '.ansible', 'ansible.cfg'), ANSIBLE_HOME: path.join(root, '.ansible'), ANSIBLE_LOCAL_TEMP: path.join(root, '.ansible', 'tmp'), ANSIBLE_NOCOLOR: '1' };
+  const env = {
+    ...process.env,
+    ANSIBLE_CONFIG: path.join(root, '.ansible', 'ansible.cfg'),
+    ANSIBLE_HOME: path.join(root, '.ansible'),
+    ANSIBLE_LOCAL_TEMP: path.join(root, '.ansible', 'tmp'),
+    ANSIBLE_NOCOLOR: '1',
+  };
   return new Promise((resolve, reject) => {
     execFile('ansible-inventory', args, { cwd: root, env, encoding: 'utf8' }, (err, stdout, stderr) => {
       if ((err as NodeJS.ErrnoException | null)?.code === 'ENOENT') {
@@ -203,22 +209,30 @@ async function both(c: Case, mode: string[]): Promise<{ ansible: string; plinth:
 }
 
 describe('plinth inventory --list prints what ansible-inventory --list prints', () => {
-  test.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-    const { ansible, plinth: ours, root } = await both(c, ['--list']);
-    const expected = JSON.parse(ansible);
-    // Sanity: the case has hosts (a comparison of two empty inventories proves nothing).
-    expect(Object.keys(expected._meta.hostvars).length + (expected.ungrouped?.hosts?.length ?? 0)).toBeGreaterThan(0);
-    expect(JSON.parse(ours)).toEqual(expected);
-    await fs.rm(root, { recursive: true, force: true });
-  }, 120_000);
+  test.each(CASES.map((c) => [c.name, c] as const))(
+    '%s',
+    async (_name, c) => {
+      const { ansible, plinth: ours, root } = await both(c, ['--list']);
+      const expected = JSON.parse(ansible);
+      // Sanity: the case has hosts (a comparison of two empty inventories proves nothing).
+      expect(Object.keys(expected._meta.hostvars).length + (expected.ungrouped?.hosts?.length ?? 0)).toBeGreaterThan(0);
+      expect(JSON.parse(ours)).toEqual(expected);
+      await fs.rm(root, { recursive: true, force: true });
+    },
+    120_000,
+  );
 });
 
 describe('--graph and --host print what ansible-inventory prints', () => {
-  test.each([CASES[0], CASES[3], CASES[6]].map((c) => [c.name, c] as const))('--graph: %s', async (_name, c) => {
-    const { ansible, plinth: ours, root } = await both(c, ['--graph']);
-    expect(ours).toBe(ansible.endsWith('\n') ? ansible : `${ansible}\n`);
-    await fs.rm(root, { recursive: true, force: true });
-  }, 120_000);
+  test.each([CASES[0], CASES[3], CASES[6]].map((c) => [c.name, c] as const))(
+    '--graph: %s',
+    async (_name, c) => {
+      const { ansible, plinth: ours, root } = await both(c, ['--graph']);
+      expect(ours).toBe(ansible.endsWith('\n') ? ansible : `${ansible}\n`);
+      await fs.rm(root, { recursive: true, force: true });
+    },
+    120_000,
+  );
 
   test('--host web04 with group_vars and host_vars', async () => {
     const { ansible, plinth: ours, root } = await both(CASES[3], ['--host', 'web04']);
@@ -259,7 +273,13 @@ replicas
 EOF
 `;
   test('INI, YAML, script and a folder of two halves', async () => {
-    const root = await tempTree({ 'hosts.ini': ini, 'hosts.yml': yaml, 'hosts.sh': script, 'split/a.yml': 'primary:\n  hosts:\n    pg1: { ansible_host: 10.0.0.11, ansible_port: 2222 }\n', 'split/b': ini.split('[replicas]')[1].replace(/^/, '[replicas]') });
+    const root = await tempTree({
+      'hosts.ini': ini,
+      'hosts.yml': yaml,
+      'hosts.sh': script,
+      'split/a.yml': 'primary:\n  hosts:\n    pg1: { ansible_host: 10.0.0.11, ansible_port: 2222 }\n',
+      'split/b': ini.split('[replicas]')[1].replace(/^/, '[replicas]'),
+    });
     await fs.chmod(path.join(root, 'hosts.sh'), 0o755);
     const outputs = await Promise.all(['hosts.ini', 'hosts.yml', 'hosts.sh', 'split'].map((s) => plinth(['inventory', '-i', path.join(root, s), '--list'])));
     for (const o of outputs) expect(o.stderr).toBe('');
@@ -272,7 +292,7 @@ EOF
   }, 120_000);
 });
 
-describe('group order and subscripts are Ansible\'s', () => {
+describe("group order and subscripts are Ansible's", () => {
   const ini = `[primary]
 pg1
 [replicas]
@@ -290,31 +310,53 @@ r2
   async function ansible(args: string[], root: string): Promise<string> {
     await fs.mkdir(path.join(root, '.ansible'), { recursive: true });
     await fs.writeFile(path.join(root, '.ansible', 'ansible.cfg'), '[defaults]\n');
-    const env = { ...process.env, ANSIBLE_CONFIG: path.join(root, '.ansible', 'ansible.cfg'), ANSIBLE_HOME: path.join(root, '.ansible'), ANSIBLE_LOCAL_TEMP: path.join(root, '.ansible', 'tmp'), ANSIBLE_NOCOLOR: '1' };
+    const env = {
+      ...process.env,
+      ANSIBLE_CONFIG: path.join(root, '.ansible', 'ansible.cfg'),
+      ANSIBLE_HOME: path.join(root, '.ansible'),
+      ANSIBLE_LOCAL_TEMP: path.join(root, '.ansible', 'tmp'),
+      ANSIBLE_NOCOLOR: '1',
+    };
     return new Promise((resolve, reject) => {
       execFile('ansible', args, { cwd: root, env, encoding: 'utf8' }, (err, stdout, stderr) => (err ? reject(new Error(`ansible ${args.join(' ')}: ${stderr}${stdout}`)) : resolve(stdout)));
     });
   }
 
-  test('groups[...] lists each group\'s hosts in the order Ansible gives them', async () => {
+  test("groups[...] lists each group's hosts in the order Ansible gives them", async () => {
     const root = await tempTree({ 'h.ini': ini, 'pb.yml': '- hosts: localhost\n  gather_facts: false\n  tasks:\n    - debug: { var: groups }\n' });
     // "localhost | SUCCESS => {...}"
     const printed = await ansible(['localhost', '-i', path.join(root, 'h.ini'), '-m', 'debug', '-a', 'var=groups'], root);
     const expected = JSON.parse(printed.slice(printed.indexOf('=>') + 2)).groups;
     const ours = await plinth(['run', '--json', '-i', path.join(root, 'h.ini'), path.join(root, 'pb.yml')]);
-    const result = ours.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.type === 'result');
+    const result = ours.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .find((e) => e.type === 'result');
     expect(result.result.msg).toEqual(expected);
     expect(expected.pg).toEqual(['pgdirect', 'r1', 'r2', 'pg1']);
     await fs.rm(root, { recursive: true, force: true });
   }, 120_000);
 
-  test.each(['pg[0]', 'pg[1:2]', 'pg[-1]', 'replicas[1:]', 'pg[0]:primary', 'pg:!replicas[0]'])('--limit %s selects the hosts Ansible selects', async (pattern) => {
-    const root = await tempTree({ 'h.ini': ini, 'pb.yml': '- hosts: all\n  gather_facts: false\n  tasks: []\n' });
-    const listed = (await ansible(['all', '-i', path.join(root, 'h.ini'), '--limit', pattern, '--list-hosts'], root)).split('\n').slice(1).map((l) => l.trim()).filter(Boolean);
-    const ours = await plinth(['run', '-i', path.join(root, 'h.ini'), path.join(root, 'pb.yml'), '--limit', pattern, '--list-hosts']);
-    expect(ours.code).toBe(0);
-    const mine = ours.stdout.split('\n').slice(1).map((l) => l.trim()).filter(Boolean);
-    expect(mine.sort()).toEqual(listed.sort());
-    await fs.rm(root, { recursive: true, force: true });
-  }, 120_000);
+  test.each(['pg[0]', 'pg[1:2]', 'pg[-1]', 'replicas[1:]', 'pg[0]:primary', 'pg:!replicas[0]'])(
+    '--limit %s selects the hosts Ansible selects',
+    async (pattern) => {
+      const root = await tempTree({ 'h.ini': ini, 'pb.yml': '- hosts: all\n  gather_facts: false\n  tasks: []\n' });
+      const listed = (await ansible(['all', '-i', path.join(root, 'h.ini'), '--limit', pattern, '--list-hosts'], root))
+        .split('\n')
+        .slice(1)
+        .map((l) => l.trim())
+        .filter(Boolean);
+      const ours = await plinth(['run', '-i', path.join(root, 'h.ini'), path.join(root, 'pb.yml'), '--limit', pattern, '--list-hosts']);
+      expect(ours.code).toBe(0);
+      const mine = ours.stdout
+        .split('\n')
+        .slice(1)
+        .map((l) => l.trim())
+        .filter(Boolean);
+      expect(mine.sort()).toEqual(listed.sort());
+      await fs.rm(root, { recursive: true, force: true });
+    },
+    120_000,
+  );
 });

@@ -94,7 +94,8 @@ describe('loading an Ansible YAML inventory', () => {
 describe('inventories in a run', () => {
   it('group_vars/ and host_vars/ beside the playbook are read too, and ansible_become in the inventory applies', async () => {
     const root = await tempTree({
-      'inventory/hosts.yml': 'all:\n  children:\n    app:\n      hosts:\n        h1:\n          ansible_connection: local\n          ansible_become: true\n          ansible_become_user: nobody\n        h2:\n          ansible_connection: local\n',
+      'inventory/hosts.yml':
+        'all:\n  children:\n    app:\n      hosts:\n        h1:\n          ansible_connection: local\n          ansible_become: true\n          ansible_become_user: nobody\n        h2:\n          ansible_connection: local\n',
       'inventory/group_vars/app.yml': 'where_from: inventory-group_vars\n',
       'play/host_vars/h2.yml': 'where_from: playbook-host_vars\n',
       'play/pb.yml': `- hosts: app
@@ -149,14 +150,14 @@ describe('inventory sources the Ansible way', () => {
   });
 
   test.each([
-    ['a.ini', '[g]\nweb[01:3]\n', 'a.ini:2:1: host range in \'web[01:3]\' must have begin and end of the same width when zero-padded'],
+    ['a.ini', '[g]\nweb[01:3]\n', "a.ini:2:1: host range in 'web[01:3]' must have begin and end of the same width when zero-padded"],
     ['a.ini', '[g]\nweb[c:a]\n', "a.ini:2:1: host range in 'web[c:a]' must have begin <= end"],
     ['a.ini', '[g]\nweb[1:2:x]\n', "a.ini:2:1: host range in 'web[1:2:x]': 'x' is not a number or a single letter"],
     ['a.ini', '[pg:children]\nprimary\n', 'a.ini:2:1: inventory: section [pg:children] names a group that is never defined: primary'],
     ['a.ini', '[pg:vars]\nx=1\n', 'a.ini:1:1: inventory: section [pg:vars] is for a group that is never defined: pg'],
     ['a.ini', '[pg:hostz]\nh\n', "a.ini:1:1: inventory: section [pg:hostz] has an unknown type 'hostz' (hosts, vars or children)"],
     ['a.ini', '[g]\nh1 novalue\n', "a.ini:2:1: inventory: expected key=value host variable, got 'novalue'"],
-    ['a.ini', '[g]\nh1 x="open\n', 'a.ini:2:1: inventory: no closing quotation in \'h1 x="open\''],
+    ['a.ini', '[g]\nh1 x="open\n', "a.ini:2:1: inventory: no closing quotation in 'h1 x=\"open'"],
     ['a.ini', '[a]\n[b]\n[a:children]\nb\n[b:children]\na\n', "a.ini:6:1: inventory: adding group 'a' as a child of 'b' makes a loop of groups"],
     ['a.yml', 'g:\n  hosts:\n    "web[1:2":\n', "a.yml:3:5: host range in 'web[1:2' has no closing ']'"],
   ])('%s with %j is an error at its file:line', async (file, text, message) => {

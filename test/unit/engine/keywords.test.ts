@@ -8,7 +8,12 @@ import { localInventory, plinth, recapOf, statuses, tempTree } from '../../helpe
 import { engineJson } from '../../helpers/engine.js';
 
 const read = (p: string) => fs.readFile(p, 'utf8');
-const indent = (text: string, n: number) => text.trim().split('\n').map((l) => ' '.repeat(n) + l).join('\n');
+const indent = (text: string, n: number) =>
+  text
+    .trim()
+    .split('\n')
+    .map((l) => ' '.repeat(n) + l)
+    .join('\n');
 
 type Wrapper = 'block' | 'import_tasks' | 'include_tasks apply';
 const WRAPPERS: Wrapper[] = ['block', 'import_tasks', 'include_tasks apply'];
@@ -205,7 +210,12 @@ describe('notify and diff handed down', () => {
 describe('keywords the task inside overrides, and the play hands down', () => {
   it('the closest value wins: a task says become: false inside a become block', async () => {
     const r = await run(
-      playWith('block', 'become: true\nbecome_user: nobody', `- { name: inner, command: id -un, register: who, become: false }`, `- { name: record, copy: { dest: "{{ root }}/{{ inventory_hostname }}", content: "{{ who.stdout }}" } }`),
+      playWith(
+        'block',
+        'become: true\nbecome_user: nobody',
+        `- { name: inner, command: id -un, register: who, become: false }`,
+        `- { name: record, copy: { dest: "{{ root }}/{{ inventory_hostname }}", content: "{{ who.stdout }}" } }`,
+      ),
     );
     expect(await read(path.join(r.root, 'h1'))).toBe('root');
   });
@@ -227,9 +237,10 @@ describe('keywords the task inside overrides, and the play hands down', () => {
   });
 
   it('play-level no_log and check_mode reach every task', async () => {
-    const r = await run({
-      'inv.yml': localInventory(['h1']),
-      'pb.yml': `- hosts: all
+    const r = await run(
+      {
+        'inv.yml': localInventory(['h1']),
+        'pb.yml': `- hosts: all
   gather_facts: false
   no_log: true
   check_mode: true
@@ -237,7 +248,9 @@ describe('keywords the task inside overrides, and the play hands down', () => {
   tasks:
     - { name: inner, copy: { dest: "{{ root }}/out", content: "{{ token_value }}" } }
 `,
-    }, ['-vvv', '--diff']);
+      },
+      ['-vvv', '--diff'],
+    );
     expect(statuses(r.events)).toEqual(['inner=changed']);
     expect(r.stdout + r.stderr).not.toContain('play-level-hidden-7');
     await expect(fs.stat(path.join(r.root, 'out'))).rejects.toThrow();
@@ -296,13 +309,25 @@ ${noLog ? '      no_log: true\n' : ''}      block:
 
 describe('where a keyword may be written', () => {
   const cases: [string, string, string][] = [
-    ['loop on a block', `- hosts: all\n  tasks:\n    - name: b\n      loop: [1, 2]\n      block:\n        - command: echo x\n`, "pb.yml:4:7: 'loop' is not allowed on a block: loop over the tasks inside, or over an include_tasks of a file with these tasks"],
+    [
+      'loop on a block',
+      `- hosts: all\n  tasks:\n    - name: b\n      loop: [1, 2]\n      block:\n        - command: echo x\n`,
+      "pb.yml:4:7: 'loop' is not allowed on a block: loop over the tasks inside, or over an include_tasks of a file with these tasks",
+    ],
     ['with_items on a block', `- hosts: all\n  tasks:\n    - block:\n        - command: echo x\n      with_items: [1]\n`, "pb.yml:5:7: 'with_items' is not allowed on a block"],
     ['register on a block', `- hosts: all\n  tasks:\n    - block:\n        - command: echo x\n      register: r\n`, "pb.yml:5:7: 'register' is not allowed on a block: register on the tasks inside"],
     ['listen on a task', `- hosts: all\n  tasks:\n    - command: echo x\n      listen: t\n`, "pb.yml:4:7: 'listen' is not allowed on a task"],
-    ['loop on import_tasks', `- hosts: all\n  tasks:\n    - import_tasks: inner.yml\n      loop: [1]\n`, "pb.yml:4:7: 'loop' is not allowed on import_tasks: loop over the tasks inside, or over an include_tasks of a file with these tasks"],
+    [
+      'loop on import_tasks',
+      `- hosts: all\n  tasks:\n    - import_tasks: inner.yml\n      loop: [1]\n`,
+      "pb.yml:4:7: 'loop' is not allowed on import_tasks: loop over the tasks inside, or over an include_tasks of a file with these tasks",
+    ],
     ['two loops on a task', `- hosts: all\n  tasks:\n    - command: echo x\n      loop: [1]\n      with_items: [2]\n`, "pb.yml:5:7: one loop per task: 'loop' and 'with_items' are both written"],
-    ['a flag that is not a boolean', `- hosts: all\n  tasks:\n    - command: echo x\n      no_log: maybe\n`, "pb.yml:4:15: no_log: must be a boolean (true/false, yes/no) or an expression \"{{ ... }}\", got 'maybe'"],
+    [
+      'a flag that is not a boolean',
+      `- hosts: all\n  tasks:\n    - command: echo x\n      no_log: maybe\n`,
+      'pb.yml:4:15: no_log: must be a boolean (true/false, yes/no) or an expression "{{ ... }}", got \'maybe\'',
+    ],
     ['a play keyword on a task', `- hosts: all\n  tasks:\n    - command: echo x\n      gather_facts: false\n`, "pb.yml:4:7: 'gather_facts' is not allowed on a task"],
   ];
   for (const [what, pb, message] of cases) {
@@ -323,7 +348,10 @@ describe('recap sanity for inherited ignore_errors', () => {
 });
 
 describe('a role hands down the keywords written on it', () => {
-  const role = { 'roles/r/tasks/main.yml': '- { name: inner, command: id -un, register: who }\n- { name: record, copy: { dest: "{{ root }}/{{ inventory_hostname }}", content: "{{ who.stdout }}" }, become: false }\n' };
+  const role = {
+    'roles/r/tasks/main.yml':
+      '- { name: inner, command: id -un, register: who }\n- { name: record, copy: { dest: "{{ root }}/{{ inventory_hostname }}", content: "{{ who.stdout }}" }, become: false }\n',
+  };
 
   it('on a roles: entry, an import_role and (through apply) an include_role', async () => {
     for (const tasks of [
@@ -344,7 +372,7 @@ describe('connection: local', () => {
   const inventory = 'all:\n  hosts:\n    far: { ansible_host: 127.0.0.9, ansible_port: 1, ansible_user: nobody }\n';
   const task = '- copy: { dest: "{{ root }}/{{ inventory_hostname }}-{{ ansible_facts.hostname }}", content: "{{ who }}" }\n';
 
-  it('on a play runs its tasks and gathers its facts on the controller, with the host\'s own variables', async () => {
+  it("on a play runs its tasks and gathers its facts on the controller, with the host's own variables", async () => {
     const pb = `- hosts: far\n  connection: local\n  vars: { who: "{{ inventory_hostname }}" }\n  tasks:\n${indent(task, 4)}\n`;
     const r = await run({ 'inv.yml': inventory, 'pb.yml': pb });
     expect(r.code).toBe(0);

@@ -14,9 +14,11 @@ const root = mkdtempSync(path.join(os.tmpdir(), 'plinth-magic-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('magic variables', () => {
-  test('play_hosts drops a failed host; groups lists each group\'s hosts, the same for every host and task', async () => {
+  test("play_hosts drops a failed host; groups lists each group's hosts, the same for every host and task", async () => {
     const pb = path.join(root, 'pb.yml');
-    writeFileSync(pb, `
+    writeFileSync(
+      pb,
+      `
 - hosts: all
   gather_facts: false
   tasks:
@@ -27,9 +29,14 @@ describe('magic variables', () => {
       when: inventory_hostname == 'c'
     - name: after
       debug: { msg: "{{ [play_hosts.join(','), ansible_play_hosts.length, groups.db.join(','), groups.all.length].join(' ') }}" }
-`);
+`,
+    );
     const inventory = new Inventory('test');
-    for (const [group, host] of [['db', 'a'], ['db', 'b'], ['web', 'c']]) {
+    for (const [group, host] of [
+      ['db', 'a'],
+      ['db', 'b'],
+      ['web', 'c'],
+    ]) {
       inventory.addHost(group, host, { ansible_connection: 'local' });
       inventory.addChild('all', group);
     }

@@ -85,7 +85,7 @@ describe.skipIf(!hasScript)('on a TTY', () => {
     return r.stdout.replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, '').replace(/\r/g, '');
   }
 
-  it('shows a listr2 task list with each host\'s status, then the recap', async () => {
+  it("shows a listr2 task list with each host's status, then the recap", async () => {
     const root = await tempTree();
     await import('node:fs/promises').then((fs) => fs.writeFile(path.join(root, 'pb.yml'), playbook(root)));
     const out = onTty(`run ${root}/pb.yml`);

@@ -118,7 +118,11 @@ describe('plan, then apply of that plan', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).not.toContain(dir);
     expect(r.stdout).not.toContain(checkout);
-    const results = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((e) => e.type === 'result');
+    const results = r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.type === 'result');
     expect(results.map((e) => `${e.file} ${e.status}`)).toEqual(['site.yml:4 changed', 'site.yml:8 changed', 'site.yml:12 changed']);
     expect(await fs.readFile(path.join(state, 'app.conf'), 'utf8')).toBe('keep = me\nx = 1\n');
     expect(existsSync(path.join(state, 'ran-A'))).toBe(true);

@@ -84,8 +84,28 @@ describe('planMarkdown', () => {
       ...plan({}),
       hosts: { h1: { ok: 0, changed: 1, failed: 0, skipped: 0, unreachable: 0, unknown: 1, ignored: 0, rescued: 0 } },
       tasks: [
-        { host: 'h1', play: 'p', task: 'restart postgresql', file: 'roles/postgresql/handlers/main.yml:1', module: 'systemd', status: 'changed', summary: 'restart postgresql@15-main', diffs: [{ target: 'unit postgresql@15-main', before: 'active\n', after: 'active\n' }], handler: true },
-        { host: 'h1', play: 'p', task: 'settings', file: 'roles/postgresql/tasks/main.yml:14', module: 'postgres_conf', status: 'unknown', summary: 'unknown until apply', message: 'unknown until apply: depends on X', diffs: [{ target: 'postgres_conf: what it will ensure', before: '', after: 'settings:\n  max_connections: 200\n' }] },
+        {
+          host: 'h1',
+          play: 'p',
+          task: 'restart postgresql',
+          file: 'roles/postgresql/handlers/main.yml:1',
+          module: 'systemd',
+          status: 'changed',
+          summary: 'restart postgresql@15-main',
+          diffs: [{ target: 'unit postgresql@15-main', before: 'active\n', after: 'active\n' }],
+          handler: true,
+        },
+        {
+          host: 'h1',
+          play: 'p',
+          task: 'settings',
+          file: 'roles/postgresql/tasks/main.yml:14',
+          module: 'postgres_conf',
+          status: 'unknown',
+          summary: 'unknown until apply',
+          message: 'unknown until apply: depends on X',
+          diffs: [{ target: 'postgres_conf: what it will ensure', before: '', after: 'settings:\n  max_connections: 200\n' }],
+        },
       ],
     });
     const restart = md.slice(md.indexOf('restart postgresql'), md.indexOf('</details>', md.indexOf('restart postgresql')));

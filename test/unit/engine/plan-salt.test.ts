@@ -40,12 +40,7 @@ describe('plan digests of -e values', () => {
       texts.push(await fs.readFile(path.join(dir, out), 'utf8'));
       plans.push(JSON.parse(texts[texts.length - 1]) as PlanFile);
     }
-    const unsalted = [
-      sha256(JSON.stringify({ db_password: secret })),
-      sha256(`{"db_password":${JSON.stringify(secret)}}`),
-      sha256(secret),
-      sha256(JSON.stringify(secret)),
-    ];
+    const unsalted = [sha256(JSON.stringify({ db_password: secret })), sha256(`{"db_password":${JSON.stringify(secret)}}`), sha256(secret), sha256(JSON.stringify(secret))];
     for (const text of texts) {
       expect(text).not.toContain(secret);
       for (const digest of unsalted) {

@@ -32,11 +32,14 @@ describe('roles', () => {
     expect(statuses(again.events)).toEqual(['base writes its file=ok', 'app config=ok']);
   });
 
-  it('play and role tags reach the role\'s tasks and its dependencies', async () => {
+  it("play and role tags reach the role's tasks and its dependencies", async () => {
     const list = async (...flags: string[]) => {
       const r = await plinth(['run', path.join(dir, 'tagged.yml'), '--list-tasks', ...flags]);
       expect(r.code).toBe(0);
-      return r.stdout.split('\n').filter((l) => l.startsWith('    ')).map((l) => l.trim().split('\t')[0]);
+      return r.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('    '))
+        .map((l) => l.trim().split('\t')[0]);
     };
     expect(await list()).toEqual(['base writes its file', 'app config', 'own']);
     expect(await list('-t', 'apptag')).toEqual(['base writes its file', 'app config']);
@@ -148,7 +151,7 @@ describe('task keywords', () => {
     expect(await read(path.join(r.root, 'who'))).toBe('nobody');
   });
 
-  it('delegate_to localhost runs on the controller for each host, with the host\'s variables', async () => {
+  it("delegate_to localhost runs on the controller for each host, with the host's variables", async () => {
     const r = await runPlay(`- hosts: all
   gather_facts: false
   tasks:
@@ -265,12 +268,15 @@ describe('task keywords', () => {
   });
 
   it('tags on a task select it', async () => {
-    const r = await runPlay(`- hosts: h1
+    const r = await runPlay(
+      `- hosts: h1
   gather_facts: false
   tasks:
     - { name: a, command: echo a, tags: [one] }
     - { name: b, command: echo b, tags: two }
-`, ['-t', 'two']);
+`,
+      ['-t', 'two'],
+    );
     expect(statuses(r.events)).toEqual(['b=changed']);
   });
 });
@@ -408,15 +414,19 @@ describe('handlers', () => {
   tasks:
     - command: echo
       notify: nope
-`).then(() => undefined, (e: unknown) => e);
+`).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(SourceError);
     expect((error as Error).message).toMatch(/\/pb\.yml:4:7: notify: no handler named 'nope' in this play$/);
   });
 });
 
 describe('imported task files', () => {
-  it('import_tasks and include_tasks load task files; vars and when on them apply to their tasks; an include\'s tags select only the include', async () => {
-    const r = await runPlay(`- hosts: h1
+  it("import_tasks and include_tasks load task files; vars and when on them apply to their tasks; an include's tags select only the include", async () => {
+    const r = await runPlay(
+      `- hosts: h1
   gather_facts: false
   vars: { which: play }
   tasks:
@@ -426,7 +436,10 @@ describe('imported task files', () => {
       tags: [included]
     - import_tasks: tasks/sub.yml
       when: which == 'never'
-`, [], { 'tasks/sub.yml': '- name: sub\n  shell: echo "{{ which }}" >> "{{ root }}/log"\n' });
+`,
+      [],
+      { 'tasks/sub.yml': '- name: sub\n  shell: echo "{{ which }}" >> "{{ root }}/log"\n' },
+    );
     expect(r.code).toBe(0);
     expect(statuses(r.events)).toEqual(['sub=changed', 'include_tasks sub.yml=ok', 'sub=changed', 'sub=skipped']);
     expect(await read(path.join(r.root, 'log'))).toBe('play\ntask-vars\n');
@@ -453,25 +466,33 @@ describe('plays', () => {
   });
 
   it('vars_files are read relative to the playbook', async () => {
-    const r = await runPlay(`- hosts: h1
+    const r = await runPlay(
+      `- hosts: h1
   gather_facts: false
   vars_files: [vars/main.yml]
   tasks:
     - copy: { dest: "{{ root }}/out", content: "{{ from_file }}" }
-`, [], { 'vars/main.yml': 'from_file: yes-it-is\n' });
+`,
+      [],
+      { 'vars/main.yml': 'from_file: yes-it-is\n' },
+    );
     expect(r.code).toBe(0);
     expect(await read(path.join(r.root, 'out'))).toBe('yes-it-is');
   });
 
   it('a failed host leaves later plays too; import_playbook adds plays', async () => {
-    const r = await runPlay(`- hosts: all
+    const r = await runPlay(
+      `- hosts: all
   gather_facts: false
   tasks:
     - command: "{{ inventory_hostname == 'h1' ? 'false' : 'true' }}"
 - import_playbook: second.yml
-`, [], { 'second.yml': '- name: second\n  hosts: all\n  gather_facts: false\n  tasks:\n    - { name: in second, command: echo }\n' });
+`,
+      [],
+      { 'second.yml': '- name: second\n  hosts: all\n  gather_facts: false\n  tasks:\n    - { name: in second, command: echo }\n' },
+    );
     expect(r.code).toBe(2);
-    expect(statuses(r.events, 'h1')).toEqual(['command {{ inventory_hostname == \'h1\' ? \'false\' : \'true\' }}=failed']);
+    expect(statuses(r.events, 'h1')).toEqual(["command {{ inventory_hostname == 'h1' ? 'false' : 'true' }}=failed"]);
     expect(statuses(r.events, 'h2').at(-1)).toBe('in second=changed');
   });
 

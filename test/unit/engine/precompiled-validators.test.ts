@@ -42,11 +42,12 @@ function judge(fn: ValidateFunction, data: unknown) {
 describe('validators compiled at build time', () => {
   const precompiledFor = build();
 
-  test('every module\'s arguments, plays, inventories, role meta and keyword values have one, and they judge as ajv does', async () => {
+  test("every module's arguments, plays, inventories, role meta and keyword values have one, and they judge as ajv does", async () => {
     const modules = await allModules();
     const samples: [string, Record<string, unknown>, unknown[]][] = [
       ...[...modules.values()].map((m): [string, Record<string, unknown>, unknown[]] => [
-        `module ${m.name}`, m.schema,
+        `module ${m.name}`,
+        m.schema,
         [{}, { no_such_argument: 1 }, { name: 7, path: ['x'], state: 'nonsense', mode: 644, dest: '/etc/x', content: 'a', src: 'b' }, { cmd: 'true' }, { name: 'pkg', state: 'present' }],
       ]),
       ['play', playSchema, [{ hosts: 'all', tasks: [] }, { hosts: 'all', become: 'maybe', serial: [1, '50%'] }, { tasks: [] }, { hosts: 'all', bogus: 1 }]],

@@ -49,7 +49,7 @@ describe('parsing plinth.cfg', () => {
   it.each([
     ['[defaults]\nforks = many\n', "/p/plinth.cfg:2:1: plinth config: forks must be a positive integer, got 'many'"],
     ['forks = 2\n', "/p/plinth.cfg:1:1: plinth config: 'forks' is outside a section; put it under [defaults]"],
-    ['[defaults]\njust words\n', "/p/plinth.cfg:2:1: plinth config: expected \"key = value\" or a [section], got 'just words'"],
+    ['[defaults]\njust words\n', '/p/plinth.cfg:2:1: plinth config: expected "key = value" or a [section], got \'just words\''],
   ])('%j is an error at its line', (text, message) => {
     const err = (() => {
       try {
@@ -89,7 +89,12 @@ describe('plinth.cfg in a project', () => {
     const r = await plinthJson(['site.yml', '-e', `log=${log}`], { cwd: root });
     expect(r.stderr).not.toContain('ERROR');
     expect(r.code).toBe(0);
-    expect(r.events.filter((e) => e.type === 'result').map((e) => e.host).sort()).toEqual(['h1', 'h1', 'h2', 'h2', 'h3', 'h3']);
+    expect(
+      r.events
+        .filter((e) => e.type === 'result')
+        .map((e) => e.host)
+        .sort(),
+    ).toEqual(['h1', 'h1', 'h2', 'h2', 'h3', 'h3']);
     // forks = 1: one host at a time, each begin followed by its end.
     const lines = (await fs.readFile(log, 'utf8')).trim().split('\n');
     expect(lines).toEqual(['begin h1', 'end h1', 'begin h2', 'end h2', 'begin h3', 'end h3']);

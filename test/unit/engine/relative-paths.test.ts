@@ -54,8 +54,14 @@ describe('file:line references are relative to the repository root', () => {
     expect(json.stdout).toContain('"file":"roles/app/tasks/main.yml:1"');
 
     const plan = await run('plan', '-i', inv, site, '-o', path.join(dir, 'plan.json'), '--report', path.join(dir, 'plan.md'), '-v');
-    const texts = { plain: plain.stdout + plain.stderr, listed: listed.stdout, json: json.stdout + json.stderr, plan: plan.stdout + plan.stderr,
-      planFile: await fs.readFile(path.join(dir, 'plan.json'), 'utf8'), report: await fs.readFile(path.join(dir, 'plan.md'), 'utf8') };
+    const texts = {
+      plain: plain.stdout + plain.stderr,
+      listed: listed.stdout,
+      json: json.stdout + json.stderr,
+      plan: plan.stdout + plan.stderr,
+      planFile: await fs.readFile(path.join(dir, 'plan.json'), 'utf8'),
+      report: await fs.readFile(path.join(dir, 'plan.md'), 'utf8'),
+    };
     expect(texts.report).toContain('`site.yml:5` (debug)');
     for (const [name, text] of Object.entries(texts)) expect(text.includes(dir), `${name} names ${dir}`).toBe(false);
   });

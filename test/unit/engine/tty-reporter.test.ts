@@ -6,7 +6,17 @@ import { TtyReporter } from '../../../engine/report/tty.js';
 import type { RunEvent, TaskStatus } from '../../../engine/run/events.js';
 
 const task = (name: string, hosts: string[]): RunEvent => ({ type: 'task', play: 'p', name, where: 'pb.yml:1', hosts });
-const result = (host: string, name: string, status: TaskStatus = 'changed'): RunEvent => ({ type: 'result', play: 'p', host, task: name, where: 'pb.yml:1', module: 'command', status, summary: `${name} on ${host}`, durationMs: 1 });
+const result = (host: string, name: string, status: TaskStatus = 'changed'): RunEvent => ({
+  type: 'result',
+  play: 'p',
+  host,
+  task: name,
+  where: 'pb.yml:1',
+  module: 'command',
+  status,
+  summary: `${name} on ${host}`,
+  durationMs: 1,
+});
 
 describe('TtyReporter', () => {
   test('interleaved tasks of different hosts (strategy free) all resolve, and finish() returns', async () => {

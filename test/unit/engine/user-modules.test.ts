@@ -110,8 +110,8 @@ describe('the README example: env_line from examples/user-module/library (TypeSc
   });
 });
 
-describe('a role\'s library/', () => {
-  it('serves the role\'s tasks and the play\'s tasks after it; a second run changes nothing', async () => {
+describe("a role's library/", () => {
+  it("serves the role's tasks and the play's tasks after it; a second run changes nothing", async () => {
     const dir = await tree({
       'roles/greeter/library/greet.mjs': greetModule('greet'),
       'roles/greeter/tasks/main.yml': '- greet:\n    path: "{{ out }}/role.txt"\n    to: role\n',
@@ -186,7 +186,7 @@ describe('a library file that is not a good module', () => {
 describe("a user module's failures", () => {
   it("its own Error is its message; its TypeError is its bug, with the stack, not plinth's", async () => {
     const dir = await tree({
-      'library/refuse.mjs': greetModule('refuse').replace("plan(observed, args) {", "plan(observed, args) {\n    throw new Error('refusing: ' + args.to);"),
+      'library/refuse.mjs': greetModule('refuse').replace('plan(observed, args) {', "plan(observed, args) {\n    throw new Error('refusing: ' + args.to);"),
       // Helpers live beside library/, as Ansible's module_utils/: every file in library/ is a module.
       'library/buggy.ts': `import { describe } from '../module_utils/helper.js';\n${greetModule('buggy').replace('plan(observed, args) {', 'plan(observed: any, args: { to: string }) {\n    return describe(observed.missing.field, args.to);')}`,
       'module_utils/helper.ts': 'export function describe(a: unknown, b: string): never {\n  throw new Error(String(a) + b);\n}\n',

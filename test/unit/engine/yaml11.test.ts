@@ -74,7 +74,9 @@ describe('YAML 1.1 in keywords and module arguments', () => {
   });
 
   it('positions stay exact after YAML 1.1 values (file:line:col of the error)', async () => {
-    const root = await tempTree({ 'pb.yml': `- hosts: all\n  gather_facts: no\n  tasks:\n    - name: a\n      file: { path: /tmp/x, mode: 0644, state: touch }\n      when: yes\n    - name: b\n      comand: ls\n` });
+    const root = await tempTree({
+      'pb.yml': `- hosts: all\n  gather_facts: no\n  tasks:\n    - name: a\n      file: { path: /tmp/x, mode: 0644, state: touch }\n      when: yes\n    - name: b\n      comand: ls\n`,
+    });
     const r = await plinth(['run', path.join(root, 'pb.yml')]);
     expect(r.stderr).toBe(`ERROR! pb.yml:8:7: unknown module 'comand' (did you mean 'command'?)\n`);
     expect(r.code).toBe(4);

@@ -50,7 +50,7 @@ describe('.env parsing', () => {
     expect(() => parseEnvFile('A=`x` y\n', 'app.env')).toThrow(/^app\.env:1: A: the ` quote is never closed/);
   });
 
-  test("a multi-line value closes where dotenv closes it; the lines after it are checked again", () => {
+  test('a multi-line value closes where dotenv closes it; the lines after it are checked again', () => {
     const parsed = parseEnvFile('A="first\n# kept\nsay \\"hi\\" # not the end\nlast" # note\nB=2\nC=\'it\'s\'\n', 'app.env');
     expect(Object.fromEntries([...parsed].map(([k, e]) => [k, [e.value, e.line]]))).toEqual({
       A: ['first\n# kept\nsay \\"hi\\" # not the end\nlast', 1],

@@ -22,8 +22,14 @@ const write = async (name: string, text: string) => {
 
 describe('kubeconfig like kubectl', () => {
   test('KUBECONFIG is a list; the first file that names a thing wins; current-context from the first that sets it', async () => {
-    const a = await write('a', 'clusters:\n- name: c1\n  cluster: {server: "https://one:6443/"}\ncontexts:\n- name: ctx1\n  context: {cluster: c1, user: u1, namespace: apps}\nusers:\n- name: u1\n  user: {token: first-token}\n');
-    const b = await write('b', 'current-context: ctx1\nclusters:\n- name: c1\n  cluster: {server: "https://ignored:6443"}\n- name: c2\n  cluster: {server: "http://two:8080", insecure-skip-tls-verify: true}\ncontexts:\n- name: ctx2\n  context: {cluster: c2, user: u2}\nusers:\n- name: u2\n  user: {username: admin, password: pw}\n');
+    const a = await write(
+      'a',
+      'clusters:\n- name: c1\n  cluster: {server: "https://one:6443/"}\ncontexts:\n- name: ctx1\n  context: {cluster: c1, user: u1, namespace: apps}\nusers:\n- name: u1\n  user: {token: first-token}\n',
+    );
+    const b = await write(
+      'b',
+      'current-context: ctx1\nclusters:\n- name: c1\n  cluster: {server: "https://ignored:6443"}\n- name: c2\n  cluster: {server: "http://two:8080", insecure-skip-tls-verify: true}\ncontexts:\n- name: ctx2\n  context: {cluster: c2, user: u2}\nusers:\n- name: u2\n  user: {username: admin, password: pw}\n',
+    );
     const env = { KUBECONFIG: `${a}${path.delimiter}${path.join(dir, 'missing')}${path.delimiter}${b}`, HOME: dir };
     expect(kubeconfigFiles(undefined, env)).toEqual([a, path.join(dir, 'missing'), b]);
     const one = loadKubeconfig({ env });
@@ -34,7 +40,10 @@ describe('kubeconfig like kubectl', () => {
 
   test('~/.kube/config when KUBECONFIG is not set; clear errors', async () => {
     await fs.mkdir(path.join(dir, 'home', '.kube'), { recursive: true });
-    await fs.writeFile(path.join(dir, 'home', '.kube', 'config'), 'current-context: x\ncontexts: [{name: x, context: {cluster: y, user: z}}]\nclusters: [{name: y, cluster: {server: "https://h"}}]\nusers: [{name: z, user: {exec: {command: aws}}}]\n');
+    await fs.writeFile(
+      path.join(dir, 'home', '.kube', 'config'),
+      'current-context: x\ncontexts: [{name: x, context: {cluster: y, user: z}}]\nclusters: [{name: y, cluster: {server: "https://h"}}]\nusers: [{name: z, user: {exec: {command: aws}}}]\n',
+    );
     const env = { HOME: path.join(dir, 'home') };
     expect(kubeconfigFiles(undefined, env)).toEqual([path.join(dir, 'home', '.kube', 'config')]);
     expect(() => loadKubeconfig({ env })).toThrow(/exec\/auth-provider plugin, which plinth does not run/);

@@ -93,7 +93,10 @@ describe('apt (check mode against the real dpkg database)', () => {
 
   test('parsers: dpkg-query status lines and apt-cache policy', () => {
     const dpkg = parseDpkgQuery('a\tinstall ok installed\t1.0\nb\tdeinstall ok config-files\t2.0\nlibc6:amd64\tinstall ok installed\t2.36\n');
-    expect([...dpkg]).toEqual([['a', '1.0'], ['libc6', '2.36']]);
+    expect([...dpkg]).toEqual([
+      ['a', '1.0'],
+      ['libc6', '2.36'],
+    ]);
     const policy = parseAptPolicy('x:\n  Installed: (none)\n  Candidate: 1.2\ny:\n  Installed: (none)\n  Candidate: (none)\n');
     expect([...policy]).toEqual([['x', '1.2']]);
   });

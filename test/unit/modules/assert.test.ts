@@ -55,7 +55,9 @@ describe('assert', () => {
     { name: 'that as a mapping', args: { that: { a: 1 } }, problem: /that/ },
     { name: 'unknown field', args: { that: 'true', why: 'x' }, problem: /unknown field 'why'/ },
   ])('schema rejects $name', ({ args, problem }) => {
-    const text = schemaProblems(assert, args).map((p) => `${p.path.join('.')}: ${p.message}`).join('\n');
+    const text = schemaProblems(assert, args)
+      .map((p) => `${p.path.join('.')}: ${p.message}`)
+      .join('\n');
     expect(text).toMatch(problem);
   });
 });

@@ -35,8 +35,15 @@ function psqlOn(s: { dir: string; port: number }, sql: string) {
 
 function argsFor(s: { dir: string; dataDir: string; port: number }, extra: Record<string, unknown> = {}) {
   return {
-    primary_host: '127.0.0.1', primary_port: primary.port, replication_user: 'replicator', replication_password: PASSWORD,
-    application_name: 'replica1', data_dir: s.dataDir, port: s.port, socket_dir: s.dir, ...extra,
+    primary_host: '127.0.0.1',
+    primary_port: primary.port,
+    replication_user: 'replicator',
+    replication_password: PASSWORD,
+    application_name: 'replica1',
+    data_dir: s.dataDir,
+    port: s.port,
+    socket_dir: s.dir,
+    ...extra,
   };
 }
 
@@ -61,7 +68,7 @@ describe('basebackup', () => {
     expect(out.status).toBe('changed');
     expect(out.result.streaming).toBe(true);
     expect(JSON.stringify(out)).not.toContain(PASSWORD);
-    expect(primary.psql("SELECT application_name, state FROM pg_stat_replication")).toBe('replica1|streaming');
+    expect(primary.psql('SELECT application_name, state FROM pg_stat_replication')).toBe('replica1|streaming');
     expect(existsSync(path.join(s1.dataDir, 'standby.signal'))).toBe(true);
     expect(readFileSync(path.join(s1.dataDir, 'postgresql.auto.conf'), 'utf8')).toMatch(/^primary_conninfo = '.*application_name=replica1.*'$/m);
     primary.psql("INSERT INTO t VALUES ('from primary')");

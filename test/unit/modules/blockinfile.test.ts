@@ -18,19 +18,54 @@ afterEach(async () => {
 // with create: true) and `args`. They were computed by a line-for-line Python transcription
 // of main() and cross-checked with this module on thousands of random cases, with no difference.
 const golden: { name: string; before: string | null; args: Record<string, unknown>; after: string }[] = [
-  { name: "new file", before: null, args: {"block": "a\nb"}, after: "# BEGIN ANSIBLE MANAGED BLOCK\na\nb\n# END ANSIBLE MANAGED BLOCK\n" },
-  { name: "appended after a last line without newline", before: "x\ny", args: {"block": "a"}, after: "x\ny\n# BEGIN ANSIBLE MANAGED BLOCK\na\n# END ANSIBLE MANAGED BLOCK\n" },
-  { name: "an existing block is replaced in place", before: "x\n# BEGIN ANSIBLE MANAGED BLOCK\nold\n# END ANSIBLE MANAGED BLOCK\ny\n", args: {"block": "new\nlines\n"}, after: "x\n# BEGIN ANSIBLE MANAGED BLOCK\nnew\nlines\n# END ANSIBLE MANAGED BLOCK\ny\n" },
-  { name: "state absent removes the block", before: "x\n# BEGIN ANSIBLE MANAGED BLOCK\nold\n# END ANSIBLE MANAGED BLOCK\ny\n", args: {"state": "absent"}, after: "x\ny\n" },
-  { name: "an empty block removes the block", before: "x\n# BEGIN ANSIBLE MANAGED BLOCK\nold\n# END ANSIBLE MANAGED BLOCK\n", args: {"block": ""}, after: "x\n" },
-  { name: "insertbefore BOF", before: "x\n", args: {"block": "a", "insertbefore": "BOF"}, after: "# BEGIN ANSIBLE MANAGED BLOCK\na\n# END ANSIBLE MANAGED BLOCK\nx\n" },
-  { name: "insertafter a regexp", before: "[main]\nk=1\n[other]\n", args: {"block": "b=2", "insertafter": "^\\[main\\]"}, after: "[main]\n# BEGIN ANSIBLE MANAGED BLOCK\nb=2\n# END ANSIBLE MANAGED BLOCK\nk=1\n[other]\n" },
-  { name: "insertbefore a regexp", before: "[main]\nk=1\n[other]\n", args: {"block": "b=2", "insertbefore": "^\\[other\\]"}, after: "[main]\nk=1\n# BEGIN ANSIBLE MANAGED BLOCK\nb=2\n# END ANSIBLE MANAGED BLOCK\n[other]\n" },
-  { name: "custom markers", before: "<p>\n", args: {"block": "<b>hi</b>", "marker": "<!-- {mark} -->", "marker_begin": "start", "marker_end": "stop"}, after: "<p>\n<!-- start -->\n<b>hi</b>\n<!-- stop -->\n" },
-  { name: "prepend and append blank lines", before: "x\ny\n", args: {"block": "a", "insertafter": "^x", "prepend_newline": true, "append_newline": true}, after: "x\n\n# BEGIN ANSIBLE MANAGED BLOCK\na\n# END ANSIBLE MANAGED BLOCK\n\ny\n" },
-  { name: "a multiline insertafter searches the whole file", before: "[main]\nk=1\n", args: {"block": "b", "insertafter": "(?m)^\\[main\\]$"}, after: "[main]\n# BEGIN ANSIBLE MANAGED BLOCK\nb\n# END ANSIBLE MANAGED BLOCK\nk=1\n" },
-  { name: "markers in reverse order", before: "x\n# END ANSIBLE MANAGED BLOCK\nmid\n# BEGIN ANSIBLE MANAGED BLOCK\ny\n", args: {"block": "n"}, after: "x\n# BEGIN ANSIBLE MANAGED BLOCK\nn\n# END ANSIBLE MANAGED BLOCK\ny\n" },
-  { name: "a CRLF file keeps its line ends", before: "a\r\nb\r\n", args: {"block": "x"}, after: "a\r\nb\r\n# BEGIN ANSIBLE MANAGED BLOCK\nx\n# END ANSIBLE MANAGED BLOCK\n" },
+  { name: 'new file', before: null, args: { block: 'a\nb' }, after: '# BEGIN ANSIBLE MANAGED BLOCK\na\nb\n# END ANSIBLE MANAGED BLOCK\n' },
+  { name: 'appended after a last line without newline', before: 'x\ny', args: { block: 'a' }, after: 'x\ny\n# BEGIN ANSIBLE MANAGED BLOCK\na\n# END ANSIBLE MANAGED BLOCK\n' },
+  {
+    name: 'an existing block is replaced in place',
+    before: 'x\n# BEGIN ANSIBLE MANAGED BLOCK\nold\n# END ANSIBLE MANAGED BLOCK\ny\n',
+    args: { block: 'new\nlines\n' },
+    after: 'x\n# BEGIN ANSIBLE MANAGED BLOCK\nnew\nlines\n# END ANSIBLE MANAGED BLOCK\ny\n',
+  },
+  { name: 'state absent removes the block', before: 'x\n# BEGIN ANSIBLE MANAGED BLOCK\nold\n# END ANSIBLE MANAGED BLOCK\ny\n', args: { state: 'absent' }, after: 'x\ny\n' },
+  { name: 'an empty block removes the block', before: 'x\n# BEGIN ANSIBLE MANAGED BLOCK\nold\n# END ANSIBLE MANAGED BLOCK\n', args: { block: '' }, after: 'x\n' },
+  { name: 'insertbefore BOF', before: 'x\n', args: { block: 'a', insertbefore: 'BOF' }, after: '# BEGIN ANSIBLE MANAGED BLOCK\na\n# END ANSIBLE MANAGED BLOCK\nx\n' },
+  {
+    name: 'insertafter a regexp',
+    before: '[main]\nk=1\n[other]\n',
+    args: { block: 'b=2', insertafter: '^\\[main\\]' },
+    after: '[main]\n# BEGIN ANSIBLE MANAGED BLOCK\nb=2\n# END ANSIBLE MANAGED BLOCK\nk=1\n[other]\n',
+  },
+  {
+    name: 'insertbefore a regexp',
+    before: '[main]\nk=1\n[other]\n',
+    args: { block: 'b=2', insertbefore: '^\\[other\\]' },
+    after: '[main]\nk=1\n# BEGIN ANSIBLE MANAGED BLOCK\nb=2\n# END ANSIBLE MANAGED BLOCK\n[other]\n',
+  },
+  {
+    name: 'custom markers',
+    before: '<p>\n',
+    args: { block: '<b>hi</b>', marker: '<!-- {mark} -->', marker_begin: 'start', marker_end: 'stop' },
+    after: '<p>\n<!-- start -->\n<b>hi</b>\n<!-- stop -->\n',
+  },
+  {
+    name: 'prepend and append blank lines',
+    before: 'x\ny\n',
+    args: { block: 'a', insertafter: '^x', prepend_newline: true, append_newline: true },
+    after: 'x\n\n# BEGIN ANSIBLE MANAGED BLOCK\na\n# END ANSIBLE MANAGED BLOCK\n\ny\n',
+  },
+  {
+    name: 'a multiline insertafter searches the whole file',
+    before: '[main]\nk=1\n',
+    args: { block: 'b', insertafter: '(?m)^\\[main\\]$' },
+    after: '[main]\n# BEGIN ANSIBLE MANAGED BLOCK\nb\n# END ANSIBLE MANAGED BLOCK\nk=1\n',
+  },
+  {
+    name: 'markers in reverse order',
+    before: 'x\n# END ANSIBLE MANAGED BLOCK\nmid\n# BEGIN ANSIBLE MANAGED BLOCK\ny\n',
+    args: { block: 'n' },
+    after: 'x\n# BEGIN ANSIBLE MANAGED BLOCK\nn\n# END ANSIBLE MANAGED BLOCK\ny\n',
+  },
+  { name: 'a CRLF file keeps its line ends', before: 'a\r\nb\r\n', args: { block: 'x' }, after: 'a\r\nb\r\n# BEGIN ANSIBLE MANAGED BLOCK\nx\n# END ANSIBLE MANAGED BLOCK\n' },
 ];
 
 describe('blockinfile: byte-for-byte as Ansible', () => {
@@ -97,7 +132,9 @@ describe('blockinfile: schema', () => {
     { name: 'unknown field', args: { path: '/x', content: 'a' }, problem: /unknown field 'content'/ },
     { name: 'block not a string', args: { path: '/x', block: ['a'] }, problem: /block: must be string, got list/ },
   ])('rejects $name', ({ args, problem }) => {
-    const text = schemaProblems(blockinfile, args).map((p) => `${p.path.join('.')}: ${p.message}`).join('\n');
+    const text = schemaProblems(blockinfile, args)
+      .map((p) => `${p.path.join('.')}: ${p.message}`)
+      .join('\n');
     expect(text).toMatch(problem);
   });
 });

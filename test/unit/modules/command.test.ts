@@ -22,7 +22,7 @@ describe('command: word splitting like shlex.split', () => {
     { line: 'echo a\\ b', words: ['echo', 'a b'] },
     { line: "echo '' x", words: ['echo', '', 'x'] },
     { line: 'printf "%s\\n" x', words: ['printf', '%s\\n', 'x'] },
-    { line: "a'b'\"c\"d", words: ['abcd'] },
+    { line: 'a\'b\'"c"d', words: ['abcd'] },
     { line: 'echo $(id) | cat > f', words: ['echo', '$(id)', '|', 'cat', '>', 'f'] },
   ])('$line', ({ line, words }) => {
     expect(splitWords(line)).toEqual(words);
@@ -110,7 +110,12 @@ describe('command: creates and removes', () => {
     // Relative creates/removes are relative to chdir, as in Ansible.
     const r = await run(command, { argv: ['touch', out], chdir: dir, ...args });
     expect(r.status).toBe(runs ? 'changed' : 'ok');
-    expect(await readFile(out).then(() => true, () => false)).toBe(runs);
+    expect(
+      await readFile(out).then(
+        () => true,
+        () => false,
+      ),
+    ).toBe(runs);
     if (msg) expect(r.result.msg).toMatch(msg);
     if (!runs) expect(r.result.rc).toBe(0);
   });
@@ -134,7 +139,9 @@ describe('command: arguments', () => {
     { name: 'timeout not a number', args: { cmd: 'ls', timeout: '5' }, problem: /timeout: must be number/ },
     { name: 'unknown field', args: { cmd: 'ls', warn: false }, problem: /unknown field 'warn'/ },
   ])('schema rejects $name', ({ args, problem }) => {
-    const text = schemaProblems(command, args).map((p) => `${p.path.join('.')}: ${p.message}`).join('\n');
+    const text = schemaProblems(command, args)
+      .map((p) => `${p.path.join('.')}: ${p.message}`)
+      .join('\n');
     expect(text).toMatch(problem);
   });
 

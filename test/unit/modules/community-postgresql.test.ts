@@ -43,7 +43,13 @@ describe('community.postgresql names', () => {
 
   test('postgresql_query: %s and %(name)s arguments, Ansible’s result names', async () => {
     expect(numberedQuery('SELECT %s, %(a)s, %(a)s, %s, 100%%', [1, 2], { a: 'x' })).toEqual({ query: 'SELECT $1, $2, $2, $3, 100%', params: [1, 'x', 2] });
-    const r = await run(postgresql_query, { ...conn, db: 'postgres', query: 'SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname = %(name)s OR rolname = %s ORDER BY 1', named_args: { name: 'postgres' }, positional_args: ['nobody'] });
+    const r = await run(postgresql_query, {
+      ...conn,
+      db: 'postgres',
+      query: 'SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname = %(name)s OR rolname = %s ORDER BY 1',
+      named_args: { name: 'postgres' },
+      positional_args: ['nobody'],
+    });
     expect(r.status).toBe('ok');
     expect(r.result).toMatchObject({ rowcount: 1, query_result: [{ rolname: 'postgres', rolcanlogin: true }] });
     const write = await run(postgresql_query, { ...conn, query: 'CREATE TABLE IF NOT EXISTS app_settings (k text)' });
@@ -61,9 +67,13 @@ describe('community.postgresql names', () => {
     const privs = { ...conn, database: 'blog', roles: 'reader', type: 'table', objs: 'ALL_IN_SCHEMA', schema: 'public', privs: 'select' };
     const privRuns = await checkApplyAgain(postgresql_privs, privs);
     expect([privRuns.check.status, privRuns.first.status, privRuns.second.status]).toEqual(['changed', 'changed', 'ok']);
-    expect(pg.psql("SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.role_table_grants WHERE grantee = 'reader' AND privilege_type = 'SELECT'", 'blog')).toBe('comments,posts');
+    expect(pg.psql("SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.role_table_grants WHERE grantee = 'reader' AND privilege_type = 'SELECT'", 'blog')).toBe(
+      'comments,posts',
+    );
     await expect(run(postgresql_db, { ...conn, name: 'blog', state: 'dump' })).rejects.toThrow(/state dump, restore and rename are not supported/);
-    await expect(run(postgresql_privs, { ...conn, database: 'blog', roles: 'reader', type: 'function', objs: 'f()', privs: 'EXECUTE' })).rejects.toThrow(/type: must be one of: database, schema, table, sequence, default_privs/);
+    await expect(run(postgresql_privs, { ...conn, database: 'blog', roles: 'reader', type: 'function', objs: 'f()', privs: 'EXECUTE' })).rejects.toThrow(
+      /type: must be one of: database, schema, table, sequence, default_privs/,
+    );
   });
 
   test('postgresql_pg_hba: a rule with source and netmask; check, apply, again; absent', async () => {

@@ -170,7 +170,9 @@ describe('copy: schema', () => {
     { name: 'unknown field', args: { dest: '/x', content: '', remote_srcs: true }, problem: /unknown field 'remote_srcs'/ },
     { name: 'content not a string', args: { dest: '/x', content: 5 }, problem: /content: must be string/ },
   ])('rejects $name', ({ args, problem }) => {
-    const text = schemaProblems(copy, args).map((p) => `${p.path.join('.')}: ${p.message}`).join('\n');
+    const text = schemaProblems(copy, args)
+      .map((p) => `${p.path.join('.')}: ${p.message}`)
+      .join('\n');
     expect(text).toMatch(problem);
   });
 });

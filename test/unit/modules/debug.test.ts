@@ -36,7 +36,9 @@ describe('debug', () => {
     { name: 'unknown field', args: { message: 'x' }, problem: /unknown field 'message'/ },
     { name: 'verbosity negative', args: { verbosity: -1 }, problem: /verbosity/ },
   ])('schema rejects $name', ({ args, problem }) => {
-    const text = schemaProblems(debug, args).map((p) => `${p.path.join('.')}: ${p.message}`).join('\n');
+    const text = schemaProblems(debug, args)
+      .map((p) => `${p.path.join('.')}: ${p.message}`)
+      .join('\n');
     expect(text).toMatch(problem);
   });
 });

@@ -14,7 +14,11 @@ afterEach(async () => {
 });
 
 const modeOf = async (p: string) => ((await stat(p)).mode & 0o7777).toString(8).padStart(4, '0');
-const exists = (p: string) => lstat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  lstat(p).then(
+    () => true,
+    () => false,
+  );
 
 interface Case {
   name: string;
@@ -132,9 +136,7 @@ describe('file: check, apply, apply again', () => {
 
 /** A listing of the tree with modes and link targets, to prove check mode changed nothing. */
 async function snapshot(root: string): Promise<string> {
-  const r = await import('node:child_process').then((cp) =>
-    cp.execFileSync('find', [root, '-printf', '%p %M %u %g %l\n'], { encoding: 'utf8' }),
-  );
+  const r = await import('node:child_process').then((cp) => cp.execFileSync('find', [root, '-printf', '%p %M %u %g %l\n'], { encoding: 'utf8' }));
   return r.split('\n').sort().join('\n');
 }
 
@@ -221,7 +223,9 @@ describe('file: schema', () => {
     { name: 'bad state', args: { path: '/x', state: 'hard' }, problem: /state: must be one of/ },
     { name: 'recurse not a boolean', args: { path: '/x', recurse: 'yes' }, problem: /recurse: must be boolean/ },
   ])('rejects $name', ({ args, problem }) => {
-    const text = schemaProblems(file, args).map((p) => `${p.path.join('.')}: ${p.message}`).join('\n');
+    const text = schemaProblems(file, args)
+      .map((p) => `${p.path.join('.')}: ${p.message}`)
+      .join('\n');
     expect(text).toMatch(problem);
   });
 

@@ -39,7 +39,12 @@ describe('cron', () => {
     ['replaces the line after its marker', ['#Ansible: vacuum\n', '0 1 * * * old\n', 'x\n'], args, ['#Ansible: vacuum\n', '30 3 * * * vacuumdb --all --analyze\n', 'x\n']],
     ['removes both', ['#Ansible: vacuum\n', '0 1 * * * old\n', 'x\n'], { ...args, state: 'absent' as const }, ['x\n']],
     ['disabled, special time', [], { ...args, special_time: 'daily', minute: '*', hour: '*', disabled: true }, ['#Ansible: vacuum\n', '#@daily vacuumdb --all --analyze\n']],
-    ['env first', ['#Ansible: j\n', '* * * * * j\n'], { ...args, name: 'PGHOST', env: true, value: '/run/postgresql' }, ['#Ansible: PGHOST\n', 'PGHOST=/run/postgresql\n', '#Ansible: j\n', '* * * * * j\n']],
+    [
+      'env first',
+      ['#Ansible: j\n', '* * * * * j\n'],
+      { ...args, name: 'PGHOST', env: true, value: '/run/postgresql' },
+      ['#Ansible: PGHOST\n', 'PGHOST=/run/postgresql\n', '#Ansible: j\n', '* * * * * j\n'],
+    ],
   ])('%s', (_n, lines, a, expected) => {
     expect(editCrontab(lines, a)).toEqual(expected);
   });
@@ -53,7 +58,10 @@ describe('cron', () => {
     // Written as any managed file: 0644, and a mode someone changed is set back (cron ignores a group-writable file).
     expect(((await fs.stat(file)).mode & 0o777).toString(8)).toBe('644');
     await fs.chmod(file, 0o664);
-    expect(await run(cron, { name: 'vacuum', job: 'vacuumdb --all', hour: 3, minute: 30, user: 'postgres', cron_file: file })).toMatchObject({ status: 'changed', summary: `mode 0664 → 0644 on ${file}` });
+    expect(await run(cron, { name: 'vacuum', job: 'vacuumdb --all', hour: 3, minute: 30, user: 'postgres', cron_file: file })).toMatchObject({
+      status: 'changed',
+      summary: `mode 0664 → 0644 on ${file}`,
+    });
     expect(((await fs.stat(file)).mode & 0o777).toString(8)).toBe('644');
     await expect(run(cron, { name: 'x', cron_file: file })).rejects.toThrow(': job is required with state present (unless env: true)');
   });
@@ -92,7 +100,8 @@ describe('openssh_keypair', () => {
 
 describe('service_facts', () => {
   test('parses systemctl output into Ansible’s services facts', () => {
-    const units = 'ssh.service loaded active running OpenBSD Secure Shell server\npostgresql@15-main.service loaded failed failed PostgreSQL Cluster 15-main\ncron.service loaded inactive dead Regular background program\n';
+    const units =
+      'ssh.service loaded active running OpenBSD Secure Shell server\npostgresql@15-main.service loaded failed failed PostgreSQL Cluster 15-main\ncron.service loaded inactive dead Regular background program\n';
     const files = 'ssh.service enabled enabled\npostgresql@.service indirect enabled\ncron.service disabled enabled\npgpool2.service enabled enabled\n';
     expect(parseServices(units, files)).toEqual({
       'ssh.service': { name: 'ssh.service', state: 'running', status: 'enabled', source: 'systemd' },

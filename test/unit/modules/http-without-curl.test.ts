@@ -88,7 +88,10 @@ describe('a host without curl', { timeout: 300_000 }, () => {
 
   test('uri: status, JSON and headers; redirects; Basic credentials after a 401; a POST body', async () => {
     const r = await run(uri, { url: `${base}/status` }, { host });
-    expect(r).toMatchObject({ status: 'ok', result: { status: 200, url: `${base}/status`, redirected: false, json: { primary: 'pg-primary', sync: true }, content_type: 'application/json', x_pool_nodes: '3' } });
+    expect(r).toMatchObject({
+      status: 'ok',
+      result: { status: 200, url: `${base}/status`, redirected: false, json: { primary: 'pg-primary', sync: true }, content_type: 'application/json', x_pool_nodes: '3' },
+    });
     expect((await run(uri, { url: `${base}/status` }, { host, check: true })).result).toMatchObject({ status: 200 });
     expect((await run(uri, { url: `${base}/moved` }, { host })).result).toMatchObject({ status: 200, redirected: true, url: `${base}/status` });
     expect((await run(uri, { url: `${base}/moved`, follow_redirects: 'none', status_code: 302 }, { host })).result).toMatchObject({ status: 302, location: '/status' });
@@ -103,7 +106,9 @@ describe('a host without curl', { timeout: 300_000 }, () => {
     const closed = await run(uri, { url: 'http://127.0.0.1:1/', timeout: 10 }, { host });
     expect(closed.status).toBe('failed');
     expect(closed.result.status).toBe(-1);
-    expect(closed.message).toMatch(/^Status code was -1 and not \[200\]: Request failed: \S+ cannot connect to 127\.0\.0\.1:1: .* \(\S+ has no curl: plinth sent the request through the connection\)$/);
+    expect(closed.message).toMatch(
+      /^Status code was -1 and not \[200\]: Request failed: \S+ cannot connect to 127\.0\.0\.1:1: .* \(\S+ has no curl: plinth sent the request through the connection\)$/,
+    );
     const refused = await run(uri, { url: `${base}/status` }, { host: refusingHost });
     expect(refused.message).toContain('(its sshd refuses TCP forwarding: AllowTcpForwarding)');
   });
@@ -111,7 +116,29 @@ describe('a host without curl', { timeout: 300_000 }, () => {
   test('https: the certificate is checked against ca_path (a file on the host), refused without it, accepted with validate_certs: false', async () => {
     const key = path.join(work, 'tls.key');
     const cert = path.join(work, 'tls.crt');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { stdio: 'ignore' },
+    );
     const tls = createHttpsServer({ key: await fs.readFile(key), cert: await fs.readFile(cert) }, (_req, res) => {
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.end('{"tls":true}');
@@ -142,7 +169,9 @@ describe('a host without curl', { timeout: 300_000 }, () => {
     expect(await fs.readFile(dest)).toEqual(tarball);
     expect(((await fs.stat(dest)).mode & 0o777).toString(8)).toBe('640');
     expect((await run(get_url, { url: args.url, dest, force: true }, { host })).status).toBe('ok');
-    await expect(run(get_url, { url: args.url, dest, checksum: `sha256:${'a'.repeat(64)}` }, { host })).rejects.toThrow(`The checksum for ${dest} did not match ${'a'.repeat(64)}; it was ${sha256(tarball)}.`);
+    await expect(run(get_url, { url: args.url, dest, checksum: `sha256:${'a'.repeat(64)}` }, { host })).rejects.toThrow(
+      `The checksum for ${dest} did not match ${'a'.repeat(64)}; it was ${sha256(tarball)}.`,
+    );
     await expect(run(get_url, { url: `${base}/missing`, dest: path.join(work, 'missing') }, { host })).rejects.toThrow(`Request failed: HTTP Error 404 (${base}/missing)`);
     expect((await fs.readdir(work)).sort()).toEqual(['bin', 'pgpool.tar.gz']);
   });

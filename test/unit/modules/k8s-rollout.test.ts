@@ -60,7 +60,9 @@ test('pods that never become ready: the controller gives up at the progress dead
   const ns = await api.namespace('never-ready');
   const kubelet = await standInForKubelet(api, ns, { ready: false });
   try {
-    const err = (await run(k8s, { definition: deployment(ns, 'backend:broken', { progressDeadlineSeconds: 2 }), kubeconfig: api.kubeconfig, wait: true, wait_timeout: 600 }).catch((e: Error) => e)) as Error;
+    const err = (await run(k8s, { definition: deployment(ns, 'backend:broken', { progressDeadlineSeconds: 2 }), kubeconfig: api.kubeconfig, wait: true, wait_timeout: 600 }).catch(
+      (e: Error) => e,
+    )) as Error;
     expect(err).toBeInstanceOf(Error);
     expect(err.message).toMatch(new RegExp(`^Deployment ${ns}/backend-paragon failed its rollout \\(progress deadline exceeded\\): 0 of 3 replicas available; conditions: `));
     expect(err.message).toContain('Available=False (MinimumReplicasUnavailable: Deployment does not have minimum availability.)');

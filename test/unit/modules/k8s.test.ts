@@ -133,7 +133,8 @@ describe('k8s module against a real API server', () => {
     expect((stored.spec as { replicas: number }).replicas).toBe(3);
     expect((stored.metadata.managedFields as { manager: string }[]).map((m) => m.manager)).toEqual(['plinth']);
 
-    const versions = async () => [await get(`/api/v1/namespaces/${ns}`), await get(deploymentPath(ns)), await get(`/api/v1/namespaces/${ns}/services/backend-paragon`)].map((o) => o.metadata.resourceVersion);
+    const versions = async () =>
+      [await get(`/api/v1/namespaces/${ns}`), await get(deploymentPath(ns)), await get(`/api/v1/namespaces/${ns}/services/backend-paragon`)].map((o) => o.metadata.resourceVersion);
     const before = await versions();
     for (const args of [{ definition: namespaceObject(ns) }, { src: 'deployment.yaml', namespace: ns }, { definition: service(ns) }]) {
       // The server defaulted fields (clusterIP, strategy, imagePullPolicy, protocol, ...): still no change.
@@ -191,9 +192,7 @@ describe('k8s module against a real API server', () => {
     expect(applied.summary).toContain('.spec.replicas: kubectl (scale) 1 → 3');
     const taken = await get(deploymentPath(ns));
     expect((taken.spec as { replicas: number }).replicas).toBe(3);
-    const owners = (taken.metadata.managedFields as { manager: string; fieldsV1: { 'f:spec'?: Record<string, unknown> } }[])
-      .filter((m) => m.fieldsV1['f:spec']?.['f:replicas'])
-      .map((m) => m.manager);
+    const owners = (taken.metadata.managedFields as { manager: string; fieldsV1: { 'f:spec'?: Record<string, unknown> } }[]).filter((m) => m.fieldsV1['f:spec']?.['f:replicas']).map((m) => m.manager);
     expect(owners).toEqual(['plinth']);
     expect((await run(k8s, { src: 'deployment.yaml', namespace: ns, kubeconfig }, opts())).status).toBe('ok');
   });
@@ -210,9 +209,11 @@ describe('k8s module against a real API server', () => {
     for (const check of [true, false]) {
       const err = (await run(k8s, { src: 'deployment.yaml', namespace: ns, kubeconfig, force_conflicts: false }, { ...opts(), check }).catch((e: Error) => e)) as Error;
       expect(err).toBeInstanceOf(Error);
-      expect(err.message).toContain(`Deployment ${ns}/backend-paragon: field manager conflict: .spec.replicas (owned by kubectl (scale)), .spec.template.spec.containers[name="backend"].image (owned by kubectl-edit)`);
+      expect(err.message).toContain(
+        `Deployment ${ns}/backend-paragon: field manager conflict: .spec.replicas (owned by kubectl (scale)), .spec.template.spec.containers[name="backend"].image (owned by kubectl-edit)`,
+      );
     }
-    expect((await get(deploymentPath(ns)) as { spec: { replicas: number } }).spec.replicas).toBe(1);
+    expect(((await get(deploymentPath(ns))) as { spec: { replicas: number } }).spec.replicas).toBe(1);
     // The default takes both back and says so.
     const check = await run(k8s, { src: 'deployment.yaml', namespace: ns, kubeconfig }, { ...opts(), check: true });
     expect(check.summary).toContain('.spec.replicas: kubectl (scale) 1 → 3');
@@ -284,7 +285,10 @@ describe('k8s module against a real API server', () => {
   });
 
   test('an invalid manifest the offline schemas know is an error with file:line, before any API call', async () => {
-    await fs.writeFile(path.join(dir, 'files', 'bad.yaml'), blogDeployment.replace('        - name: backend\n', '        - name: backend\n          portz: []\n').replace('replicas: 3', 'replicas: "3"'));
+    await fs.writeFile(
+      path.join(dir, 'files', 'bad.yaml'),
+      blogDeployment.replace('        - name: backend\n', '        - name: backend\n          portz: []\n').replace('replicas: 3', 'replicas: "3"'),
+    );
     const err = (await run(k8s, { src: 'bad.yaml', kubeconfig: deadKubeconfig }, opts()).catch((e: Error) => e)) as Error;
     expect(err.message).toContain(`${path.join(dir, 'files', 'bad.yaml')}:9: spec.replicas: must be integer`);
     expect(err.message).toContain('bad.yaml:22: spec.template.spec.containers.0.portz: unknown field');

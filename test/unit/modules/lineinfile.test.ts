@@ -21,22 +21,22 @@ afterEach(async () => {
 // cross-checked with this module on 12,000 random lineinfile and blockinfile cases; the one
 // difference is the test after the table.
 const golden: { name: string; before: string; args: Record<string, unknown>; after: string }[] = [
-  { name: "append at EOF", before: "a\nb\n", args: {"line": "c"}, after: "a\nb\nc\n" },
-  { name: "append after a last line without newline", before: "a\nb", args: {"line": "c"}, after: "a\nb\nc\n" },
-  { name: "regexp replaces the matching line", before: "# c\nport = 5432\nx\n", args: {"regexp": "^port\\s*=", "line": "port = 5433"}, after: "# c\nport = 5433\nx\n" },
-  { name: "regexp replaces the last of several matches", before: "p=1\np=2\n", args: {"regexp": "^p=", "line": "p=3"}, after: "p=1\np=3\n" },
-  { name: "firstmatch replaces the first", before: "p=1\np=2\n", args: {"regexp": "^p=", "line": "p=3", "firstmatch": true}, after: "p=3\np=2\n" },
-  { name: "insertafter a regexp", before: "[main]\na=1\n[other]\n", args: {"regexp": "^k=", "line": "k=v", "insertafter": "^\\[main\\]"}, after: "[main]\nk=v\na=1\n[other]\n" },
-  { name: "insertbefore a regexp", before: "[main]\na=1\n[other]\n", args: {"line": "k=v", "insertbefore": "^\\[other\\]"}, after: "[main]\na=1\nk=v\n[other]\n" },
-  { name: "insertbefore BOF", before: "a\n", args: {"line": "first", "insertbefore": "BOF"}, after: "first\na\n" },
-  { name: "insertafter without a match goes to EOF", before: "a\n", args: {"line": "z", "insertafter": "^nothing"}, after: "a\nz\n" },
-  { name: "backrefs with a named group and Python $", before: "host=db1\nport=1\n", args: {"regexp": "^(?P<key>host=).*$", "line": "\\g<key>db2", "backrefs": true}, after: "host=db2\nport=1\n" },
-  { name: "backrefs without a match changes nothing", before: "port=1\n", args: {"regexp": "^(host=).*$", "line": "\\1db2", "backrefs": true}, after: "port=1\n" },
-  { name: "Python $ matches before the final newline", before: "ax\nb\n", args: {"regexp": "x$", "line": "y"}, after: "y\nb\n" },
-  { name: "search_string replaces the line containing it", before: "listen 80;\nroot /srv;\n", args: {"search_string": "listen", "line": "listen 8080;"}, after: "listen 8080;\nroot /srv;\n" },
-  { name: "an existing CRLF line is rewritten with LF (as Ansible does)", before: "a\r\nb\r\n", args: {"line": "b"}, after: "a\r\nb\n" },
-  { name: "absent removes every matching line", before: "a=1\nb=2\na=3\n", args: {"state": "absent", "regexp": "^a="}, after: "b=2\n" },
-  { name: "absent by exact line", before: "keep\ndrop\nkeep\n", args: {"state": "absent", "line": "drop"}, after: "keep\nkeep\n" },
+  { name: 'append at EOF', before: 'a\nb\n', args: { line: 'c' }, after: 'a\nb\nc\n' },
+  { name: 'append after a last line without newline', before: 'a\nb', args: { line: 'c' }, after: 'a\nb\nc\n' },
+  { name: 'regexp replaces the matching line', before: '# c\nport = 5432\nx\n', args: { regexp: '^port\\s*=', line: 'port = 5433' }, after: '# c\nport = 5433\nx\n' },
+  { name: 'regexp replaces the last of several matches', before: 'p=1\np=2\n', args: { regexp: '^p=', line: 'p=3' }, after: 'p=1\np=3\n' },
+  { name: 'firstmatch replaces the first', before: 'p=1\np=2\n', args: { regexp: '^p=', line: 'p=3', firstmatch: true }, after: 'p=3\np=2\n' },
+  { name: 'insertafter a regexp', before: '[main]\na=1\n[other]\n', args: { regexp: '^k=', line: 'k=v', insertafter: '^\\[main\\]' }, after: '[main]\nk=v\na=1\n[other]\n' },
+  { name: 'insertbefore a regexp', before: '[main]\na=1\n[other]\n', args: { line: 'k=v', insertbefore: '^\\[other\\]' }, after: '[main]\na=1\nk=v\n[other]\n' },
+  { name: 'insertbefore BOF', before: 'a\n', args: { line: 'first', insertbefore: 'BOF' }, after: 'first\na\n' },
+  { name: 'insertafter without a match goes to EOF', before: 'a\n', args: { line: 'z', insertafter: '^nothing' }, after: 'a\nz\n' },
+  { name: 'backrefs with a named group and Python $', before: 'host=db1\nport=1\n', args: { regexp: '^(?P<key>host=).*$', line: '\\g<key>db2', backrefs: true }, after: 'host=db2\nport=1\n' },
+  { name: 'backrefs without a match changes nothing', before: 'port=1\n', args: { regexp: '^(host=).*$', line: '\\1db2', backrefs: true }, after: 'port=1\n' },
+  { name: 'Python $ matches before the final newline', before: 'ax\nb\n', args: { regexp: 'x$', line: 'y' }, after: 'y\nb\n' },
+  { name: 'search_string replaces the line containing it', before: 'listen 80;\nroot /srv;\n', args: { search_string: 'listen', line: 'listen 8080;' }, after: 'listen 8080;\nroot /srv;\n' },
+  { name: 'an existing CRLF line is rewritten with LF (as Ansible does)', before: 'a\r\nb\r\n', args: { line: 'b' }, after: 'a\r\nb\n' },
+  { name: 'absent removes every matching line', before: 'a=1\nb=2\na=3\n', args: { state: 'absent', regexp: '^a=' }, after: 'b=2\n' },
+  { name: 'absent by exact line', before: 'keep\ndrop\nkeep\n', args: { state: 'absent', line: 'drop' }, after: 'keep\nkeep\n' },
 ];
 
 describe('lineinfile: byte-for-byte as Ansible', () => {
@@ -154,7 +154,9 @@ describe('lineinfile: schema', () => {
     { name: 'bad state', args: { path: '/x', state: 'gone' }, problem: /state: must be one of: present, absent/ },
     { name: 'create not a boolean', args: { path: '/x', line: 'a', create: 'yes' }, problem: /create: must be boolean/ },
   ])('rejects $name', ({ args, problem }) => {
-    const text = schemaProblems(lineinfile, args).map((p) => `${p.path.join('.')}: ${p.message}`).join('\n');
+    const text = schemaProblems(lineinfile, args)
+      .map((p) => `${p.path.join('.')}: ${p.message}`)
+      .join('\n');
     expect(text).toMatch(problem);
   });
 });

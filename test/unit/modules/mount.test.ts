@@ -12,7 +12,12 @@ describe('mount', () => {
 
   test.each([
     ['appends', ['proc /proc proc defaults 0 0\n'], fstabLine(entry), ['proc /proc proc defaults 0 0\n', fstabLine(entry)]],
-    ['replaces the entry of the mount point, drops a duplicate', ['UUID=9 /var/lib/postgresql ext4 defaults 0 0\n', '# note\n', 'UUID=8 /var/lib/postgresql ext4 defaults 0 0\n'], fstabLine(entry), [fstabLine(entry), '# note\n']],
+    [
+      'replaces the entry of the mount point, drops a duplicate',
+      ['UUID=9 /var/lib/postgresql ext4 defaults 0 0\n', '# note\n', 'UUID=8 /var/lib/postgresql ext4 defaults 0 0\n'],
+      fstabLine(entry),
+      [fstabLine(entry), '# note\n'],
+    ],
     ['the same entry with other spacing stays', ['UUID=1234\t/var/lib/postgresql  xfs noatime 0 2\n'], fstabLine(entry), ['UUID=1234\t/var/lib/postgresql  xfs noatime 0 2\n']],
     ['removes', ['a /b c d 0 0\n', 'UUID=1234 /var/lib/postgresql xfs noatime 0 2\n'], null, ['a /b c d 0 0\n']],
     ['a commented entry is not the entry', ['#UUID=1 /var/lib/postgresql xfs defaults 0 0\n'], null, ['#UUID=1 /var/lib/postgresql xfs defaults 0 0\n']],

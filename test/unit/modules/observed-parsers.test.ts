@@ -37,7 +37,10 @@ describe('systemctl show (systemd 252 on a lab host)', () => {
 
   test('plans from the captured states', () => {
     const plan = (name: string, args: Parameters<typeof planSystemd>[1], check = false) => planSystemd({ unit: show(name) }, args, { check });
-    expect(plan('stopped-disabled', { name: 'plinth-demo', state: 'started', enabled: true, daemon_reload: false, no_block: false })).toMatchObject({ changed: true, action: { steps: ['enable', 'start'] } });
+    expect(plan('stopped-disabled', { name: 'plinth-demo', state: 'started', enabled: true, daemon_reload: false, no_block: false })).toMatchObject({
+      changed: true,
+      action: { steps: ['enable', 'start'] },
+    });
     expect(plan('running-enabled', { name: 'plinth-demo', state: 'started', enabled: true, daemon_reload: false, no_block: false })).toMatchObject({ changed: false });
     expect(plan('need-daemon-reload', { name: 'plinth-demo', state: 'started', daemon_reload: true, no_block: false })).toMatchObject({ changed: true, action: { steps: ['daemon-reload'] } });
     // A static unit cannot be enabled, and needs not be: enabled: true is satisfied.
@@ -116,7 +119,9 @@ describe('PostgreSQL 15 (psql and postgres output on this machine)', () => {
     const added = out.split('\n').filter((l) => !text.split('\n').includes(l));
     expect(added).toEqual(['# BEGIN plinth managed', 'host    replication     replicator      198.18.0.11/32          scram-sha-256', '# END plinth managed']);
     expect(out.indexOf('# BEGIN plinth managed')).toBeLessThan(out.indexOf('# "local" is for Unix domain socket connections only'));
-    expect(parseHbaFile(out, 'plinth managed').managed).toEqual([{ type: 'host', database: 'replication', user: 'replicator', address: '198.18.0.11/32', method: 'scram-sha-256', options: undefined }]);
+    expect(parseHbaFile(out, 'plinth managed').managed).toEqual([
+      { type: 'host', database: 'replication', user: 'replicator', address: '198.18.0.11/32', method: 'scram-sha-256', options: undefined },
+    ]);
   });
 });
 
@@ -172,7 +177,12 @@ describe('tar --compare (GNU tar 1.34)', () => {
 
 describe('ssh-keygen -l (OpenSSH 9.2)', () => {
   test('type, bits, fingerprint and a comment of several words', () => {
-    expect(parseKeyInfo(captured('ssh-keygen', 'ed25519.txt'), 'keys/ed')).toEqual({ bits: 256, type: 'ed25519', fingerprint: 'SHA256:tp8qiNRhcnBvvGMkcLy7Q4y2a1ep3jgXHexYXp139gs', comment: 'postgres@pg-primary' });
+    expect(parseKeyInfo(captured('ssh-keygen', 'ed25519.txt'), 'keys/ed')).toEqual({
+      bits: 256,
+      type: 'ed25519',
+      fingerprint: 'SHA256:tp8qiNRhcnBvvGMkcLy7Q4y2a1ep3jgXHexYXp139gs',
+      comment: 'postgres@pg-primary',
+    });
     expect(parseKeyInfo(captured('ssh-keygen', 'ecdsa-two-words.txt'), 'keys/ec')).toMatchObject({ type: 'ecdsa', comment: 'two words' });
   });
 
@@ -185,7 +195,12 @@ describe('ssh-keygen -l (OpenSSH 9.2)', () => {
 describe('getent (Debian 12, the account postgresql-common creates)', () => {
   test('passwd: the GECOS field with its commas is the comment', () => {
     expect(passwdFields(getentFields(captured('getent', 'passwd-postgres.txt')))).toEqual({
-      name: 'postgres', uid: 101, gid: 104, comment: 'PostgreSQL administrator,,,', home: '/var/lib/postgresql', shell: '/bin/bash',
+      name: 'postgres',
+      uid: 101,
+      gid: 104,
+      comment: 'PostgreSQL administrator,,,',
+      home: '/var/lib/postgresql',
+      shell: '/bin/bash',
     });
   });
 

@@ -76,9 +76,9 @@ describe('pg_hba', () => {
 
   test('a rule the server rejects fails the task and restores the old file', async () => {
     const before = read();
-    await expect(
-      run(pg_hba, { ...pg.args, entries: [{ type: 'host', database: 'all', user: 'all', address: '10.0.0.0/8', method: 'cert' }] }),
-    ).rejects.toThrow(/server rejects the new .*old file restored.*cert/);
+    await expect(run(pg_hba, { ...pg.args, entries: [{ type: 'host', database: 'all', user: 'all', address: '10.0.0.0/8', method: 'cert' }] })).rejects.toThrow(
+      /server rejects the new .*old file restored.*cert/,
+    );
     expect(read()).toBe(before);
   });
 

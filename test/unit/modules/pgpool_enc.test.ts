@@ -151,9 +151,7 @@ describe('pgpool_enc module', () => {
 
   test('too long a password is refused before anything is written', async () => {
     const f = await fresh('long');
-    await expect(
-      run(pgpoolEnc, { user: 'app', password: 'p'.repeat(100), key: 'k-long', key_file: f.keyFile, pool_passwd: f.passwd, owner }),
-    ).rejects.toThrow(/longer than pgpool reads/);
+    await expect(run(pgpoolEnc, { user: 'app', password: 'p'.repeat(100), key: 'k-long', key_file: f.keyFile, pool_passwd: f.passwd, owner })).rejects.toThrow(/longer than pgpool reads/);
     await expect(fs.stat(f.passwd)).rejects.toThrow();
   });
 

@@ -11,8 +11,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => pg?.stop());
 
-const dbInfo = (name: string) =>
-  pg.psql(`SELECT pg_get_userbyid(datdba), pg_encoding_to_char(encoding), datcollate, datctype FROM pg_database WHERE datname = '${name.replace(/'/g, "''")}'`);
+const dbInfo = (name: string) => pg.psql(`SELECT pg_get_userbyid(datdba), pg_encoding_to_char(encoding), datcollate, datctype FROM pg_database WHERE datname = '${name.replace(/'/g, "''")}'`);
 
 describe('postgres_db', () => {
   test('creates a database owned by a role with encoding, locale and template; check first, then idempotent', async () => {

@@ -8,8 +8,11 @@ let pg: TempCluster;
 beforeAll(async () => {
   pg = await startTempCluster();
   pg.psql(`CREATE ROLE app LOGIN PASSWORD '${PASSWORD}'; CREATE ROLE reader LOGIN PASSWORD '${PASSWORD}'; CREATE ROLE "odd ""role" LOGIN; CREATE DATABASE appdb OWNER postgres`);
-  pg.psql(`CREATE SCHEMA shop; CREATE TABLE shop.items (id serial PRIMARY KEY, name text); CREATE TABLE shop.orders (id int);
-           CREATE TABLE public.victim (id int)`, 'appdb');
+  pg.psql(
+    `CREATE SCHEMA shop; CREATE TABLE shop.items (id serial PRIMARY KEY, name text); CREATE TABLE shop.orders (id int);
+           CREATE TABLE public.victim (id int)`,
+    'appdb',
+  );
 }, 120_000);
 afterAll(() => pg?.stop());
 
@@ -17,7 +20,10 @@ const PASSWORD = 'role password';
 
 /** SQL as a login role over TCP: what the role may really do. */
 function asRole(role: string, sql: string, db = 'appdb'): { ok: boolean; out: string } {
-  const r = spawnSync('psql', ['-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(pg.port), '-U', role, '-d', db, '-c', sql], { encoding: 'utf8', env: { ...process.env, PGPASSWORD: PASSWORD } });
+  const r = spawnSync('psql', ['-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(pg.port), '-U', role, '-d', db, '-c', sql], {
+    encoding: 'utf8',
+    env: { ...process.env, PGPASSWORD: PASSWORD },
+  });
   return { ok: r.status === 0, out: (r.stdout + r.stderr).trim() };
 }
 
@@ -134,10 +140,12 @@ describe('postgres_privs', () => {
   });
 
   test('a privilege that does not apply to the type is an error naming the valid ones', async () => {
-    await expect(run(postgres_privs, { ...conn(), type: 'schema', objs: ['public'], roles: ['app'], privs: ['SELECT'] }))
-      .rejects.toThrow('privilege SELECT does not apply to a schema (valid: USAGE, CREATE, ALL)');
-    await expect(run(postgres_privs, { ...conn(), type: 'default_privs', objs: ['views'], roles: ['app'], privs: ['SELECT'] }))
-      .rejects.toThrow(/objs must be among TABLES, SEQUENCES, FUNCTIONS, TYPES, SCHEMAS, not 'VIEWS'/);
+    await expect(run(postgres_privs, { ...conn(), type: 'schema', objs: ['public'], roles: ['app'], privs: ['SELECT'] })).rejects.toThrow(
+      'privilege SELECT does not apply to a schema (valid: USAGE, CREATE, ALL)',
+    );
+    await expect(run(postgres_privs, { ...conn(), type: 'default_privs', objs: ['views'], roles: ['app'], privs: ['SELECT'] })).rejects.toThrow(
+      /objs must be among TABLES, SEQUENCES, FUNCTIONS, TYPES, SCHEMAS, not 'VIEWS'/,
+    );
   });
 
   test('schema: required fields and unknown fields', () => {

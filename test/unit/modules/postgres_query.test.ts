@@ -58,7 +58,7 @@ describe('postgres_query', () => {
     await expect(run(postgres_query, { ...pg.conn, query: 'SELECT 1 FROM items FOR UPDATE', read_only: true })).rejects.toThrow(/read-only transaction/);
     await expect(run(postgres_query, { ...pg.conn, query: "SELECT nextval('s')" }, { check: true })).rejects.toThrow(/read-only transaction.*read_only: false/);
     expect(pg.psql('SELECT last_value FROM s')).toBe('1');
-    expect(pg.psql("SELECT is_called FROM s")).toBe('f');
+    expect(pg.psql('SELECT is_called FROM s')).toBe('f');
   });
 
   test('check mode against a stopped server is unknown, not ok', async () => {

@@ -82,7 +82,15 @@ describe('postgres_restart', () => {
 
 describe('pendingSettings', () => {
   const row = (name: string, setting: string, extra: Record<string, unknown> = {}) => ({
-    name, setting, shown: setting, unit: null, vartype: 'integer', context: 'postmaster', source: 'configuration file', pending_restart: false, ...extra,
+    name,
+    setting,
+    shown: setting,
+    unit: null,
+    vartype: 'integer',
+    context: 'postmaster',
+    source: 'configuration file',
+    pending_restart: false,
+    ...extra,
   });
   test('units are compared normalised; auto.conf wins; command-line settings are not the files’', () => {
     const running = [
@@ -91,7 +99,9 @@ describe('pendingSettings', () => {
       row('port', '5433', { source: 'command line' }),
       row('max_wal_senders', '10', { pending_restart: true }),
     ];
-    expect(pendingSettings(running, ['shared_buffers = 128MB\nmax_connections = 100\nport = 5432\n', "max_connections = '120'\n"]))
-      .toEqual(['max_connections 100 → 120', 'max_wal_senders (pending_restart)']);
+    expect(pendingSettings(running, ['shared_buffers = 128MB\nmax_connections = 100\nport = 5432\n', "max_connections = '120'\n"])).toEqual([
+      'max_connections 100 → 120',
+      'max_wal_senders (pending_restart)',
+    ]);
   });
 });

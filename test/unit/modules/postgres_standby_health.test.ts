@@ -24,7 +24,9 @@ describe('postgres_standby_health', () => {
     pair.standby.psql('SELECT pg_wal_replay_pause()');
     try {
       pair.primary.psql('INSERT INTO t VALUES (1)');
-      await expect(run(postgres_standby_health, { ...pair.standby.conn, primary_lsn: primaryLsn(), wait: 600 })).rejects.toThrow(/^standby localhost: WAL replay is paused \(pg_get_wal_replay_pause_state: (paused|pause requested)\)/);
+      await expect(run(postgres_standby_health, { ...pair.standby.conn, primary_lsn: primaryLsn(), wait: 600 })).rejects.toThrow(
+        /^standby localhost: WAL replay is paused \(pg_get_wal_replay_pause_state: (paused|pause requested)\)/,
+      );
       expect(pair.primary.psql("SELECT state FROM pg_stat_replication WHERE application_name = 'standby1'")).toBe('streaming');
     } finally {
       pair.standby.psql('SELECT pg_wal_replay_resume()');
@@ -33,7 +35,9 @@ describe('postgres_standby_health', () => {
 
   test('lag beyond max_lag_bytes fails after the wait, with the numbers', async () => {
     // A position the standby cannot reach yet: far ahead of anything written.
-    await expect(run(postgres_standby_health, { ...pair.standby.conn, primary_lsn: 'FF/0', max_lag_bytes: 1024, wait: 1 })).rejects.toThrow(/^standby localhost: replay is \d+ bytes behind \(replayed up to [0-9A-F/]+, target FF\/0; allowed 1024\)/);
+    await expect(run(postgres_standby_health, { ...pair.standby.conn, primary_lsn: 'FF/0', max_lag_bytes: 1024, wait: 1 })).rejects.toThrow(
+      /^standby localhost: replay is \d+ bytes behind \(replayed up to [0-9A-F/]+, target FF\/0; allowed 1024\)/,
+    );
   });
 
   test('the primary is not a standby', async () => {

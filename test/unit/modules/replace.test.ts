@@ -29,9 +29,16 @@ describe('replace', () => {
   test.each([
     ['every match, ^ and $ at each line', { regexp: '^(backend_port\\d) = \\d+$', replace: '\\1 = 5433' }, CONF.replace(/backend_port(\d) = 5432/g, 'backend_port$1 = 5433'), 2],
     ['named groups with \\g<name>', { regexp: "^#(?P<key>listen_addresses) = '[^']*'", replace: "\\g<key> = '*'" }, CONF.replace("#listen_addresses = 'localhost'", "listen_addresses = '*'"), 1],
-    ['empty replace removes', { regexp: '^#.*\\n' }, CONF.split('\n').filter((l) => !l.startsWith('#')).join('\n'), 2],
-    ['only after', { regexp: '5432', replace: '6432', after: 'hostname1' }, CONF.replace("backend_port1 = 5432", 'backend_port1 = 6432'), 1],
-    ['only before', { regexp: '5432', replace: '6432', before: 'hostname1' }, CONF.replace("backend_port0 = 5432", 'backend_port0 = 6432'), 1],
+    [
+      'empty replace removes',
+      { regexp: '^#.*\\n' },
+      CONF.split('\n')
+        .filter((l) => !l.startsWith('#'))
+        .join('\n'),
+      2,
+    ],
+    ['only after', { regexp: '5432', replace: '6432', after: 'hostname1' }, CONF.replace('backend_port1 = 5432', 'backend_port1 = 6432'), 1],
+    ['only before', { regexp: '5432', replace: '6432', before: 'hostname1' }, CONF.replace('backend_port0 = 5432', 'backend_port0 = 6432'), 1],
     ['between after and before', { regexp: "'", replace: '"', after: 'port0', before: 'port1' }, CONF.replace("'pg-replica-1'", '"pg-replica-1"'), 2],
   ])('%s', (_name, args, expected, count) => {
     const r = replaceInText(CONF, { replace: '', ...args });

@@ -59,7 +59,9 @@ describe('shell', () => {
     { name: 'unknown field', args: { cmd: 'ls', argv: ['ls'] }, problem: /unknown field 'argv'/ },
     { name: 'cmd not a string', args: { cmd: ['ls'] }, problem: /cmd: must be string/ },
   ])('schema rejects $name', ({ args, problem }) => {
-    const text = schemaProblems(shell, args).map((p) => `${p.path.join('.')}: ${p.message}`).join('\n');
+    const text = schemaProblems(shell, args)
+      .map((p) => `${p.path.join('.')}: ${p.message}`)
+      .join('\n');
     expect(text).toMatch(problem);
   });
 });

@@ -89,7 +89,9 @@ describe('stat', () => {
     { name: 'follow not a boolean', args: { path: '/', follow: 'yes' }, problem: /follow: must be boolean/ },
     { name: 'unknown field', args: { path: '/', get_md5: true }, problem: /unknown field 'get_md5'/ },
   ])('schema rejects $name', ({ args, problem }) => {
-    const text = schemaProblems(stat, args).map((p) => `${p.path.join('.')}: ${p.message}`).join('\n');
+    const text = schemaProblems(stat, args)
+      .map((p) => `${p.path.join('.')}: ${p.message}`)
+      .join('\n');
     expect(text).toMatch(problem);
   });
 });

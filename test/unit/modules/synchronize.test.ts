@@ -77,7 +77,10 @@ describe('copy with a directory src', () => {
     expect(await fs.readFile(path.join(dest, '10-memory.conf'), 'utf8')).toBe('shared_buffers = 128MB\n');
     const update = await run(copy, { src: 'conf.d/', dest }, { baseDirs: [dir] });
     expect(update).toMatchObject({ status: 'changed', summary: `sync ${dest} from ${files}/conf.d/: 1 updated`, result: { updated: ['10-memory.conf'], removed: [] } });
-    expect(update.diffs?.[0]).toMatchObject({ before: expect.stringMatching(/^10-memory\.conf 0644 root:root 23 bytes sha256:/), after: expect.stringMatching(/^10-memory\.conf 0644 21 bytes sha256:/) });
+    expect(update.diffs?.[0]).toMatchObject({
+      before: expect.stringMatching(/^10-memory\.conf 0644 root:root 23 bytes sha256:/),
+      after: expect.stringMatching(/^10-memory\.conf 0644 21 bytes sha256:/),
+    });
     expect(update.diffs?.[1]).toEqual({ target: `${dest}/10-memory.conf`, before: 'shared_buffers = 128MB\n', after: 'shared_buffers = 1GB\n' });
     expect((await fs.stat(path.join(dest, '10-memory.conf'))).ino).not.toBe(inode);
     expect(await fs.readFile(path.join(dest, 'local.conf'), 'utf8')).toBe('mine\n');
@@ -262,7 +265,9 @@ describe('in a playbook', { timeout: 300_000 }, () => {
         '',
       ].join('\n'),
       'bad.yml': ['- hosts: localhost', '  gather_facts: false', '  tasks:', '    - synchronize: { src: site/, dest: www }', ''].join('\n'),
-      'bad-opt.yml': ['- hosts: localhost', '  gather_facts: false', '  tasks:', '    - synchronize:', '        src: site/', `        dest: ${dir}/www`, '        rsync_opts: [--inplace]', ''].join('\n'),
+      'bad-opt.yml': ['- hosts: localhost', '  gather_facts: false', '  tasks:', '    - synchronize:', '        src: site/', `        dest: ${dir}/www`, '        rsync_opts: [--inplace]', ''].join(
+        '\n',
+      ),
     });
     await writeTree(path.join(dir, 'www'), { 'old.html': 'x\n' });
     const check = await plinth(['run', '--check', '--diff', path.join(root, 'pb.yml')]);

@@ -73,7 +73,9 @@ describe('template', () => {
     { name: 'missing src', args: { dest: '/x' }, problem: /src: missing required field 'src'/ },
     { name: 'unknown field', args: { src: 'a', dest: '/x', trim_blocks: true }, problem: /unknown field 'trim_blocks'/ },
   ])('schema rejects $name', ({ args, problem }) => {
-    const text = schemaProblems(template, args).map((p) => `${p.path.join('.')}: ${p.message}`).join('\n');
+    const text = schemaProblems(template, args)
+      .map((p) => `${p.path.join('.')}: ${p.message}`)
+      .join('\n');
     expect(text).toMatch(problem);
   });
 });

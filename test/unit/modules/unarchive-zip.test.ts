@@ -81,19 +81,33 @@ describe('unarchive of a zip archive', () => {
     execFileSync('tar', ['-czf', tarball, '-C', path.join(base, 'src'), 'pgpool-tools']);
     expect((await run(unarchive, { src: tarball, dest: path.join(base, 'opt'), remote_src: true })).status).toBe('ok');
     await fs.writeFile(path.join(base, 'notes.txt'), 'not an archive\n');
-    await expect(run(unarchive, { src: path.join(base, 'notes.txt'), dest, remote_src: true })).rejects.toThrow(`unarchive: ${path.join(base, 'notes.txt')} is neither a tar nor a zip archive (by its name or its first bytes)`);
+    await expect(run(unarchive, { src: path.join(base, 'notes.txt'), dest, remote_src: true })).rejects.toThrow(
+      `unarchive: ${path.join(base, 'notes.txt')} is neither a tar nor a zip archive (by its name or its first bytes)`,
+    );
   });
 
   test('bad input: tar options for a zip, a corrupt zip; named at file:line in a playbook', async () => {
     const dest = path.join(base, 'opt');
     await fs.mkdir(dest);
-    await expect(run(unarchive, { src: 'pgpool-tools.zip', dest, extra_opts: ['--strip-components=1'] }, { baseDirs: [base] })).rejects.toThrow('unarchive: extra_opts are tar options; pgpool-tools.zip is a zip archive');
+    await expect(run(unarchive, { src: 'pgpool-tools.zip', dest, extra_opts: ['--strip-components=1'] }, { baseDirs: [base] })).rejects.toThrow(
+      'unarchive: extra_opts are tar options; pgpool-tools.zip is a zip archive',
+    );
     const bytes = await fs.readFile(zipFile);
     await fs.writeFile(path.join(base, 'files', 'cut.zip'), bytes.subarray(0, bytes.length - 30));
     await expect(run(unarchive, { src: 'cut.zip', dest }, { baseDirs: [base] })).rejects.toThrow(/^unarchive: cut.zip is not a zip archive yauzl can read: /);
     await fs.writeFile(
       path.join(base, 'pb.yml'),
-      ['- hosts: localhost', '  gather_facts: false', '  tasks:', '    - name: tools', '      ansible.builtin.unarchive:', '        src: pgpool-tools.zip', `        dest: ${dest}`, '        extra_opts: [-o]', ''].join('\n'),
+      [
+        '- hosts: localhost',
+        '  gather_facts: false',
+        '  tasks:',
+        '    - name: tools',
+        '      ansible.builtin.unarchive:',
+        '        src: pgpool-tools.zip',
+        `        dest: ${dest}`,
+        '        extra_opts: [-o]',
+        '',
+      ].join('\n'),
     );
     const r = await plinth(['run', path.join(base, 'pb.yml')]);
     expect(r.stdout).toContain(`fatal: [localhost] => pb.yml:4:7: unarchive: extra_opts are tar options; pgpool-tools.zip is a zip archive`);

@@ -38,7 +38,7 @@ beforeAll(async () => {
       res.writeHead(201, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify({ method: req.method, contentType: req.headers['content-type'], body }));
     } else if (req.url === '/private') {
-      const expected = `Basic ${Buffer.from("admin:s3cret p'w\"d").toString('base64')}`;
+      const expected = `Basic ${Buffer.from('admin:s3cret p\'w"d').toString('base64')}`;
       if (req.headers.authorization !== expected) {
         res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="x"' });
         res.end();
@@ -106,12 +106,12 @@ describe('uri', () => {
   });
 
   test('credentials go to curl on stdin, never on its command line; wrong ones fail with 401', async () => {
-    const r = await run(uri, { url: `${base}/private`, url_username: 'admin', url_password: "s3cret p'w\"d", return_content: true });
+    const r = await run(uri, { url: `${base}/private`, url_username: 'admin', url_password: 's3cret p\'w"d', return_content: true });
     expect(r.result).toMatchObject({ status: 200, content: 'welcome' });
     expect((await run(uri, { url: `${base}/private`, url_username: 'admin', url_password: 'wrong' })).result.status).toBe(401);
   });
 
-  test('a server that is not there: status -1 and curl\'s reason', async () => {
+  test("a server that is not there: status -1 and curl's reason", async () => {
     const r = await run(uri, { url: 'http://127.0.0.1:1/', timeout: 10 });
     expect(r.status).toBe('failed');
     expect(r.result.status).toBe(-1);

@@ -8,7 +8,18 @@ import { localHost, schemaProblems } from '../../helpers/modules.js';
 
 const ctx = makeModuleContext({ host: localHost, check: true });
 const postgres = { name: 'postgres', uid: 105, gid: 110, comment: 'PostgreSQL administrator,,,', home: '/var/lib/postgresql', shell: '/bin/bash', group: 'postgres', groups: ['ssl-cert'] };
-const defaults = { state: 'present', append: false, create_home: true, move_home: false, system: false, update_password: 'always', remove: false, force: false, generate_ssh_key: false, ssh_key_type: 'rsa' };
+const defaults = {
+  state: 'present',
+  append: false,
+  create_home: true,
+  move_home: false,
+  system: false,
+  update_password: 'always',
+  remove: false,
+  force: false,
+  generate_ssh_key: false,
+  ssh_key_type: 'rsa',
+};
 const HASH = '$6$salt$0123456789abcdefHASH';
 
 function planUser(account: typeof postgres | null, args: Record<string, unknown>, extra: Record<string, unknown> = {}) {
@@ -17,7 +28,12 @@ function planUser(account: typeof postgres | null, args: Record<string, unknown>
 
 describe('user', () => {
   test.each([
-    ['new account with everything', null, { uid: 2000, group: 'postgres', groups: 'ssl-cert,adm', shell: '/bin/bash', home: '/var/lib/pg', comment: 'PG', system: true }, ['useradd', '-u', '2000', '-g', 'postgres', '-G', 'ssl-cert,adm', '-s', '/bin/bash', '-d', '/var/lib/pg', '-c', 'PG', '-r', '-m', 'postgres']],
+    [
+      'new account with everything',
+      null,
+      { uid: 2000, group: 'postgres', groups: 'ssl-cert,adm', shell: '/bin/bash', home: '/var/lib/pg', comment: 'PG', system: true },
+      ['useradd', '-u', '2000', '-g', 'postgres', '-G', 'ssl-cert,adm', '-s', '/bin/bash', '-d', '/var/lib/pg', '-c', 'PG', '-r', '-m', 'postgres'],
+    ],
     ['new account without home', null, { create_home: false }, ['useradd', '-M', 'postgres']],
     ['groups exactly', postgres, { groups: ['adm'] }, ['usermod', '-G', 'adm', 'postgres']],
     ['groups appended', postgres, { groups: ['adm', 'ssl-cert'], append: true }, ['usermod', '-a', '-G', 'adm', 'postgres']],

@@ -51,7 +51,7 @@ describe('wait_for', () => {
     expect(r.result).toMatchObject({ match_groups: ['9.2'], match_groupdict: { version: '9.2' } });
   });
 
-  test('the time is up: Ansible\'s message, or msg', async () => {
+  test("the time is up: Ansible's message, or msg", async () => {
     const port = await freePort();
     await expect(run(wait_for, { port, timeout: 1, sleep: 0.2 })).rejects.toThrow(`Timeout when waiting for 127.0.0.1:${port}`);
     await expect(run(wait_for, { port, timeout: 0, msg: 'postgres never came up' })).rejects.toThrow('postgres never came up');

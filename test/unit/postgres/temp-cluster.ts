@@ -55,10 +55,7 @@ export async function startTempCluster(opts: { extraConf?: string; hba?: string 
   const dataDir = path.join(dir, 'data');
   const port = await freePort();
   asPostgres([`${BIN}/initdb`, '-D', dataDir, '-U', 'postgres', '-A', 'peer', '--auth-host=scram-sha-256', '--no-sync']);
-  appendFileSync(
-    path.join(dataDir, 'postgresql.conf'),
-    `\n# test cluster\nport = ${port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '${dir}'\nfsync = off\n${opts.extraConf ?? ''}`,
-  );
+  appendFileSync(path.join(dataDir, 'postgresql.conf'), `\n# test cluster\nport = ${port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '${dir}'\nfsync = off\n${opts.extraConf ?? ''}`);
   if (opts.hba) appendFileSync(path.join(dataDir, 'pg_hba.conf'), opts.hba);
   const cluster = clusterAt(dir, dataDir, port);
   cluster.pgCtl('start', '-D', dataDir, '-l', path.join(dir, 'server.log'), '-w');
@@ -88,8 +85,7 @@ function clusterAt(dir: string, dataDir: string, port: number): TempCluster {
     port,
     args: { data_dir: dataDir, port, socket_dir: dir },
     conn: { port, socket_dir: dir },
-    psql: (sql, db = 'postgres') =>
-      asPostgres(['psql', '-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', dir, '-p', String(port), '-d', db], sql).trim(),
+    psql: (sql, db = 'postgres') => asPostgres(['psql', '-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', dir, '-p', String(port), '-d', db], sql).trim(),
     pgCtl: (...argv) => asPostgres([`${BIN}/pg_ctl`, ...argv]),
     stop: () => {
       spawnSync('runuser', ['-u', 'postgres', '--', `${BIN}/pg_ctl`, 'stop', '-D', dataDir, '-m', 'immediate', '-w'], { encoding: 'utf8' });

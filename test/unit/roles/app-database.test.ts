@@ -23,7 +23,9 @@ beforeAll(async () => {
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'plinth-app-database-'));
   await fs.writeFile(path.join(tmp, 'with-pgpool.yml'), inventory(true));
   await fs.writeFile(path.join(tmp, 'without-pgpool.yml'), inventory(false));
-  await fs.writeFile(path.join(tmp, 'urls.yml'), `- hosts: localhost
+  await fs.writeFile(
+    path.join(tmp, 'urls.yml'),
+    `- hosts: localhost
   gather_facts: false
   roles: [app-database]
   tasks:
@@ -31,7 +33,8 @@ beforeAll(async () => {
         dest: "{{ out }}"
         mode: "0600"
         content: "{{ JSON.stringify({ write: write_database_url, read: read_database_url }) }}"
-`);
+`,
+  );
 });
 afterAll(() => fs.rm(tmp, { recursive: true, force: true }));
 

@@ -130,10 +130,15 @@ describe('the blog backend on a cluster, from the cluster inventory', () => {
   // No ~/.kube/config or $KUBECONFIG of the machine: only the kubeconfig given as a variable.
   const env = () => ({ HOME: dir, KUBECONFIG: undefined });
   const args = (...extra: string[]) => [
-    '-i', inventoryFile, playbook,
-    '-e', `k8s_kubeconfig=${kubeconfig}`,
-    '-e', 'k8s_read_db_host=pg-primary',
-    '-e', JSON.stringify({ app_password: password1 }),
+    '-i',
+    inventoryFile,
+    playbook,
+    '-e',
+    `k8s_kubeconfig=${kubeconfig}`,
+    '-e',
+    'k8s_read_db_host=pg-primary',
+    '-e',
+    JSON.stringify({ app_password: password1 }),
     ...extra,
   ];
 
@@ -277,10 +282,7 @@ describe('the blog backend on a cluster, from the cluster inventory', () => {
     const r = await plinthJson(newArgs('--diff', '-v'), { env: env() });
     expect(r.code, r.stderr).toBe(0);
     for (const p of [password1, password2]) expectNoLeak(r, p);
-    expect(statuses(r.events).filter((s) => s.endsWith('=changed'))).toEqual([
-      'Secret with the database URLs (from a .env)=changed',
-      'Deployment=changed',
-    ]);
+    expect(statuses(r.events).filter((s) => s.endsWith('=changed'))).toEqual(['Secret with the database URLs (from a .env)=changed', 'Deployment=changed']);
     const secretResult = r.events.find((e) => e.type === 'result' && e.task === 'Secret with the database URLs (from a .env)')!;
     const [diff, ...moreDiffs] = secretResult.diff as { before: string; after: string }[];
     expect(moreDiffs).toEqual([]);
@@ -355,7 +357,21 @@ describe('other inventories and kubeconfigs', () => {
       // current-context points at a port where nothing listens: only the `lab` context can work.
       await fs.writeFile(path.join(home, '.kube', 'config'), await kubeconfigFor({ dead: deadServer, lab: api.url }, 'dead'));
       const r = await plinthJson(
-        [playbook, '-e', 'k8s_context=lab', '-e', `k8s_namespace=${namespace}`, '-e', 'k8s_write_db_host=10.1.2.3', '-e', 'k8s_read_db_host=10.1.2.4', '-e', 'k8s_coredns=false', '-e', JSON.stringify({ app_password: password1 })],
+        [
+          playbook,
+          '-e',
+          'k8s_context=lab',
+          '-e',
+          `k8s_namespace=${namespace}`,
+          '-e',
+          'k8s_write_db_host=10.1.2.3',
+          '-e',
+          'k8s_read_db_host=10.1.2.4',
+          '-e',
+          'k8s_coredns=false',
+          '-e',
+          JSON.stringify({ app_password: password1 }),
+        ],
         { env: { HOME: home, KUBECONFIG: undefined } },
       );
       expect(r.code, r.stderr + r.stdout).toBe(0);

@@ -14,7 +14,10 @@ import { evaluateExpression } from '../../../engine/expr/evaluate.js';
 
 const TASKS = path.join(import.meta.dirname, '../../../roles/pgpool/tasks/main.yml');
 const ADDRESS: Record<string, string> = {
-  'pg-primary': '198.18.0.10', 'pg-replica-1': '198.18.0.11', 'pg-replica-2': '198.18.0.12', 'pg-replica-3': '198.18.0.14',
+  'pg-primary': '198.18.0.10',
+  'pg-replica-1': '198.18.0.11',
+  'pg-replica-2': '198.18.0.12',
+  'pg-replica-3': '198.18.0.14',
 };
 
 let tasks: Record<string, any>[];
@@ -84,8 +87,7 @@ describe('pgpool.conf needs a restart, a reload, or nothing', () => {
   afterAll(() => fs.rm(dir, { recursive: true, force: true }));
 
   const settings = "backend_clustering_mode = 'streaming_replication'\nport = 5432\n";
-  const backend = (id: number, host: string) =>
-    `# backend ${host}\nbackend_hostname${id} = '${ADDRESS[host]}'\nbackend_port${id} = 5432\nbackend_flag${id} = 'ALLOW_TO_FAILOVER'\n\n`;
+  const backend = (id: number, host: string) => `# backend ${host}\nbackend_hostname${id} = '${ADDRESS[host]}'\nbackend_port${id} = 5432\nbackend_flag${id} = 'ALLOW_TO_FAILOVER'\n\n`;
   const conf = (slots: (string | null)[], extra = '') =>
     settings + slots.map((h, id) => (h ? backend(id, h) : `# node ${id}: no backend (a removed host's id; see roles/pgpool)\n\n`)).join('') + extra;
   const FOUR = ['pg-primary', 'pg-replica-1', 'pg-replica-2', 'pg-replica-3'];

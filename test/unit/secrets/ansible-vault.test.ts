@@ -25,7 +25,12 @@ function ansibleVaultEncrypt(plaintext: string, password: string, vaultId?: stri
   return `${header}\n${body.match(/.{1,80}/g)!.join('\n')}\n`;
 }
 
-const indent = (text: string, n: number) => text.trim().split('\n').map((l) => ' '.repeat(n) + l).join('\n');
+const indent = (text: string, n: number) =>
+  text
+    .trim()
+    .split('\n')
+    .map((l) => ' '.repeat(n) + l)
+    .join('\n');
 
 describe('the Ansible vault format', () => {
   it('decrypts a vault built from the specification, 1.1 and 1.2 with a vault id', () => {
@@ -96,7 +101,9 @@ ${indent(ansibleVaultEncrypt(SECRET_INLINE_VALUE, 'correct horse', 'prod'), 6)}
 
   it('ANSIBLE_VAULT_PASSWORD_FILE is honoured, as by ansible-playbook', async () => {
     const root = await project('correct horse');
-    const r = await plinth(['run', '-i', path.join(root, 'inv.yml'), path.join(root, 'pb.yml'), '-e', `root=${root}`], { env: { ANSIBLE_VAULT_PASSWORD_FILE: path.join(root, 'vault-pass'), PLINTH_VAULT_PASSWORD: undefined } });
+    const r = await plinth(['run', '-i', path.join(root, 'inv.yml'), path.join(root, 'pb.yml'), '-e', `root=${root}`], {
+      env: { ANSIBLE_VAULT_PASSWORD_FILE: path.join(root, 'vault-pass'), PLINTH_VAULT_PASSWORD: undefined },
+    });
     expect(r.code).toBe(0);
   });
 
