@@ -175,7 +175,7 @@ function splitVersion(spec: string): { name: string; version?: string } {
 }
 
 /** dpkg's view: a package is installed when its status is "install ok installed". */
-export async function installedVersions(ctx: ModuleContext, packages: string[]): Promise<Map<string, string>> {
+async function installedVersions(ctx: ModuleContext, packages: string[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   if (!packages.length) return out;
   const r = await ctx.host.exec(['env', 'LC_ALL=C', 'dpkg-query', '-W', '-f', '${Package}\\t${Status}\\t${Version}\\n', ...packages]);
@@ -255,6 +255,6 @@ async function autoremovable(ctx: ModuleContext): Promise<string[]> {
   return parseAutoremove(r.stdout);
 }
 
-export function parseAutoremove(stdout: string): string[] {
+function parseAutoremove(stdout: string): string[] {
   return [...stdout.matchAll(/^Remv (\S+)/gm)].map((m) => m[1].split(':')[0]);
 }

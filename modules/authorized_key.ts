@@ -20,7 +20,7 @@ interface AuthorizedKeyAction {
   file: ManagedFileAction;
 }
 
-export interface SshKey {
+interface SshKey {
   options?: string;
   type: string;
   blob: string;
@@ -66,7 +66,7 @@ export function parseKeyLine(line: string): SshKey | null {
   return key;
 }
 
-export function formatKey(k: SshKey): string {
+function formatKey(k: SshKey): string {
   return [k.options, k.type, k.blob, k.comment].filter((p) => p !== undefined && p !== '').join(' ');
 }
 

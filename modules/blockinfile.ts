@@ -37,13 +37,13 @@ export const schema = {
   },
 } as const;
 
-export interface BlockEdit {
+interface BlockEdit {
   text: string;
   msg: string;
 }
 
 /** Ansible's blockinfile edit of `original` (null: the file does not exist). */
-export function editBlock(original: string | null, args: BlockInFileArgs): BlockEdit {
+function editBlock(original: string | null, args: BlockInFileArgs): BlockEdit {
   const lines = original === null ? [] : splitLinesKeepEnds(original);
   const present = args.state !== 'absent';
   const insertbefore = args.insertbefore;

@@ -60,7 +60,7 @@ function cronFilePath(file: string): string {
 }
 
 /** The line the entry should have. */
-export function cronLine(args: CronArgs): string {
+function cronLine(args: CronArgs): string {
   if (args.env) return `${args.name}=${args.value ?? ''}`;
   const when = args.special_time ? `@${args.special_time}` : TIME_FIELDS.map((f) => String(args[f])).join(' ');
   const who = args.cron_file ? ` ${args.user ?? 'root'}` : '';

@@ -54,7 +54,7 @@ interface LineEdit {
 }
 
 /** Ansible's present(): the file's lines after ensuring `line`. */
-export function ensureLinePresent(original: string[], args: LineInFileArgs): LineEdit {
+function ensureLinePresent(original: string[], args: LineInFileArgs): LineEdit {
   const lines = [...original];
   const line = args.line as string;
   const insertbefore = args.insertbefore;
@@ -133,7 +133,7 @@ export function ensureLinePresent(original: string[], args: LineInFileArgs): Lin
 }
 
 /** Ansible's absent(): every line matching regexp, search_string or equal to line goes. */
-export function ensureLineAbsent(original: string[], args: LineInFileArgs): LineEdit {
+function ensureLineAbsent(original: string[], args: LineInFileArgs): LineEdit {
   const matcher = args.regexp !== undefined ? compilePythonRegex(args.regexp, 'regexp').regex : undefined;
   const matches = (l: string) => (matcher ? matcher.test(l) : args.search_string !== undefined ? l.includes(args.search_string) : stripLineEnd(l) === args.line);
   const lines = original.filter((l) => !matches(l));

@@ -100,7 +100,7 @@ export const pg_hba: Module<typeof schema, Observed, HbaAction> = {
 };
 
 /** The rules the running server rejects, when it reads the file at psql variable :path. */
-export const HBA_ERRORS_SQL = `SELECT line_number, error FROM pg_hba_file_rules
+const HBA_ERRORS_SQL = `SELECT line_number, error FROM pg_hba_file_rules
         WHERE error IS NOT NULL AND current_setting('hba_file') = :'path'`;
 
 /** psql's output of HBA_ERRORS_SQL → "line N: error" for each rejected rule. */

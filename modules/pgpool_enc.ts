@@ -21,7 +21,7 @@ const MAX_ENTRY_CHARS = 128;
 /** Debian's pgpool2 package ships pool_passwd as root:postgres 0640. */
 const DEFAULT_PASSWD_MODE = '0640';
 
-export type PgpoolEncArgs = ArgsOf<typeof schema>;
+type PgpoolEncArgs = ArgsOf<typeof schema>;
 
 interface FileState {
   content: string | null;
@@ -79,7 +79,7 @@ export const schema = {
 } as const;
 
 /** OpenSSL's EVP_BytesToKey with SHA-1, no salt, one iteration, sized for AES-256-CBC. */
-export function pgpoolKeyAndIv(keyText: string): { key: Buffer; iv: Buffer } {
+function pgpoolKeyAndIv(keyText: string): { key: Buffer; iv: Buffer } {
   const material: Buffer[] = [];
   let total = 0;
   let previous = Buffer.alloc(0);
@@ -114,13 +114,13 @@ export function decryptPgpoolPassword(entry: string, keyText: string): string | 
 }
 
 /** The key pgpool reads from a key file: the first line without its newline. */
-export function keyFromKeyFile(content: string): string {
+function keyFromKeyFile(content: string): string {
   const newline = content.indexOf('\n');
   return newline === -1 ? content : content.slice(0, newline);
 }
 
 /** The password part of `user`'s first line in pool_passwd (pgpool uses the first match), or null. */
-export function findEntry(passwd: string, user: string): { index: number; value: string } | null {
+function findEntry(passwd: string, user: string): { index: number; value: string } | null {
   const lines = passwd.split('\n');
   for (let i = 0; i < lines.length; i++) {
     if (lines[i].startsWith(`${user}:`)) return { index: i, value: lines[i].slice(user.length + 1).split(':')[0] };

@@ -184,7 +184,7 @@ function formatValueForCompare(value: Value): string {
 }
 
 /** The running server's view of the named parameters (psql variable :names, a JSON array). */
-export const SERVER_SETTINGS_SQL = `SELECT name, context, vartype, unit, enumvals, setting, pending_restart, sourcefile, sourceline, current_setting('config_file') AS config_file
+const SERVER_SETTINGS_SQL = `SELECT name, context, vartype, unit, enumvals, setting, pending_restart, sourcefile, sourceline, current_setting('config_file') AS config_file
        FROM pg_settings WHERE name IN (SELECT json_array_elements_text(:'names'::json))`;
 
 async function serverSettings(ctx: ModuleContext, cluster: Cluster, names: string[]) {

@@ -7,7 +7,7 @@ import { observeSql, queryRows, runSql, type SqlParams } from './postgres/sql.js
 
 type DbArgs = ArgsOf<typeof schema>;
 
-export interface DatabaseRow {
+interface DatabaseRow {
   owner: string;
   encoding: string;
   lc_collate: string;
@@ -16,7 +16,7 @@ export interface DatabaseRow {
 
 export type Observed = { database: DatabaseRow | null } | { unavailable: string };
 
-export type DbAction = { op: 'create'; owner?: string; encoding?: string; lc_collate?: string; lc_ctype?: string; template?: string } | { op: 'owner'; owner: string } | { op: 'drop'; force: boolean };
+type DbAction = { op: 'create'; owner?: string; encoding?: string; lc_collate?: string; lc_ctype?: string; template?: string } | { op: 'owner'; owner: string } | { op: 'drop'; force: boolean };
 
 export const schema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -154,7 +154,7 @@ function normalizeEncoding(name: string): string {
 }
 
 /** glibc normalizes a locale's codeset (C.UTF-8 = C.utf8): compare the same way. */
-export function sameLocale(a: string, b: string): boolean {
+function sameLocale(a: string, b: string): boolean {
   const norm = (l: string) => {
     const [base, codeset = ''] = l.split('.', 2);
     const [set, modifier = ''] = codeset.split('@', 2);

@@ -12,7 +12,7 @@ type DefaultKind = 'TABLES' | 'SEQUENCES' | 'FUNCTIONS' | 'TYPES' | 'SCHEMAS';
 type PrivsArgs = ArgsOf<typeof schema>;
 
 /** One object the task is about, and who holds what on it now. */
-export interface ObservedObject {
+interface ObservedObject {
   /** Database, schema, table or sequence name; for default privileges the kind (TABLES, ...). */
   name: string;
   /** Default privileges: whose future objects they apply to (FOR ROLE). */
@@ -23,7 +23,7 @@ export interface ObservedObject {
 
 export type Observed = { objects: ObservedObject[]; missingObjects: string[]; missingRoles: string[] } | { unavailable: string };
 
-export interface PrivStatement {
+interface PrivStatement {
   verb: 'GRANT' | 'REVOKE';
   /** REVOKE GRANT OPTION FOR / GRANT ... WITH GRANT OPTION */
   grantOption: boolean;
@@ -33,7 +33,7 @@ export interface PrivStatement {
   role: string;
 }
 
-export interface PrivsAction {
+interface PrivsAction {
   statements: PrivStatement[];
 }
 
@@ -225,7 +225,7 @@ function objectKey(o: { name: string; forRole?: string }): string {
 }
 
 /** The privileges wanted on one object: ALL expanded, aliases spelled as the catalog spells them. */
-export function expandPrivs(type: ObjectType, object: string, privs: string[]): string[] {
+function expandPrivs(type: ObjectType, object: string, privs: string[]): string[] {
   let allowed: string[];
   if (type === 'default_privs') {
     const kind = DEFAULT_PRIVS_OF[object as DefaultKind];
@@ -245,7 +245,7 @@ export function expandPrivs(type: ObjectType, object: string, privs: string[]): 
 const GRANTEE = `CASE WHEN e.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(e.grantee) END`;
 
 /** Rows (object, for_role, grantee, privilege, grantable); an object with an empty ACL gives one row of NULLs. */
-export function aclQuery(type: ObjectType, names: string[]): string {
+function aclQuery(type: ObjectType, names: string[]): string {
   const wanted = `(SELECT json_array_elements_text(:'names'::json))`;
   // aclexplode refuses an empty ACL (all revoked): that is no rows, as NULL is.
   const explode = (acl: string) => `LEFT JOIN LATERAL aclexplode(nullif(${acl}, '{}')) e ON true`;

@@ -26,7 +26,7 @@ export const schema = {
   },
 } as const;
 
-export interface Replacement {
+interface Replacement {
   text: string;
   count: number;
   /** Set when after/before matched nothing (Ansible then changes nothing and says why). */

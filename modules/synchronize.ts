@@ -76,7 +76,7 @@ export const synchronize: Module<typeof schema, TreeObserved, TreeAction> = {
 const OUTPUT_OPTIONS = new Set(['-v', '-q', '--quiet', '--verbose', '--no-motd', '--itemize-changes', '-i']);
 
 /** The rsync options plinth can honour; any other is refused by name. */
-export function rsyncOptions(list: string[]): { exclude: (rel: string, directory: boolean) => boolean; deleteExcluded: boolean } {
+function rsyncOptions(list: string[]): { exclude: (rel: string, directory: boolean) => boolean; deleteExcluded: boolean } {
   const patterns: ((rel: string, directory: boolean) => boolean)[] = [];
   let deleteExcluded = false;
   for (const opt of list) {

@@ -121,7 +121,7 @@ export function planSystemd(observed: Observed, args: SystemdArgs, ctx?: Pick<Mo
 }
 
 /** The key of a unit's predicted state: `pgpool2` and `pgpool2.service` are one unit. */
-export function unitEffectKey(name: string): string {
+function unitEffectKey(name: string): string {
   return `unit:${/\.[a-z]+$/.test(name) ? name : `${name}.service`}`;
 }
 

@@ -58,7 +58,7 @@ function formatByName(src: string): string[] | 'zip' | undefined {
 }
 
 /** The same from the archive's first 262 bytes (magic numbers; a plain tar says "ustar" at 257). */
-export function formatByContent(head: Buffer): string[] | 'zip' | undefined {
+function formatByContent(head: Buffer): string[] | 'zip' | undefined {
   if (isZip(head)) return 'zip';
   if (head[0] === 0x1f && head[1] === 0x8b) return ['-z'];
   if (head.subarray(0, 3).toString('latin1') === 'BZh') return ['-j'];

@@ -13,7 +13,7 @@ import { observeCommand, type CommandObserved } from './support/command-and-shel
 type UriArgs = ArgsOf<typeof schema>;
 
 /** What apply sends; the config (with any credentials) is built in apply, so plans never hold it. */
-export interface UriRequest {
+interface UriRequest {
   method: string;
   redirects: boolean;
 }
@@ -86,7 +86,7 @@ export const uri: Module<typeof schema, CommandObserved, UriRequest> = {
 };
 
 /** A response the way both ways of sending report it; status -1 with `error` when there was none. */
-export interface UriResponse {
+interface UriResponse {
   status: number;
   url: string;
   redirects: number;
@@ -178,7 +178,7 @@ function addContentType(headers: Record<string, string>, args: UriArgs): void {
 }
 
 /** curl's exit, output (body, then its write-out) → Ansible's uri result. */
-export function interpretResponse(exitCode: number, stdout: string, stderr: string, args: UriArgs) {
+function interpretResponse(exitCode: number, stdout: string, stderr: string, args: UriArgs) {
   const headerAt = stdout.lastIndexOf(`\n${MARK}`);
   const infoAt = stdout.lastIndexOf(`\n${MARK}`, headerAt - 1);
   const info = infoAt >= 0 ? parseJson(stdout.slice(infoAt + MARK.length + 1, headerAt)) : {};
@@ -199,7 +199,7 @@ export function interpretResponse(exitCode: number, stdout: string, stderr: stri
 }
 
 /** A response → Ansible's uri result, failed when the status is not one of status_code. */
-export function uriResult(response: UriResponse, args: UriArgs) {
+function uriResult(response: UriResponse, args: UriArgs) {
   const accepted = Array.isArray(args.status_code) ? args.status_code : [args.status_code];
   const { status, body } = response;
   const result: Record<string, unknown> = { status, url: response.url, redirected: response.redirects > 0, elapsed: Math.round(response.seconds) };

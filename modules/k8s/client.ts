@@ -4,7 +4,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { ClusterConnection } from './kubeconfig.js';
 
-export const FIELD_MANAGER = 'plinth';
+const FIELD_MANAGER = 'plinth';
 const REQUEST_TIMEOUT_MS = 30_000;
 
 export type KubeObject = {
@@ -21,7 +21,7 @@ export interface ObjectRef {
   namespace?: string;
 }
 
-export interface ResourceInfo {
+interface ResourceInfo {
   /** Plural resource name: "deployments". */
   name: string;
   namespaced: boolean;
@@ -47,7 +47,7 @@ export class KubeApiError extends Error {
   }
 }
 
-export interface ApplyOptions {
+interface ApplyOptions {
   force?: boolean;
   dryRun?: boolean;
 }

@@ -6,7 +6,7 @@ import { parse as dotenvParse } from 'dotenv';
 import { parse as parsePgConnectionString } from 'pg-connection-string';
 import { ModuleError } from '../../engine/types.js';
 
-export interface EnvEntry {
+interface EnvEntry {
   value: string;
   /** 1-based line of the (last) assignment. */
   line: number;

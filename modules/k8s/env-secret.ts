@@ -7,7 +7,7 @@ import type { KubeObject } from './client.js';
 import { checkPostgresUrl, parseEnvFile } from './dotenv.js';
 
 /** The `secret_from_env` argument of k8s, as its schema declares it. */
-export type SecretFromEnv = ArgsOf<typeof secretFromEnvSchema>;
+type SecretFromEnv = ArgsOf<typeof secretFromEnvSchema>;
 
 export const secretFromEnvSchema = {
   type: 'object',

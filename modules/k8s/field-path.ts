@@ -3,7 +3,7 @@
 // decoder's `spec.containers[0].portz` — resolved to concrete keys and indexes of an object, so
 // that a message can show a field's value or the manifest's line.
 
-export type Segment = { field: string } | { index: number } | { keys: Record<string, unknown> } | { value: unknown };
+type Segment = { field: string } | { index: number } | { keys: Record<string, unknown> } | { value: unknown };
 
 /** Splits a server field path into segments; null when it is not one. */
 export function parseFieldPath(text: string): Segment[] | null {

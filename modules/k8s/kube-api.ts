@@ -5,7 +5,7 @@ import { KubeApiError, KubeClient } from './client.js';
 import { loadKubeconfig } from './kubeconfig.js';
 
 /** The connection arguments every Kubernetes module takes (connectionProperties). */
-export type ConnectionArgs = ArgsOf<{ type: 'object'; properties: typeof connectionProperties }>;
+type ConnectionArgs = ArgsOf<{ type: 'object'; properties: typeof connectionProperties }>;
 
 export const connectionProperties = {
   kubeconfig: {
@@ -54,7 +54,7 @@ export function managerName(c: FieldConflict): string {
  * server-side apply's "failed to create typed patch object" answer or the decoder's
  * "strict decoding error: unknown field". Null for any other failure.
  */
-export function strictValidationProblems(e: unknown): { field: string; message: string }[] | null {
+function strictValidationProblems(e: unknown): { field: string; message: string }[] | null {
   if (!(e instanceof KubeApiError)) return null;
   if (e.message.includes('failed to create typed patch object')) {
     const problems = e.message

@@ -7,13 +7,13 @@ import { findControllerFile } from '../support/controller-files.js';
 import type { KubeObject } from './client.js';
 import { schemaFor } from './kind-schemas.js';
 
-export interface ManifestSource {
+interface ManifestSource {
   definition?: Record<string, unknown>;
   src?: string;
   template?: string;
 }
 
-export interface LoadedManifest {
+interface LoadedManifest {
   object: KubeObject;
   /** "roles/k8s-app/files/ns.yaml", "deploy.yaml.ejs (rendered)" or "definition". */
   origin: string;

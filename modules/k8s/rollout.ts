@@ -13,7 +13,7 @@ interface DeploymentCondition {
 }
 
 /** Why the rollout is not complete yet (null when complete). */
-export function rolloutPending(d: KubeObject): string | null {
+function rolloutPending(d: KubeObject): string | null {
   const spec = (d.spec ?? {}) as { replicas?: number };
   const status = (d.status ?? {}) as { observedGeneration?: number; updatedReplicas?: number; replicas?: number; availableReplicas?: number };
   const want = spec.replicas ?? 1;
@@ -35,7 +35,7 @@ function deadlineExceeded(d: KubeObject): boolean {
 }
 
 /** "Available=False (MinimumReplicasUnavailable: Deployment does not have minimum availability.)" */
-export function describeConditions(d: KubeObject): string {
+function describeConditions(d: KubeObject): string {
   const conditions = conditionsOf(d);
   if (!conditions.length) return 'no conditions reported';
   return conditions.map((c) => `${c.type}=${c.status}${c.reason || c.message ? ` (${[c.reason, c.message].filter(Boolean).join(': ')})` : ''}`).join('; ');

@@ -47,7 +47,7 @@ export const connectionProperties = {
  * The cluster fields of a module's arguments, defaults filled in. The modules that only connect
  * (connectionProperties) have no cluster name or paths: those take the Debian layout's.
  */
-export type ClusterArgs = ArgsOf<{ type: 'object'; additionalProperties: false; properties: typeof connectionProperties }> &
+type ClusterArgs = ArgsOf<{ type: 'object'; additionalProperties: false; properties: typeof connectionProperties }> &
   Partial<ArgsOf<{ type: 'object'; additionalProperties: false; properties: typeof clusterProperties }>>;
 
 export function resolveCluster(args: ClusterArgs): Cluster {

@@ -12,7 +12,7 @@ const SETTING = /^(\s*)([A-Za-z_][A-Za-z0-9_.]*)(\s*=\s*|\s+)('(?:[^'\\]|''|\\.)
 const COMMENTED = /^(\s*)#(\s*)([A-Za-z_][A-Za-z0-9_.]*)(\s*=\s*)('(?:[^'\\]|''|\\.)*'|[^\s#']*)(\s*)(#.*)?$/;
 const DIRECTIVES = new Set(['include', 'include_dir', 'include_if_exists']);
 
-export interface ConfSetting {
+interface ConfSetting {
   name: string;
   /** The raw token as written (quotes included). */
   raw: string;

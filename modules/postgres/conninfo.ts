@@ -8,7 +8,7 @@ export function formatConninfo(params: Record<string, string | number | undefine
     .join(' ');
 }
 
-export function quoteConninfoValue(value: string): string {
+function quoteConninfoValue(value: string): string {
   if (value !== '' && /^[^\s'\\]+$/.test(value)) return value;
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }

@@ -66,7 +66,7 @@ export function validAddress(address: string): boolean {
 }
 
 /** Identity of a rule: the same connection match. Method and options are its value. */
-export function entryKey(e: HbaEntry): string {
+function entryKey(e: HbaEntry): string {
   return [e.type, e.database, e.user, e.type === 'local' ? '' : (e.address ?? '')].join(' ');
 }
 
@@ -100,7 +100,7 @@ function splitFields(line: string): string[] {
   return line.match(/(?:"(?:[^"]|"")*"|[^\s"])+/g) ?? [];
 }
 
-export interface HbaFile {
+interface HbaFile {
   lines: string[];
   /** Index range of the managed block (markers included), or null when absent. */
   block: { start: number; end: number } | null;

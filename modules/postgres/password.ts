@@ -4,7 +4,7 @@
 //   md5<md5(password || rolname)>
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
 
-export type PasswordEncryption = 'scram-sha-256' | 'md5';
+type PasswordEncryption = 'scram-sha-256' | 'md5';
 
 const SCRAM = /^SCRAM-SHA-256\$(\d+):([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+):([A-Za-z0-9+/=]+)$/;
 const MD5 = /^md5[0-9a-f]{32}$/;

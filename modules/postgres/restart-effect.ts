@@ -5,7 +5,7 @@
 import type { ModuleContext } from '../../engine/types.js';
 import type { Cluster } from './cluster.js';
 
-export interface RestartEffect {
+interface RestartEffect {
   /** Lower-case parameter name → its value in the configuration files at the restart. */
   running: Record<string, string>;
 }

@@ -17,16 +17,16 @@ export interface PgTarget {
   binDir?: string;
 }
 
-export type SqlValue = string | number | boolean | null;
+type SqlValue = string | number | boolean | null;
 export type SqlParams = Record<string, SqlValue>;
 
-export const NOT_RUNNING_EXIT = 2;
+const NOT_RUNNING_EXIT = 2;
 
 /** psql exits with 2 when it cannot connect: the server does not run (or the socket is elsewhere). */
 export class ServerUnavailableError extends ModuleError {}
 
 /** The server runs but the database to connect to does not exist (yet: check mode may be ahead of its creation). */
-export class DatabaseMissingError extends ServerUnavailableError {}
+class DatabaseMissingError extends ServerUnavailableError {}
 
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -43,7 +43,7 @@ export function setVariableLine(name: string, value: string): string {
 }
 
 /** The stdin script: variables first, then the SQL. */
-export function buildScript(sql: string, params: SqlParams = {}): string {
+function buildScript(sql: string, params: SqlParams = {}): string {
   const lines = Object.entries(params).map(([name, value]) => {
     if (value === null) throw new ModuleError(`internal error: psql variable ${name} cannot be NULL; write NULL in the SQL`);
     return setVariableLine(name, typeof value === 'string' ? value : String(value));
@@ -51,7 +51,7 @@ export function buildScript(sql: string, params: SqlParams = {}): string {
   return `${lines.join('\n')}\n${sql.trim().replace(/;?\s*$/, ';')}\n`;
 }
 
-export function psqlArgv(target: PgTarget, extra: string[] = []): string[] {
+function psqlArgv(target: PgTarget, extra: string[] = []): string[] {
   const psql = target.binDir ? `${target.binDir}/psql` : 'psql';
   return [psql, '-X', '-q', '-A', '-t', '--no-psqlrc', '-v', 'ON_ERROR_STOP=1', '-h', target.socketDir, '-p', String(target.port), '-d', target.db, ...extra];
 }

@@ -2,13 +2,13 @@
 // are (outside strings, identifiers and comments), what kind of statement it is, and
 // whether it can change anything.
 
-export interface Token {
+interface Token {
   kind: 'code' | 'quoted' | 'comment';
   text: string;
 }
 
 /** Splits SQL into code and the parts psql and the server never interpolate. */
-export function tokenize(sql: string): Token[] {
+function tokenize(sql: string): Token[] {
   const tokens: Token[] = [];
   let code = '';
   const flush = () => {
@@ -84,13 +84,13 @@ export function replacePlaceholders(sql: string, replace: (n: number) => string)
 }
 
 /** The statement's code with strings and comments blanked, for keyword checks. */
-export function codeOnly(sql: string): string {
+function codeOnly(sql: string): string {
   return tokenize(sql)
     .map((t) => (t.kind === 'code' ? t.text : t.kind === 'quoted' ? " '' " : ' '))
     .join('');
 }
 
-export type StatementKind = 'rows' | 'show' | 'returning' | 'command';
+type StatementKind = 'rows' | 'show' | 'returning' | 'command';
 
 export function classify(sql: string): { kind: StatementKind; keyword: string; readOnly: boolean; multiple: boolean } {
   const code = codeOnly(sql);

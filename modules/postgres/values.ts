@@ -1,7 +1,7 @@
 // Values of PostgreSQL settings: how to write them in postgresql.conf and when two spellings
 // mean the same setting (256MB = 262144kB, on = true = yes = 1, 'replica' = replica).
 
-export type VarType = 'bool' | 'integer' | 'real' | 'string' | 'enum';
+type VarType = 'bool' | 'integer' | 'real' | 'string' | 'enum';
 
 export interface ParamInfo {
   name: string;
@@ -37,7 +37,7 @@ const UNESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', b: '\b', 
  * A line break cannot stand raw in a quoted value (the server refuses the file), so \n and
  * \r are written as escapes, which the server's parser decodes.
  */
-export function quoteString(text: string): string {
+function quoteString(text: string): string {
   return `'${text.replace(/[\\'\n\r]/g, (c) => ESCAPES[c])}'`;
 }
 

@@ -19,7 +19,7 @@ export const attributeProperties = {
   group: { type: 'string', minLength: 1, description: 'group (name or numeric gid) that should own the file' },
 } as const;
 
-export type AttributeField = keyof FileAttributes;
+type AttributeField = keyof FileAttributes;
 
 export interface AttributeChange {
   field: AttributeField;
@@ -76,7 +76,7 @@ export function attributesDiff(path: string, changes: AttributeChange[]): Diff {
   };
 }
 
-export interface ApplyAttributeOptions {
+interface ApplyAttributeOptions {
   /** Change a symbolic link itself, not its target (chown -h). */
   noDereference?: boolean;
   recursive?: boolean;

@@ -5,7 +5,7 @@ import type { ApplyResult, ArgsOf, ExecResult, ModuleContext, Plan } from '../..
 import { ModuleError } from '../../engine/types.js';
 
 /** The options command and shell share, as their schemas declare them (commandOptionProperties). */
-export type CommandOptions = ArgsOf<{ type: 'object'; properties: typeof commandOptionProperties }>;
+type CommandOptions = ArgsOf<{ type: 'object'; properties: typeof commandOptionProperties }>;
 
 export const commandOptionProperties = {
   chdir: { type: 'string', minLength: 1, description: 'directory to run the command in' },

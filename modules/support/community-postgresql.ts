@@ -14,7 +14,7 @@ export const communityConnectionProperties = {
 } as const;
 
 /** The connection fields of a community.postgresql module's arguments, defaults filled in. */
-export type CommunityConnection = ArgsOf<{ type: 'object'; additionalProperties: false; properties: typeof communityConnectionProperties }>;
+type CommunityConnection = ArgsOf<{ type: 'object'; additionalProperties: false; properties: typeof communityConnectionProperties }>;
 
 /** The connection arguments of plinth's postgres_* modules. */
 export function plinthConnection(module: string, args: Omit<CommunityConnection, 'db'> & { db?: string }): { db: string; become_user: string; socket_dir?: string; port: number } {

@@ -32,7 +32,7 @@ export async function findControllerPath(ctx: LookupContext, subdir: string, src
   throw new ModuleError(`src '${src}' not found; looked in: ${candidates.join(', ')}`);
 }
 
-export interface ControllerTreeEntry {
+interface ControllerTreeEntry {
   /** Below the directory, POSIX separators. */
   path: string;
   type: 'file' | 'directory' | 'link';

@@ -25,7 +25,7 @@ export interface WantedEntry {
 }
 
 /** One entry of the destination as find saw it. */
-export interface HostEntry {
+interface HostEntry {
   path: string;
   type: 'file' | 'directory' | 'link' | 'other';
   mode: string;
@@ -53,7 +53,7 @@ export interface TreeObserved {
   previous?: Record<string, Buffer>;
 }
 
-export interface TreeOptions {
+interface TreeOptions {
   /** Remove what dest holds and the tree does not (synchronize's delete). */
   delete: boolean;
   /** false: only missing files are created, existing ones keep their content (copy's force). */
@@ -88,7 +88,7 @@ export function treePath(name: string): string {
 
 // $1 dest, $2 "all" or "listed" (the wanted paths on stdin, NUL-separated). A wanted path that
 // is missing is no error; anything else find or sha256sum says is.
-export const LIST_SCRIPT = String.raw`
+const LIST_SCRIPT = String.raw`
 if [ ! -e "$1" ]; then printf 'missing\0'; exit 0; fi
 if [ ! -d "$1" ]; then printf 'other\0'; exit 0; fi
 cd -- "$1" || exit 3

@@ -48,7 +48,7 @@ export async function gatherHostFacts(host: Host): Promise<Record<string, unknow
 }
 
 /** The facts from the script's output (exported for tests with captured output). */
-export function parseHostFacts(stdout: string): Record<string, unknown> {
+function parseHostFacts(stdout: string): Record<string, unknown> {
   const sections = splitSections(stdout);
   const raw: Record<string, string> = {};
   for (const line of sections.vars ?? []) {

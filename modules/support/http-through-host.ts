@@ -9,7 +9,7 @@ import { connect as tlsConnect } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { ModuleError, type Host } from '../../engine/types.js';
 
-export interface HostHttpRequest {
+interface HostHttpRequest {
   url: string;
   method: string;
   headers: Record<string, string>;

@@ -30,7 +30,7 @@ export interface ManagedFileAction {
   validate?: string;
 }
 
-export interface ManagedFileOptions {
+interface ManagedFileOptions {
   backup?: boolean;
   /** Create missing parent directories (lineinfile/blockinfile `create`), instead of failing. */
   makeParents?: boolean;

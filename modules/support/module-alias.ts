@@ -6,7 +6,7 @@ import type { ArgsOf, InputOf, Module, ModuleContext, ModuleSchema } from '../..
 /** An alias whose schema borrows fields from a module not converted yet is typed by its toBase (issue 15 removes this). */
 type AliasArgs<Schema> = Schema extends ModuleSchema ? (unknown extends ArgsOf<Schema> ? any : ArgsOf<Schema>) : any;
 
-export interface AliasSpec<Schema, BaseSchema> {
+interface AliasSpec<Schema, BaseSchema> {
   name: string;
   description: string;
   schema: Schema;

@@ -3,7 +3,7 @@
 // lines in plinth as in Ansible.
 import { ModuleError } from '../../engine/types.js';
 
-export interface PythonRegex {
+interface PythonRegex {
   regex: RegExp;
   /** The pattern set (?m): blockinfile then searches the whole file instead of line by line. */
   multiline: boolean;

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { ModuleError, type ModuleContext } from '../../engine/types.js';
 import { execOrFail } from './host-commands.js';
 
-export interface KeySpec {
+interface KeySpec {
   file: string;
   type: string;
   bits?: number;

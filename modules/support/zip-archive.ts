@@ -6,7 +6,7 @@ import yauzl from 'yauzl';
 import { ModuleError } from '../../engine/types.js';
 import { compareTreePaths, treePath, type WantedEntry } from './file-tree.js';
 
-export interface ZipMember extends WantedEntry {
+interface ZipMember extends WantedEntry {
   /** The name as the archive spells it (directories end in '/'). */
   name: string;
 }
