@@ -190,7 +190,7 @@ describe("a user module's failures", () => {
       // Helpers live beside library/, as Ansible's module_utils/: every file in library/ is a module.
       'library/buggy.ts': `import { describe } from '../module_utils/helper.js';\n${greetModule('buggy').replace('plan(observed, args) {', 'plan(observed: any, args: { to: string }) {\n    return describe(observed.missing.field, args.to);')}`,
       'module_utils/helper.ts': 'export function describe(a: unknown, b: string): never {\n  throw new Error(String(a) + b);\n}\n',
-      'pb.yml': play('    - refuse: {path: /tmp/x, to: you}\n      ignore_errors: true\n    - buggy: {path: /tmp/x}\n'),
+      'pb.yml': play('    - refuse: {path: out.txt, to: you}\n      ignore_errors: true\n    - buggy: {path: out.txt}\n'),
     });
     const r = await plinthJson(['pb.yml'], { cwd: dir });
     expect(r.code).toBe(2);
