@@ -3,10 +3,6 @@
 // have left it, so a later command can be given what an unapplied template will write.
 import { ModuleError, type Module } from '../engine/types.js';
 
-interface SlurpArgs {
-  src: string;
-}
-
 type Observed = { content: Buffer | null };
 
 export const schema = {
@@ -19,7 +15,7 @@ export const schema = {
   },
 } as const;
 
-export const slurp: Module<SlurpArgs, Observed, never> = {
+export const slurp: Module<typeof schema, Observed, never> = {
   name: 'slurp',
   description: 'Read a file from the host (base64 content in the result)',
   schema,
