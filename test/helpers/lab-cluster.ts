@@ -207,6 +207,21 @@ export interface PsqlResult {
 }
 
 /** A lab host's address, as the running lab assigned it. */
+/**
+ * Boots `replica` beside the lab's hosts, as a user adding a replica does (`lab up --inventory`
+ * with the new host in `replicas`), and returns the path of the lab inventory that has it.
+ */
+export async function growLab(tmp: string, replica: string): Promise<string> {
+  const userInventory = path.join(tmp, 'inventory-with-new-replica.yml');
+  const groups = { primary: [PRIMARY], replicas: [...REPLICAS, replica], pgpool: [PGPOOL] };
+  const children = Object.fromEntries(Object.entries(groups).map(([group, hosts]) => [group, { hosts: Object.fromEntries(hosts.map((h) => [h, null])) }]));
+  await fs.writeFile(userInventory, YAML.stringify({ all: { children } }));
+  const grown = path.join(tmp, 'inventory-grown.yml');
+  const grow = await plinth(['lab', 'up', '--inventory', userInventory, '--write-inventory', grown]);
+  expect(grow.code, grow.stderr).toBe(0);
+  return grown;
+}
+
 export async function labAddress(host: string): Promise<string> {
   const found = (await status()).hosts.find((h) => h.name === host);
   if (!found) throw new Error(`the lab ${dirs.name} has no host ${host}`);

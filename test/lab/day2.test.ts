@@ -17,6 +17,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as YAML from 'yaml';
 import {
+  growLab,
   HOOK_TIMEOUT_MS,
   LabSession,
   PGPOOL,
@@ -40,7 +41,6 @@ import {
   type RunResult,
   type Secrets,
 } from '../helpers/lab-cluster.js';
-import { plinth } from '../helpers/cli.js';
 import type { PlanFile } from '../../engine/plan/plan-file.js';
 
 const STANDBY_RESTART = 'Standby restarted if a setting needs it, then streaming and replaying again';
@@ -228,22 +228,7 @@ describe('day 2 on the converged blog cluster', { timeout: 20 * 60_000 }, () => 
       const startTimes = async () => Promise.all(REPLICAS.map(async (r) => (await hostSql(r, 'SELECT pg_postmaster_start_time()'))[0][0]));
       const before = await startTimes();
 
-      const userInventory = path.join(lab.tmp, 'three-replicas.yml');
-      await fs.writeFile(
-        userInventory,
-        YAML.stringify({
-          all: {
-            children: {
-              primary: { hosts: { [PRIMARY]: null } },
-              replicas: { hosts: Object.fromEntries([...REPLICAS, NEW_REPLICA].map((h) => [h, null])) },
-              pgpool: { hosts: { [PGPOOL]: null } },
-            },
-          },
-        }),
-      );
-      grownInventory = path.join(lab.tmp, 'inventory-grown.yml');
-      const grow = await plinth(['lab', 'up', '--inventory', userInventory, '--write-inventory', grownInventory]);
-      expect(grow.code, grow.stderr).toBe(0);
+      grownInventory = await growLab(lab.tmp, NEW_REPLICA);
 
       const added = await lab.plinth('add-replica', ['run', '-i', grownInventory, 'playbooks/add-replica.yml', '-e', `@${secretsFile}`]);
       expectSuccess(added);

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
+  growLab,
   HOOK_TIMEOUT_MS,
   LabSession,
   PRIMARY,
@@ -24,7 +25,6 @@ import {
   type RunResult,
 } from '../helpers/lab-cluster.js';
 import type { PlanFile, PlannedTask } from '../../engine/plan/plan-file.js';
-import { plinth } from '../helpers/cli.js';
 
 const NEW_REPLICA = 'pg-replica-3';
 const ADD_REPLICA = 'playbooks/add-replica.yml';
@@ -132,22 +132,7 @@ describe('plan, then apply, of day-2 changes on a converged cluster', { timeout:
   });
 
   test('a new replica (add-replica.yml): existing hosts planned exactly, the new host shows what it will ensure', async () => {
-    const userInventory = path.join(lab.tmp, 'four-db-hosts.yml');
-    await fs.writeFile(
-      userInventory,
-      YAML.stringify({
-        all: {
-          children: {
-            primary: { hosts: { [PRIMARY]: null } },
-            replicas: { hosts: Object.fromEntries([...REPLICAS, NEW_REPLICA].map((h) => [h, null])) },
-            pgpool: { hosts: { pgpool: null } },
-          },
-        },
-      }),
-    );
-    const grown = path.join(lab.tmp, 'inventory-grown.yml');
-    const grow = await plinth(['lab', 'up', '--inventory', userInventory, '--write-inventory', grown]);
-    expect(grow.code, grow.stderr).toBe(0);
+    const grown = await growLab(lab.tmp, NEW_REPLICA);
     const vars = path.join(lab.tmp, 'hba-rule.yml');
     const planFile = path.join(lab.tmp, 'add-replica.plan.json');
     const made = await lab.plinth('plan add-replica', ['plan', '-i', grown, ADD_REPLICA, '-e', `@${secretsFile}`, '-e', `@${vars}`, '-o', planFile, '--detailed-exitcode']);
