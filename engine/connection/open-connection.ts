@@ -1,6 +1,7 @@
 // Opens the connection an inventory host asks for: `local`, or `ssh` (the default).
 import type { BecomeOptions, Host } from '../types.js';
 import { becomeMethod } from './become.js';
+import { connectSsh } from './ssh-options.js';
 import { LocalHost } from './local.js';
 import { redactor } from '../secrets/redact.js';
 import { UserError } from '../user-error.js';
@@ -39,7 +40,6 @@ export async function openConnection(name: string, vars: ConnectionVars): Promis
   if (kind === 'local') return new LocalHost(name, become);
   if (kind !== 'ssh') throw new UserError(`host ${name}: unsupported ansible_connection '${kind}' (plinth knows local and ssh)`);
   for (const secret of SECRET_CONNECTION_VARS) redactor.add(vars[secret]);
-  const { connectSsh } = await import('./ssh-options.js');
   return connectSsh(name, vars, become);
 }
 

@@ -2,9 +2,11 @@
 // what the inventory does not say (sshOptionsFor: inventory, then the config, then OpenSSH's defaults).
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as net from 'node:net';
 import type { BecomeOptions, Host } from '../types.js';
 import { becomePasswords } from './become.js';
-import { EncryptedKeyError, SshHost, type SshOptions } from './ssh.js';
+import { EncryptedKeyError } from './connection-errors.js';
+import type { SshOptions } from './ssh.js';
 import { loadSshConfig, sshOptionsFor } from './ssh-config.js';
 import { redactor } from '../secrets/redact.js';
 import { passphrasePrompt } from './passphrase-prompt.js';
@@ -46,6 +48,8 @@ export async function connectSsh(name: string, vars: Vars, become: BecomeOptions
     },
     settings,
   );
+  if (!options.proxyJump) options.socket = connectTcp(options.host, options.port ?? 22);
+  const { SshHost } = await import('./ssh.js');
   try {
     return await SshHost.connect(options);
   } catch (e) {
@@ -53,6 +57,17 @@ export async function connectSsh(name: string, vars: Vars, become: BecomeOptions
     options.passphrase = await askPassphrase(e.keyPath);
     return SshHost.connect(options);
   }
+}
+
+/**
+ * Starts the TCP connection before ssh2 is loaded: sshd accepts, forks and sends its greeting
+ * meanwhile. An error is left for ssh2 to report (it connects anew when this one failed).
+ */
+function connectTcp(host: string, port: number): net.Socket {
+  const socket = net.connect({ host, port });
+  socket.on('error', () => {});
+  socket.setNoDelay(true);
+  return socket;
 }
 
 /** Asks for a key's passphrase (a terminal prompt, set by the CLI); asked once per key file. */

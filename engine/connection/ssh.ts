@@ -5,18 +5,20 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import { posix } from 'node:path';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import ssh2 from 'ssh2';
+// ssh2's client and key parser, not its index: the index also loads its server and HTTP agents
+// (node's http, https and tls), a share of every run's start.
+import Client from 'ssh2/lib/client.js';
+import keyParser from 'ssh2/lib/protocol/keyParser.js';
 import type { AnyAuthMethod, ClientChannel, ConnectConfig, ServerHostKeyAlgorithm, SFTPWrapper, Stats } from 'ssh2';
 import type { BecomeMethod, BecomeOptions, ExecOptions, ExecResult, FileStat, Host, WriteOptions } from '../types.js';
 import { redactor } from '../secrets/redact.js';
-import { TimeoutError, UnreachableError } from './connection-errors.js';
+import { EncryptedKeyError, TimeoutError, UnreachableError } from './connection-errors.js';
 import { appendKnownHost, changedKeyMessage, knownKeyTypes, readKnownHosts, revokedKeyMessage, unknownKeyMessage, verifyHostKey } from './known-hosts.js';
 import { quoteArgv } from './shell-quote.js';
 import { Semaphore } from '../semaphore.js';
 import { becomeArgv, becomeMethod, passwordPromptOf } from './become.js';
-
-const { Client, utils } = ssh2;
 
 export interface SshOptions {
   /** Inventory name of the host, used in messages. */
@@ -50,23 +52,13 @@ export interface SshOptions {
   /** Secret: a method's own password (ansible_su_password, ...), before becomePassword. */
   becomePasswords?: Partial<Record<BecomeMethod, string>>;
   proxyJump?: SshOptions;
+  /**
+   * A TCP connection to host:port the caller opened ahead (while ssh2 loads, sshd accepts and
+   * forks): the handshake goes over it while it is open; else, or with proxyJump, a new one is made.
+   */
+  socket?: Socket;
   /** Open channels at most (exec + SFTP); stay under the server's MaxSessions. */
   maxChannels?: number;
-}
-
-/** The private key is encrypted and no passphrase was given: the caller may prompt and retry. */
-export class EncryptedKeyError extends UnreachableError {
-  constructor(
-    readonly keyPath: string,
-    hostName: string,
-  ) {
-    super(
-      `${hostName}: the private key ${keyPath} is encrypted and no passphrase was given; ` +
-        'set ansible_ssh_private_key_passphrase (a variable marked secret), load the key into ssh-agent, ' +
-        'or run from a terminal to be asked for it',
-    );
-    this.name = 'EncryptedKeyError';
-  }
 }
 
 type BecomeOpts = BecomeOptions;
@@ -210,10 +202,21 @@ export class SshHost implements Host {
   }
 
   private async open(): Promise<InstanceType<typeof Client>> {
-    const key = await this.loadPrivateKey();
+    const early = this.opts.socket;
+    this.opts.socket = undefined;
+    let key: Buffer | undefined;
+    let entries: Awaited<ReturnType<typeof readKnownHosts>>;
+    try {
+      key = await this.loadPrivateKey();
+      entries = this.opts.hostKeyChecking === 'no' ? [] : await readKnownHosts(this.opts.knownHostsFiles);
+    } catch (e) {
+      early?.destroy();
+      throw e;
+    }
     const checking = this.opts.hostKeyChecking;
-    const entries = checking === 'no' ? [] : await readKnownHosts(this.opts.knownHostsFiles);
-    const sock = this.opts.proxyJump ? await this.tunnelThroughJump(this.opts.proxyJump) : undefined;
+    // A connection opened ahead that failed already is replaced: ssh2 then reports the failure.
+    const sock = this.opts.proxyJump ? await this.tunnelThroughJump(this.opts.proxyJump) : early && !early.destroyed ? early : undefined;
+    if (early && sock !== early) early.destroy();
     const client = new Client();
     let hostKeyProblem: string | undefined;
     const triedAuth: string[] = [];
@@ -310,7 +313,7 @@ export class SshHost implements Host {
       }
     } else return undefined;
     const keyName = privateKeyPath ?? 'given in the inventory';
-    const parsed = utils.parseKey(data, passphrase);
+    const parsed = keyParser.parseKey(data, passphrase);
     if (parsed instanceof Error) {
       if (/no passphrase given/i.test(parsed.message)) throw new EncryptedKeyError(keyName, this.name);
       if (passphrase !== undefined && /passphrase/i.test(parsed.message)) {

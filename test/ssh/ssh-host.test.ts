@@ -7,7 +7,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { TimeoutError, UnreachableError } from '../../engine/connection/connection-errors.js';
-import { EncryptedKeyError, SshHost, type SshOptions } from '../../engine/connection/ssh.js';
+import { EncryptedKeyError } from '../../engine/connection/connection-errors.js';
+import { SshHost, type SshOptions } from '../../engine/connection/ssh.js';
 import { redactor } from '../../engine/secrets/redact.js';
 import { freePort, keygen, sshOptionsTo, startSshd, type TestSshd } from '../helpers/sshd.js';
 
