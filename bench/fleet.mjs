@@ -12,13 +12,14 @@
 //       strategy linear vs free when the first host's first task takes SECONDS longer (plinth only)
 // --node-arg passes ARG to the node running plinth (e.g. --node-arg=--import=/tmp/patch.mjs to try a fix).
 // --plinth DIR: the checkout (built) measured; --before DIR: another built checkout (e.g. the commit
-// before a change), run after plinth in each round with the same hosts and shown beside it.
+// before a change), run after plinth in each round with the same hosts and shown beside it;
+// --summary FILE: the medians as JSON too (bench/goals.mjs reads them).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BENCH, REPO, descendantsOf, jsonEvents, kill, machine, median, parseOptions, ratio, seconds, timed, timedPlinth } from './lib.mjs';
+import { BENCH, REPO, descendantsOf, jsonEvents, kill, machine, median, medians, parseOptions, ratio, seconds, timed, timedPlinth } from './lib.mjs';
 const SCENARIOS = ['converge', 'noop', 'check'];
 const SCENARIO_LABEL = { converge: 'converge from empty', noop: 'no-op re-run', check: '--check --diff from empty' };
 /** Changed count per host each tool should report (Ansible's check mode skips the handler and a command). */
@@ -44,6 +45,7 @@ function parseArgs(argv) {
       '--addresses': (o, v) => (o.addresses = v),
       '--plinth': (o, v) => (o.plinth = path.resolve(v)),
       '--before': (o, v) => (o.before = path.resolve(v)),
+      '--summary': (o, v) => (o.summary = path.resolve(v)),
     },
     flags: { '--skip-ansible': (o) => (o.skipAnsible = true), '--skip-floor': (o) => (o.skipFloor = true), '--keep': (o) => (o.keep = true) },
   });
@@ -426,6 +428,19 @@ function table(options, { results }) {
   return rows.join('\n');
 }
 
+/** The medians of every tool, host count and scenario, for bench/goals.mjs (--summary FILE). */
+function summary(options, { results }, notes) {
+  const rows = [];
+  for (const k of options.hosts) {
+    for (const scenario of options.scenarios) {
+      const r = results[k][scenario];
+      const tool = (slot) => medians(slot && { wall: slot.times, cpu: slot.cpu ?? [], rss: slot.rss });
+      rows.push({ hosts: k, scenario, plinth: tool(r.plinth), before: tool(r.before), ansible: tool(r.ansible), floor: tool(r.floor) });
+    }
+  }
+  return { machine: machine(), rows, warnings: notes.filter((l) => l.startsWith('WARNING')) };
+}
+
 // ---------------------------------------------------------------- main
 
 async function main() {
@@ -458,6 +473,7 @@ async function main() {
     const cross = await crossCheck(fleet, tools, options.skipAnsible);
     const measured = await measure(options, fleet, tools);
     console.log(['', ...header.map((l) => `- ${l}`), '', table(options, measured), '', ...cross.map((l) => `- ${l}`), ...measured.warnings.map((w) => `- ${w}`)].join('\n'));
+    if (options.summary) writeFileSync(options.summary, JSON.stringify(summary(options, measured, [...cross, ...measured.warnings]), null, 1));
   } finally {
     cleanup();
   }

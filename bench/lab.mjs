@@ -13,13 +13,14 @@
 // --before DIR: another checkout of plinth (built), e.g. the commit before a change: its runs are
 // interleaved with this checkout's in the repeatable scenarios (check, no-op, plan) and shown beside them;
 // --reuse: the lab is up and converged already (check and add-replica are then skipped);
-// --keep-lab: leave the lab up at the end (default: `lab down`); --json-dir DIR: keep each plinth run's --json output there.
+// --keep-lab: leave the lab up at the end (default: `lab down`); --json-dir DIR: keep each plinth run's --json output there;
+// --summary FILE: the medians as JSON too (bench/goals.mjs reads them).
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as YAML from 'yaml';
-import { REPO, jsonEvents, machine, median, parseOptions, ratio, seconds, timed, timedPlinth } from './lib.mjs';
+import { REPO, jsonEvents, machine, median, medians, parseOptions, ratio, seconds, timed, timedPlinth } from './lib.mjs';
 
 const SCENARIOS = ['check', 'converge', 'noop', 'plan', 'add-replica'];
 const LABEL = {
@@ -44,6 +45,7 @@ function parseArgs(argv) {
       '--before': (o, v) => (o.before = path.resolve(v)),
       '--json-dir': (o, v) => (o.jsonDir = path.resolve(v)),
       '--plinth': (o, v) => (o.plinth = path.resolve(v)),
+      '--summary': (o, v) => (o.summary = path.resolve(v)),
     },
     flags: { '--reuse': (o) => (o.reuse = true), '--keep-lab': (o) => (o.keepLab = true) },
   });
@@ -201,6 +203,18 @@ class Bench {
     }
   }
 
+  /** The medians of every scenario and tool, for bench/goals.mjs (--summary FILE). */
+  summary(header) {
+    const rows = Object.entries(this.rows).map(([scenario, r]) => ({
+      scenario,
+      hosts: scenario === 'add-replica' ? 5 : 4,
+      plinth: medians(r.plinth),
+      before: medians(r.before),
+      floor: medians(r.floor),
+    }));
+    return { machine: header, rows, warnings: this.warnings };
+  }
+
   table() {
     const before = this.options.before !== undefined;
     const out = [
@@ -251,6 +265,7 @@ async function main() {
     rmSync(dir, { recursive: true, force: true });
   }
   console.log(['', ...header.map((l) => `- ${l}`), `- lab: ${lab}; load average at the end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`, '', bench.table(), '', ...bench.warnings.map((w) => `- ${w}`)].join('\n'));
+  if (options.summary) writeFileSync(options.summary, JSON.stringify(bench.summary(header), null, 1));
   if (failure) throw failure;
 }
 

@@ -58,6 +58,15 @@ export function jsonEvents(stdout) {
   return stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
 }
 
+/** The medians of a tool's runs ({ wall: [..], cpu: [..] } → { wall, cpu, runs }), for a --summary file. */
+export function medians(slot) {
+  if (!slot) return undefined;
+  const out = {};
+  for (const [k, xs] of Object.entries(slot)) if (Array.isArray(xs) && xs.length) out[k] = k === 'rss' ? Math.max(...xs) : median(xs);
+  out.runs = Object.values(slot).find(Array.isArray)?.length ?? 0;
+  return out;
+}
+
 export const median = (xs) => {
   if (!xs.length) return NaN;
   const s = [...xs].sort((a, b) => a - b);
