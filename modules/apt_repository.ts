@@ -1,11 +1,13 @@
 // apt_repository: one-line apt source ("deb [signed-by=/etc/apt/keyrings/pgdg.asc] URL suite
-// components") in a file of /etc/apt/sources.list.d, present or absent; the package lists are
-// refreshed after a change. Keys are referenced with signed-by: plinth has no apt_key.
+// components") in a file of /etc/apt/sources.list.d, present or absent (a file left with no line
+// is removed, as Ansible does); the package lists are refreshed after a change. Keys are
+// referenced with signed-by: plinth has no apt_key.
 import * as path from 'node:path';
-import type { ArgsOf, Module } from '../engine/types.js';
+import type { ArgsOf, Module, Plan } from '../engine/types.js';
 import { applyManagedFile, observeManagedFile, planManagedFile, type ManagedFile, type ManagedFileAction } from './support/managed-file.js';
 import { modeSchema } from './support/attributes.js';
-import { decodeText, readLines } from './support/text.js';
+import { decodeText, diffText, readLines } from './support/text.js';
+import { execOrFail } from './support/host-commands.js';
 import { updatePackageLists } from './support/apt-sources.js';
 
 const SOURCES_D = '/etc/apt/sources.list.d';
@@ -45,7 +47,9 @@ export function sourceFileName(repo: string): string {
   return url.replace(/\/+$/, '').replace(/[^A-Za-z0-9]+/g, '_');
 }
 
-export const apt_repository: Module<typeof schema, ManagedFile, ManagedFileAction & { updateCache?: boolean }> = {
+type Action = (ManagedFileAction | { remove: string }) & { updateCache?: boolean };
+
+export const apt_repository: Module<typeof schema, ManagedFile, Action> = {
   name: 'apt_repository',
   description: 'Add or remove an apt source line (signed-by keys, no apt_key)',
   schema,
@@ -61,18 +65,32 @@ export const apt_repository: Module<typeof schema, ManagedFile, ManagedFileActio
     if (args.state === 'absent') desired = present ? Buffer.from(kept.join('')) : null;
     else if (!present) desired = Buffer.from(`${lines.join('')}${lines.length && !lines[lines.length - 1].endsWith('\n') ? '\n' : ''}${args.repo.trim()}\n`);
     if (args.state === 'absent' && !file.stat) return { changed: false, result: { repo: args.repo, state: 'absent' } };
-    const plan = planManagedFile(file, desired, { makeParents: true, result: { repo: args.repo, state: args.state, sources_added: [file.path] } });
-    if (!('action' in plan)) return plan;
     const update = args.update_cache;
+    const result = { repo: args.repo, state: args.state, ...(args.state === 'absent' ? { sources_removed: [file.path] } : { sources_added: [file.path] }) };
+    if (args.state === 'absent' && present && kept.every((l) => l.trim() === '')) return planRemoval(file, update, result);
+    const plan = planManagedFile(file, desired, { makeParents: true, result });
+    if (!('action' in plan)) return plan;
     return { ...plan, summary: `${plan.summary}${update ? ', apt-get update' : ''}`, action: { ...plan.action, updateCache: update } };
   },
 
   async apply(ctx, action) {
-    const r = await applyManagedFile(ctx, action);
+    const r = 'remove' in action ? await execOrFail(ctx, ['rm', '-f', '--', action.remove], `cannot remove ${action.remove}`).then(() => ({})) : await applyManagedFile(ctx, action);
     if (action.updateCache) await updatePackageLists(ctx);
     return r;
   },
 };
+
+/** The file's last line goes: the file goes with it. */
+function planRemoval(file: ManagedFile, updateCache: boolean, result: Record<string, unknown>): Plan<Action> {
+  return {
+    changed: true,
+    summary: `remove ${file.path} (no source left)${updateCache ? ', apt-get update' : ''}`,
+    diffs: [{ target: file.path, before: diffText(file.content), after: '' }],
+    writes: [{ path: file.path, content: null }],
+    result,
+    action: { remove: file.path, updateCache },
+  };
+}
 
 function sourcesFile(args: ArgsOf<typeof schema>): string {
   return path.posix.join(SOURCES_D, `${args.filename ?? sourceFileName(args.repo)}.list`);

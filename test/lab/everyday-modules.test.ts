@@ -263,7 +263,10 @@ describe('everyday modules on a lab host', { timeout: 10 * 60_000 }, () => {
         ].join('\n'),
         2,
       );
-      expect(await onHost('cat /etc/apt/sources.list.d/plinth-everyday.list; test -e /etc/apt/sources.list.d/plinth-everyday.sources || echo gone')).toBe('gone');
+      // A .list file left with no line is removed, as Ansible removes it.
+      expect(await onHost('for f in plinth-everyday.list plinth-everyday.sources; do test -e /etc/apt/sources.list.d/$f || echo $f gone; done')).toBe(
+        'plinth-everyday.list gone\nplinth-everyday.sources gone',
+      );
     } finally {
       await execOnHost(host, 'rm -f /etc/apt/sources.list.d/plinth-everyday.list /etc/apt/sources.list.d/plinth-everyday.sources');
     }
