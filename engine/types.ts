@@ -102,7 +102,16 @@ export interface PlannedWrite {
 }
 
 export type Plan<Action = unknown> =
-  | { changed: false; summary?: string; result?: Record<string, unknown> }
+  | {
+      changed: false;
+      summary?: string;
+      result?: Record<string, unknown>;
+      /**
+       * What the module read is live data, not state it manages (a read-mode SQL query): a saved
+       * plan pins that the task ran and passed, not what it read (as for a read-only module).
+       */
+      readOnly?: boolean;
+    }
   | {
       changed: true;
       /** One line: "create /etc/x (0644)", "install postgresql-15". */

@@ -60,7 +60,7 @@ export const postgres_query: Module<typeof schema, Observed, null> = {
   },
 
   plan(observed, args) {
-    if (observed.ran) return { changed: false, summary: `${observed.result.rowcount} row(s)`, result: { ...observed.result } };
+    if (observed.ran) return { changed: false, readOnly: true, summary: `${observed.result.rowcount} row(s)`, result: { ...observed.result } };
     if (observed.unavailable) return { unknown: true, summary: `query ${abbreviate(args.query)}`, reason: observed.unavailable };
     return { changed: true, summary: `run SQL: ${abbreviate(args.query)}`, action: null };
   },

@@ -17,6 +17,8 @@ export interface ModuleOutcome {
   exact?: boolean;
   /** apply ran (and may have changed the host) even though the outcome is a failure. */
   applied?: boolean;
+  /** The plan said it only read live data (Plan's readOnly). */
+  readOnly?: boolean;
 }
 
 export interface RunModuleOptions {
@@ -35,7 +37,7 @@ export async function runModule(mod: Module, args: Record<string, unknown>, ctx:
     if (!opts.check) return { status: 'failed', diffs: [], result: {}, message: `${plan.summary}: ${plan.reason}` };
     return { status: 'unknown', summary: plan.summary, diffs: [], result: {}, message: plan.reason };
   }
-  if (!plan.changed) return { status: 'ok', summary: plan.summary, diffs: [], result: plan.result ?? {} };
+  if (!plan.changed) return { status: 'ok', summary: plan.summary, diffs: [], result: plan.result ?? {}, ...(plan.readOnly ? { readOnly: true } : {}) };
 
   if (opts.check && !opts.applyInCheck && !mod.readOnly) {
     if (ctx.host instanceof PredictedHost) {

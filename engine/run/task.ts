@@ -377,6 +377,10 @@ async function runOnce(task: TaskNode, kw: Keywords, outer: Scope, ctx: TaskRunC
   const check = ctx.check || flag(kw.check_mode, scope, 'check_mode') === true;
   const run = runModule(module, args, { ...moduleCtx, check }, { check, applyInCheck: readOnly, onObserved });
   const outcome = timeoutSeconds ? await withTimeout(run, timeoutSeconds) : await run;
+  if (outcome.readOnly) {
+    step.readOnly = true;
+    step.observed = undefined;
+  }
   const interpreted = interpret(task, kw, outcome, scope, ctx, target);
   interpreted.readOnly = step.readOnly;
   // set_fact returns its variables as ansible_facts: they live on the host for the rest of the run.

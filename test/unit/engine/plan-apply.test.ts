@@ -238,4 +238,49 @@ describe('plan, then apply of that plan', () => {
       await api.stop();
     }
   });
+  it('a task that only reads live data (a plan that says readOnly) does not make the plan stale when that data changes', async () => {
+    const state = await tempTree({ 'standbys.txt': 'replica-1\n', 'app.conf': '' });
+    // Like postgres_query in read mode: what it reads (rows of pg_stat_replication) is data, not managed state.
+    const counter = (readOnly: boolean) => `export default {
+  name: 'line_count',
+  description: 'count the lines of a file',
+  schema: { type: 'object', additionalProperties: false, required: ['path'], properties: { path: { type: 'string' } } },
+  async observe(ctx, args) { return { lines: String(await ctx.host.read(args.path, ctx.become) ?? '').split('\\n').filter(Boolean).length }; },
+  plan(observed) { return { changed: false, ${readOnly ? 'readOnly: true, ' : ''}summary: observed.lines + ' line(s)', result: { lines: observed.lines } }; },
+  async apply() { return {}; },
+};
+`;
+    const files = (readOnly: boolean) => ({
+      'inventory.yml': localInventory(['h1'], `  vars:\n    state: ${state}\n`),
+      'site.yml': `- hosts: all
+  gather_facts: false
+  tasks:
+    - name: standbys now
+      line_count:
+        path: "{{ state }}/standbys.txt"
+    - name: the setting
+      lineinfile:
+        path: "{{ state }}/app.conf"
+        line: x = 1
+`,
+      'library/line_count.mjs': counter(readOnly),
+    });
+    const dir = await tempTree(files(true));
+    await planIn(dir);
+    await fs.appendFile(path.join(state, 'standbys.txt'), 'replica-2\n');
+    const applied = await plinth(['apply', 'plan.json'], { cwd: dir });
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+    expect(await fs.readFile(path.join(state, 'app.conf'), 'utf8')).toBe('x = 1\n');
+
+    // The same module without readOnly: its summary is pinned, and the new line makes the plan stale.
+    await fs.writeFile(path.join(state, 'app.conf'), '');
+    await fs.writeFile(path.join(state, 'standbys.txt'), 'replica-1\n');
+    const pinned = await tempTree(files(false));
+    await planIn(pinned);
+    await fs.appendFile(path.join(state, 'standbys.txt'), 'replica-2\n');
+    const refused = await plinth(['apply', 'plan.json'], { cwd: pinned });
+    expect(refused.code).not.toBe(0);
+    expect(await fs.readFile(path.join(state, 'app.conf'), 'utf8')).toBe('');
+  });
 });
