@@ -243,3 +243,4 @@ export interface Module<Schema = any, Observed = any, Action = any> {
 
 /** Connection failures: a module lets them pass, so that the host is reported unreachable, not failed. */
 export { UnreachableError, TimeoutError } from './connection/connection-errors.js';
+export { UndefinedVariableError } from './expr/evaluate.js';

@@ -1,5 +1,9 @@
-// debug: prints a message or the value of an expression.
-import type { Module } from '../engine/types.js';
+// debug: prints a message or the value of an expression, as Ansible does: `{"msg": ...}` or
+// `{"<var>": value}`, and an undefined variable is printed as such, not an error.
+import { type Module, UndefinedVariableError } from '../engine/types.js';
+
+/** What Ansible prints for `var:` naming a variable that is not defined. */
+export const NOT_DEFINED = 'VARIABLE IS NOT DEFINED!';
 
 export const schema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -14,7 +18,7 @@ export const schema = {
   },
 } as const;
 
-export const debug: Module<typeof schema, { msg: unknown }, never> = {
+export const debug: Module<typeof schema, { key: string; value: unknown }, never> = {
   name: 'debug',
   description: 'Print a message or the value of an expression',
   schema,
@@ -22,11 +26,16 @@ export const debug: Module<typeof schema, { msg: unknown }, never> = {
   readOnly: true,
 
   async observe(ctx, args) {
-    if (args.var !== undefined) return { msg: ctx.evaluate(args.var) };
-    return { msg: args.msg ?? 'Hello world!' };
+    if (args.var === undefined) return { key: 'msg', value: args.msg ?? 'Hello world!' };
+    try {
+      return { key: args.var, value: ctx.evaluate(args.var) };
+    } catch (e) {
+      if (e instanceof UndefinedVariableError) return { key: args.var, value: NOT_DEFINED };
+      throw e;
+    }
   },
 
-  plan: (observed) => ({ changed: false, result: { msg: observed.msg } }),
+  plan: (observed) => ({ changed: false, result: { [observed.key]: observed.value } }),
 
   async apply() {
     return { changed: false };

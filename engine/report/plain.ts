@@ -39,7 +39,7 @@ export class PlainReporter implements Reporter {
     let text = head;
     if (e.summary && (e.status === 'changed' || e.status === 'unknown')) text += ` ${e.summary}`;
     if (e.status === 'failed' || e.status === 'unreachable' || e.status === 'unknown') text += e.message ? ` => ${e.message}` : '';
-    else if (e.module === 'debug' && e.result && 'msg' in e.result) text += ` => ${JSON.stringify(e.result.msg, null, 2)}`;
+    else if (e.module === 'debug' && e.result) text += ` => ${JSON.stringify(shownByDebug(e.result), null, 4)}`;
     else if (e.message && this.o.verbose > 0) text += ` => ${e.message}`;
     text += '\n';
     if (this.o.verbose > 0 && e.result) text += `${JSON.stringify(e.result, null, 2)}\n`;
@@ -52,4 +52,10 @@ export class PlainReporter implements Reporter {
   }
 
   async finish(): Promise<void> {}
+}
+
+/** What debug printed, as Ansible shows it: `{"msg": ...}` or `{"<var>": value}`, without changed and failed. */
+function shownByDebug(result: Record<string, unknown>): Record<string, unknown> {
+  const { changed: _changed, failed: _failed, ...shown } = result;
+  return shown;
 }

@@ -437,7 +437,7 @@ describe('--json carries what register sees', () => {
     const results = run.events.filter((e) => e.type === 'result');
     expect(results[0].result).toMatchObject({ msg: 'hello 42', changed: false, failed: false });
     expect(results[1].result).toMatchObject({ stdout: 'out-line', rc: 0, changed: true });
-    expect(results[2].result).toMatchObject({ msg: 'out-line' });
+    expect(results[2].result).toMatchObject({ 'out.stdout': 'out-line' });
     expect(results[3].result).toMatchObject({ stdout: '********', rc: 0 });
     expect(results[4].result).toEqual({ censored: 'the output has been hidden because no_log is set for this task' });
     expect(run.stdout).not.toContain('hidden-value');

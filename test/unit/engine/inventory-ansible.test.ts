@@ -333,7 +333,7 @@ r2
       .filter(Boolean)
       .map((l) => JSON.parse(l))
       .find((e) => e.type === 'result');
-    expect(result.result.msg).toEqual(expected);
+    expect(result.result.groups).toEqual(expected);
     expect(expected.pg).toEqual(['pgdirect', 'r1', 'r2', 'pg1']);
     await fs.rm(root, { recursive: true, force: true });
   }, 120_000);
