@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 bash scripts/install-debian-packages.sh
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npx tsc -p tsconfig.json
+# Sources, tests and examples type-checked together (vitest runs the tests without checking types).
+npm run typecheck
 # The k8s tests run against a real kube-apiserver: the binaries of ../shared/k8s, unpacked once.
 KUBEBUILDER_ASSETS=${KUBEBUILDER_ASSETS:-$(bash scripts/k8s-test-assets.sh)}
 export KUBEBUILDER_ASSETS

@@ -47,7 +47,7 @@ async function run(check: boolean, work: string): Promise<RunEvent[]> {
   const inventory = new Inventory('test');
   inventory.addHost('ungrouped', 'box', { ansible_connection: 'local' });
   inventory.addChild('all', 'ungrouped');
-  const plays = await loadPlaybook(pb, { modules: new Map([...moduleLoaders, [rogue.name, rogue]]), rolesPath: [] });
+  const plays = await loadPlaybook(pb, { modules: new Map<string, Module | (() => Promise<Module>)>([...moduleLoaders, [rogue.name, rogue as Module]]), rolesPath: [] });
   const events: RunEvent[] = [];
   await runPlaybook({ inventory, plays, check, onEvent: (e) => events.push(e) });
   return events;

@@ -63,7 +63,7 @@ describe('check mode', () => {
     const check = await converge(root, '-C', '-D', '-e', 'port=6000');
     expect(await hashTree(root)).toBe(before);
     expect(changedTasks(check.events)).toEqual(['h1: config from template', 'h1: reload']);
-    const template = check.events.find((e) => e.task === 'config from template');
+    const template = check.events.find((e) => e.task === 'config from template')!;
     expect(template.diff).toEqual([{ target: path.join(root, 'h1', 'app', 'app.conf'), before: 'listen_port = 5432\nname = h1\n', after: 'listen_port = 6000\nname = h1\n' }]);
     const plain = await plinth(['run', '-i', path.join(root, 'inv.yml'), path.join(dir, 'site.yml'), '-e', `root=${root}`, '-C', '-D', '-e', 'port=6000']);
     expect(plain.stdout).toContain(
@@ -87,10 +87,10 @@ describe('check mode', () => {
       'read-only command in check mode=ok',
       'use its result=changed',
     ]);
-    const edit = r.events.find((e) => e.task === 'edit what the template wrote');
+    const edit = r.events.find((e) => e.task === 'edit what the template wrote')!;
     expect(edit.diff[0]).toMatchObject({ before: 'listen_port = 5432\nname = localhost\n', after: 'listen_port = 6000\nname = localhost\n' });
     // The registered result of the read-only command exists in check mode.
-    const use = r.events.find((e) => e.task === 'use its result');
+    const use = r.events.find((e) => e.task === 'use its result')!;
     expect(use.diff[0]).toMatchObject({ target: path.join(root, 'echoed'), before: '', after: '5432' });
   });
 
@@ -137,7 +137,7 @@ describe('check mode', () => {
     expect(check.code).toBe(0);
     const results = check.events.filter((e) => e.type === 'result').map((e) => `${e.task}=${e.status}`);
     expect(results).toEqual(['command=changed', 'app is ready=unknown', 'app reports its state=ok']);
-    const ready = check.events.find((e) => e.task === 'app is ready');
+    const ready = check.events.find((e) => e.task === 'app is ready')!;
     expect(ready.message).toMatch(/reads the host after command .*which check mode does not apply; not run in check mode/);
     // It still shows what it will run.
     expect(ready.diff[0].after).toContain('sleep {{ wait }}');

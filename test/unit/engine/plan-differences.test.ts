@@ -18,6 +18,7 @@ const step = (key: string, over: Partial<PinnedStep> = {}): PinnedStep => ({
 const plan = (steps: Record<string, PinnedStep[]>, sources: Record<string, string> = { 'site.yml': 'a' }): PlanFile => ({
   format: PLAN_FORMAT,
   created: '',
+  salt: '',
   playbook: 'site.yml',
   extraVarsDigest: '',
   sources,

@@ -59,7 +59,7 @@ describe('validators compiled at build time', () => {
       const fn = precompiledFor(schema);
       expect(fn, `${label}: no precompiled validator`).toBeTypeOf('function');
       const runtime = ajv().compile(schema);
-      for (const input of inputs) expect(judge(fn, input), `${label}: ${JSON.stringify(input)}`).toEqual(judge(runtime, input));
+      for (const input of inputs) expect(judge(fn!, input), `${label}: ${JSON.stringify(input)}`).toEqual(judge(runtime, input));
     }
   });
 });

@@ -19,18 +19,18 @@ describe('apt_repository', () => {
 describe('deb822_repository', () => {
   const base = { name: 'pgdg', types: 'deb', uris: 'https://apt.postgresql.org/pub/repos/apt', suites: 'bookworm-pgdg', components: 'main', state: 'present' as const };
   test('a key path', () => {
-    expect(deb822Content({ ...base, signed_by: '/usr/share/postgresql-common/pgdg/apt.postgresql.org.asc' })).toBe(
+    expect(deb822Content({ ...base, signed_by: '/usr/share/postgresql-common/pgdg/apt.postgresql.org.asc' } as never)).toBe(
       'X-Repolib-Name: pgdg\nTypes: deb\nURIs: https://apt.postgresql.org/pub/repos/apt\nSuites: bookworm-pgdg\nComponents: main\nSigned-By: /usr/share/postgresql-common/pgdg/apt.postgresql.org.asc\n',
     );
   });
   test('a key URL is fetched to /etc/apt/keyrings/<name>.asc', () => {
-    expect(deb822Content({ ...base, signed_by: 'https://www.postgresql.org/media/keys/ACCC4CF8.asc', types: ['deb', 'deb-src'], enabled: false })).toContain(
+    expect(deb822Content({ ...base, signed_by: 'https://www.postgresql.org/media/keys/ACCC4CF8.asc', types: ['deb', 'deb-src'], enabled: false } as never)).toContain(
       'Types: deb deb-src\nURIs: https://apt.postgresql.org/pub/repos/apt\nSuites: bookworm-pgdg\nComponents: main\nEnabled: no\nSigned-By: /etc/apt/keyrings/pgdg.asc\n',
     );
   });
   test('an armored key is embedded, empty lines as " ."', () => {
     const key = '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQINBE6XR8IBEACVdDKT2HEH1IyHzXkb4nIWAY7echjRxo7MTcj4vbXAyBKOfjja\n-----END PGP PUBLIC KEY BLOCK-----\n';
-    expect(deb822Content({ ...base, signed_by: key })).toContain(
+    expect(deb822Content({ ...base, signed_by: key } as never)).toContain(
       'Signed-By:\n -----BEGIN PGP PUBLIC KEY BLOCK-----\n .\n mQINBE6XR8IBEACVdDKT2HEH1IyHzXkb4nIWAY7echjRxo7MTcj4vbXAyBKOfjja\n -----END PGP PUBLIC KEY BLOCK-----\n',
     );
   });

@@ -93,6 +93,8 @@ test('the write takes the Corefile key from kubeadm and leaves it its other keys
     body: JSON.stringify({ data: { Corefile: edited } }),
     contentType: 'application/merge-patch+json',
   });
-  await expect(corednsHosts.apply(ctx, (plan as { action: never }).action, args as never)).rejects.toThrow(/ConfigMap kube-system\/coredns: .*the object has been modified.*\(HTTP 409 Conflict\)/);
+  await expect(corednsHosts.apply(ctx, (plan as unknown as { action: never }).action, args as never)).rejects.toThrow(
+    /ConfigMap kube-system\/coredns: .*the object has been modified.*\(HTTP 409 Conflict\)/,
+  );
   expect((await stored()).data.Corefile).toBe(edited);
 });

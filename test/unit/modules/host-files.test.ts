@@ -46,7 +46,7 @@ describe('cron', () => {
       ['#Ansible: PGHOST\n', 'PGHOST=/run/postgresql\n', '#Ansible: j\n', '* * * * * j\n'],
     ],
   ])('%s', (_n, lines, a, expected) => {
-    expect(editCrontab(lines, a)).toEqual(expected);
+    expect(editCrontab(lines, a as never)).toEqual(expected);
   });
 
   test('a cron.d file (with the user field): check, apply, again', async () => {

@@ -213,7 +213,7 @@ describe('k8s module against a real API server', () => {
         `Deployment ${ns}/backend-paragon: field manager conflict: .spec.replicas (owned by kubectl (scale)), .spec.template.spec.containers[name="backend"].image (owned by kubectl-edit)`,
       );
     }
-    expect(((await get(deploymentPath(ns))) as { spec: { replicas: number } }).spec.replicas).toBe(1);
+    expect(((await get(deploymentPath(ns))) as unknown as { spec: { replicas: number } }).spec.replicas).toBe(1);
     // The default takes both back and says so.
     const check = await run(k8s, { src: 'deployment.yaml', namespace: ns, kubeconfig }, { ...opts(), check: true });
     expect(check.summary).toContain('.spec.replicas: kubectl (scale) 1 → 3');

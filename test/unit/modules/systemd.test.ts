@@ -13,7 +13,7 @@ NeedDaemonReload=no
 `;
 
 const unit = (over: Partial<UnitState> = {}): UnitState => ({ ...parseShow(SHOW_RUNNING), ...over });
-const stepsOf = (plan: ReturnType<typeof planSystemd>) => ('action' in plan ? plan.action.steps : []);
+const stepsOf = (plan: ReturnType<typeof planSystemd>) => ('action' in plan ? plan.action!.steps : []);
 
 describe('systemd', () => {
   test('parses systemctl show output', () => {

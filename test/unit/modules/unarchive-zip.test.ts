@@ -40,7 +40,7 @@ describe('unarchive of a zip archive', () => {
     expect(first.status).toBe('changed');
     expect(second.status).toBe('ok');
     // The names as the archive lists them (zip -r's order follows the directory listing).
-    expect((second.result.files as string[]).toSorted()).toEqual(['pgpool-tools/', 'pgpool-tools/README', 'pgpool-tools/bin/', 'pgpool-tools/bin/failover.sh', 'pgpool-tools/empty']);
+    expect([...(second.result.files as string[])].sort()).toEqual(['pgpool-tools/', 'pgpool-tools/README', 'pgpool-tools/bin/', 'pgpool-tools/bin/failover.sh', 'pgpool-tools/empty']);
     expect(await fs.readFile(path.join(dest, 'pgpool-tools', 'bin', 'failover.sh'), 'utf8')).toBe('#!/bin/sh\necho failover\n');
     expect(await modeOf(path.join(dest, 'pgpool-tools', 'bin', 'failover.sh'))).toBe('750');
     expect(await fs.readFile(path.join(dest, 'pgpool-tools', 'empty'), 'utf8')).toBe('');

@@ -52,7 +52,7 @@ describe('user', () => {
     ['append with groups already there', { groups: 'ssl-cert', append: true }],
     ['absent and gone', { state: 'absent' }],
   ])('no change: %s', (_n, args) => {
-    expect(planUser(args.state === 'absent' ? null : postgres, args).changed).toBe(false);
+    expect(planUser('state' in args && args.state === 'absent' ? null : postgres, args).changed).toBe(false);
   });
 
   test('a password hash: set through chpasswd on stdin, never in the plan, the diff or argv', () => {
