@@ -3,12 +3,11 @@
 // is removed, as Ansible does); the package lists are refreshed after a change. Keys are
 // referenced with signed-by: plinth has no apt_key.
 import * as path from 'node:path';
-import type { ArgsOf, Module, Plan } from '../engine/types.js';
+import type { ArgsOf, Module } from '../engine/types.js';
 import { applyManagedFile, observeManagedFile, planManagedFile, type ManagedFile, type ManagedFileAction } from './support/managed-file.js';
 import { modeSchema } from './support/attributes.js';
-import { decodeText, diffText, readLines } from './support/text.js';
-import { execOrFail } from './support/host-commands.js';
-import { updatePackageLists } from './support/apt-sources.js';
+import { decodeText, readLines } from './support/text.js';
+import { planSourceFileRemoval, removeSourceFile, updatePackageLists } from './support/apt-sources.js';
 
 const SOURCES_D = '/etc/apt/sources.list.d';
 
@@ -67,30 +66,20 @@ export const apt_repository: Module<typeof schema, ManagedFile, Action> = {
     if (args.state === 'absent' && !file.stat) return { changed: false, result: { repo: args.repo, state: 'absent' } };
     const update = args.update_cache;
     const result = { repo: args.repo, state: args.state, ...(args.state === 'absent' ? { sources_removed: [file.path] } : { sources_added: [file.path] }) };
-    if (args.state === 'absent' && present && kept.every((l) => l.trim() === '')) return planRemoval(file, update, result);
+    if (args.state === 'absent' && present && kept.every((l) => l.trim() === '')) {
+      return planSourceFileRemoval(file, `remove ${file.path} (no source left)${update ? ', apt-get update' : ''}`, { remove: file.path, updateCache: update }, result);
+    }
     const plan = planManagedFile(file, desired, { makeParents: true, result });
     if (!('action' in plan)) return plan;
     return { ...plan, summary: `${plan.summary}${update ? ', apt-get update' : ''}`, action: { ...plan.action, updateCache: update } };
   },
 
   async apply(ctx, action) {
-    const r = 'remove' in action ? await execOrFail(ctx, ['rm', '-f', '--', action.remove], `cannot remove ${action.remove}`).then(() => ({})) : await applyManagedFile(ctx, action);
+    const r = 'remove' in action ? await removeSourceFile(ctx, action.remove).then(() => ({})) : await applyManagedFile(ctx, action);
     if (action.updateCache) await updatePackageLists(ctx);
     return r;
   },
 };
-
-/** The file's last line goes: the file goes with it. */
-function planRemoval(file: ManagedFile, updateCache: boolean, result: Record<string, unknown>): Plan<Action> {
-  return {
-    changed: true,
-    summary: `remove ${file.path} (no source left)${updateCache ? ', apt-get update' : ''}`,
-    diffs: [{ target: file.path, before: diffText(file.content), after: '' }],
-    writes: [{ path: file.path, content: null }],
-    result,
-    action: { remove: file.path, updateCache },
-  };
-}
 
 function sourcesFile(args: ArgsOf<typeof schema>): string {
   return path.posix.join(SOURCES_D, `${args.filename ?? sourceFileName(args.repo)}.list`);

@@ -6,6 +6,7 @@ import type { ArgsOf, Module } from '../engine/types.js';
 import { applyManagedFile, observeManagedFile, planManagedFile, type ManagedFile, type ManagedFileAction } from './support/managed-file.js';
 import { modeSchema } from './support/attributes.js';
 import { execOrFail } from './support/host-commands.js';
+import { planSourceFileRemoval, removeSourceFile } from './support/apt-sources.js';
 
 interface Observed {
   file: ManagedFile;
@@ -112,14 +113,7 @@ export const deb822_repository: Module<typeof schema, Observed, Deb822Action> = 
     const result = { repo: file.path, state: args.state, ...(fetchKey ? { key_filename: fetchKey.path } : {}) };
     if (args.state === 'absent') {
       if (!file.stat) return { changed: false, summary: `${file.path} absent`, result };
-      return {
-        changed: true,
-        summary: `remove ${file.path}`,
-        diffs: [{ target: file.path, before: file.content?.toString('utf8') ?? '', after: '' }],
-        writes: [{ path: file.path, content: null }],
-        action: { remove: file.path },
-        result,
-      };
+      return planSourceFileRemoval(file, `remove ${file.path}`, { remove: file.path }, result);
     }
     const plan = planManagedFile(file, Buffer.from(deb822Content(args)), { makeParents: true, result });
     if ('unknown' in plan) return plan;
@@ -131,7 +125,7 @@ export const deb822_repository: Module<typeof schema, Observed, Deb822Action> = 
 
   async apply(ctx, action) {
     if (action.remove) {
-      await execOrFail(ctx, ['rm', '-f', '--', action.remove], `cannot remove ${action.remove}`);
+      await removeSourceFile(ctx, action.remove);
       return {};
     }
     if (action.fetchKey) {

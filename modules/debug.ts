@@ -3,7 +3,7 @@
 import { type Module, UndefinedVariableError } from '../engine/types.js';
 
 /** What Ansible prints for `var:` naming a variable that is not defined. */
-export const NOT_DEFINED = 'VARIABLE IS NOT DEFINED!';
+const NOT_DEFINED = 'VARIABLE IS NOT DEFINED!';
 
 export const schema = {
   $schema: 'http://json-schema.org/draft-07/schema#',

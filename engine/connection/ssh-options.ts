@@ -66,7 +66,6 @@ export async function connectSsh(name: string, vars: Vars, become: BecomeOptions
 function connectTcp(host: string, port: number): net.Socket {
   const socket = net.connect({ host, port });
   socket.on('error', () => {});
-  socket.setNoDelay(true);
   return socket;
 }
 
