@@ -14,7 +14,9 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 source_dir=${PLINTH_K8S_BINARIES:-}
 if [ -z "$source_dir" ]; then
   for top in "$repo" "$(git -C "$repo" config --get remote.origin.url 2>/dev/null || true)"; do
-    case "$top" in /*) [ -d "$(dirname "$top")/shared/k8s" ] && { source_dir=$(dirname "$top")/shared/k8s; break; } ;; esac
+    # `git clone . /tmp/x` records the origin as /path/repo/. : the folder itself, resolved.
+    case "$top" in /*) top=$(cd "$top" 2>/dev/null && pwd) || continue ;; *) continue ;; esac
+    [ -d "$(dirname "$top")/shared/k8s" ] && { source_dir=$(dirname "$top")/shared/k8s; break; }
   done
 fi
 source_dir=${source_dir:-$(dirname "$repo")/shared/k8s}
